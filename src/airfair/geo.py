@@ -1,0 +1,299 @@
+"""Geography of Almaty: the district reference table, name matching and district geometry.
+
+The embedded default geometry is *stylised*: eight convex-ish polygons that tile a hand-drawn city
+outline, each placed where the real district is and sized to its OSM area. It is not the real
+boundary (that one is ODbL-licensed and fetched or imported, never shipped); every map says so.
+
+Coordinates are EPSG:4326 for storage; areas and distances are computed in UTM zone 43N
+(EPSG:32643, metres), which covers Almaty (72–78° E).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Polygon, box
+
+#: Geographic CRS used to store geometry.
+CRS_GEOGRAPHIC = "EPSG:4326"
+#: Metric CRS used for areas, distances and the population grid (UTM zone 43N).
+CRS_METRIC = "EPSG:32643"
+
+#: Total population of the city on 1 January 2023 (official statistics).
+CITY_POPULATION = 2_161_695
+
+
+@dataclass(frozen=True)
+class District:
+    """Reference facts about one district (public values; populations approximate)."""
+
+    district_id: str
+    name_en: str
+    name_ru: str
+    name_kk: str
+    osm_relation_id: int
+    area_km2_osm: float
+    population_approx: int
+    #: approximate centroid of the real district (lon, lat), used to place the stylised polygon
+    anchor: tuple[float, float]
+
+
+#: The eight districts. Areas: OSM 2017 (km²). Populations: approximate, before scaling to
+#: :data:`CITY_POPULATION` (see :func:`district_table`).
+DISTRICTS: tuple[District, ...] = (
+    District("alatau", "Alatau", "Алатауский район", "Алатау ауданы", 3072216, 105.3, 340_000, (76.835, 43.299)),
+    District("almaly", "Almaly", "Алмалинский район", "Алмалы ауданы", 3072807, 18.1, 220_000, (76.909, 43.252)),
+    District("auezov", "Auezov", "Ауэзовский район", "Әуезов ауданы", 3072808, 23.6, 305_000, (76.850, 43.224)),
+    District("bostandyk", "Bostandyk", "Бостандыкский район", "Бостандық ауданы", 3390291, 98.4, 380_000, (76.923, 43.160)),
+    District("zhetysu", "Zhetysu", "Жетысуский район", "Жетісу ауданы", 3072130, 39.3, 170_000, (76.925, 43.309)),
+    District("medeu", "Medeu", "Медеуский район", "Медеу ауданы", 3072217, 273.0, 235_000, (77.021, 43.164)),
+    District("nauryzbay", "Nauryzbay", "Наурызбайский район", "Наурызбай ауданы", 5460063, 69.7, 195_000, (76.831, 43.174)),
+    District("turksib", "Turksib", "Турксибский район", "Түрксіб ауданы", 3072001, 75.3, 265_000, (76.986, 43.341)),
+)
+
+DISTRICT_IDS: tuple[str, ...] = tuple(d.district_id for d in DISTRICTS)
+
+#: Extra spellings met in real boundary files (OSM, transliterations, Russian forms).
+_EXTRA_ALIASES = {
+    "alatau": ["alatauskiy", "alatausky", "alatauskii"],
+    "almaly": ["almalinskiy", "almalinsky", "almalinskii"],
+    "auezov": ["auezovsky", "auezovskiy", "auezovskii", "auezovskij", "auyezov"],
+    "bostandyk": ["bostandyq", "bostandykskiy", "bostandyksky", "bostandykskii"],
+    "zhetysu": ["jetysu", "zhetisu", "zhetysuskiy", "zhetysusky", "zhetysuskii", "jetisu"],
+    "medeu": ["medeuskiy", "medeusky", "medeuskii", "medeo"],
+    "nauryzbay": ["nauryzbai", "nauryzbayskiy", "nauryzbaysky", "nauryzbaiskii"],
+    "turksib": ["turksibskiy", "turksibsky", "turksibskii", "turkisib"],
+}
+
+_STOPWORDS = r"\b(district|rayon|raion|region|район|ауданы|audany)\b"
+
+
+def _normalise_name(name: str) -> str:
+    """Lower-case, strip accents, district words and punctuation ("Бостандыкский район" → "бостандыкскии")."""
+    text = unicodedata.normalize("NFKD", str(name)).casefold()
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(_STOPWORDS, " ", text)
+    return re.sub(r"[^0-9a-zа-яёәғқңөұүһі]+", "", text)
+
+
+def _alias_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for d in DISTRICTS:
+        names = [d.district_id, d.name_en, d.name_ru, d.name_kk, str(d.osm_relation_id)]
+        names += _EXTRA_ALIASES[d.district_id]
+        for n in names:
+            table[_normalise_name(n)] = d.district_id
+    return table
+
+
+_ALIASES = _alias_table()
+
+
+def match_district(name: object) -> str | None:
+    """Return the district id for a name, spelling variant or OSM relation id, or None.
+
+    Parameters
+    ----------
+    name : str or int
+        "Bostandyq", "Бостандыкский район", "Jetysu", "3072130", ...
+
+    Examples
+    --------
+    >>> match_district("Бостандыкский район")
+    'bostandyk'
+    >>> match_district("Jetysu")
+    'zhetysu'
+    >>> match_district("Springfield") is None
+    True
+    """
+    if name is None or (isinstance(name, float) and np.isnan(name)):
+        return None
+    return _ALIASES.get(_normalise_name(str(name).removeprefix("relation/")))
+
+
+def district_table() -> pd.DataFrame:
+    """Reference table of the eight districts, populations scaled to the city total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district: district_id, name_en, name_ru, name_kk, osm_relation_id,
+        area_km2_osm (km²), population (persons, approximate: the public per-district figures are
+        rounded and scaled so that they sum to :data:`CITY_POPULATION`).
+    """
+    df = pd.DataFrame([d.__dict__ for d in DISTRICTS]).drop(columns="anchor")
+    raw = df.pop("population_approx").to_numpy(dtype=float)
+    scaled = np.floor(raw / raw.sum() * CITY_POPULATION).astype(np.int64)
+    # hand the rounding remainder to the largest districts so the total is exact
+    remainder = CITY_POPULATION - scaled.sum()
+    scaled[np.argsort(-raw)[:remainder]] += 1
+    df["population"] = scaled
+    return df
+
+
+# --------------------------------------------------------------------------------------------------
+# stylised geometry
+# --------------------------------------------------------------------------------------------------
+
+#: A hand-drawn outline of the city (lon, lat): the shape of Almaty in broad strokes, not OSM data.
+_CITY_OUTLINE_LONLAT = [
+    (76.752, 43.310), (76.800, 43.352), (76.905, 43.350), (76.945, 43.385), (77.010, 43.392),
+    (77.082, 43.360), (77.060, 43.330), (77.000, 43.300), (77.040, 43.255), (77.140, 43.215),
+    (77.120, 43.160), (77.050, 43.110), (77.010, 43.050), (76.935, 43.045), (76.905, 43.110),
+    (76.850, 43.130), (76.790, 43.150), (76.790, 43.215), (76.765, 43.250), (76.782, 43.290),
+]
+
+#: Hand-drawn district shapes (lon, lat), clipped to the outline in this order; Medeu takes the
+#: rest (the east and the mountains). Each lands within 10 % of its OSM area.
+_DISTRICT_SKETCH_LONLAT = {
+    "almaly": [(76.868, 43.268), (76.942, 43.268), (76.945, 43.240), (76.868, 43.240)],
+    "auezov": [(76.820, 43.262), (76.868, 43.268), (76.868, 43.240), (76.876, 43.210), (76.836, 43.206), (76.818, 43.228)],
+    "zhetysu": [(76.908, 43.352), (76.935, 43.40), (76.948, 43.40), (76.952, 43.300), (76.942, 43.268), (76.900, 43.268), (76.900, 43.300)],
+    "alatau": [(76.70, 43.30), (76.70, 43.40), (76.905, 43.40), (76.908, 43.352), (76.900, 43.300), (76.900, 43.268),
+               (76.868, 43.268), (76.820, 43.262), (76.818, 43.228), (76.70, 43.235)],
+    "turksib": [(76.948, 43.40), (77.20, 43.40), (77.20, 43.34), (77.00, 43.300), (76.952, 43.300)],
+    "nauryzbay": [(76.70, 43.235), (76.818, 43.228), (76.836, 43.206), (76.876, 43.210), (76.895, 43.150), (76.890, 43.10), (76.70, 43.10)],
+    "bostandyk": [(76.868, 43.240), (76.945, 43.240), (76.945, 43.200), (76.960, 43.120), (76.950, 43.00), (76.90, 43.00),
+                  (76.890, 43.10), (76.895, 43.150), (76.876, 43.210)],
+}
+
+
+def stylised_city_outline() -> Polygon:
+    """The stylised city outline (EPSG:4326): Almaty in broad strokes, not OSM geometry."""
+    return Polygon(_CITY_OUTLINE_LONLAT)
+
+
+@functools.lru_cache(maxsize=1)
+def _stylised_geometries() -> tuple:
+    outline = stylised_city_outline()
+    taken = Polygon()
+    geoms = {}
+    for district_id, sketch in _DISTRICT_SKETCH_LONLAT.items():
+        geoms[district_id] = outline.intersection(Polygon(sketch)).difference(taken)
+        taken = taken.union(geoms[district_id])
+    geoms["medeu"] = outline.difference(taken)
+    return tuple(shapely.set_precision(geoms[d], 1e-6) for d in DISTRICT_IDS)
+
+
+def stylised_districts() -> pd.DataFrame:
+    """Stylised polygons for the eight districts, tiling :func:`stylised_city_outline`.
+
+    Each polygon sits where the real district is (its centroid falls inside the real one) with an
+    area within 10 % of the OSM figure. They are drawings, not boundaries: maps must say so.
+
+    Returns
+    -------
+    pandas.DataFrame
+        district_id and geometry (shapely polygons in EPSG:4326), in the order of :data:`DISTRICT_IDS`.
+    """
+    return pd.DataFrame({"district_id": DISTRICT_IDS, "geometry": list(_stylised_geometries())})
+
+
+# --------------------------------------------------------------------------------------------------
+# real boundaries from a file
+# --------------------------------------------------------------------------------------------------
+
+class BoundaryFileError(ValueError):
+    """A boundaries file that cannot give the eight districts; the message names the file and the fix."""
+
+
+_ID_COLUMN_CANDIDATES = (
+    "district_id", "osm-relation-id", "osm_relation_id", "osm_id", "@id", "id", "relation",
+    "name_en", "name:en", "name", "nameRu", "name_ru", "name:ru", "name_kk", "name:kk", "district", "NAME",
+)
+
+
+def read_boundaries(path: str | Path):
+    """Read a GeoJSON (or any OGR file) of district polygons and match each to a district id.
+
+    The id column is found among common names (district_id, OSM relation id, name, nameRu, ...);
+    values are matched through an alias table, so "Bostandyq", "Jetysu" or "Алмалинский район"
+    all work.
+
+    Parameters
+    ----------
+    path : str or Path
+        File with one (multi)polygon per district, any CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        district_id, geometry (EPSG:4326), one row per district, in the order of :data:`DISTRICT_IDS`.
+
+    Raises
+    ------
+    BoundaryFileError
+        When the file is unreadable, no column identifies the eight districts, or geometry is
+        invalid or missing.
+    """
+    import geopandas as gpd
+
+    path = Path(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:
+        raise BoundaryFileError(f"{path}: cannot read boundaries ({exc}). Give a GeoJSON file of district polygons.") from exc
+    if gdf.crs is None:
+        gdf = gdf.set_crs(CRS_GEOGRAPHIC)
+    best_col, best = None, None
+    for col in [c for c in _ID_COLUMN_CANDIDATES if c in gdf.columns] + [c for c in gdf.columns if c != "geometry"]:
+        ids = gdf[col].map(match_district)
+        if best is None or ids.notna().sum() > best.notna().sum():
+            best_col, best = col, ids
+    found = set(best.dropna()) if best is not None else set()
+    missing = sorted(set(DISTRICT_IDS) - found)
+    if missing:
+        cols = ", ".join(c for c in gdf.columns if c != "geometry")
+        raise BoundaryFileError(
+            f"{path}: no column identifies the 8 districts (columns: {cols}; best was {best_col!r}, "
+            f"missing {missing}). Add a 'district_id' column with one of {list(DISTRICT_IDS)}, "
+            f"or names such as 'Bostandyk'/'Бостандыкский район', or the OSM relation ids."
+        )
+    gdf = gdf.assign(district_id=best).dropna(subset=["district_id"])
+    if gdf["district_id"].duplicated().any():
+        gdf = gdf.dissolve(by="district_id", as_index=False)
+    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
+        raise BoundaryFileError(f"{path}: districts without geometry: {list(gdf.loc[gdf.geometry.is_empty | gdf.geometry.isna(), 'district_id'])}.")
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        reasons = shapely.is_valid_reason(gdf.geometry[invalid].to_numpy())
+        detail = "; ".join(f"{d}: {r}" for d, r in zip(gdf.loc[invalid, "district_id"], reasons))
+        raise BoundaryFileError(
+            f"{path}: invalid geometry ({detail}). Repair it (e.g. shapely.make_valid or QGIS 'Fix geometries') and retry."
+        )
+    kinds = set(gdf.geom_type)
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        raise BoundaryFileError(f"{path}: district geometry must be polygons, found {sorted(kinds)}.")
+    gdf = gdf.to_crs(CRS_GEOGRAPHIC)[["district_id", "geometry"]]
+    return gdf.set_index("district_id").loc[list(DISTRICT_IDS)].reset_index()
+
+
+def area_km2(geoms) -> np.ndarray:
+    """Area in km² of geometries in EPSG:4326 (computed in UTM 43N)."""
+    import geopandas as gpd
+
+    return gpd.GeoSeries(geoms, crs=CRS_GEOGRAPHIC).to_crs(CRS_METRIC).area.to_numpy() / 1e6
+
+
+def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0) -> tuple[float, float, float, float]:
+    """Metric bounds (xmin, ymin, xmax, ymax) snapped to ``cell`` around geometries in EPSG:4326."""
+    import geopandas as gpd
+
+    b = gpd.GeoSeries(geoms, crs=CRS_GEOGRAPHIC).to_crs(CRS_METRIC).total_bounds
+    lo = np.floor((b[:2] - pad) / cell) * cell
+    hi = np.ceil((b[2:] + pad) / cell) * cell
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+__all__ = [
+    "CRS_GEOGRAPHIC", "CRS_METRIC", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
+    "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
+    "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "box",
+]

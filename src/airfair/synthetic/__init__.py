@@ -1,0 +1,285 @@
+"""Build the embedded default: a synthetic Almaty, deterministic from a seed.
+
+``build_dataset`` writes every catalog entry, a fault log and the model's true PM2.5 field into a
+temporary directory, validates the lot, writes a manifest with provenance and sha256 of every file,
+and only then swaps the directory into place: a failed build leaves the previous data untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from airfair import contracts, geo
+from airfair.catalog import MANIFEST, entry_problems, read_entry, sha256_of, write_catalog
+from airfair.synthetic import air, city, survey
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a synthetic build is."""
+
+    cell_m: float
+    n_lowcost: int
+    n_lowcost_no2: int
+
+
+SIZES = {
+    "demo": Size(cell_m=1000.0, n_lowcost=40, n_lowcost_no2=6),
+    "default": Size(cell_m=500.0, n_lowcost=200, n_lowcost_no2=30),
+}
+DEFAULT_SEED = 20250101
+
+SYNTHETIC_SOURCE = "airfair synthetic Almaty (airfair.synthetic), calibrated to public facts in DESIGN.md"
+SYNTHETIC_LICENCE = "CC0-1.0 (generated data)"
+
+
+class BuildError(RuntimeError):
+    """A build that could not finish; the previous data are untouched."""
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="airfair data build", unit="step", disable=not enabled, leave=True)
+
+
+def _site_truth(fields25, fields_coarse, fields_nox, grid, sites, cells, met, rng):
+    """True hourly values (time, site) of every parameter at the sites, with microscale variability."""
+    elev = sites.elevation_m.to_numpy()
+    n, m = len(met), len(sites)
+    bg = air.background_pm25(met)
+    pm25 = air.concentrations(fields25, cells, elev, met, air.MODEL["pm25_scale"], 0.0)
+    micro = np.exp(np.stack([air._ar1(rng, n, 0.9, 0.15) for _ in range(m)], axis=1))
+    pm25 = bg[:, None] + pm25 * micro
+    local = met.time.dt.tz_convert(air.TZ)
+    season = -np.cos(2 * np.pi * (local.dt.dayofyear.to_numpy() - 20) / 365.25)
+    dust = (4.0 + 7.0 * (season + 1) / 2 * np.clip(met.wind_speed.to_numpy() / 3.0, 0.3, 2.0))[:, None]
+    coarse = air.concentrations(fields_coarse, cells, elev, met, air.MODEL["pm10_coarse_scale"], 0.0) * micro + dust
+    pm10 = pm25 + coarse
+    no2 = air.concentrations(fields_nox, cells, elev, met, air.MODEL["no2_scale"], air.MODEL["no2_background"])
+    no2 = no2 * np.exp(np.stack([air._ar1(rng, n, 0.8, 0.12) for _ in range(m)], axis=1))
+    lapse = -0.0065 * (elev[None, :] - 700.0)
+    inv = air.inversion_strength(met)[:, None] * np.clip((1100 - elev[None, :]) / 450, -1, 1) * -3.0
+    temp = met.temperature.to_numpy()[:, None] + lapse + inv
+    rh = np.clip(met.rh.to_numpy()[:, None] - 2.5 * (temp - met.temperature.to_numpy()[:, None]), 5, 100)
+    return {"pm25": pm25, "pm10": pm10, "no2": no2, "temperature": temp, "rh": rh}
+
+
+def _grid_truth(fields25, grid, met):
+    """Hourly true PM2.5 on the grid's populated cells → daily local means (day, y, x), µg/m³."""
+    inside = np.flatnonzero((grid.district.values >= 0).ravel())
+    iy, ix = np.unravel_index(inside, grid.district.shape)
+    elev = grid.elevation_m.values[iy, ix]
+    hourly = air.concentrations(fields25, (iy, ix), elev, met, air.MODEL["pm25_scale"], air.background_pm25(met))
+    day = met.time.dt.tz_convert(air.TZ).dt.tz_localize(None).dt.floor("D")
+    daily = pd.DataFrame(hourly.astype("float32")).groupby(day.to_numpy()).mean()
+    field = np.full((len(daily),) + grid.district.shape, np.nan, dtype="float32")
+    field[:, iy, ix] = daily.to_numpy()
+    return xr.Dataset(
+        {"pm25": (("date", "y", "x"), field, {"units": "µg/m³", "long_name": "true daily mean PM2.5 (model, local day)"})},
+        coords={"date": daily.index.to_numpy(), "y": grid.y, "x": grid.x},
+        attrs={"note": "Noise-free model field behind the synthetic readings. For testing methods; not a catalog entry."},
+    )
+
+
+def calibration_summary(truth: xr.Dataset, grid: xr.Dataset) -> dict:
+    """Population-weighted facts of the true field, to compare with DESIGN.md's public figures."""
+    ids = grid.attrs["district_ids"].split()
+    pop = grid.population.where(grid.district >= 0, 0.0)
+    code = grid.district
+
+    def popmean(field, districts=None):
+        w = pop if districts is None else pop.where(code.isin([ids.index(d) for d in districts]), 0.0)
+        return float((field * w).sum() / w.sum())
+
+    annual = truth.pm25.mean("date")
+    month = pd.DatetimeIndex(truth.date.values).month
+    winter = truth.pm25.isel(date=np.isin(month, [12, 1, 2])).mean("date")
+    summer = truth.pm25.isel(date=np.isin(month, [6, 7, 8])).mean("date")
+    city_daily = (truth.pm25 * pop).sum(("y", "x")) / pop.sum()
+    return {
+        "pm25_annual_zhetysu_turksib": round(popmean(annual, ["zhetysu", "turksib"]), 2),
+        "pm25_annual_medeu_bostandyk": round(popmean(annual, ["medeu", "bostandyk"]), 2),
+        "pm25_annual_city": round(popmean(annual), 2),
+        "pm25_winter_city": round(popmean(winter), 2),
+        "pm25_summer_city": round(popmean(summer), 2),
+        "days_under_who_24h": int((city_daily <= 15.0).sum()),
+        "by_district_annual": {d: round(popmean(annual, [d]), 2) for d in ids},
+    }
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False, compression="zstd")
+
+
+def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    enc = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
+    ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` with two renames; ``out`` is never half-written."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except Exception:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SEED,
+                  boundaries: str | Path | None = None, progress: bool = True) -> dict:
+    """Generate the synthetic Almaty into ``out`` and return its manifest.
+
+    Parameters
+    ----------
+    out : str or Path
+        Data directory; replaced as a whole only once the new build has succeeded.
+    size : {"demo", "default"}
+        "demo" (1 km grid, 51 sites, seconds) or "default" (500 m grid, 211 sites).
+    seed : int
+        Random seed; the same seed gives byte-identical files.
+    boundaries : str or Path, optional
+        A GeoJSON of real district polygons to use instead of the stylised geometry.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    dict
+        The manifest written to ``out/manifest.json``.
+    """
+    if size not in SIZES:
+        raise BuildError(f"unknown size {size!r}: choose one of {sorted(SIZES)}")
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
+        raise BuildError(f"{out} exists and is not an airfair data directory (no {MANIFEST}); choose an empty or new --out.")
+    sz = SIZES[size]
+    geometry = geo.read_boundaries(boundaries) if boundaries else geo.stylised_districts()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    t0 = time.perf_counter()
+    bar = _progress(10, progress)
+    try:
+        rng = np.random.default_rng(seed)
+        step_rng = [np.random.default_rng(s) for s in rng.integers(0, 2**63 - 1, size=8)]
+        districts = city.districts_frame(geometry)
+        grid = city.population_grid(districts, sz.cell_m, step_rng[0])
+        bar.update()
+        emis = city.emissions_grid(grid, districts, step_rng[1])
+        points = city.emission_points()
+        met = air.meteorology(step_rng[2])
+        bar.update()
+        sites, cells = air.sensor_sites(grid, districts, sz.n_lowcost, step_rng[3])
+        emis_coarse = emis.assign(coarse=emis.pm10 - emis.pm25)
+        f25 = air.footprint_fields(emis, "pm25")
+        fcoarse = air.footprint_fields(emis_coarse, "coarse")
+        fnox = air.footprint_fields(emis, "nox")
+        bar.update()
+        truth_sites = _site_truth(f25, fcoarse, fnox, grid, sites, cells, met, step_rng[4])
+        lowcost_ids = sites.loc[~sites.official, "site_id"].to_numpy()
+        truth_sites["_no2_sites"] = set(step_rng[5].choice(lowcost_ids, size=sz.n_lowcost_no2, replace=False))
+        truth_grid = _grid_truth(f25, grid, met)
+        bar.update()
+        readings, faults = air.readings_and_faults(sites, truth_sites, met, step_rng[6])
+        bar.update()
+        survey_df = survey.survey_lez(districts, step_rng[7])
+        bar.update()
+
+        # ---- write ----
+        districts.to_parquet(tmp / "districts.parquet", index=False)
+        sites.to_parquet(tmp / "sensor_sites.parquet", index=False)
+        points.to_parquet(tmp / "emission_points.parquet", index=False)
+        _write_parquet(met.drop(columns=["stagnation"]), tmp / "meteorology.parquet")
+        _write_parquet(survey_df, tmp / "survey_lez.parquet")
+        _write_netcdf(grid, tmp / "population_grid.nc")
+        _write_netcdf(emis, tmp / "emissions_grid.nc")
+        (tmp / "readings").mkdir()
+        month = readings["time"].dt.strftime("%Y-%m")
+        for m, part in readings.groupby(month, sort=True):
+            _write_parquet(part.reset_index(drop=True), tmp / "readings" / f"{m}.parquet")
+        bar.update()
+        (tmp / "faults").mkdir()
+        _write_parquet(faults, tmp / "faults" / "fault_log.parquet")
+        (tmp / "faults" / "FAULT_RATES.json").write_text(json.dumps(air.FAULT_RATES, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "truth").mkdir()
+        _write_netcdf(truth_grid, tmp / "truth" / "pm25_daily.nc")
+        site_truth = pd.DataFrame(truth_sites["pm25"].astype("float32"), columns=sites.site_id.to_list())
+        site_truth.insert(0, "time", met.time)
+        _write_parquet(site_truth, tmp / "truth" / "pm25_sites_hourly.parquet")
+        bar.update()
+
+        # ---- validate what was written, as a user would read it ----
+        problems = {}
+        for name, spec in contracts.ENTRIES.items():
+            obj = read_entry(spec, tmp / spec.path)
+            if spec.kind == "dask_parquet":
+                obj = obj.compute()
+            p = entry_problems(name, obj)
+            if p:
+                problems[name] = p
+        if problems:
+            raise BuildError("the new build breaks its contracts: " + json.dumps(problems, ensure_ascii=False))
+        bar.update()
+
+        # ---- manifest, catalog, swap ----
+        summary = calibration_summary(truth_grid, grid)
+        real_geometry = boundaries is not None
+        entries = {}
+        for name, spec in contracts.ENTRIES.items():
+            synthetic_geometry_only = name == "districts" and real_geometry
+            entries[name] = {
+                "synthetic": not synthetic_geometry_only,
+                "source": SYNTHETIC_SOURCE + (f"; geometry from {Path(boundaries).name}" if synthetic_geometry_only else ""),
+                "licence": SYNTHETIC_LICENCE if not synthetic_geometry_only else "geometry: see the boundaries file's licence (OSM: ODbL 1.0); attributes CC0-1.0",
+                "seed": seed,
+                "size": size,
+                "schema_version": contracts.SCHEMA_VERSION,
+                "geometry": "real (imported)" if real_geometry else "stylised (not real boundaries)",
+                "sha256": sha256_of(tmp / spec.path),
+            }
+        entries["readings"]["rows"] = int(len(readings))
+        manifest = {
+            "airfair_data": "synthetic Almaty",
+            "seed": seed,
+            "size": size,
+            "year": air.YEAR,
+            "synthetic": True,
+            "schema_version": contracts.SCHEMA_VERSION,
+            "calibration": summary,
+            "entries": entries,
+            "fault_log": {"path": "faults/fault_log.parquet", "rates": air.FAULT_RATES,
+                          "counts": faults.fault.value_counts().sort_index().to_dict()},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", manifest)
+        (tmp / "README.md").write_text(
+            "# Generated by `airfair data build` — do not edit\n\n"
+            f"Synthetic Almaty, size {size}, seed {seed}. Open with `airfair.open_catalog()` (or "
+            "`airfair.open_catalog('<this dir>')` for a build elsewhere). `faults/` and `truth/` are for tests of "
+            "QC and exposure methods, not for analysis.\n", encoding="utf-8")
+        bar.update()
+        _swap_into_place(tmp, out)
+        bar.close()
+    except BaseException:
+        bar.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    manifest["build_seconds"] = round(time.perf_counter() - t0, 1)
+    return manifest
