@@ -1,0 +1,96 @@
+"""The ``airfair`` command line: build and check the data, serve the apps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from airfair.catalog import DEFAULT_DATA_DIR, REPO_ROOT
+
+
+@click.group()
+@click.version_option(package_name="airfair")
+def main():
+    """airfair: urban air pollution and who bears it."""
+
+
+@main.group()
+def data():
+    """Build and check the embedded default dataset."""
+
+
+@data.command("build")
+@click.option("--size", type=click.Choice(["demo", "default"]), default="default", show_default=True,
+              help="demo: 1 km grid and 51 sites, for tests; default: 500 m grid and 211 sites.")
+@click.option("--seed", type=int, default=None, help="Random seed (same seed → byte-identical files).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, show_default=True,
+              help="Data directory; replaced only once the new build has succeeded.")
+@click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="GeoJSON of real district polygons (any id or name column) instead of the stylised geometry.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def data_build(size, seed, out, boundaries, quiet):
+    """Generate the synthetic Almaty and register it in the catalog."""
+    from airfair.geo import BoundaryFileError
+    from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset
+
+    try:
+        manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
+                                 boundaries=boundaries, progress=not quiet)
+    except (BoundaryFileError, BuildError) as exc:
+        raise click.ClickException(f"{exc}\nNothing was changed in {out}.") from None
+    cal = manifest["calibration"]
+    click.echo(f"built {size} synthetic Almaty (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
+    click.echo(f"  readings: {manifest['entries']['readings']['rows']:,} rows; faults injected: {manifest['fault_log']['counts']}")
+    click.echo(f"  PM2.5 annual mean, population-weighted: Zhetysu+Turksib {cal['pm25_annual_zhetysu_turksib']} µg/m³, "
+               f"Medeu+Bostandyk {cal['pm25_annual_medeu_bostandyk']} µg/m³; winter {cal['pm25_winter_city']}, "
+               f"summer {cal['pm25_summer_city']}; {cal['days_under_who_24h']} days under the WHO 24-h guideline")
+
+
+@data.command("validate")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, show_default=True)
+def data_validate(data_dir):
+    """Check every entry against its schema and its recorded sha256; non-zero exit on any failure."""
+    from airfair.validate import validate_data
+
+    problems = validate_data(data_dir)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {data_dir}:", err=True)
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    click.echo(f"{data_dir}: all entries conform to their contracts and match the manifest")
+
+
+@main.command()
+@click.option("--port", type=int, default=5006, show_default=True)
+@click.option("--address", default="localhost", show_default=True)
+@click.option("--allow-websocket-origin", "origins", multiple=True,
+              help="Host[:port] allowed to open the apps (repeatable); default: the address and port.")
+@click.option("--show/--no-show", default=False, help="Open a browser.")
+def serve(port, address, origins, show):
+    """Serve the Panel apps in apps/ (builds the default data first if absent)."""
+    from airfair.catalog import read_manifest
+
+    if not read_manifest(DEFAULT_DATA_DIR):
+        click.echo("no data yet: building the default dataset first (about a minute)")
+        from airfair.synthetic import DEFAULT_SEED, build_dataset
+
+        build_dataset(DEFAULT_DATA_DIR, seed=DEFAULT_SEED)
+    apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
+    cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
+           "--index", "exposure", "--global-loading-spinner", "--check-unused-sessions", "10000",
+           "--unused-session-lifetime", "60000"]
+    for o in origins or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]:
+        cmd += ["--allow-websocket-origin", o]
+    if show:
+        cmd.append("--show")
+    click.echo(f"serving http://{address}:{port}/ — Ctrl+C to stop")
+    os.execv(sys.executable, cmd) if os.name != "nt" else subprocess.call(cmd)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
