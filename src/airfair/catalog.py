@@ -202,7 +202,8 @@ def open_catalog(data_dir: str | Path | None = None):
     ----------
     data_dir : str or Path, optional
         A directory written by ``airfair data build --out DIR`` (it holds its own catalog.yaml).
-        Default: the repository's ``catalog/catalog.yaml`` over ``data/`` (or $AIRFAIR_CATALOG).
+        Default: $AIRFAIR_DATA_DIR if set, else the repository's ``catalog/catalog.yaml`` over
+        ``data/`` (or the catalog file named by $AIRFAIR_CATALOG).
 
     Returns
     -------
@@ -211,6 +212,8 @@ def open_catalog(data_dir: str | Path | None = None):
     """
     import intake
 
+    if data_dir is None and os.environ.get("AIRFAIR_DATA_DIR"):
+        data_dir = os.environ["AIRFAIR_DATA_DIR"]
     if data_dir is not None:
         path = Path(data_dir) / "catalog.yaml"
         if not path.exists():

@@ -176,10 +176,11 @@ def _stylised_geometries() -> tuple:
     taken = Polygon()
     geoms = {}
     for district_id, sketch in _DISTRICT_SKETCH_LONLAT.items():
-        geoms[district_id] = outline.intersection(Polygon(sketch)).difference(taken)
-        taken = taken.union(geoms[district_id])
-    geoms["medeu"] = outline.difference(taken)
-    return tuple(shapely.set_precision(geoms[d], 1e-6) for d in DISTRICT_IDS)
+        # fixed-precision overlays (1e-6° ≈ 0.1 m) keep shared edges identical: no slivers, no gaps
+        geoms[district_id] = shapely.difference(shapely.intersection(outline, Polygon(sketch), grid_size=1e-6), taken, grid_size=1e-6)
+        taken = shapely.union(taken, geoms[district_id], grid_size=1e-6)
+    geoms["medeu"] = shapely.difference(outline, taken, grid_size=1e-6)
+    return tuple(geoms[d] for d in DISTRICT_IDS)
 
 
 def stylised_districts() -> pd.DataFrame:

@@ -1,0 +1,64 @@
+"""Shared fixtures: one demo build for the whole session (notebooks and apps read it too)."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+_DEMO = {}
+
+
+def pytest_sessionstart(session):
+    # Build before collection so that notebooks (run by nbmake in their own kernels) find the data
+    # through AIRFAIR_DATA_DIR, without touching the developer's data/ directory.
+    if os.environ.get("AIRFAIR_TEST_DATA_DIR"):
+        demo = Path(os.environ["AIRFAIR_TEST_DATA_DIR"])
+    else:
+        from airfair.synthetic import build_dataset
+
+        root = Path(tempfile.mkdtemp(prefix="airfair-test-"))
+        demo = root / "demo"
+        build_dataset(demo, size="demo", seed=7, progress=False)
+        _DEMO["root"] = root
+    _DEMO["dir"] = demo
+    os.environ["AIRFAIR_DATA_DIR"] = str(demo)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "root" in _DEMO:
+        shutil.rmtree(_DEMO["root"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_dir() -> Path:
+    """A demo-size build (seed 7), read-only for tests: copy it before changing anything."""
+    return _DEMO["dir"]
+
+
+@pytest.fixture(scope="session")
+def default_dir(tmp_path_factory) -> Path:
+    """A default-size build with the default seed (about half a minute)."""
+    from airfair.synthetic import build_dataset
+
+    out = tmp_path_factory.mktemp("default") / "data"
+    build_dataset(out, size="default", progress=False)
+    return out
+
+
+@pytest.fixture
+def demo_copy(demo_dir, tmp_path) -> Path:
+    """A private copy of the demo build, free to corrupt."""
+    dst = tmp_path / "data"
+    shutil.copytree(demo_dir, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    if not REALDATA.exists():
+        pytest.skip("../shared/realdata is absent")
+    return REALDATA
