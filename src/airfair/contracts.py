@@ -221,6 +221,14 @@ def describe_failures(exc: Exception) -> list[str]:
         fc = exc.failure_cases
         lines = []
         for (col, check), grp in fc.groupby(["column", "check"], dropna=False, sort=False):
+            if check == "column_in_dataframe":
+                lines += [f"column {c!r} missing" for c in grp["failure_case"]]
+                continue
+            if check == "column_in_schema":
+                lines += [f"unexpected column {c!r}" for c in grp["failure_case"]]
+                continue
+            if not isinstance(col, str):
+                col = "table"
             examples = ", ".join(map(str, grp["failure_case"].head(3).tolist()))
             rows = grp["index"].dropna()
             where = f" rows e.g. {', '.join(map(str, rows.head(3).astype(int).tolist()))}" if len(rows) else ""

@@ -263,6 +263,13 @@ def sensor_sites(grid: xr.Dataset, districts, n_lowcost: int, rng: np.random.Gen
     did = np.array([None] * len(gdf), dtype=object)
     for d in ids:
         did[shapely.contains_xy(dpoly[d], gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())] = d
+    # a jittered point can fall just outside the city's edge: move it to its (inside) cell centre
+    outside = np.array([d is None for d in did])
+    if outside.any():
+        code = grid.district.values[giy[outside], gix[outside]]
+        gdf.loc[outside, "geometry"] = gpd.points_from_xy(grid.lon.values[giy[outside], gix[outside]].round(5),
+                                                          grid.lat.values[giy[outside], gix[outside]].round(5))
+        did[outside] = [ids[c] if c >= 0 else None for c in code]
     gdf["district_id"] = did
     gdf["elevation_m"] = grid.elevation_m.values[giy, gix].round(1)
     gdf = gdf[["site_id", "name", "network", "official", "sensor_model", "district_id", "elevation_m", "installed", "geometry"]]

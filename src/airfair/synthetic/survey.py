@@ -19,12 +19,19 @@ _SHARE_POOR = {"zhetysu": 0.56, "turksib": 0.52, "alatau": 0.50, "auezov": 0.42,
                "bostandyk": 0.34, "medeu": 0.30, "nauryzbay": 0.30}
 
 
-def _quota(rng, n, shares):
-    """Exactly allocated answers: counts proportional to shares, shuffled."""
-    counts = np.floor(np.asarray(shares) * n).astype(int)
-    counts[np.argsort(-np.asarray(shares))[: n - counts.sum()]] += 1
-    out = np.repeat(np.arange(1, len(shares) + 1), counts)
-    rng.shuffle(out)
+def _quota(rng, weights, shares):
+    """Answers 1..k allocated so that their *weighted* shares match ``shares`` to within one respondent.
+
+    Respondents are shuffled, laid end to end by weight, and each takes the answer whose share
+    interval holds the midpoint of its weight.
+    """
+    w = np.asarray(weights, dtype=float)
+    order = rng.permutation(len(w))
+    cum = np.cumsum(w[order])
+    mid = (cum - w[order] / 2) / cum[-1]
+    bounds = np.cumsum(shares)[:-1] / np.sum(shares)
+    out = np.empty(len(w), dtype=int)
+    out[order] = np.searchsorted(bounds, mid) + 1
     return out
 
 
@@ -54,7 +61,7 @@ def survey_lez(districts: pd.DataFrame, rng: np.random.Generator, n: int = 500) 
     df["weight"] = (df.district_id.map(pop / pop.sum()) / df.district_id.map(counts / n)).round(4)
     df["weight"] = df["weight"] / df["weight"].mean()
 
-    # support: quotas per (district × old-car) cell so that weighted shares hit the targets
+    # support: weighted quotas in the old-car group and in the rest so that weighted shares hit the targets
     support = np.zeros(n, dtype=int)
     w = df.weight.to_numpy()
     old = (df.car_age_band == "before_2010").to_numpy()
@@ -62,21 +69,17 @@ def survey_lez(districts: pd.DataFrame, rng: np.random.Generator, n: int = 500) 
     for_rest = (0.51 * w_all - 0.26 * w_old) / (w_all - w_old)
     against_rest = max(0.05, (0.33 * w_all - 0.39 * w_old) / (w_all - w_old))
     for cell_mask, (p_for, p_against) in ((old, (0.26, 0.39)), (~old, (for_rest, against_rest))):
-        for d in pop.index:
-            m = cell_mask & (df.district_id.to_numpy() == d)
-            if m.sum():
-                neutral = 1 - p_for - p_against
-                shares = [p_against * 0.45, p_against * 0.55, neutral, p_for * 0.6, p_for * 0.4]
-                support[m] = _quota(rng, int(m.sum()), shares)
+        neutral = 1 - p_for - p_against
+        support[cell_mask] = _quota(rng, w[cell_mask], [p_against * 0.45, p_against * 0.55, neutral, p_for * 0.6, p_for * 0.4])
     df["support_lez"] = support.astype("int8")
     concern = np.zeros(n, dtype=int)
     rating = np.zeros(n, dtype=int)
     for d in pop.index:
         m = df.district_id.to_numpy() == d
         if m.sum():
-            concern[m] = _quota(rng, int(m.sum()), [0.02, 0.04, 0.06, 0.40, 0.48])
+            concern[m] = _quota(rng, w[m], [0.02, 0.04, 0.06, 0.40, 0.48])
             poor = _SHARE_POOR[d]
-            rating[m] = _quota(rng, int(m.sum()), [0.08, 0.2, 0.72 - poor, poor * 0.65, poor * 0.35])
+            rating[m] = _quota(rng, w[m], [0.08, 0.2, 0.72 - poor, poor * 0.65, poor * 0.35])
     df["concern_air_quality"] = concern.astype("int8")
     df["air_quality_rating"] = rating.astype("int8")
     cols = ["respondent_id", "district_id", "respondent_type", "age_band", "income_band", "car_age_band",
