@@ -75,11 +75,12 @@ def serve(port, address, origins, show):
     """Serve the Panel apps in apps/ (builds the default data first if absent)."""
     from airfair.catalog import read_manifest
 
-    if not read_manifest(DEFAULT_DATA_DIR):
-        click.echo("no data yet: building the default dataset first (about a minute)")
+    data_dir = Path(os.environ.get("AIRFAIR_DATA_DIR", DEFAULT_DATA_DIR))
+    if not read_manifest(data_dir):
+        click.echo(f"no data in {data_dir} yet: building the default dataset first (about a minute)")
         from airfair.synthetic import DEFAULT_SEED, build_dataset
 
-        build_dataset(DEFAULT_DATA_DIR, seed=DEFAULT_SEED)
+        build_dataset(data_dir, seed=DEFAULT_SEED)
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
            "--index", "exposure", "--global-loading-spinner", "--check-unused-sessions", "10000",
