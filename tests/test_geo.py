@@ -2,7 +2,6 @@ import itertools
 import json
 
 import geopandas as gpd
-import numpy as np
 import pytest
 
 from airfair import geo

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -238,4 +237,4 @@ def describe_failures(exc: Exception) -> list[str]:
 
 
 __all__ = ["SCHEMA_VERSION", "PARAMETER_UNITS", "QC_FLAGS", "SCHEMAS", "GRID_CONTRACTS", "ENTRIES", "Entry",
-           "check_frame", "describe_failures", "np"]
+           "check_frame", "describe_failures"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon
 
 #: Geographic CRS used to store geometry.
 CRS_GEOGRAPHIC = "EPSG:4326"
@@ -296,5 +296,5 @@ def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0) -> tuple[float,
 __all__ = [
     "CRS_GEOGRAPHIC", "CRS_METRIC", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
     "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
-    "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "box",
+    "stylised_districts", "read_boundaries", "area_km2", "grid_bounds",
 ]

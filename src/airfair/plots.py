@@ -35,7 +35,6 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
         map renders offline.
     """
     import geoviews as gv
-    import holoviews as hv
 
     gv.extension("bokeh", logo=False)
     gdf = districts[["district_id", "name_en", "name_ru", "geometry"]].merge(values, on="district_id")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import ndimage, signal
+from scipy import signal
 
 from airfair import geo
 from airfair.synthetic.city import SECTORS
