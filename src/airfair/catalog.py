@@ -9,7 +9,7 @@ Examples
 --------
 >>> import airfair
 >>> cat = airfair.open_catalog()                     # doctest: +SKIP
->>> readings = cat["readings"].read()                # a Dask DataFrame, month partitions
+>>> readings = cat["readings"].read()                # doctest: +SKIP
 >>> cat["readings"].metadata["provenance"]["synthetic"]  # doctest: +SKIP
 True
 """
