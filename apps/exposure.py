@@ -35,7 +35,7 @@ table = values.merge(districts[["district_id", "name_en", "name_ru"]], on="distr
 table = table.assign(times_who=(table["value"] / WHO_PM25_ANNUAL).round(1)).sort_values("value", ascending=False)
 table["population"] = table["population"].round(-2).astype(int)
 table = table[["name_en", "name_ru", "value", "times_who", "population", "n_sites"]].rename(
-    columns={"name_en": "District", "name_ru": "Район", "value": "PM2.5 µg/m³", "times_who": "× WHO annual (5)",
+    columns={"name_en": "District", "name_ru": "Район", "value": "PM2.5 µg/m³", "times_who": "× WHO",
              "population": "Population", "n_sites": "Reference stations"})
 worst, best = table.iloc[0], table.iloc[-1]
 
@@ -71,6 +71,6 @@ header = pn.pane.HTML(
     styles={"background": "#b7410e", "color": "white", "padding": "12px 20px"},
 )
 pn.Column(
-    header, banner, headline, pn.FlexBox(map_pane, pn.Column(ranking, tabulator, width=560, sizing_mode="fixed")),
+    header, banner, headline, pn.FlexBox(map_pane, pn.Column(ranking, tabulator, width=640, sizing_mode="fixed")),
     method, footer, styles={"font-family": "system-ui, sans-serif"},
 ).servable(title="airfair · exposure by district")
