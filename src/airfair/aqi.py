@@ -1,0 +1,192 @@
+"""US EPA Air Quality Index (2024 PM2.5 breakpoints), categories with colours and advice.
+
+Concentrations are given in the units of the ``readings`` contract (µg/m³; CO in mg/m³) and
+averaged over the period the EPA table expects (:data:`AVERAGING`): 24 h for PM2.5 and PM10,
+1 h for NO2 and SO2, 8 h for O3 and CO. Gases are converted to ppb/ppm at 25 °C and 1 atm, as the
+EPA table assumes. Each concentration is truncated to the table's precision before the linear
+interpolation (EPA, Technical Assistance Document for the Reporting of Daily Air Quality, 2024).
+
+Examples
+--------
+>>> aqi("pm25", [5.0, 12.0, 35.4, 35.5, 250.0]).tolist()
+[28.0, 56.0, 100.0, 101.0, 350.0]
+>>> category("pm25", 40.0).tolist()
+['unhealthy_sensitive']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Molar volume (L/mol) at 25 °C and 1 atm, used for µg/m³ ↔ ppb as the EPA table assumes.
+MOLAR_VOLUME_25C = 24.45
+MOLECULAR_WEIGHT = {"no2": 46.0055, "so2": 64.066, "o3": 47.998, "co": 28.010}
+
+#: Averaging period each breakpoint table expects.
+AVERAGING = {"pm25": "24h", "pm10": "24h", "no2": "1h", "so2": "1h", "o3": "8h", "co": "8h"}
+
+#: Index breakpoints shared by all pollutants (2024: the 301–400 and 401–500 bands are one).
+_INDEX = [(0, 50), (51, 100), (101, 150), (151, 200), (201, 300), (301, 500)]
+
+#: Concentration breakpoints in EPA units, truncation step, and EPA unit.
+BREAKPOINTS = {
+    "pm25": ([(0.0, 9.0), (9.1, 35.4), (35.5, 55.4), (55.5, 125.4), (125.5, 225.4), (225.5, 325.4)], 0.1, "µg/m³"),
+    "pm10": ([(0, 54), (55, 154), (155, 254), (255, 354), (355, 424), (425, 604)], 1.0, "µg/m³"),
+    "no2": ([(0, 53), (54, 100), (101, 360), (361, 649), (650, 1249), (1250, 2049)], 1.0, "ppb"),
+    "so2": ([(0, 35), (36, 75), (76, 185), (186, 304), (305, 604), (605, 1004)], 1.0, "ppb"),
+    "co": ([(0.0, 4.4), (4.5, 9.4), (9.5, 12.4), (12.5, 15.4), (15.5, 30.4), (30.5, 50.4)], 0.1, "ppm"),
+    "o3": ([(0.000, 0.054), (0.055, 0.070), (0.071, 0.085), (0.086, 0.105), (0.106, 0.200)], 0.001, "ppm"),
+}
+
+CATEGORIES = ["good", "moderate", "unhealthy_sensitive", "unhealthy", "very_unhealthy", "hazardous"]
+COLOURS = dict(zip(CATEGORIES, ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#8f3f97", "#7e0023"]))
+LABELS = {
+    "en": dict(zip(CATEGORIES, ["Good", "Moderate", "Unhealthy for sensitive groups", "Unhealthy", "Very unhealthy", "Hazardous"])),
+    "ru": dict(zip(CATEGORIES, ["Хорошо", "Удовлетворительно", "Вредно для чувствительных групп", "Вредно", "Очень вредно", "Опасно"])),
+    "kk": dict(zip(CATEGORIES, ["Жақсы", "Қанағаттанарлық", "Сезімтал топтар үшін зиянды", "Зиянды", "Өте зиянды", "Қауіпті"])),
+}
+ADVICE = {
+    "en": dict(zip(CATEGORIES, [
+        "Air quality is satisfactory; enjoy being outside.",
+        "Unusually sensitive people should consider shortening long or intense outdoor exertion.",
+        "Children, older adults and people with heart or lung disease should reduce long or intense outdoor exertion.",
+        "Everyone should reduce long or intense outdoor exertion; sensitive groups should avoid it.",
+        "Everyone should avoid long or intense outdoor exertion; sensitive groups should stay indoors.",
+        "Health warning of emergency conditions: everyone should stay indoors and keep activity low.",
+    ])),
+    "ru": dict(zip(CATEGORIES, [
+        "Качество воздуха удовлетворительное; можно спокойно находиться на улице.",
+        "Особо чувствительным людям стоит сократить длительные или интенсивные нагрузки на улице.",
+        "Детям, пожилым и людям с болезнями сердца или лёгких следует сократить длительные нагрузки на улице.",
+        "Всем следует сократить длительные нагрузки на улице; чувствительным группам — избегать их.",
+        "Всем следует избегать длительных нагрузок на улице; чувствительным группам — оставаться дома.",
+        "Чрезвычайная ситуация: всем следует оставаться в помещении и снизить активность.",
+    ])),
+    "kk": dict(zip(CATEGORIES, [
+        "Ауа сапасы қанағаттанарлық; далада еркін жүре беріңіз.",
+        "Аса сезімтал адамдар даладағы ұзақ не қарқынды жүктемені азайтқаны жөн.",
+        "Балалар, қарт адамдар және жүрек не өкпе аурулары барлар даладағы ұзақ жүктемені азайтуы керек.",
+        "Барлығы даладағы ұзақ жүктемені азайтуы керек; сезімтал топтар одан аулақ болғаны жөн.",
+        "Барлығы даладағы ұзақ жүктемеден аулақ болуы керек; сезімтал топтар үйде болғаны жөн.",
+        "Төтенше жағдай: барлығы үй ішінде болып, белсенділікті азайтуы керек.",
+    ])),
+}
+
+
+def _to_epa_units(parameter: str, c: np.ndarray) -> np.ndarray:
+    unit = BREAKPOINTS[parameter][2]
+    if unit == "ppb":  # from µg/m³
+        return c * MOLAR_VOLUME_25C / MOLECULAR_WEIGHT[parameter]
+    if unit == "ppm":
+        if parameter == "co":  # from mg/m³
+            return c * MOLAR_VOLUME_25C / MOLECULAR_WEIGHT["co"]
+        return c * MOLAR_VOLUME_25C / MOLECULAR_WEIGHT[parameter] / 1000.0  # O3 from µg/m³
+    return c
+
+
+def _apply(func, concentration):
+    """Run a NumPy function elementwise over NumPy, pandas or Dask input, keeping the container."""
+    if hasattr(concentration, "map_partitions"):  # dask Series
+        return concentration.map_partitions(lambda s: pd.Series(func(s.to_numpy(dtype=float)), index=s.index))
+    if hasattr(concentration, "map_blocks"):  # dask Array
+        return concentration.map_blocks(lambda b: func(np.asarray(b, dtype=float)), dtype=float)
+    if isinstance(concentration, pd.Series):
+        return pd.Series(func(concentration.to_numpy(dtype=float)), index=concentration.index, name=concentration.name)
+    return func(np.atleast_1d(np.asarray(concentration, dtype=float)))
+
+
+def _band_and_truncated(parameter, c):
+    if parameter not in BREAKPOINTS:
+        raise ValueError(f"no AQI breakpoints for parameter {parameter!r}; known: {sorted(BREAKPOINTS)}")
+    bands, step, _ = BREAKPOINTS[parameter]
+    x = _to_epa_units(parameter, c)
+    # truncate (not round) to the table's precision; the small epsilon absorbs binary noise (35.4 → 35.4, not 35.3)
+    t = np.floor(x / step + 1e-9) * step
+    lows = np.array([lo for lo, _ in bands])
+    band = np.searchsorted(lows, t + step / 2, side="right") - 1
+    return bands, step, t, band
+
+
+def aqi(parameter: str, concentration, beyond: str = "cap"):
+    """AQI value(s) for concentrations averaged over the period in :data:`AVERAGING`.
+
+    Parameters
+    ----------
+    parameter : {"pm25", "pm10", "no2", "so2", "o3", "co"}
+    concentration : float, array, pandas Series or Dask Series/Array
+        µg/m³ (CO: mg/m³), as in the ``readings`` contract.
+    beyond : {"cap", "extrapolate", "nan"}
+        Above the top breakpoint ("beyond the AQI"): 500 (default, as AirNow reports), the top
+        band's line continued, or NaN.
+
+    Returns
+    -------
+    Same container as the input, float AQI rounded to an integer; NaN for negative or missing input.
+    """
+    def f(c):
+        bands, step, t, band = _band_and_truncated(parameter, c)
+        top = len(bands) - 1
+        b = np.clip(band, 0, top)
+        c_lo = np.array([lo for lo, _ in bands])[b]
+        c_hi = np.array([hi for _, hi in bands])[b]
+        i_lo = np.array([lo for lo, _ in _INDEX])[b]
+        i_hi = np.array([hi for _, hi in _INDEX])[b]
+        out = np.round((i_hi - i_lo) / (c_hi - c_lo) * (t - c_lo) + i_lo)
+        over = t > bands[-1][1] + 1e-9
+        if beyond == "cap":
+            out = np.where(over, 500.0, out)
+        elif beyond == "nan":
+            out = np.where(over, np.nan, out)
+        elif beyond != "extrapolate":
+            raise ValueError("beyond must be 'cap', 'extrapolate' or 'nan'")
+        return np.where(np.isnan(c) | (c < 0), np.nan, out)
+
+    return _apply(f, concentration)
+
+
+def category(parameter: str, concentration):
+    """AQI category name(s) (see :data:`CATEGORIES`); None for negative or missing input."""
+    def f(c):
+        idx = aqi(parameter, c)
+        bounds = np.array([hi for _, hi in _INDEX][:-1])
+        k = np.searchsorted(bounds, idx, side="left")
+        names = np.array(CATEGORIES, dtype=object)[np.clip(k, 0, len(CATEGORIES) - 1)]
+        return np.where(np.isnan(idx), None, names)
+
+    return _apply(f, concentration)
+
+
+#: WHO 2021 air quality guidelines (µg/m³; CO mg/m³): 24-h and annual values where defined.
+WHO_2021 = {
+    "pm25": {"24h": 15.0, "annual": 5.0},
+    "pm10": {"24h": 45.0, "annual": 15.0},
+    "no2": {"24h": 25.0, "annual": 10.0},
+    "so2": {"24h": 40.0},
+    "o3": {"8h": 100.0},
+    "co": {"24h": 4.0},
+}
+
+
+def who_exceedances(daily: pd.DataFrame, by=("site_id",), value: str = "value") -> pd.DataFrame:
+    """Days over the WHO 2021 24-hour guideline, per group and parameter.
+
+    Parameters
+    ----------
+    daily : DataFrame
+        Daily means with columns ``parameter``, ``value`` (µg/m³) and the ``by`` columns; days
+        that failed the completeness rule should already be NaN or absent.
+    by : sequence of str
+        Grouping columns (e.g. site_id or district_id).
+
+    Returns
+    -------
+    DataFrame
+        by…, parameter, guideline (µg/m³), days (valid days), days_over, share_over.
+    """
+    d = daily[daily["parameter"].isin([p for p, g in WHO_2021.items() if "24h" in g])].dropna(subset=[value]).copy()
+    d["guideline"] = d["parameter"].map({p: g["24h"] for p, g in WHO_2021.items() if "24h" in g})
+    d["over"] = d[value] > d["guideline"]
+    out = d.groupby([*by, "parameter"], observed=True).agg(guideline=("guideline", "first"), days=("over", "size"), days_over=("over", "sum"))
+    out["share_over"] = out["days_over"] / out["days"]
+    return out.reset_index()

@@ -1,0 +1,107 @@
+"""US EPA AQI (2024 breakpoints): hand-computed table, properties, containers, WHO exceedances."""
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from airfair import aqi as A
+
+# Hand computations from the EPA 2024 table: I = (Ihi-Ilo)/(Chi-Clo) * (C-Clo) + Ilo, C truncated first.
+HAND = [
+    ("pm25", 0.0, 0), ("pm25", 5.0, 28), ("pm25", 9.0, 50), ("pm25", 9.09, 50), ("pm25", 9.1, 51),
+    ("pm25", 12.0, 56),     # 49/26.3*2.9+51 = 56.4
+    ("pm25", 35.4, 100), ("pm25", 35.5, 101), ("pm25", 55.4, 150), ("pm25", 55.5, 151),
+    ("pm25", 100.0, 182),   # 49/69.9*44.5+151 = 182.2
+    ("pm25", 125.4, 200), ("pm25", 125.5, 201), ("pm25", 225.4, 300), ("pm25", 225.5, 301),
+    ("pm25", 250.0, 350),   # 199/99.9*24.5+301 = 349.8
+    ("pm25", 325.4, 500),
+    ("pm10", 54.9, 50),     # truncated to 54
+    ("pm10", 100.0, 73),    # 49/99*45+51 = 73.3
+    ("pm10", 155.0, 101), ("pm10", 424.0, 300), ("pm10", 425.0, 301), ("pm10", 604.0, 500),
+]
+
+
+@pytest.mark.parametrize("parameter, conc, expected", HAND)
+def test_hand_computed_table(parameter, conc, expected):
+    assert A.aqi(parameter, conc)[0] == expected
+
+
+def test_gases_convert_at_25c():
+    # 100 ppb NO2 is the top of "moderate"; 1 ppb NO2 = 46.0055/24.45 µg/m³
+    assert A.aqi("no2", 100 * 46.0055 / 24.45)[0] == 100
+    assert A.aqi("co", 4.4 * 28.010 / 24.45)[0] == 50  # mg/m³ input
+
+
+@pytest.mark.parametrize("parameter", list(A.BREAKPOINTS))
+def test_exact_at_every_breakpoint(parameter):
+    bands, step, _ = A.BREAKPOINTS[parameter]
+    for (c_lo, c_hi), (i_lo, i_hi) in zip(bands, A._INDEX):
+        lo = _from_epa(parameter, c_lo)
+        hi = _from_epa(parameter, c_hi)
+        assert A.aqi(parameter, lo)[0] == i_lo
+        assert A.aqi(parameter, hi)[0] == i_hi
+
+
+def _from_epa(parameter, x):
+    unit = A.BREAKPOINTS[parameter][2]
+    if unit == "ppb":
+        return x * A.MOLECULAR_WEIGHT[parameter] / A.MOLAR_VOLUME_25C * (1 + 1e-9)
+    if unit == "ppm":
+        f = A.MOLECULAR_WEIGHT[parameter] / A.MOLAR_VOLUME_25C * (1 if parameter == "co" else 1000)
+        return x * f * (1 + 1e-9)
+    return x
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.floats(0, 325.4), b=st.floats(0, 325.4))
+def test_monotone(a, b):
+    lo, hi = sorted([a, b])
+    assert A.aqi("pm25", lo)[0] <= A.aqi("pm25", hi)[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(c=st.floats(0, 325.3))
+def test_continuous_within_bands_and_truncated(c):
+    # one truncation step up moves the index by at most the steepest band slope × step, plus rounding
+    step = 0.1
+    slope = max((ih - il) / (ch - cl) for (cl, ch), (il, ih) in zip(A.BREAKPOINTS["pm25"][0], A._INDEX))
+    d = A.aqi("pm25", c + step)[0] - A.aqi("pm25", c)[0]
+    assert 0 <= d <= slope * step + 2
+    # truncation: anything in [k/10, (k+1)/10) gets the same index
+    k = np.floor(c * 10 + 1e-9) / 10
+    assert A.aqi("pm25", c)[0] == A.aqi("pm25", k)[0]
+
+
+def test_beyond_the_index_is_documented_behaviour():
+    assert A.aqi("pm25", 500.0)[0] == 500
+    assert np.isnan(A.aqi("pm25", 500.0, beyond="nan")[0])
+    assert A.aqi("pm25", 425.3, beyond="extrapolate")[0] == pytest.approx(500 + 199 / 99.9 * 99.9, abs=1)
+    assert np.isnan(A.aqi("pm25", -3.0)[0]) and np.isnan(A.aqi("pm25", np.nan)[0])
+    with pytest.raises(ValueError, match="no AQI breakpoints for parameter 'rh'"):
+        A.aqi("rh", 50)
+
+
+def test_containers_numpy_pandas_dask():
+    s = pd.Series([5.0, 40.0, 80.0], index=[10, 11, 12], name="value")
+    out = A.aqi("pm25", s)
+    assert isinstance(out, pd.Series) and list(out.index) == [10, 11, 12]
+    lazy = A.aqi("pm25", dd.from_pandas(s, npartitions=2))
+    pd.testing.assert_series_equal(lazy.compute(), out, check_names=False)
+    assert list(A.category("pm25", s)) == ["good", "unhealthy_sensitive", "unhealthy"]
+
+
+def test_labels_and_advice_in_three_languages():
+    for lang in ("en", "ru", "kk"):
+        assert set(A.LABELS[lang]) == set(A.CATEGORIES) == set(A.ADVICE[lang])
+    assert A.COLOURS["good"] == "#00e400"
+
+
+def test_who_exceedances():
+    daily = pd.DataFrame({"site_id": ["a"] * 4 + ["b"] * 2, "parameter": ["pm25"] * 6,
+                          "value": [10, 16, 30, np.nan, 14, 15.0]})
+    out = A.who_exceedances(daily).set_index("site_id")
+    assert out.loc["a", "days"] == 3 and out.loc["a", "days_over"] == 2
+    assert out.loc["b", "days_over"] == 0  # 15 is not over 15
