@@ -55,3 +55,17 @@ def test_population_weights_by_hand(grid):
 def test_north_is_dirtier_than_the_foothills_on_the_catalog(demo_dir):
     t = district_pm25(airfair.open_catalog(demo_dir)).set_index("district_id").value
     assert t[["zhetysu", "turksib"]].mean() > t[["medeu", "bostandyk"]].mean()
+
+
+def test_monitoring_coverage_names_the_blind_districts(demo_dir, grid):
+    from airfair.exposure import monitoring_coverage
+
+    cat = airfair.open_catalog(demo_dir)
+    sites = cat["sensor_sites"].read()
+    cov = monitoring_coverage(sites, grid).set_index("district_id")
+    assert set(cov.index[cov.no_official_station]) == {"alatau", "nauryzbay"}
+    assert cov.official_sites.sum() == sites.official.sum()
+    assert (cov.mean_km_to_official[cov.no_official_station].min() > cov.mean_km_to_official[~cov.no_official_station].max())
+    almaly = cov.loc["almaly"]
+    assert almaly.official_per_100k == pytest.approx(almaly.official_sites / almaly.population * 1e5)
+    assert (cov.p90_km_to_official >= 0).all()

@@ -152,3 +152,53 @@ def district_pm25(catalog, official_only: bool = True, start=None, end=None) -> 
     counts = pts.groupby("district_id").size()
     out["n_sites"] = out.district_id.map(counts).fillna(0).astype(int)
     return out
+
+
+def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
+    """How well the monitoring network covers each district's residents.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        The ``sensor_sites`` entry (official and low-cost sites, EPSG:4326).
+    grid : xarray.Dataset
+        The ``population_grid`` entry.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district: district_id, population, official_sites, lowcost_sites,
+        official_per_100k and lowcost_per_100k (sites per 100,000 residents),
+        mean_km_to_official (population-weighted mean distance from a resident's cell to the
+        nearest official station, km), p90_km_to_official (90th percentile, km), and
+        no_official_station (True where the district has none: a blind spot for official data).
+    """
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    ids = grid.attrs["district_ids"].split()
+    code = grid.district.values
+    pop = grid.population.values
+    xx, yy = np.meshgrid(grid.x.values, grid.y.values)
+    to_m = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True)
+    official = sites[sites.official]
+    ox, oy = to_m.transform(official.geometry.x.to_numpy(), official.geometry.y.to_numpy())
+    dist_km = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape) / 1000.0
+    counts = sites.groupby(["district_id", "official"]).size()
+    rows = []
+    for i, d in enumerate(ids):
+        m = code == i
+        p, dk = pop[m], dist_km[m]
+        order = np.argsort(dk)
+        cum = np.cumsum(p[order]) / p.sum()
+        n_off = int(counts.get((d, True), 0))
+        n_low = int(counts.get((d, False), 0))
+        total = float(p.sum())
+        rows.append({
+            "district_id": d, "population": total, "official_sites": n_off, "lowcost_sites": n_low,
+            "official_per_100k": n_off / total * 1e5, "lowcost_per_100k": n_low / total * 1e5,
+            "mean_km_to_official": float((dk * p).sum() / total),
+            "p90_km_to_official": float(dk[order][np.searchsorted(cum, 0.9)]),
+            "no_official_station": n_off == 0,
+        })
+    return pd.DataFrame(rows)
