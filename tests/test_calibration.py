@@ -119,6 +119,10 @@ def test_fault_log_covers_every_fault_type(default_dir):
     faults = pd.read_parquet(default_dir / "faults" / "fault_log.parquet")
     assert set(faults.fault) == {"gap", "stuck", "spike", "drift", "humidity", "duplicate", "pm25_gt_pm10"}
     assert faults.site_id.str.startswith("lc-").mean() > 0.99  # faults are a low-cost affair (one station's month gap aside)
+    # point faults and fog runs are logged hour by hour, so QC can be scored per reading
+    runs = faults[faults.fault.isin(["humidity", "spike", "duplicate", "pm25_gt_pm10"])]
+    hours = (runs.end - runs.start) / pd.Timedelta(hours=1) + 1
+    assert (hours == runs.n_rows).all()
 
 
 def test_size_on_disk(default_dir):

@@ -289,7 +289,8 @@ def _episodes(rng, n_hours, count, median_h, max_h):
     return out
 
 
-def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, rng: np.random.Generator):
+def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, rng: np.random.Generator,
+                        no2_sites: frozenset = frozenset()):
     """Turn true site concentrations into sensor readings with realistic errors and faults.
 
     Parameters
@@ -300,6 +301,8 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
         parameter → array (time, site) of true values (µg/m³; °C; %).
     met : DataFrame
         Hourly weather (for humidity effects).
+    no2_sites : set of str
+        Low-cost sites that also carry an NO2 sensor.
 
     Returns
     -------
@@ -352,7 +355,7 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             else:
                 vals["temperature"] = truth["temperature"][:, j] + rng.normal(0, 0.6, n)
                 vals["rh"] = np.clip(rh[:, j] + rng.normal(0, 3, n), 0, 100)
-            if "no2" in truth and site.site_id in truth.get("_no2_sites", ()):
+            if site.site_id in no2_sites:
                 vals["no2"] = truth["no2"][:, j] * rng.lognormal(0, 0.1) + rng.normal(0, 4, n)
             # --- faults ---
             if rng.random() < 0.08:  # drift
@@ -364,10 +367,10 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
                 fog = rh[:, j] > 85
                 extra = 1 + rng.uniform(1.0, 2.0) * np.clip((rh[:, j] - 85) / 15, 0, 1)
                 raw25, raw10 = raw25 * extra, raw10 * extra
-                if fog.any():
-                    idx = np.flatnonzero(fog & present)
-                    if idx.size:
-                        log(site.site_id, "pm25", "humidity", idx[0], idx[-1] + 1, idx.size, "RH > 85 %; hours listed by RH")
+                # one log row per contiguous run of fog hours, so that QC can be scored hour by hour
+                edges = np.diff(np.concatenate([[0], (fog & present).astype(np.int8), [0]]))
+                for i0, i1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+                    log(site.site_id, "pm25", "humidity", i0, i1, i1 - i0, "RH > 85 %")
             if rng.random() < 0.06:  # stuck
                 (s0, s1), = _episodes(rng, n, 1, 24 * 10, 24 * 30)
                 s1 = max(s1, s0 + 72)
