@@ -69,3 +69,36 @@ def test_monitoring_coverage_names_the_blind_districts(demo_dir, grid):
     almaly = cov.loc["almaly"]
     assert almaly.official_per_100k == pytest.approx(almaly.official_sites / almaly.population * 1e5)
     assert (cov.p90_km_to_official >= 0).all()
+
+
+def test_district_exposure_table(demo_dir, grid):
+    from airfair.exposure import district_exposure
+
+    cat = airfair.open_catalog(demo_dir)
+    r, sites = cat["readings"].read(), cat["sensor_sites"].read()
+    year = district_exposure(r, sites, grid).set_index("district_id")
+    assert set(year.columns) >= {"period", "parameter", "value", "days", "days_over", "person_days_over", "share_over"}
+    assert year[["value"]].notna().all().all() and (year.days > 300).all()
+    assert year.value[["zhetysu", "turksib"]].mean() > year.value[["medeu", "bostandyk"]].mean()
+    assert ((year.share_over >= 0) & (year.share_over <= 1)).all()
+    assert (year.person_days_over <= year.days * grid.population.where(grid.district >= 0).sum().item()).all()
+    seasons = district_exposure(r, sites, grid, period="season")
+    by = seasons.groupby("period").value.mean()
+    assert by["DJF"] > 2.5 * by["JJA"]
+    kids = district_exposure(r, sites, grid, weight="children_u5", period="heating_season")
+    assert set(kids.period) == {"heating", "non-heating"}
+
+
+def test_district_exposure_constant_field(grid):
+    import pandas as pd
+
+    from airfair.exposure import district_exposure
+
+    sites = airfair.open_catalog()["sensor_sites"].read()
+    off = sites[sites.official]
+    times = pd.date_range("2025-01-09T19:00Z", periods=48, freq="h")
+    r = pd.DataFrame([(t, s, "pm25", 20.0, "µg/m³", 0) for t in times for s in off.site_id],
+                     columns=["time", "site_id", "parameter", "value", "unit", "qc_flag"]).astype({"qc_flag": "int8"})
+    out = district_exposure(r, sites, grid)
+    np.testing.assert_allclose(out.value, 20.0)
+    assert (out.days == 2).all() and (out.days_over == 2).all() and np.allclose(out.share_over, 1.0)
