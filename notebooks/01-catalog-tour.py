@@ -46,6 +46,7 @@ import hvplot.xarray  # noqa: F401
 import numpy as np
 
 import airfair
+from airfair.emissions import sector_shares
 from airfair.exposure import district_pm25
 from airfair.plots import district_map
 
@@ -121,9 +122,7 @@ district_map(districts, exposure[["district_id", "value", "population"]], title=
 
 # %%
 emissions = cat["emissions_grid"].read()
-inside = grid.district >= 0
-by_sector = emissions.total.where(inside).sum(("y", "x")).to_series() / 1000
-(by_sector / by_sector.sum() * 100).round(1).rename("share of city emissions (%)")
+(sector_shares(emissions, grid) * 100).round(1).rename("share of city emissions (%)")
 
 # %% [markdown]
 # ## What do people think?

@@ -67,6 +67,33 @@ def site_means(readings, parameter: str = "pm25", start=None, end=None, official
     return out[out["coverage"] >= min_coverage].reset_index(drop=True)
 
 
+def idw_weights(grid: xr.Dataset, lon, lat, power: float = 2.0, cells: np.ndarray | None = None) -> np.ndarray:
+    """Inverse-distance weights (cells, points) from grid cell centres to points.
+
+    Parameters
+    ----------
+    grid : xarray.Dataset
+        The ``population_grid`` entry (x, y in EPSG:32643 metres).
+    lon, lat : array-like
+        Point coordinates (degrees).
+    power : float
+        Distance exponent.
+    cells : array of bool, optional
+        Flattened (y, x) mask of the cells wanted; default all, in row-major order.
+
+    Returns
+    -------
+    numpy.ndarray
+        1 / max(d, 1 m)^power for each cell and point.
+    """
+    px, py = geo.to_metric(np.asarray(lon), np.asarray(lat))
+    xx, yy = np.meshgrid(grid.x.values, grid.y.values)
+    cx, cy = xx.ravel(), yy.ravel()
+    if cells is not None:
+        cx, cy = cx[cells], cy[cells]
+    return 1.0 / np.maximum(np.hypot(cx[:, None] - px, cy[:, None] - py), 1.0) ** power
+
+
 def idw_surface(values: pd.Series | np.ndarray, lon, lat, grid: xr.Dataset, power: float = 2.0) -> xr.DataArray:
     """Inverse-distance-weighted surface of point values on the population grid.
 
@@ -86,14 +113,9 @@ def idw_surface(values: pd.Series | np.ndarray, lon, lat, grid: xr.Dataset, powe
     xarray.DataArray
         (y, x) surface in the unit of ``values``; a cell on a point takes that point's value.
     """
-    from pyproj import Transformer
-
     v = np.asarray(values, dtype=float)
-    px, py = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True).transform(np.asarray(lon), np.asarray(lat))
-    xx, yy = np.meshgrid(grid.x.values, grid.y.values)
-    d = np.hypot(xx[..., None] - px, yy[..., None] - py)
-    w = 1.0 / np.maximum(d, 1.0) ** power
-    surface = (w * v).sum(-1) / w.sum(-1)
+    w = idw_weights(grid, lon, lat, power)
+    surface = ((w @ v) / w.sum(-1)).reshape(grid.sizes["y"], grid.sizes["x"])
     return xr.DataArray(surface, coords={"y": grid.y, "x": grid.x}, dims=("y", "x"))
 
 
@@ -173,16 +195,14 @@ def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
         nearest official station, km), p90_km_to_official (90th percentile, km), and
         no_official_station (True where the district has none: a blind spot for official data).
     """
-    from pyproj import Transformer
     from scipy.spatial import cKDTree
 
     ids = grid.attrs["district_ids"].split()
     code = grid.district.values
     pop = grid.population.values
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
-    to_m = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True)
     official = sites[sites.official]
-    ox, oy = to_m.transform(official.geometry.x.to_numpy(), official.geometry.y.to_numpy())
+    ox, oy = geo.to_metric(official.geometry.x.to_numpy(), official.geometry.y.to_numpy())
     dist_km = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape) / 1000.0
     counts = sites.groupby(["district_id", "official"]).size()
     rows = []
@@ -254,8 +274,6 @@ def district_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25"
         (Σ over days of residents whose cell exceeds it), share_over (person_days_over / (days ×
         population)), guideline (µg/m³).
     """
-    from pyproj import Transformer
-
     from airfair.aqi import WHO_2021
     from airfair.qc import daily_means
 
@@ -270,13 +288,9 @@ def district_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25"
         daily = daily[daily["site_id"].isin(list(sites.loc[sites.official, "site_id"]))]
     wide = daily.pivot_table(index="date", columns="site_id", values="value")
     pts = sites.set_index("site_id").loc[wide.columns]
-    px, py = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True).transform(
-        pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
     code = grid.district.values.ravel()
     inside = code >= 0
-    xx, yy = np.meshgrid(grid.x.values, grid.y.values)
-    cx, cy = xx.ravel()[inside], yy.ravel()[inside]
-    w = 1.0 / np.maximum(np.hypot(cx[:, None] - px, cy[:, None] - py), 1.0) ** power  # (cells, sites)
+    w = idw_weights(grid, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), power, cells=inside)  # (cells, sites)
     v = wide.to_numpy()
     have = np.isfinite(v)
     surface = (np.where(have, v, 0.0) @ w.T) / (have.astype(float) @ w.T)  # (days, cells)

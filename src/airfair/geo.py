@@ -276,6 +276,23 @@ def read_boundaries(path: str | Path):
     return gdf.set_index("district_id").loc[list(DISTRICT_IDS)].reset_index()
 
 
+@functools.lru_cache(maxsize=2)
+def _transformer(src: str, dst: str):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_metric(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) in metres, UTM 43N (:data:`CRS_METRIC`), of longitudes and latitudes in degrees."""
+    return _transformer(CRS_GEOGRAPHIC, CRS_METRIC).transform(lon, lat)
+
+
+def to_geographic(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of UTM 43N coordinates in metres."""
+    return _transformer(CRS_METRIC, CRS_GEOGRAPHIC).transform(x, y)
+
+
 def area_km2(geoms) -> np.ndarray:
     """Area in km² of geometries in EPSG:4326 (computed in UTM 43N)."""
     import geopandas as gpd
@@ -296,5 +313,5 @@ def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0) -> tuple[float,
 __all__ = [
     "CRS_GEOGRAPHIC", "CRS_METRIC", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
     "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
-    "stylised_districts", "read_boundaries", "area_km2", "grid_bounds",
+    "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "to_metric", "to_geographic",
 ]

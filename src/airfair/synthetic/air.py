@@ -243,9 +243,7 @@ def sensor_sites(grid: xr.Dataset, districts, n_lowcost: int, rng: np.random.Gen
     iy, ix = np.unravel_index(cells, pop.shape)
     xs = grid.x.values[ix] + rng.uniform(-0.45, 0.45, n_lowcost) * cell
     ys = grid.y.values[iy] + rng.uniform(-0.45, 0.45, n_lowcost) * cell
-    from pyproj import Transformer
-
-    lons, lats = Transformer.from_crs(geo.CRS_METRIC, geo.CRS_GEOGRAPHIC, always_xy=True).transform(xs, ys)
+    lons, lats = geo.to_geographic(xs, ys)
     start = pd.Timestamp("2022-06-01", tz="UTC")
     for k in range(n_lowcost):
         late = rng.random() < 0.1

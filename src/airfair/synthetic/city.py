@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
-from pyproj import Transformer
 from scipy import ndimage
 
 from airfair import geo
@@ -102,11 +101,6 @@ def districts_frame(geometry: pd.DataFrame) -> pd.DataFrame:
     return gdf[cols]
 
 
-def _lonlat_of(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    t = Transformer.from_crs(geo.CRS_METRIC, geo.CRS_GEOGRAPHIC, always_xy=True)
-    return t.transform(x, y)
-
-
 def elevation_m(lon: np.ndarray, lat: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """Stylised terrain (m above sea level): about 620 m in the north, rising steeply into the
     Tian Shan foothills south of 43.2° N and the mountains in the south-east."""
@@ -140,7 +134,7 @@ def population_grid(districts, cell_m: float, rng: np.random.Generator) -> xr.Da
     x = np.arange(x0 + cell_m / 2, x1, cell_m)
     y = np.arange(y1 - cell_m / 2, y0, -cell_m)  # north up
     xx, yy = np.meshgrid(x, y)
-    lon, lat = _lonlat_of(xx, yy)
+    lon, lat = geo.to_geographic(xx, yy)
     metric = districts.to_crs(geo.CRS_METRIC)
     code = np.full(xx.shape, -1, dtype=np.int8)
     for i, g in enumerate(metric.geometry):
@@ -152,7 +146,7 @@ def population_grid(districts, cell_m: float, rng: np.random.Generator) -> xr.Da
             code[np.argmin(np.abs(y - c.y)), np.argmin(np.abs(x - c.x))] = i
 
     z = elevation_m(lon, lat, rng)
-    centre_x, centre_y = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True).transform(76.915, 43.255)
+    centre_x, centre_y = geo.to_metric(76.915, 43.255)
     dist_km = np.hypot(xx - centre_x, yy - centre_y) / 1000.0
     texture = np.exp(ndimage.gaussian_filter(rng.normal(0, 1.0, xx.shape), 1.5) * 1.2)
     habitable = np.clip((1700.0 - z) / 500.0, 0, 1) ** 2
@@ -199,12 +193,11 @@ def population_grid(districts, cell_m: float, rng: np.random.Generator) -> xr.Da
 
 
 def _road_proximity(grid: xr.Dataset, width_m: float = 400.0) -> np.ndarray:
-    to_m = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True)
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     pts = shapely.points(xx, yy)
     out = np.zeros(xx.shape)
     for line in ROADS:
-        xs, ys = to_m.transform(*zip(*line))
+        xs, ys = geo.to_metric(*zip(*line))
         d = shapely.distance(shapely.LineString(list(zip(xs, ys))), pts)
         out += np.exp(-0.5 * (d / width_m) ** 2)
     return out
@@ -235,9 +228,8 @@ def emissions_grid(grid: xr.Dataset, districts, rng: np.random.Generator) -> xr.
     blobs = ndimage.gaussian_filter((rng.random(pop.shape) < 0.02).astype(float), 1.5)
     weights["industry"] = blobs * np.where(north, 1.0, 0.15) * inside
     chp = np.zeros(pop.shape)
-    to_m = Transformer.from_crs(geo.CRS_GEOGRAPHIC, geo.CRS_METRIC, always_xy=True)
     for plant in CHP_PLANTS[CHP_PLANTS.in_city].itertuples():
-        px, py = to_m.transform(plant.lon, plant.lat)
+        px, py = geo.to_metric(plant.lon, plant.lat)
         iy, ix = np.argmin(np.abs(grid.y.values - py)), np.argmin(np.abs(grid.x.values - px))
         chp[iy, ix] += plant.emissions_before_t
     weights["chp"] = chp
