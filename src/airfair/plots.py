@@ -5,6 +5,9 @@ A figure shown in both an app and a notebook is one function here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+import numpy as np
 import pandas as pd
 
 #: WHO 2021 annual PM2.5 guideline (µg/m³).
@@ -71,3 +74,972 @@ def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str
     return hv.Bars(df, "name_en", "value").opts(
         invert_axes=True, color="value", cmap="YlOrRd", xlabel="", ylabel=value_label, width=width,
         height=height, tools=["hover"], toolbar=None, title="Districts ranked")
+
+
+# --------------------------------------------------------------------------------------------
+# openair-style analysis figures (timeVariation, calendarPlot, trendLevel, TheilSen, polarPlot,
+# pollutionRose). Each figure has a compute helper returning a small tidy table, so numbers can
+# be checked without drawing; the figure function calls it. Heavy work (filtering and the
+# site × hour aggregation of ``readings``) stays lazy on Dask until one value per hour is left.
+# --------------------------------------------------------------------------------------------
+
+#: Local time zone of the city (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
+LOCAL_TZ = "Asia/Almaty"
+
+_PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO",
+                     "rh": "Relative humidity", "temperature": "Temperature"}
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_COMPASS16 = ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"]
+_LINE = "#1f5f9e"
+
+
+def _label(parameter: str) -> str:
+    """'PM2.5 (µg/m³)' for axis titles."""
+    from airfair.contracts import PARAMETER_UNITS
+
+    unit = PARAMETER_UNITS.get(parameter)
+    return f"{_PARAMETER_LABELS.get(parameter, parameter)}" + (f" ({unit})" if unit else "")
+
+
+def _unit(parameter: str) -> str:
+    from airfair.contracts import PARAMETER_UNITS
+
+    return PARAMETER_UNITS.get(parameter, "")
+
+
+def _as_list(x) -> list:
+    return [x] if isinstance(x, str) else list(x)
+
+
+def _compute(obj):
+    """A Dask collection's (small) result, or the pandas object unchanged."""
+    return obj.compute() if hasattr(obj, "__dask_graph__") else obj
+
+
+def _ink(colour) -> str:
+    """Black or white text, whichever reads better on a hex fill colour (None: no fill)."""
+    if not isinstance(colour, str) or not colour.startswith("#") or len(colour) < 7:
+        return "#333333"
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return "white" if 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] < 0.2 else "#222222"
+
+
+def _hv():
+    import holoviews as hv
+
+    hv.extension("bokeh", logo=False)
+    return hv
+
+
+def select_readings(readings, sites_table=None, site=None, district=None, parameter=None,
+                    exclude_flags=(3,)):
+    """Readings of one site, some sites, a district or the city, without the flagged ones.
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry (time UTC, site_id, parameter, value, unit, qc_flag).
+    sites_table : GeoDataFrame or DataFrame, optional
+        The ``sensor_sites`` entry (site_id, district_id, …); needed only to select a district.
+    site : str or sequence of str, optional
+        Site id(s) to keep.
+    district : str or sequence of str, optional
+        District id(s) (e.g. ``"almaly"``) whose sites to keep. With ``site`` as well, both apply.
+    parameter : str or sequence of str, optional
+        Parameter(s) to keep (OpenAQ names, e.g. ``"pm25"``).
+    exclude_flags : sequence of int
+        ``qc_flag`` values to leave out: 3 (bad) by default; ``(2, 3)`` also drops suspect ones.
+
+    Returns
+    -------
+    Same kind of DataFrame (still lazy for Dask)
+        The selected rows. Nothing selected (neither site nor district) means the whole city.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"time": pd.to_datetime(["2025-01-01"] * 3, utc=True), "site_id": ["a", "b", "c"],
+    ...                   "parameter": "pm25", "value": [1.0, 2.0, 3.0], "unit": "µg/m³", "qc_flag": [1, 1, 3]})
+    >>> sites = pd.DataFrame({"site_id": ["a", "b", "c"], "district_id": ["medeu", "almaly", "almaly"]})
+    >>> select_readings(r, sites, district="almaly")["site_id"].tolist()
+    ['b']
+    """
+    df = readings
+    ids = None
+    if district is not None:
+        if sites_table is None:
+            raise ValueError("selecting a district needs sites_table (the sensor_sites entry)")
+        wanted = _as_list(district)
+        known = set(sites_table["district_id"].dropna())
+        unknown = [d for d in wanted if d not in known]
+        if unknown:
+            raise ValueError(f"no sites in district(s) {unknown}; districts with sites: {sorted(known)}")
+        ids = sites_table.loc[sites_table["district_id"].isin(wanted), "site_id"].tolist()
+    if site is not None:
+        chosen = _as_list(site)
+        ids = chosen if ids is None else [s for s in chosen if s in set(ids)]
+    if ids is not None:
+        df = df[df["site_id"].isin(list(ids))]
+    if parameter is not None:
+        df = df[df["parameter"].isin(_as_list(parameter))]
+    if exclude_flags:
+        df = df[~df["qc_flag"].isin(list(exclude_flags))]
+    return df
+
+
+def hourly_means(readings, parameter: str = "pm25", sites=None) -> pd.DataFrame:
+    """One value per hour for the selection: each site's hourly mean, then the mean over sites.
+
+    Averaging the sites of each hour first keeps a district or city profile from being weighted
+    by how many sites happened to report in a given hour or season.
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry or a selection of it (see :func:`select_readings`). Readings
+        flagged bad (``qc_flag`` 3) and missing values are always left out, as in
+        :func:`airfair.qc.daily_means`.
+    parameter : str
+        Parameter to average (e.g. ``"pm25"``; values in the contract's units, µg/m³ for PM).
+    sites : str or sequence of str, optional
+        Site id(s) to keep; default all sites in ``readings``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        time (UTC, start of the hour), value (mean over sites of the sites' hourly means, in the
+        parameter's units), n_sites (sites with a value that hour); sorted by time. The
+        aggregation runs lazily on Dask input and only this hourly table is computed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"time": pd.to_datetime(["2025-01-01 00:00", "2025-01-01 00:20", "2025-01-01 00:00"], utc=True),
+    ...                   "site_id": ["a", "a", "b"], "parameter": "pm25", "value": [10.0, 20.0, 45.0],
+    ...                   "unit": "µg/m³", "qc_flag": 1})
+    >>> hourly_means(r)[["value", "n_sites"]].values.tolist()      # a: 15, b: 45 → 30
+    [[30.0, 2.0]]
+    """
+    df = readings
+    if sites is not None:
+        df = df[df["site_id"].isin(_as_list(sites))]
+    df = df[(df["parameter"] == parameter) & (df["qc_flag"] != 3)]
+    df = df[df["value"].notnull()]
+    df = df.assign(time=df["time"].dt.floor("h"))[["site_id", "time", "value"]]
+    site_hour = df.groupby(["site_id", "time"])["value"].mean().reset_index()
+    area = site_hour.groupby("time")["value"].agg(["mean", "count"])
+    out = _compute(area).reset_index().rename(columns={"mean": "value", "count": "n_sites"})
+    out["n_sites"] = out["n_sites"].astype(float)
+    return out.sort_values("time", ignore_index=True)[["time", "value", "n_sites"]]
+
+
+def _hourly_or_raise(readings, parameter, sites) -> pd.DataFrame:
+    h = hourly_means(readings, parameter, sites)
+    if h.empty:
+        raise ValueError(f"no valid {parameter!r} readings in the selection")
+    return h
+
+
+def _t_interval(g: pd.DataFrame, ci: float) -> pd.DataFrame:
+    """mean, lower, upper, n from grouped mean/std/count (Student t; NaN band for n < 2)."""
+    from scipy import stats
+
+    n = g["count"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.5 + ci / 2, n - 1) * g["std"].to_numpy(dtype=float) / np.sqrt(n)
+    half = np.where(n >= 2, half, np.nan)
+    mean = g["mean"].to_numpy(dtype=float)
+    return pd.DataFrame({"mean": mean, "lower": mean - half, "upper": mean + half, "n": n.astype(int)},
+                        index=g.index)
+
+
+def _local_parts(times: pd.Series, tz: str) -> pd.DataFrame:
+    """Local hour, weekday (Mon=0), month and year of UTC times, converted through tzdata."""
+    local = times.dt.tz_convert(tz)
+    return pd.DataFrame({"hour": local.dt.hour, "weekday": local.dt.dayofweek, "month": local.dt.month,
+                         "year": local.dt.year}, index=times.index)
+
+
+def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: float = 0.95,
+                            sites=None) -> pd.DataFrame:
+    """Mean concentration by hour × weekday, hour, month and weekday, with confidence intervals.
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry or a selection (see :func:`select_readings`); sites are averaged
+        per hour first (:func:`hourly_means`).
+    parameter : str
+        Parameter to profile.
+    tz : str
+        Time zone of the hours, weekdays and months (IANA name, converted through tzdata, so
+        Almaty's change from UTC+6 to UTC+5 on 1 March 2024 is followed).
+    ci : float
+        Confidence level of the band, e.g. 0.95.
+    sites : str or sequence of str, optional
+        Site id(s) to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per profile and key: profile ("hour_weekday", "hour", "month" or "weekday"),
+        weekday (0 = Monday … 6 = Sunday for "hour_weekday" rows, else <NA>), key (local hour
+        0–23 for "hour_weekday" and "hour", month 1–12, or weekday 0–6), mean, lower, upper
+        (parameter units, e.g. µg/m³), n (hours averaged).
+
+    Notes
+    -----
+    The band is a Student-t interval, mean ± t(ci, n−1)·s/√n over the hourly values of the group
+    (NaN when n < 2). Like openair's bootstrap it treats hours as independent, so with
+    autocorrelated data the true uncertainty is wider than shown.
+    """
+    h = _hourly_or_raise(readings, parameter, sites)
+    d = _local_parts(h["time"], tz).assign(value=h["value"].to_numpy())
+    parts = []
+    for profile, keys in [("hour_weekday", ["weekday", "hour"]), ("hour", ["hour"]), ("month", ["month"]),
+                          ("weekday", ["weekday"])]:
+        g = d.groupby(keys)["value"].agg(["mean", "std", "count"])
+        t = _t_interval(g, ci).reset_index()
+        t["profile"] = profile
+        t["key"] = t[keys[-1]]
+        t["weekday"] = t["weekday"] if profile == "hour_weekday" else pd.NA
+        parts.append(t)
+    out = pd.concat(parts, ignore_index=True)
+    out["weekday"] = out["weekday"].astype("Int64")
+    out["key"] = out["key"].astype(int)
+    return out[["profile", "weekday", "key", "mean", "lower", "upper", "n"]]
+
+
+def time_variation(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: float = 0.95, sites=None,
+                   title: str | None = None, width: int = 460, height: int = 260):
+    """openair's timeVariation: four profiles of mean concentration with confidence bands.
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry or a selection (see :func:`select_readings`): one site, a
+        district or the city (sites are averaged per hour first).
+    parameter, tz, ci, sites
+        As in :func:`time_variation_profiles` (ci: Student-t band, e.g. 0.95).
+    title : str, optional
+        Figure title (default names the parameter).
+    width, height : int
+        Size of each panel in pixels.
+
+    Returns
+    -------
+    holoviews.Layout
+        2 × 2 panels: hour of day through the week (Mon 00 … Sun 23), diurnal profile, monthly
+        profile, weekday profile; each the mean (line, parameter units such as µg/m³) with its
+        band, in local time. Hover shows the mean, interval and number of hours.
+    """
+    hv = _hv()
+    prof = time_variation_profiles(readings, parameter, tz=tz, ci=ci, sites=sites)
+    ylabel = _label(parameter)
+    hover = [("", "@label"), ("Mean", "@mean{0.0}"), (f"{ci:.0%} CI", "@lower{0.0} – @upper{0.0}"), ("Hours", "@n")]
+
+    def panel(df, xdim, xlabel, xticks, ptitle, extra=None):
+        band = hv.Area(df, xdim, ["lower", "upper"]).opts(color=_LINE, alpha=0.25, line_alpha=0)
+        curve = hv.Curve(df, xdim, ["mean", "lower", "upper", "n", "label"]).opts(
+            color=_LINE, line_width=2, tools=["hover"], hover_tooltips=hover)
+        over = band * curve
+        if extra is not None:
+            over = extra * over
+        return over.opts(hv.opts.Overlay(title=ptitle, xlabel=xlabel, ylabel=ylabel, width=width, height=height,
+                                         xticks=xticks, show_grid=True, toolbar="above"))
+
+    hw = prof[prof.profile == "hour_weekday"].copy()
+    hw["week_hour"] = hw["weekday"].astype(int) * 24 + hw["key"]
+    hw["label"] = [f"{_WEEKDAYS[w]} {k:02d}:00" for w, k in zip(hw["weekday"].astype(int), hw["key"])]
+    seps = hv.Overlay([hv.VLine(24 * d - 0.5).opts(color="grey", line_width=0.8, line_dash="dotted")
+                       for d in range(1, 7)])
+    p1 = panel(hw, "week_hour", "", [(24 * d + 12, _WEEKDAYS[d]) for d in range(7)], "Hour of day through the week",
+               extra=seps)
+    hr = prof[prof.profile == "hour"].rename(columns={"key": "hour"}).assign(
+        label=lambda d: [f"{k:02d}:00" for k in d["hour"]])
+    p2 = panel(hr, "hour", f"Hour of day ({tz})", [0, 3, 6, 9, 12, 15, 18, 21, 23], "Diurnal")
+    mo = prof[prof.profile == "month"].rename(columns={"key": "month"}).assign(
+        label=lambda d: [_MONTHS[k - 1] for k in d["month"]])
+    p3 = panel(mo, "month", "", [(i + 1, m) for i, m in enumerate(_MONTHS)], "Monthly")
+    wd = prof[prof.profile == "weekday"].rename(columns={"key": "day"}).assign(
+        label=lambda d: [_WEEKDAYS[k] for k in d["day"]])
+    p4 = panel(wd, "day", "", list(enumerate(_WEEKDAYS)), "Day of week")
+    title = title or f"{_PARAMETER_LABELS.get(parameter, parameter)}: time variation (mean, {ci:.0%} CI, local time)"
+    return (p1 + p2 + p3 + p4).cols(2).opts(hv.opts.Layout(title=title, shared_axes=False))
+
+
+def calendar_table(daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
+                   sites=None) -> pd.DataFrame:
+    """Daily values of one year laid out for a calendar: one row per day, with AQI category.
+
+    Parameters
+    ----------
+    daily : dask or pandas DataFrame
+        Daily values with a ``date`` column (local calendar day) and ``value``, e.g. from
+        :func:`airfair.qc.daily_means` (site_id, parameter, date, value, n_hours, valid). Rows
+        marked ``valid == False`` or with a missing value are left out; several sites are
+        averaged per day.
+    year : int, optional
+        Calendar year to show; default the year with the most days with data.
+    value : str
+        Column holding the daily value (parameter units, e.g. µg/m³).
+    parameter : str, optional
+        Keep rows of this parameter when ``daily`` has a ``parameter`` column; also chooses the
+        AQI breakpoints. None keeps all rows and gives no AQI category.
+    sites : str or sequence of str, optional
+        Site id(s) to keep when ``daily`` has a ``site_id`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every day of the year: date (Timestamp), value (mean over sites, NaN without data),
+        n_sites, month (1–12), day, weekday (0 = Monday), week (row of the day in its month,
+        0–5), category (US EPA AQI category name from :func:`airfair.aqi.category`, None
+        without data or breakpoints), colour (its EPA colour, hex).
+    """
+    from airfair import aqi
+
+    d = daily
+    if parameter is not None and "parameter" in d.columns:
+        d = d[d["parameter"] == parameter]
+    if sites is not None and "site_id" in d.columns:
+        d = d[d["site_id"].isin(_as_list(sites))]
+    if "valid" in d.columns:
+        d = d[d["valid"].astype(bool)]
+    d = d[d[value].notnull()][["date", value]]
+    g = _compute(d.groupby("date")[value].agg(["mean", "count"])).reset_index()
+    if g.empty:
+        raise ValueError("no valid daily values in the selection")
+    g["date"] = pd.to_datetime(g["date"])
+    if g["date"].dt.tz is not None:
+        g["date"] = g["date"].dt.tz_localize(None)
+    g["date"] = g["date"].dt.normalize()
+    if year is None:
+        year = int(g["date"].dt.year.value_counts().idxmax())
+    days = pd.DataFrame({"date": pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")})
+    out = days.merge(g.rename(columns={"mean": "value", "count": "n_sites"}), on="date", how="left")
+    out["n_sites"] = out["n_sites"].fillna(0).astype(int)
+    out["month"] = out["date"].dt.month
+    out["day"] = out["date"].dt.day
+    out["weekday"] = out["date"].dt.dayofweek
+    first = out["date"].dt.to_period("M").dt.start_time.dt.dayofweek
+    out["week"] = (out["day"] - 1 + first) // 7
+    if parameter in aqi.BREAKPOINTS:
+        cats = aqi.category(parameter, out["value"].to_numpy(dtype=float))
+        out["category"] = pd.Series(cats, dtype=object).where(out["value"].notna(), None)
+    else:
+        out["category"] = None
+    out["colour"] = out["category"].map(aqi.COLOURS)
+    return out
+
+
+def calendar_plot(daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
+                  sites=None, cmap: str = "aqi", title: str | None = None, width: int = 900):
+    """openair's calendarPlot: daily values of a year as a calendar, month by month.
+
+    Parameters
+    ----------
+    daily, year, value, parameter, sites
+        As in :func:`calendar_table` (daily values in parameter units, e.g. µg/m³; for AQI
+        colours these should be 24-hour means, as :func:`airfair.qc.daily_means` gives).
+    cmap : str
+        ``"aqi"`` colours days by US EPA AQI category (:data:`airfair.aqi.COLOURS`, legend by
+        category); any other name is a continuous colormap (e.g. ``"YlOrRd"``). Parameters
+        without AQI breakpoints fall back to ``"YlOrRd"``.
+    title : str, optional
+        Figure title.
+    width : int
+        Figure width in pixels.
+
+    Returns
+    -------
+    holoviews.Overlay
+        Twelve month blocks (weeks as rows, Monday–Sunday as columns), day numbers in the
+        cells, grey for days without valid data; hover shows the date, value and category.
+    """
+    from airfair import aqi
+
+    hv = _hv()
+    tab = calendar_table(daily, year=year, value=value, parameter=parameter, sites=sites)
+    year = int(tab["date"].dt.year.iloc[0])
+    pc = (tab["month"] - 1) % 4
+    pr = (tab["month"] - 1) // 4
+    top = -pr * 9.0
+    tab = tab.assign(
+        x0=pc * 8 + tab["weekday"], y1=top - 2 - tab["week"],
+        date_str=tab["date"].dt.strftime("%a %d %b %Y"),
+        category_label=[aqi.LABELS["en"].get(c, "no AQI") if c else "no valid data" for c in tab["category"]],
+        value_str=[f"{v:.1f}" if np.isfinite(v) else "–" for v in tab["value"]],
+    )
+    tab["x1"] = tab["x0"] + 1
+    tab["y0"] = tab["y1"] - 1
+    label = _label(parameter) if parameter else value
+    hover = [("Date", "@date_str"), (label, "@value_str"), ("AQI category", "@category_label"), ("Sites", "@n_sites")]
+    kdims = ["x0", "y0", "x1", "y1"]
+    vdims = ["value", "date_str", "value_str", "category_label", "n_sites"]
+    rect_opts = dict(line_color="white", line_width=1, tools=["hover"], hover_tooltips=hover)
+    use_aqi = cmap == "aqi" and parameter in aqi.BREAKPOINTS
+    missing = tab[tab["value"].isna()]
+    layers = []
+    if len(missing):
+        layers.append(hv.Rectangles(missing, kdims, vdims, label="No valid data").opts(color="#e6e6e6", **rect_opts))
+    if use_aqi:
+        fill = tab["colour"]
+        for cat in aqi.CATEGORIES:
+            sub = tab[tab["category"] == cat]
+            if len(sub):
+                layers.append(hv.Rectangles(sub, kdims, vdims, label=aqi.LABELS["en"][cat]).opts(
+                    color=aqi.COLOURS[cat], **rect_opts))
+    else:
+        from holoviews.plotting.util import process_cmap
+
+        cm = "YlOrRd" if cmap == "aqi" else cmap
+        palette = np.array(process_cmap(cm, ncolors=256))
+        v = tab["value"].to_numpy(dtype=float)
+        lo, hi = np.nanmin(v), np.nanmax(v)
+        k = np.clip(np.nan_to_num((v - lo) / ((hi - lo) or 1.0) * 255), 0, 255).astype(int)
+        fill = pd.Series(np.where(np.isnan(v), None, palette[k]), index=tab.index)
+        layers.append(hv.Rectangles(tab[tab["value"].notna()], kdims, vdims).opts(
+            color="value", cmap=cm, colorbar=True, clabel=label, **rect_opts))
+    text = tab.assign(x=tab["x0"] + 0.5, y=tab["y0"] + 0.5, t=tab["day"].astype(str),
+                      ink=[_ink(c) for c in fill])
+    day_labels = hv.Labels(text, ["x", "y"], ["t", "ink"]).opts(text_font_size="7pt", text_color="ink")
+    months = pd.DataFrame({"m": range(12)})
+    months = months.assign(x=(months.m % 4) * 8 + 3.5, y=-(months.m // 4) * 9.0 - 0.3,
+                           t=[f"{_MONTHS[m]} {year}" for m in months.m])
+    month_labels = hv.Labels(months, ["x", "y"], "t").opts(text_font_size="10pt", text_font_style="bold",
+                                                             text_color="black")
+    wd = pd.DataFrame([(c * 8 + w + 0.5, -r * 9.0 - 1.35, _WEEKDAYS[w][0]) for c in range(4) for r in range(3)
+                       for w in range(7)], columns=["x", "y", "t"])
+    wd_labels = hv.Labels(wd, ["x", "y"], "t").opts(text_font_size="7pt", text_color="#777777")
+    title = title or f"{_PARAMETER_LABELS.get(parameter, value)}: daily means {year}" + (
+        " (US EPA AQI categories)" if use_aqi else "")
+    return hv.Overlay([*layers, day_labels, month_labels, wd_labels]).opts(
+        hv.opts.Overlay(title=title, frame_width=width, data_aspect=1, xaxis=None, yaxis=None, show_grid=False,
+                        legend_position="bottom", legend_cols=4, toolbar="above", show_frame=False))
+
+
+_TREND_DIMS = ("month", "hour", "weekday", "year")
+
+
+def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str = LOCAL_TZ,
+                      sites=None) -> pd.DataFrame:
+    """Mean concentration on a grid of two local-time variables (openair trendLevel's table).
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry or a selection (sites averaged per hour first).
+    parameter : str
+        Parameter to average.
+    x, y : {"month", "hour", "weekday", "year"}
+        Grid variables, in local time (weekday 0 = Monday).
+    tz : str
+        Time zone (through tzdata).
+    sites : str or sequence of str, optional
+        Site id(s) to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x``, ``y`` (named after the variables), mean (parameter units) and n (hours);
+        the full grid of months 1–12, hours 0–23 and weekdays 0–6 (years as observed), with NaN
+        means and n = 0 where there are no data.
+    """
+    if x not in _TREND_DIMS or y not in _TREND_DIMS or x == y:
+        raise ValueError(f"x and y must be two different ones of {_TREND_DIMS}")
+    h = _hourly_or_raise(readings, parameter, sites)
+    d = _local_parts(h["time"], tz).assign(value=h["value"].to_numpy())
+    g = d.groupby([x, y])["value"].agg(["mean", "count"]).rename(columns={"count": "n"})
+    full = {"month": range(1, 13), "hour": range(24), "weekday": range(7)}
+    levels = [full.get(v, sorted(d[v].unique())) for v in (x, y)]
+    g = g.reindex(pd.MultiIndex.from_product(levels, names=[x, y]))
+    g["n"] = g["n"].fillna(0).astype(int)
+    return g.reset_index()
+
+
+def trend_level(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str = LOCAL_TZ,
+                sites=None, cmap: str = "YlOrRd", title: str | None = None, width: int = 620, height: int = 420):
+    """openair's trendLevel: heat map of mean concentration by (default) month × hour of day.
+
+    Parameters
+    ----------
+    readings, parameter, x, y, tz, sites
+        As in :func:`trend_level_table`.
+    cmap : str
+        Continuous colormap.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    holoviews.HeatMap
+        Cells coloured by mean (parameter units, e.g. µg/m³), local time; hover shows the cell,
+        mean and number of hours.
+    """
+    hv = _hv()
+    tab = trend_level_table(readings, parameter, x=x, y=y, tz=tz, sites=sites)
+    names = {"month": lambda v: _MONTHS[v - 1], "weekday": lambda v: _WEEKDAYS[v], "hour": lambda v: f"{v:02d}",
+             "year": str}
+    tab = tab.sort_values([x, y])
+    for v in (x, y):
+        tab[f"{v}_label"] = [names[v](int(k)) for k in tab[v]]
+    label = _label(parameter)
+    hover = [(x.capitalize(), f"@{x}_label"), (y.capitalize(), f"@{y}_label"), (label, "@mean{0.0}"), ("Hours", "@n")]
+    # string labels, in order, on both axes (a categorical axis keeps the order of first appearance)
+    return hv.HeatMap(tab, [f"{x}_label", f"{y}_label"], ["mean", "n", x, y]).opts(
+        cmap=cmap, colorbar=True, clabel=label, tools=["hover"], hover_tooltips=hover, width=width, height=height,
+        xlabel=x.capitalize() + (f" ({tz})" if x == "hour" else ""), ylabel=y.capitalize() + (f" ({tz})" if y == "hour" else ""),
+        title=title or f"{_PARAMETER_LABELS.get(parameter, parameter)}: mean by {x} and {y} (local time)",
+        toolbar="above", line_color="white", line_width=0.5)
+
+
+@dataclass(frozen=True)
+class TheilSenTrend:
+    """Result of :func:`theil_sen_trend`: slope per year with its confidence interval.
+
+    Attributes
+    ----------
+    slope, lower, upper : float
+        Theil–Sen slope and its confidence interval (parameter units per year, e.g. µg/m³/yr).
+    intercept : float
+        Trend value at the first month (parameter units).
+    slope_pct, lower_pct, upper_pct : float
+        The same as % of ``intercept`` per year (NaN when the intercept is not positive).
+    ci : float
+        Confidence level of the interval.
+    deseasonalised : bool
+        Whether the monthly climatology was removed before fitting.
+    n : int
+        Number of monthly values fitted.
+    unit : str
+        Units of the values.
+    monthly : pandas.DataFrame
+        month (Timestamp, first day, local), mean (monthly mean), n_hours (values averaged),
+        fitted (the value fitted: mean, or deseasonalised mean), years (x of the fit, years
+        since the first month), trend, trend_lower, trend_upper (the trend line and the
+        envelope of the lines with the lower and upper slopes through the medians).
+    """
+
+    slope: float
+    lower: float
+    upper: float
+    intercept: float
+    slope_pct: float
+    lower_pct: float
+    upper_pct: float
+    ci: float
+    deseasonalised: bool
+    n: int
+    unit: str
+    monthly: pd.DataFrame = field(repr=False)
+
+
+def _monthly_from(data, parameter, tz, sites) -> pd.DataFrame:
+    """month (naive local month start), mean, n_hours from a Series or a readings frame."""
+    if isinstance(data, pd.Series):
+        s = data.dropna()
+        if not isinstance(s.index, pd.DatetimeIndex):
+            raise TypeError("a Series needs a DatetimeIndex")
+        idx = s.index.tz_convert(tz).tz_localize(None) if s.index.tz is not None else s.index
+        s = pd.Series(s.to_numpy(dtype=float), index=idx)
+    else:
+        h = _hourly_or_raise(data, parameter, sites)
+        s = pd.Series(h["value"].to_numpy(), index=h["time"].dt.tz_convert(tz).dt.tz_localize(None).to_numpy())
+    month = s.index.to_period("M")
+    g = s.groupby(month).agg(["mean", "count"])
+    return pd.DataFrame({"month": g.index.to_timestamp(), "mean": g["mean"].to_numpy(),
+                         "n_hours": g["count"].to_numpy()})
+
+
+def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto", ci: float = 0.95,
+                    tz: str = LOCAL_TZ, sites=None) -> TheilSenTrend:
+    """Theil–Sen trend of monthly means, optionally deseasonalised (openair TheilSen).
+
+    Parameters
+    ----------
+    data : pandas Series, or dask/pandas DataFrame
+        A Series of values with a DatetimeIndex (monthly means, or finer values that are averaged
+        by month; tz-aware indexes are converted to ``tz``), or ``readings`` (sites averaged per
+        hour first, then by local month).
+    parameter : str
+        Parameter, for readings and units.
+    deseason : bool or "auto"
+        Subtract each calendar month's mean (the climatology) and add back the overall mean
+        before fitting. Needs at least 24 monthly values; ``"auto"`` deseasonalises only then.
+    ci : float
+        Confidence level of the slope interval (scipy.stats.theilslopes' ``alpha``), e.g. 0.95.
+    tz : str
+        Time zone whose calendar months are averaged (through tzdata).
+    sites : str or sequence of str, optional
+        Site id(s) to keep from readings.
+
+    Returns
+    -------
+    TheilSenTrend
+        Slope and interval per year (parameter units/yr, e.g. µg/m³/yr, and %/yr relative to the
+        trend value at the first month), plus the monthly table.
+
+    Notes
+    -----
+    Time is measured in years as month index / 12, so every month weighs the same. The interval
+    is the Sen (1968) interval scipy computes, which assumes independent residuals; openair can
+    instead block-bootstrap for autocorrelation. Any length of three or more months works.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.Series([10.0, 11.0, 12.0, 13.0], index=pd.date_range("2020-01-01", periods=4, freq="MS"))
+    >>> t = theil_sen_trend(s)
+    >>> round(t.slope, 6), round(t.slope_pct, 6)        # +1 per month from 10
+    (12.0, 120.0)
+    """
+    from scipy import stats
+
+    m = _monthly_from(data, parameter, tz, sites).dropna(subset=["mean"]).sort_values("month", ignore_index=True)
+    if len(m) < 3:
+        raise ValueError(f"a trend needs at least 3 monthly values, got {len(m)}")
+    if deseason == "auto":
+        deseason = len(m) >= 24
+    elif deseason and len(m) < 24:
+        raise ValueError(f"deseasonalising needs at least 24 monthly values (two years), got {len(m)}")
+    first = m["month"].iloc[0]
+    m["years"] = ((m["month"].dt.year - first.year) * 12 + (m["month"].dt.month - first.month)) / 12.0
+    if deseason:
+        clim = m.groupby(m["month"].dt.month)["mean"].transform("mean")
+        m["fitted"] = m["mean"] - clim + m["mean"].mean()
+    else:
+        m["fitted"] = m["mean"]
+    x, y = m["years"].to_numpy(), m["fitted"].to_numpy()
+    res = stats.theilslopes(y, x, alpha=ci)
+    slope, intercept, lo, hi = float(res.slope), float(res.intercept), float(res.low_slope), float(res.high_slope)
+    xm, ym = np.median(x), np.median(y)
+    m["trend"] = intercept + slope * x
+    a, b = ym + lo * (x - xm), ym + hi * (x - xm)
+    m["trend_lower"], m["trend_upper"] = np.minimum(a, b), np.maximum(a, b)
+    pct = (lambda v: 100.0 * v / intercept) if intercept > 0 else (lambda v: float("nan"))
+    return TheilSenTrend(slope, lo, hi, intercept, pct(slope), pct(lo), pct(hi), ci, bool(deseason), len(m),
+                         _unit(parameter), m)
+
+
+def trend_plot(data, parameter: str = "pm25", deseason: bool | str = "auto", ci: float = 0.95,
+               tz: str = LOCAL_TZ, sites=None, title: str | None = None, width: int = 760, height: int = 360):
+    """Monthly means with their Theil–Sen trend line and confidence band (openair TheilSen).
+
+    Parameters
+    ----------
+    data, parameter, deseason, ci, tz, sites
+        As in :func:`theil_sen_trend`.
+    title : str, optional
+        Figure title; default states the slope with its interval per year and in %/yr.
+
+    Returns
+    -------
+    holoviews.Overlay
+        The monthly means (grey) and, when deseasonalised, the deseasonalised values (blue
+        points), the trend line (red) and the band between the lines with the lower and upper
+        slopes; hover shows each month's values.
+    """
+    hv = _hv()
+    t = theil_sen_trend(data, parameter, deseason=deseason, ci=ci, tz=tz, sites=sites)
+    m = t.monthly.assign(month_str=lambda d: d["month"].dt.strftime("%b %Y"))
+    label = _label(parameter)
+    unit = t.unit or "units"
+    hover = [("Month", "@month_str"), ("Mean", "@mean{0.0}"), ("Fitted", "@fitted{0.0}"), ("Trend", "@trend{0.0}"),
+             ("Hours", "@n_hours")]
+    band = hv.Area(m, "month", ["trend_lower", "trend_upper"], label=f"{ci:.0%} CI of slope").opts(
+        color="#d62728", alpha=0.15, line_alpha=0)
+    line = hv.Curve(m, "month", "trend", label="Theil–Sen trend").opts(color="#d62728", line_width=2)
+    vd = ["fitted", "mean", "trend", "n_hours", "month_str"]
+    layers = [band]
+    if t.deseasonalised:
+        layers.append(hv.Curve(m, "month", "mean", label="Monthly mean").opts(color="#999999", line_width=1))
+        name = "Deseasonalised monthly mean"
+    else:
+        name = "Monthly mean"
+    layers += [hv.Curve(m, "month", "fitted").opts(color=_LINE, line_width=1, alpha=0.6), line,
+               hv.Scatter(m, "month", vd, label=name).opts(color=_LINE, size=7, tools=["hover"],
+                                                           hover_tooltips=hover)]
+    pct = f", {t.slope_pct:+.1f} [{t.lower_pct:+.1f}, {t.upper_pct:+.1f}] %/yr" if np.isfinite(t.slope_pct) else ""
+    title = title or (f"{_PARAMETER_LABELS.get(parameter, parameter)} trend{' (deseasonalised)' if t.deseasonalised else ''}: "
+                      f"{t.slope:+.2f} [{t.lower:+.2f}, {t.upper:+.2f}] {unit}/yr{pct}, {ci:.0%} CI, {t.n} months"
+                      + ("" if t.deseasonalised else "\nseasonal cycle not removed" + (
+                          " (under 24 months: read the slope with care)" if t.n < 24 else "")))
+    return hv.Overlay(layers).opts(hv.opts.Overlay(
+        title=title, xlabel="", ylabel=label, width=width, height=height, show_grid=True, legend_position="bottom",
+        legend_cols=4, padding=0.05, toolbar="above", fontsize={"title": "10pt"}))
+
+
+def _with_wind(readings, meteorology, parameter, sites) -> pd.DataFrame:
+    """Hourly values joined to hourly wind (time UTC): time, value, wind_speed, wind_dir."""
+    h = _hourly_or_raise(readings, parameter, sites)
+    met = meteorology[["time", "wind_speed", "wind_dir"]]
+    met = _compute(met).copy()
+    met["time"] = met["time"].dt.floor("h").astype("datetime64[ns, UTC]")
+    met = met.dropna(subset=["wind_speed", "wind_dir"]).drop_duplicates("time")
+    h = h.assign(time=h["time"].astype("datetime64[ns, UTC]"))
+    out = h.merge(met, on="time", how="inner")
+    if out.empty:
+        raise ValueError("no hours with both readings and meteorology")
+    return out
+
+
+def _sector(directions, width: float) -> np.ndarray:
+    """Index of the direction sector (0 centred on north, clockwise) for degrees 'from'."""
+    n = int(round(360.0 / width))
+    if abs(n * width - 360.0) > 1e-9:
+        raise ValueError(f"sector width {width}° does not divide 360°")
+    return (np.floor(((np.asarray(directions, dtype=float) % 360.0) + width / 2) / width).astype(int)) % n
+
+
+def _sector_name(centre: float, width: float) -> str:
+    if abs(width - 22.5) < 1e-9:
+        return _COMPASS16[int(round(centre / 22.5)) % 16]
+    return f"{centre:g}°"
+
+
+def polar_table(readings, meteorology, parameter: str = "pm25", dir_width: float = 10.0, speed_breaks=None,
+                sites=None) -> pd.DataFrame:
+    """Mean concentration by wind direction and wind speed bin (the table of openair polarPlot).
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry or a selection (sites averaged per hour first).
+    meteorology : DataFrame
+        The ``meteorology`` entry: time (UTC), wind_speed (m/s), wind_dir (degrees, from).
+        Joined to the readings on the hour.
+    parameter : str
+        Parameter to average.
+    dir_width : float
+        Width of direction sectors in degrees (must divide 360); sectors are centred on north.
+    speed_breaks : sequence of float, optional
+        Edges of the wind speed bins (m/s), increasing; speeds at or above the last edge count
+        in the top bin. Default 0, 1, 2, … up to the highest speed rounded up.
+    sites : str or sequence of str, optional
+        Site id(s) to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per occupied bin: sector (centre, degrees), dir_from, dir_to (degrees; dir_from
+        is negative for the north sector), speed_from, speed_to (m/s), mean (parameter units),
+        n (hours).
+
+    Notes
+    -----
+    openair's polarPlot smooths this surface with a GAM; here it is the plain binned mean (as
+    openair's polarFreq with ``statistic = "mean"``).
+    """
+    d = _with_wind(readings, meteorology, parameter, sites)
+    ws = d["wind_speed"].to_numpy(dtype=float)
+    if speed_breaks is None:
+        speed_breaks = np.arange(0.0, max(1.0, np.ceil(ws.max())) + 0.5, 1.0)
+    edges = np.asarray(speed_breaks, dtype=float)
+    if len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("speed_breaks needs at least two increasing edges")
+    sb = np.clip(np.searchsorted(edges, ws, side="right") - 1, 0, len(edges) - 2)
+    sec = _sector(d["wind_dir"], dir_width)
+    g = d.assign(sec=sec, sb=sb).groupby(["sec", "sb"])["value"].agg(["mean", "count"]).reset_index()
+    centre = g["sec"] * dir_width
+    return pd.DataFrame({"sector": centre.astype(float), "dir_from": centre - dir_width / 2,
+                         "dir_to": centre + dir_width / 2, "speed_from": edges[g["sb"]],
+                         "speed_to": edges[g["sb"] + 1], "mean": g["mean"], "n": g["count"].astype(int)})
+
+
+def _wedge(theta0, theta1, r0, r1, npts: int = 9):
+    """x, y of an annular wedge; angles in degrees clockwise from north (y up = north)."""
+    t = np.radians(np.linspace(theta0, theta1, npts))
+    x = np.r_[r1 * np.sin(t), r0 * np.sin(t[::-1])]
+    y = np.r_[r1 * np.cos(t), r0 * np.cos(t[::-1])]
+    return x, y
+
+
+def _polar_axes(hv, rings, rmax, ring_label):
+    """Rings, spokes and compass labels of a polar chart drawn in x/y."""
+    t = np.radians(np.linspace(0, 360, 121))
+    circles = hv.Path([{"x": r * np.sin(t), "y": r * np.cos(t)} for r in rings]).opts(
+        color="#bbbbbb", line_width=0.8, line_dash="dashed")
+    spokes = hv.Path([{"x": [0, rmax * np.sin(np.radians(a))], "y": [0, rmax * np.cos(np.radians(a))]}
+                      for a in range(0, 360, 45)]).opts(color="#cccccc", line_width=0.6)
+    k = 1.09 * rmax
+    compass = hv.Labels(pd.DataFrame({"x": [0, k, 0, -k], "y": [k, 0, -k, 0], "t": ["N", "E", "S", "W"]}),
+                        ["x", "y"], "t").opts(text_font_size="11pt", text_font_style="bold", text_color="black")
+    a = np.radians(112.5)
+    ring_text = hv.Labels(pd.DataFrame({"x": [r * np.sin(a) for r in rings], "y": [r * np.cos(a) for r in rings],
+                                        "t": [ring_label(r) for r in rings]}), ["x", "y"], "t").opts(
+        text_font_size="8pt", text_color="#555555", text_align="left")
+    return circles * spokes, compass * ring_text
+
+
+def polar_plot(readings, meteorology, parameter: str = "pm25", dir_width: float = 10.0, speed_breaks=None,
+               sites=None, min_n: int = 3, cmap: str = "YlOrRd", title: str | None = None, size: int = 520):
+    """openair's polarPlot (binned): mean concentration by wind direction and speed, as a polar heat map.
+
+    Parameters
+    ----------
+    readings, meteorology, parameter, dir_width, speed_breaks, sites
+        As in :func:`polar_table`.
+    min_n : int
+        Bins with fewer hours are left blank (their means are too noisy to show).
+    cmap : str
+        Continuous colormap.
+    title : str, optional
+        Figure title.
+    size : int
+        Width and height of the plot area in pixels.
+
+    Returns
+    -------
+    holoviews.Overlay
+        Wedges at the direction the wind blows from (north up) and at radius = wind speed
+        (m/s), coloured by mean concentration (parameter units); hover shows the bin, mean and
+        hours. Rings mark the speed bins.
+    """
+    hv = _hv()
+    tab = polar_table(readings, meteorology, parameter, dir_width=dir_width, speed_breaks=speed_breaks, sites=sites)
+    shown = tab[tab["n"] >= min_n]
+    label = _label(parameter)
+    paths = []
+    for r in shown.itertuples(index=False):
+        x, y = _wedge(r.dir_from, r.dir_to, r.speed_from, r.speed_to)
+        paths.append({"x": x, "y": y, "mean": r.mean, "n": r.n, "direction": f"{r.dir_from % 360:g}–{r.dir_to % 360:g}°",
+                      "speed": f"{r.speed_from:g}–{r.speed_to:g} m/s"})
+    hover = [("From", "@direction"), ("Wind speed", "@speed"), (label, "@mean{0.0}"), ("Hours", "@n")]
+    wedges = hv.Polygons(paths, vdims=["mean", "n", "direction", "speed"]).opts(
+        color="mean", cmap=cmap, colorbar=True, clabel=label, line_color="white", line_width=0.3,
+        tools=["hover"], hover_tooltips=hover)
+    edges = np.unique(np.r_[tab["speed_from"], tab["speed_to"]])
+    rmax = float(edges.max())
+    step = max(1, int(np.ceil((len(edges) - 1) / 5)))
+    rings = [float(e) for e in edges[::-1][::step] if e > 0][::-1]  # at most ~5 rings, the outermost at rmax
+    grid, text = _polar_axes(hv, rings, rmax, lambda r: f"{r:g} m/s")
+    lim = 1.18 * rmax
+    title = title or f"{_PARAMETER_LABELS.get(parameter, parameter)} by wind direction and speed (bins with ≥ {min_n} h)"
+    return (wedges * grid * text).opts(hv.opts.Overlay(
+        title=title, frame_width=size, frame_height=size, xlim=(-lim, lim), ylim=(-lim, lim), xaxis=None,
+        yaxis=None, show_grid=False, toolbar="above", show_frame=False))
+
+
+def _nice_step(x: float) -> float:
+    """1, 2, 2.5 or 5 × 10^k at or above x."""
+    if not np.isfinite(x) or x <= 0:
+        return 1.0
+    k = 10.0 ** np.floor(np.log10(x))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * k >= x * (1 - 1e-12):
+            return m * k
+    return 10.0 * k  # pragma: no cover
+
+
+def _default_breaks(values: np.ndarray, bands: int = 6) -> np.ndarray:
+    top = float(np.nanquantile(values, 0.9)) if len(values) else 1.0
+    step = _nice_step(top / (bands - 1))
+    return np.arange(bands) * step
+
+
+def pollution_rose_table(readings, meteorology, parameter: str = "pm25", breaks=None, sectors: int = 16,
+                         sites=None) -> pd.DataFrame:
+    """Frequency of wind directions by concentration band, in % of all hours (openair pollutionRose).
+
+    Parameters
+    ----------
+    readings : dask or pandas DataFrame
+        The ``readings`` entry or a selection (sites averaged per hour first).
+    meteorology : DataFrame
+        The ``meteorology`` entry (time UTC, wind_dir degrees from); joined on the hour.
+    parameter : str
+        Parameter whose concentration bands stack the rose.
+    breaks : sequence of float, optional
+        Lower edges of the concentration bands (parameter units), increasing: band i holds
+        values in [breaks[i], breaks[i+1]), the last band everything from breaks[-1] up, and
+        values below breaks[0] fall in the first band. Default six bands of a round width, the
+        last starting at or above the 90th percentile (e.g. 0, 20, …, 100).
+    sectors : int
+        Number of direction sectors, centred on north (16: N, NNE, …).
+    sites : str or sequence of str, optional
+        Site id(s) to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every sector × band: sector (centre, degrees), sector_name, band (index, 0 = lowest),
+        band_label (e.g. "10–20", "≥ 50"), band_from, band_to (parameter units; inf for the
+        last), freq (% of hours with a value and a wind direction; sums to 100), n (hours).
+    """
+    d = _with_wind(readings, meteorology, parameter, sites)
+    v = d["value"].to_numpy(dtype=float)
+    b = _default_breaks(v) if breaks is None else np.asarray(breaks, dtype=float)
+    if len(b) < 1 or np.any(np.diff(b) <= 0):
+        raise ValueError("breaks must be increasing")
+    width = 360.0 / sectors
+    band = np.clip(np.searchsorted(b, v, side="right") - 1, 0, len(b) - 1)
+    sec = _sector(d["wind_dir"], width)
+    counts = pd.crosstab(sec, band).reindex(index=range(sectors), columns=range(len(b)), fill_value=0)
+    total = counts.to_numpy().sum()
+    long = counts.stack().rename("n").reset_index()
+    long.columns = ["sec", "band", "n"]
+    upper = np.r_[b[1:], np.inf]
+    fmt = (lambda x: f"{x:g}")
+    labels = [f"{fmt(b[i])}–{fmt(upper[i])}" if i < len(b) - 1 else f"≥ {fmt(b[i])}" for i in range(len(b))]
+    return pd.DataFrame({
+        "sector": long["sec"] * width, "sector_name": [_sector_name(s * width, width) for s in long["sec"]],
+        "band": long["band"].astype(int), "band_label": [labels[i] for i in long["band"]],
+        "band_from": b[long["band"]], "band_to": upper[long["band"]],
+        "freq": 100.0 * long["n"] / total, "n": long["n"].astype(int)})
+
+
+def pollution_rose(readings, meteorology, parameter: str = "pm25", breaks=None, sectors: int = 16, sites=None,
+                   cmap: str = "YlOrRd", title: str | None = None, size: int = 520):
+    """openair's pollutionRose: how often the wind blows from each sector, stacked by concentration band.
+
+    Parameters
+    ----------
+    readings, meteorology, parameter, breaks, sectors, sites
+        As in :func:`pollution_rose_table`.
+    cmap : str
+        Colormap sampled for the bands (low to high).
+    title : str, optional
+        Figure title.
+    size : int
+        Width and height of the plot area in pixels.
+
+    Returns
+    -------
+    holoviews.Overlay
+        One petal per sector, its length the % of hours with wind from there, split by
+        concentration band (legend); rings mark %. Hover shows sector, band, % and hours.
+    """
+    from holoviews.plotting.util import process_cmap
+
+    hv = _hv()
+    tab = pollution_rose_table(readings, meteorology, parameter, breaks=breaks, sectors=sectors, sites=sites)
+    width = 360.0 / sectors
+    nb = int(tab["band"].max()) + 1
+    colours = process_cmap(cmap, ncolors=nb + 1)[1:]
+    tab = tab.sort_values(["sector", "band"])
+    tab["r1"] = tab.groupby("sector")["freq"].cumsum()
+    tab["r0"] = tab["r1"] - tab["freq"]
+    rmax = float(tab.groupby("sector")["freq"].sum().max())
+    label = _label(parameter)
+    hover = [("From", "@sector_name"), (label, "@band_label"), ("Frequency", "@freq{0.0} %"), ("Hours", "@n")]
+    paths = []
+    for r in tab[tab["freq"] > 0].sort_values(["band", "sector"]).itertuples(index=False):  # legend in band order
+        x, y = _wedge(r.sector - 0.42 * width, r.sector + 0.42 * width, r.r0, r.r1, npts=5)
+        paths.append({"x": x, "y": y, "freq": r.freq, "n": r.n, "sector_name": r.sector_name,
+                      "band_label": r.band_label})
+    band_labels = tab.drop_duplicates("band").sort_values("band")["band_label"].tolist()
+    petals = hv.Polygons(paths, vdims=["band_label", "freq", "n", "sector_name"]).opts(
+        color="band_label", cmap=dict(zip(band_labels, colours)), show_legend=True, line_color="white",
+        line_width=0.5, tools=["hover"], hover_tooltips=hover)
+    step = _nice_step(rmax / 4)
+    rings = list(np.arange(1, int(np.ceil(rmax / step - 1e-9)) + 1) * step) or [rmax]
+    grid, text = _polar_axes(hv, rings, max(rmax, rings[-1]), lambda r: f"{r:g} %")
+    lim = 1.18 * max(rmax, rings[-1])
+    title = title or f"{_PARAMETER_LABELS.get(parameter, parameter)} pollution rose (% of hours by wind sector)"
+    return (grid * petals * text).opts(hv.opts.Overlay(
+        title=title, frame_width=size, frame_height=size, xlim=(-lim, lim), ylim=(-lim, lim), xaxis=None,
+        yaxis=None, show_grid=False, toolbar="above", show_frame=False, legend_position="right",
+        legend_opts={"title": label}))

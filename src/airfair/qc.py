@@ -1,15 +1,663 @@
-"""Quality of readings: data capture and time averaging with completeness rules.
+"""Quality of readings: flags with reasons, gaps, QC reports and time averaging with completeness rules.
 
-Flags never delete: raw values stay in ``readings``, ``qc_flag`` explains them (0 not checked,
-1 good, 2 suspect, 3 bad). Averages here leave out readings flagged bad and mark an average as
+Flags never delete: raw values stay in ``readings``; :func:`flag` sets ``qc_flag`` (1 good, 2 suspect,
+3 bad; 0 means not checked) and ``qc_reason``, every reason that applies, in the order of
+:data:`REASONS`, joined by ``;``. Averages leave out readings flagged bad and mark an average as
 invalid when too few hours stand behind it.
+
+The checks, in order, with the thresholds as :class:`QCConfig` fields:
+
+============== ======== ==========================================================================
+reason         severity what it means
+============== ======== ==========================================================================
+unknown_param  bad      parameter not in :data:`airfair.contracts.PARAMETER_UNITS`
+unit_mismatch  bad      unit is not the parameter's contract unit (convert at ingest, not here)
+unknown_site   bad      site_id not in the ``sensor_sites`` table
+no_coordinates suspect  the site has no (valid) position, so no map and no reference checks
+missing_value  bad      value is NaN or infinite
+out_of_range   bad      value outside the plausible range of the parameter
+duplicate      suspect  the same site, parameter and timestamp more than once (all copies flagged)
+stuck          bad      the same value for ``stuck_hours`` consecutive readings
+spike          bad      far above the running median of its neighbours (Hampel-style, one-sided)
+pm25_gt_pm10   suspect  PM2.5 above PM10 at the same site and hour (both rows), unless a spike explains it
+humidity       suspect  fog hours (own RH > ``fog_rh``) of a low-cost sensor whose readings swell in fog
+drift          suspect  a low-cost sensor's ratio to its nearest reference stations trends away
+time_shift     suspect  a site-month whose series matches its reference best at a lag of whole hours
+============== ======== ==========================================================================
+
+The reference checks (humidity, drift, time shift) compare a low-cost sensor with the Kazhydromet
+reference stations nearest to it, so they need ``sites``; without it they are skipped and the
+result's ``attrs["qc_skipped"]`` says so.
+
+Gaps are missing rows, so they are not flags: :func:`gaps` lists them and :func:`report` counts
+data capture per site and district.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from airfair.contracts import PARAMETER_UNITS
+
 #: Local time zone for calendar days (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
 LOCAL_TZ = "Asia/Almaty"
 
+#: Every reason :func:`flag` can give, in reporting order, with its severity (2 suspect, 3 bad).
+REASONS = {
+    "unknown_parameter": 3,
+    "unit_mismatch": 3,
+    "unknown_site": 3,
+    "no_coordinates": 2,
+    "missing_value": 3,
+    "out_of_range": 3,
+    "duplicate": 2,
+    "stuck": 3,
+    "spike": 3,
+    "pm25_gt_pm10": 2,
+    "humidity": 2,
+    "drift": 2,
+    "time_shift": 2,
+}
+_BIT = {r: 1 << k for k, r in enumerate(REASONS)}
+
+#: Plausible ranges in contract units (µg/m³; CO mg/m³; RH %; °C): outside is instrument error.
+#: Gas analysers and RH probes read a little below zero / above 100 % from noise at the ends of their range.
+PLAUSIBLE_RANGES = {
+    "pm25": (0.0, 1000.0), "pm10": (0.0, 2000.0), "no2": (-10.0, 2000.0), "so2": (-10.0, 2600.0),
+    "o3": (-10.0, 1000.0), "co": (-0.5, 60.0), "rh": (0.0, 103.0), "temperature": (-45.0, 50.0),
+}
+
+
+@dataclass(frozen=True)
+class QCConfig:
+    """Thresholds of :func:`flag`, with their defaults.
+
+    Attributes
+    ----------
+    plausible : dict
+        parameter → (low, high) in contract units.
+    stuck_hours : int
+        Identical consecutive readings (hourly data: hours) that make a stuck sensor.
+    stuck_parameters : tuple of str
+        Parameters checked for stuck values (RH is not: it sits at 100 % in fog for hours).
+    spike_window : int
+        Readings in the centred running median a spike is compared with.
+    spike_abs, spike_rel : float
+        A spike exceeds the running median by more than ``max(spike_abs, spike_rel · median)``
+        (µg/m³; PM2.5 rising 40 µg/m³ *and* tripling within an hour is not weather).
+    spike_parameters : tuple of str
+        Parameters checked for spikes. PM10 is not by default: dust raises PM10 alone within the hour.
+    spike_shared : float
+        A PM2.5 rise is not a spike when the same sensor's PM10 rises by at least this fraction of it.
+    pm_ratio, pm_abs : float
+        PM2.5 is inconsistent with PM10 when ``pm25 > pm_ratio · pm10 + pm_abs`` (µg/m³).
+    fog_rh : float
+        Relative humidity (%, the sensor's own channel) above which droplets can be counted as particles.
+    fog_excess : float
+        A low-cost sensor is fog-biased when its median ratio to the reference at fog hours exceeds its
+        ratio at the ``fog_rh - 10`` to ``fog_rh`` hours by this factor.
+    drift_gain : float
+        Smallest gain change (ratio to the reference at the end of the record over the ratio before the
+        change point) called a drift; its inverse for a downward drift.
+    drift_strength : float
+        Smallest F statistic of the change-point model over a constant ratio (guards against noise).
+    drift_min_days : int
+        Days of record needed to tell a drift from a seasonal change in the site–reference relation;
+        shorter records are reported as not assessed.
+    reference_n : int
+        Nearest reference stations used, nearest first (the next fills the hours the nearest misses).
+    reference_min : float
+        Reference PM2.5 (µg/m³) below which ratios are too noisy to use.
+    shift_max_hours : int
+        Largest clock shift looked for.
+    shift_gain : float
+        Correlation gain of the best lag over lag 0 needed to call a shift.
+    gap_hours : int
+        Missing hours that make a gap in :func:`gaps`.
+    """
+
+    plausible: dict = field(default_factory=lambda: dict(PLAUSIBLE_RANGES))
+    stuck_hours: int = 24
+    stuck_parameters: tuple = ("pm25", "pm10", "no2", "so2", "o3", "co")
+    spike_window: int = 7
+    spike_abs: float = 30.0
+    spike_rel: float = 2.0
+    spike_parameters: tuple = ("pm25",)
+    spike_shared: float = 0.5
+    pm_ratio: float = 1.1
+    pm_abs: float = 2.0
+    fog_rh: float = 85.0
+    fog_excess: float = 1.2
+    drift_gain: float = 1.2
+    drift_strength: float = 150.0
+    drift_min_days: int = 270
+    reference_n: int = 3
+    reference_min: float = 3.0
+    shift_max_hours: int = 3
+    shift_gain: float = 0.08
+    gap_hours: int = 2
+
+
+# --------------------------------------------------------------------------------------------------
+# flag
+# --------------------------------------------------------------------------------------------------
+
+def flag(readings, sites=None, config: QCConfig | None = None, reference: pd.DataFrame | None = None):
+    """Flag every reading with a QC code and the reasons for it; values are never changed or dropped.
+
+    Parameters
+    ----------
+    readings : pandas or dask DataFrame
+        The ``readings`` contract: time (UTC), site_id, parameter, value, unit (qc_flag, if present,
+        is replaced).
+    sites : DataFrame or GeoDataFrame, optional
+        The ``sensor_sites`` entry (site_id, official, geometry in EPSG:4326). Needed for the
+        unknown-site check and the reference checks (humidity, drift, time shift).
+    config : QCConfig, optional
+        Thresholds (defaults documented on :class:`QCConfig`).
+    reference : DataFrame, optional
+        Hourly reference PM2.5 (index UTC time, one column per official site). Computed from
+        ``readings`` when omitted; pass it when flagging data in pieces.
+
+    Returns
+    -------
+    Same kind of DataFrame, same rows in the same order
+        With ``qc_flag`` (int8: 1 good, 2 suspect, 3 bad) and ``qc_reason`` (str, "" when good).
+        For pandas, ``attrs["qc_counts"]`` holds the rows per reason, ``attrs["qc_sites"]`` the
+        per-site diagnostics of the reference checks and ``attrs["qc_skipped"]`` checks not run.
+        A Dask input is shuffled by site (all of a site's readings in one partition) and flagged
+        lazily; only the small reference table is computed first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.date_range("2025-01-01", periods=4, freq="h", tz="UTC")
+    >>> r = pd.DataFrame({"time": t, "site_id": "s1", "parameter": "pm25",
+    ...                   "value": [10.0, -5.0, 12.0, 11.0], "unit": "µg/m³"})
+    >>> flag(r)[["value", "qc_flag", "qc_reason"]]
+       value  qc_flag     qc_reason
+    0   10.0        1
+    1   -5.0        3  out_of_range
+    2   12.0        1
+    3   11.0        1
+    """
+    cfg = config or QCConfig()
+    if hasattr(readings, "dask"):
+        return _flag_dask(readings, sites, cfg, reference)
+    return _flag_pandas(readings, sites, cfg, reference)
+
+
+def _site_positions(sites):
+    """(site_id → (x, y) metres, official set) from a sites table; missing positions are NaN."""
+    from airfair import geo
+
+    if sites is None:
+        return None, set(), set()
+    geom = sites.geometry if hasattr(sites, "geometry") else None
+    ids = sites["site_id"].astype(str).to_numpy()
+    if geom is None:
+        xy = np.full((len(ids), 2), np.nan)
+    else:
+        ok = geom.notna() & ~geom.is_empty
+        xy = np.full((len(ids), 2), np.nan)
+        if ok.any():
+            x, y = geo.to_metric(geom[ok].x.to_numpy(), geom[ok].y.to_numpy())
+            xy[ok.to_numpy()] = np.c_[x, y]
+    pos = pd.DataFrame(xy, index=ids, columns=["x", "y"])
+    official = set(ids[sites["official"].to_numpy(bool)]) if "official" in sites else set()
+    return pos, official, set(ids)
+
+
+def reference_pm25(readings: pd.DataFrame, sites, config: QCConfig | None = None) -> pd.DataFrame:
+    """Hourly PM2.5 of the official reference stations (UTC index, one column per station).
+
+    Readings that fail the row checks (range, duplicates averaged, spikes) are left out, so a
+    reference with a month missing simply has NaN there.
+    """
+    cfg = config or QCConfig()
+    _, official, _ = _site_positions(sites)
+    df = readings[readings["site_id"].isin(official) & (readings["parameter"] == "pm25")]
+    if hasattr(df, "dask"):
+        df = df.compute()
+    lo, hi = cfg.plausible["pm25"]
+    df = df[np.isfinite(df["value"]) & df["value"].between(lo, hi)]
+    return df.groupby(["time", "site_id"], observed=True)["value"].mean().unstack("site_id").sort_index()
+
+
+def _flag_dask(readings, sites, cfg, reference):
+    if reference is None and sites is not None:
+        reference = reference_pm25(readings, sites, cfg)
+    meta = readings._meta.assign(qc_flag=np.int8(0), qc_reason=pd.Series([], dtype="string"))
+    meta = meta[[c for c in readings.columns if c != "qc_flag"] + ["qc_flag", "qc_reason"]]
+    by_site = readings.shuffle("site_id")
+    return by_site.map_partitions(_flag_pandas, sites, cfg, reference, meta=meta)
+
+
+def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
+    df = readings.drop(columns=[c for c in ("qc_flag", "qc_reason") if c in readings.columns])
+    n = len(df)
+    bits = np.zeros(n, dtype=np.int64)
+    skipped = []
+    site = df["site_id"].astype("string").reset_index(drop=True)
+    param = df["parameter"].astype("string").reset_index(drop=True)
+    value = df["value"].to_numpy(dtype="float64", na_value=np.nan)
+    pos, official, known = _site_positions(sites)
+
+    def mark(reason, mask):
+        bits[np.asarray(mask, bool)] |= _BIT[reason]
+
+    known_param = param.isin(list(PARAMETER_UNITS)).to_numpy()
+    mark("unknown_parameter", ~known_param)
+    expected_unit = param.map(PARAMETER_UNITS).astype("string")
+    mark("unit_mismatch", known_param & (df["unit"].astype("string").reset_index(drop=True) != expected_unit).fillna(True).to_numpy())
+    if sites is not None:
+        mark("unknown_site", ~site.isin(known).to_numpy())
+        no_xy = pos.index[pos.isna().any(axis=1)]
+        mark("no_coordinates", site.isin(no_xy).to_numpy())
+    else:
+        skipped.append("unknown_site, no_coordinates: no sites table")
+    finite = np.isfinite(value)
+    mark("missing_value", ~finite)
+    lo = param.map({p: r[0] for p, r in cfg.plausible.items()}).to_numpy(dtype=float, na_value=np.nan)
+    hi = param.map({p: r[1] for p, r in cfg.plausible.items()}).to_numpy(dtype=float, na_value=np.nan)
+    mark("out_of_range", finite & ((value < lo) | (value > hi)))
+    key = df[["site_id", "parameter", "time"]]
+    mark("duplicate", key.duplicated(keep=False).to_numpy())
+
+    # series checks on one value per site, parameter and hour (duplicates averaged)
+    usable = (bits & sum(_BIT[r] for r in REASONS if REASONS[r] == 3)) == 0
+    rows = pd.DataFrame({"row": np.arange(n), "site_id": site, "parameter": param,
+                         "time": df["time"].reset_index(drop=True), "value": value})[usable]
+    hourly = rows.groupby(["site_id", "parameter", "time"], sort=True)["value"].mean().reset_index()
+    series_bits = np.zeros(len(hourly), dtype=np.int64)
+    grp = (hourly["site_id"] + "|" + hourly["parameter"]).to_numpy()
+    new_group = np.r_[True, grp[1:] != grp[:-1]]
+    v = hourly["value"].to_numpy()
+
+    # stuck: runs of identical values
+    new_run = new_group | np.r_[True, v[1:] != v[:-1]]
+    run_id = np.cumsum(new_run)
+    run_len = np.bincount(run_id)[run_id]
+    stuck = (run_len >= cfg.stuck_hours) & hourly["parameter"].isin(cfg.stuck_parameters).to_numpy()
+    series_bits[stuck] |= _BIT["stuck"]
+
+    # spikes: one-sided Hampel test against the centred running median of the neighbours; a rise in
+    # PM2.5 that the same sensor's PM10 shares is air (smoke, fog has its own check), not a glitch
+    med = hourly.groupby(grp, sort=False)["value"].transform(
+        lambda s: s.rolling(cfg.spike_window, center=True, min_periods=3).median()).to_numpy()
+    rise = v - med
+    spike = (rise > np.maximum(cfg.spike_abs, cfg.spike_rel * med)) & hourly["parameter"].isin(cfg.spike_parameters).to_numpy()
+    is25 = (hourly["parameter"] == "pm25").to_numpy()
+    if spike[is25].any():
+        rise10 = pd.Series(rise[(hourly["parameter"] == "pm10").to_numpy()],
+                           index=pd.MultiIndex.from_frame(hourly.loc[hourly["parameter"] == "pm10", ["site_id", "time"]]))
+        shared = rise10.reindex(pd.MultiIndex.from_frame(hourly.loc[is25, ["site_id", "time"]])).to_numpy() > cfg.spike_shared * rise[is25]
+        spike[np.flatnonzero(is25)[shared]] = False
+    series_bits[spike & ~stuck] |= _BIT["spike"]
+
+    # PM2.5 above PM10 at the same site and hour, unless a PM2.5 spike explains it
+    wide = hourly.assign(spike=spike).pivot_table(index=["site_id", "time"], columns="parameter",
+                                                  values=["value", "spike"], aggfunc="first", observed=True)
+    if ("value", "pm25") in wide and ("value", "pm10") in wide:
+        pm25, pm10 = wide[("value", "pm25")], wide[("value", "pm10")]
+        bad_pair = (pm25 > cfg.pm_ratio * pm10 + cfg.pm_abs) & ~wide[("spike", "pm25")].fillna(False).astype(bool)
+        pairs = bad_pair[bad_pair].index
+        hit = pd.MultiIndex.from_frame(hourly[["site_id", "time"]]).isin(pairs) & hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
+        series_bits[hit] |= _BIT["pm25_gt_pm10"]
+
+    # reference checks on low-cost PM
+    site_diag = pd.DataFrame()
+    if sites is None:
+        skipped.append("humidity, drift, time_shift: no sites table")
+    else:
+        if reference is None:
+            clean = hourly[(series_bits & (_BIT["stuck"] | _BIT["spike"])) == 0]
+            reference = clean[clean["site_id"].isin(official) & (clean["parameter"] == "pm25")].pivot(
+                index="time", columns="site_id", values="value")
+        if reference.shape[1] == 0:
+            skipped.append("humidity, drift, time_shift: no reference station in the data")
+        else:
+            site_diag, ref_hits = _reference_checks(hourly, series_bits, reference, pos, official, cfg)
+            for reason, hits in ref_hits.items():
+                if len(hits):
+                    hk = pd.MultiIndex.from_frame(hits[["site_id", "time"]])
+                    on = pd.MultiIndex.from_frame(hourly[["site_id", "time"]]).isin(hk) & hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
+                    series_bits[on] |= _BIT[reason]
+
+    # back to rows
+    hourly_bits = pd.Series(series_bits, index=pd.MultiIndex.from_frame(hourly[["site_id", "parameter", "time"]]))
+    row_bits = hourly_bits.reindex(pd.MultiIndex.from_frame(rows[["site_id", "parameter", "time"]])).to_numpy()
+    bits[rows["row"].to_numpy()] |= np.nan_to_num(row_bits, nan=0).astype(np.int64)
+
+    out = df.copy()
+    out["qc_flag"] = _severity(bits)
+    out["qc_reason"] = reason_text(bits)
+    out.attrs = dict(readings.attrs)
+    out.attrs["qc_counts"] = {r: int(((bits & b) != 0).sum()) for r, b in _BIT.items()}
+    out.attrs["qc_sites"] = site_diag.to_dict("records")  # plain records: pandas compares attrs
+    out.attrs["qc_skipped"] = skipped
+    out.attrs["qc_config"] = asdict(cfg)
+    return out
+
+
+def _severity(bits: np.ndarray) -> np.ndarray:
+    sev = np.ones(len(bits), dtype=np.int8)
+    for r, b in _BIT.items():
+        sev = np.where((bits & b) != 0, np.maximum(sev, REASONS[r]), sev).astype(np.int8)
+    return sev
+
+
+def reason_text(bits) -> pd.Series:
+    """``qc_reason`` strings ("spike;humidity") from integer reason bit masks."""
+    bits = np.asarray(bits, dtype=np.int64)
+    uniq, inv = np.unique(bits, return_inverse=True)
+    text = np.array([";".join(r for r, b in _BIT.items() if u & b) for u in uniq], dtype=object)
+    return pd.Series(text[inv], dtype="string")
+
+
+def has_reason(flagged, reason: str):
+    """Boolean mask of readings whose ``qc_reason`` includes ``reason`` (works on Dask too)."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown QC reason {reason!r}; reasons are {list(REASONS)}")
+    return flagged["qc_reason"].str.split(";").apply(lambda rs: reason in rs, meta=("qc_reason", bool)) \
+        if hasattr(flagged, "dask") else flagged["qc_reason"].str.split(";").map(lambda rs: reason in rs).astype(bool)
+
+
+def _reference_checks(hourly, series_bits, reference, pos, official, cfg):
+    """Fog bias, drift and clock shifts of low-cost PM2.5 against the nearest reference stations."""
+    ok = (series_bits & (_BIT["stuck"] | _BIT["spike"] | _BIT["pm25_gt_pm10"])) == 0
+    lc = hourly[ok & ~hourly["site_id"].isin(official) & hourly["parameter"].isin(["pm25", "rh"])]
+    lc = lc.pivot_table(index="time", columns=["parameter", "site_id"], values="value", observed=True)
+    if "pm25" not in lc.columns.get_level_values(0):
+        return pd.DataFrame(), {}
+    refs = [s for s in reference.columns if s in pos.index and pos.loc[s].notna().all()]
+    reference = reference[refs].reindex(lc.index.union(reference.index))
+    lc = lc.reindex(reference.index)
+    diag, fog_hits, drift_hits, shift_hits = [], [], [], []
+    for sid in lc["pm25"].columns:
+        if sid not in pos.index or pos.loc[sid].isna().any() or not refs:
+            continue
+        d = np.hypot(pos.loc[refs, "x"] - pos.loc[sid, "x"], pos.loc[refs, "y"] - pos.loc[sid, "y"]).sort_values()
+        near = d.index[: cfg.reference_n]
+        ref = reference[near].bfill(axis=1).iloc[:, 0]
+        x = lc[("pm25", sid)]
+        rh = lc[("rh", sid)] if ("rh", sid) in lc.columns else pd.Series(np.nan, index=lc.index)
+        lr = np.log(x.where(x > 0) / ref.where(ref > cfg.reference_min))
+        row = {"site_id": sid, "reference": near[0], "reference_km": round(d.iloc[0] / 1000, 2)}
+        row.update(_fog_test(lr, rh, cfg))
+        if row["fog_biased"]:
+            fog = rh.index[(rh > cfg.fog_rh).to_numpy() & x.notna().to_numpy()]
+            fog_hits.append(pd.DataFrame({"site_id": sid, "time": fog}))
+        # drift: the nearest station alone, so that a reference outage cannot make a step
+        ref1 = reference[near[0]]
+        lr1 = np.log(x.where(x > 0) / ref1.where(ref1 > cfg.reference_min))
+        row.update(_drift_test(lr1, rh, ref1, cfg))
+        if row["drift"]:
+            t = x.index[(x.index >= row["drift_onset"]) & x.notna().to_numpy()]
+            drift_hits.append(pd.DataFrame({"site_id": sid, "time": t}))
+        months = _shift_test(x, ref, cfg)
+        row["time_shift_months"] = len(months)
+        for m0, m1 in months:
+            t = x.index[(x.index >= m0) & (x.index < m1) & x.notna().to_numpy()]
+            shift_hits.append(pd.DataFrame({"site_id": sid, "time": t}))
+        diag.append(row)
+    cat = lambda hits: pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["site_id", "time"])  # noqa: E731
+    return pd.DataFrame(diag), {"humidity": cat(fog_hits), "drift": cat(drift_hits), "time_shift": cat(shift_hits)}
+
+
+def _fog_test(lr, rh, cfg):
+    fog = lr[(rh > cfg.fog_rh)].dropna()
+    moist = lr[(rh > cfg.fog_rh - 10) & (rh <= cfg.fog_rh)].dropna()
+    if len(fog) < 12 or len(moist) < 24:
+        return {"fog_hours": len(fog), "fog_excess": np.nan, "fog_biased": False}
+    excess = float(np.exp(fog.median() - moist.median()))
+    return {"fog_hours": len(fog), "fog_excess": round(excess, 3), "fog_biased": excess > cfg.fog_excess}
+
+
+def _drift_test(lr, rh, ref, cfg):
+    """Change-point test on the daily log ratio to the reference (dry hours), with the reference level
+    as a covariate so a seasonal change in the site–reference relation is not read as drift."""
+    dry = lr.where(rh.isna() | (rh <= cfg.fog_rh - 10))
+    daily = pd.DataFrame({"lr": dry.resample("D").median(),
+                          "lref": np.log(ref.where(dry.notna())).resample("D").mean()}).dropna()
+    out = {"drift_days": len(daily), "drift_assessed": False, "drift": False, "drift_gain": np.nan,
+           "drift_onset": pd.NaT, "drift_strength": np.nan}
+    if len(daily) < cfg.drift_min_days:
+        return out
+    tt = ((daily.index - daily.index[0]) / pd.Timedelta(days=365.25)).to_numpy()
+    y = daily["lr"].to_numpy()
+    x0 = np.c_[np.ones(len(y)), daily["lref"].to_numpy()]
+    rss0 = np.sum((y - x0 @ np.linalg.lstsq(x0, y, rcond=None)[0]) ** 2)
+    best = None
+    for c in np.quantile(tt, np.linspace(0.05, 0.9, 35)):
+        x = np.c_[x0, np.clip(tt - c, 0, None)]
+        b = np.linalg.lstsq(x, y, rcond=None)[0]
+        rss = np.sum((y - x @ b) ** 2)
+        if best is None or rss < best[0]:
+            best = (rss, c, b[-1])
+    rss, c, slope = best
+    strength = (rss0 - rss) / (rss / (len(y) - 3))
+    gain = float(np.exp(slope * (tt.max() - c)))
+    drifting = strength >= cfg.drift_strength and (gain >= cfg.drift_gain or gain <= 1 / cfg.drift_gain)
+    onset = daily.index[0] + pd.Timedelta(days=float(c) * 365.25)
+    return {"drift_days": len(daily), "drift_assessed": True, "drift": bool(drifting), "drift_gain": round(gain, 3),
+            "drift_onset": onset.floor("D"), "drift_strength": round(float(strength), 1)}
+
+
+def _shift_test(x, ref, cfg):
+    """Months (start, end) in which the site's hourly series correlates best with the reference at a
+    non-zero lag of whole hours: a clock set to the wrong offset (e.g. UTC+6 after March 2024)."""
+    both = pd.DataFrame({"x": np.log(x.where(x > 0)), "r": np.log(ref.where(ref > 0))})
+    out = []
+    for month, g in both.groupby(both.index.to_period("M") if both.index.tz is None else
+                                 both.index.tz_convert(None).to_period("M")):
+        if g["x"].notna().sum() < 240:
+            continue
+        g = g.asfreq("h") if g.index.is_monotonic_increasing else g
+        corr = {lag: g["x"].corr(g["r"].shift(lag)) for lag in range(-cfg.shift_max_hours, cfg.shift_max_hours + 1)}
+        best = max(corr, key=lambda k: -np.inf if np.isnan(corr[k]) else corr[k])
+        if best != 0 and corr[best] - corr[0] > cfg.shift_gain:
+            start = month.start_time.tz_localize("UTC")
+            out.append((start, (month + 1).start_time.tz_localize("UTC")))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# gaps, reports and scoring
+# --------------------------------------------------------------------------------------------------
+
+def gaps(readings, min_hours: int | None = None, parameters=("pm25",)) -> pd.DataFrame:
+    """Runs of missing hours between a series' readings.
+
+    Parameters
+    ----------
+    readings : pandas or dask DataFrame
+    min_hours : int, optional
+        Shortest gap listed (default :attr:`QCConfig.gap_hours`).
+    parameters : sequence of str
+        Parameters whose series are checked (default PM2.5; all a site's channels usually fail together).
+
+    Returns
+    -------
+    pandas.DataFrame
+        site_id, parameter, start, end (first and last missing hour, UTC), n_hours.
+    """
+    min_hours = QCConfig().gap_hours if min_hours is None else min_hours
+    df = readings[readings["parameter"].isin(list(parameters))][["site_id", "parameter", "time"]]
+    if hasattr(df, "dask"):
+        df = df.compute()
+    df = df.drop_duplicates().sort_values(["site_id", "parameter", "time"])
+    same = (df["site_id"].to_numpy()[1:] == df["site_id"].to_numpy()[:-1]) & (df["parameter"].to_numpy()[1:] == df["parameter"].to_numpy()[:-1])
+    t = df["time"].reset_index(drop=True)
+    step = t.diff().iloc[1:].to_numpy() / pd.Timedelta(hours=1)
+    missing = step - 1
+    at = np.flatnonzero(same & (missing >= min_hours))
+    return pd.DataFrame({
+        "site_id": df["site_id"].to_numpy()[at], "parameter": df["parameter"].to_numpy()[at],
+        "start": (t.iloc[at] + pd.Timedelta(hours=1)).to_numpy(), "end": (t.iloc[at + 1] - pd.Timedelta(hours=1)).to_numpy(),
+        "n_hours": missing[at].astype(int),
+    })
+
+
+def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start=None, end=None) -> pd.DataFrame:
+    """QC report: data capture and readings by flag and reason, per site or per district.
+
+    Parameters
+    ----------
+    flagged : pandas or dask DataFrame
+        Output of :func:`flag`.
+    sites : DataFrame, optional
+        ``sensor_sites`` (for districts, networks and installation dates).
+    by : {"site", "district"}
+    parameter : str
+        Parameter whose data capture is counted.
+    start, end : timestamp, optional
+        Period of the report (UTC; default: first and last reading). Expected hours start at a site's
+        installation when that is later.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per site (or district): n_readings, expected_hours, hours_with_data, capture_pct,
+        good/suspect/bad counts, one column per reason (readings), and pct_good.
+    """
+    df = flagged[flagged["parameter"] == parameter]
+    if hasattr(df, "dask"):
+        df = df.compute()
+    t0 = pd.Timestamp(start) if start is not None else df["time"].min()
+    t1 = pd.Timestamp(end) if end is not None else df["time"].max()
+    df = df[(df["time"] >= t0) & (df["time"] <= t1)]
+    bits = np.zeros(len(df), dtype=np.int64)
+    reasons = df["qc_reason"].astype(str)
+    for r, b in _BIT.items():
+        bits |= np.where(reasons.str.contains(r, regex=False).to_numpy(), b, 0)
+    per = pd.DataFrame({"site_id": df["site_id"].astype(str).to_numpy(), "qc_flag": df["qc_flag"].to_numpy(),
+                        "time": df["time"].to_numpy()})
+    for r, b in _BIT.items():
+        per[r] = (bits & b) != 0
+    g = per.groupby("site_id")
+    out = pd.DataFrame({
+        "n_readings": g.size(),
+        "hours_with_data": g["time"].nunique(),
+        "good": g["qc_flag"].apply(lambda s: int((s == 1).sum())),
+        "suspect": g["qc_flag"].apply(lambda s: int((s == 2).sum())),
+        "bad": g["qc_flag"].apply(lambda s: int((s == 3).sum())),
+    })
+    out = out.join(g[list(REASONS)].sum())
+    first = pd.Series(t0, index=out.index)
+    if sites is not None and "installed" in sites:
+        inst = sites.set_index("site_id")["installed"].reindex(out.index)
+        first = pd.concat([first, inst.dt.tz_convert("UTC") if inst.dt.tz is not None else inst], axis=1).max(axis=1)
+    out["expected_hours"] = ((t1 - first) / pd.Timedelta(hours=1)).astype(int) + 1
+    out = out.reset_index()
+    if sites is not None:
+        out = out.merge(sites[["site_id", "district_id", "network", "official"]].astype({"site_id": str}), on="site_id", how="left")
+    if by == "district":
+        if sites is None:
+            raise ValueError("a district report needs the sensor_sites table")
+        num = ["n_readings", "hours_with_data", "expected_hours", "good", "suspect", "bad", *REASONS]
+        agg = out.groupby("district_id")[num].sum()
+        agg.insert(0, "n_sites", out.groupby("district_id").size())
+        out = agg.reset_index()
+    elif by != "site":
+        raise ValueError("by must be 'site' or 'district'")
+    out["capture_pct"] = (100 * out["hours_with_data"] / out["expected_hours"]).round(1)
+    out["pct_good"] = (100 * out["good"] / out["n_readings"]).round(1)
+    return out
+
+
+def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag: pd.DataFrame | None = None,
+                     found_gaps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Precision and recall of QC against a log of injected faults (the synthetic build's ``faults/``).
+
+    Units of scoring: single-hour faults (spike, duplicate, pm25_gt_pm10) and hour runs (stuck,
+    humidity) are scored on the PM2.5 readings that exist; a drift on its site (a drift is found when
+    the site is flagged, and only sites with enough record to assess are counted); a gap on its
+    episode (found when a listed gap overlaps it).
+
+    Parameters
+    ----------
+    flagged : DataFrame
+        Output of :func:`flag` (pandas).
+    fault_log : DataFrame
+        site_id, parameter, fault, start, end (UTC, inclusive), n_rows.
+    sites_diag : DataFrame, optional
+        ``flagged.attrs["qc_sites"]``, to leave out drifts on sites too short to assess.
+    found_gaps : DataFrame, optional
+        Output of :func:`gaps` (computed from ``flagged`` when omitted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        fault, unit, logged, flagged, true_positive, precision, recall, not_assessed.
+    """
+    pm = flagged[flagged["parameter"] == "pm25"]
+    keys = pd.MultiIndex.from_frame(pm[["site_id", "time"]].astype({"site_id": str}))
+    rows = []
+    for fault in ("spike", "duplicate", "pm25_gt_pm10", "stuck", "humidity"):
+        log = fault_log[(fault_log["fault"] == fault) & (fault_log["parameter"].isin(["pm25", "*"]))]
+        logged = _log_hours(log)
+        truth = keys.isin(logged)
+        found = has_reason(pm, fault).to_numpy()
+        tp = int((truth & found).sum())
+        rows.append(dict(fault=fault, unit="PM2.5 readings", logged=int(truth.sum()), flagged=int(found.sum()),
+                         true_positive=tp, not_assessed=0))
+    # drift: sites
+    log = fault_log[fault_log["fault"] == "drift"]
+    flagged_sites = set(pm.loc[has_reason(pm, "drift").to_numpy(), "site_id"].astype(str))
+    sites_diag = pd.DataFrame(sites_diag) if sites_diag is not None else None
+    assessed = set(sites_diag.loc[sites_diag["drift_assessed"], "site_id"]) if sites_diag is not None and len(sites_diag) else None
+    logged_sites = set(log["site_id"])
+    if assessed is not None:
+        not_assessed = len(logged_sites - assessed)
+        logged_sites &= assessed
+    else:
+        not_assessed = 0
+    rows.append(dict(fault="drift", unit="sites", logged=len(logged_sites), flagged=len(flagged_sites),
+                     true_positive=len(logged_sites & flagged_sites), not_assessed=not_assessed, tp_flagged=len(flagged_sites & set(log["site_id"]))))
+    # gaps: episodes
+    found_gaps = gaps(flagged) if found_gaps is None else found_gaps
+    log = fault_log[(fault_log["fault"] == "gap") & (fault_log["n_rows"] > 0)]
+    hit_log = _overlaps(log, found_gaps)
+    hit_found = _overlaps(found_gaps, log)
+    rows.append(dict(fault="gap", unit="episodes", logged=len(log), flagged=len(found_gaps),
+                     true_positive=int(hit_log.sum()), not_assessed=0, tp_flagged=int(hit_found.sum())))
+    out = pd.DataFrame(rows)
+    tp_flagged = out["tp_flagged"].fillna(out["true_positive"]) if "tp_flagged" in out else out["true_positive"]
+    out["precision"] = (tp_flagged / out["flagged"].where(out["flagged"] > 0)).round(4)
+    out["recall"] = (out["true_positive"] / out["logged"].where(out["logged"] > 0)).round(4)
+    return out.drop(columns=["tp_flagged"], errors="ignore")[
+        ["fault", "unit", "logged", "flagged", "true_positive", "precision", "recall", "not_assessed"]]
+
+
+def _log_hours(log: pd.DataFrame) -> pd.MultiIndex:
+    if log.empty:
+        return pd.MultiIndex.from_arrays([[], pd.DatetimeIndex([], tz="UTC")], names=["site_id", "time"])
+    lengths = ((log["end"] - log["start"]) / pd.Timedelta(hours=1)).astype(int).to_numpy() + 1
+    site = np.repeat(log["site_id"].astype(str).to_numpy(), lengths)
+    start = np.repeat(log["start"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(), lengths)
+    offset = np.concatenate([np.arange(k) for k in lengths]).astype("timedelta64[h]")
+    times = pd.DatetimeIndex(start + offset).tz_localize("UTC")
+    return pd.MultiIndex.from_arrays([site, times], names=["site_id", "time"])
+
+
+def _overlaps(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
+    """For each interval of ``a``, whether an interval of ``b`` at the same site overlaps it."""
+    out = np.zeros(len(a), dtype=bool)
+    by_site = {s: g for s, g in b.groupby("site_id")}
+    for k, (s, t0, t1) in enumerate(zip(a["site_id"], a["start"], a["end"])):
+        g = by_site.get(s)
+        if g is not None:
+            out[k] = bool(((g["start"] <= t1) & (g["end"] >= t0)).any())
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# averages
+# --------------------------------------------------------------------------------------------------
 
 def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_TZ):
     """Daily means per site and parameter over local calendar days, with a data-capture rule.

@@ -41,11 +41,13 @@ MODEL = {
 
 #: Injected faults in low-cost sensors, with their documented rates.
 FAULT_RATES = {
-    "gap": "each low-cost site: Poisson(3) outages a year, lengths log-normal (median 18 h, max 14 days); rows absent",
+    "gap": "each low-cost site: Poisson(3) outages a year, lengths log-normal (median 18 h, 2 h to 14 days); "
+           "reference stations: 1 % of hours lost singly, and kz-05 misses June; rows absent",
     "stuck": "6 % of low-cost sites: one episode of 3–30 days at a constant PM value",
     "spike": "0.15 % of a low-cost site's PM2.5 hours: value × 4–12 + 40 µg/m³",
     "drift": "8 % of low-cost sites: gain rising linearly to 1.3–1.8 from a random date to the year's end",
-    "humidity": "15 % of low-cost sites: extra growth when RH > 85 % (fog), up to × 3 at saturation",
+    "humidity": "15 % of low-cost sites: extra growth when the sensor's RH > 85 % (fog), up to × 3 at saturation; "
+                "the fog hours of every SDS011 (no dryer: hygroscopic growth) are logged too",
     "duplicate": "0.05 % of low-cost rows repeated with the same timestamp and a slightly different value",
     "pm25_gt_pm10": "0.05 % of low-cost hours: PM2.5 and PM10 channels swapped",
 }
@@ -326,7 +328,11 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
                 v = truth[p][:, j]
                 v = v * np.exp(rng.normal(0, 0.04, n)) if p in ("pm25", "pm10", "no2") else v + rng.normal(0, 0.3, n)
                 vals[p] = v
-            keep = present & (rng.random(n) > 0.01)
+            lost = present & (rng.random(n) < 0.01)  # single hours lost in transmission
+            keep = present & ~lost
+            edges = np.diff(np.concatenate([[0], lost.astype(np.int8), [0]]))
+            for i0, i1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+                log(site.site_id, "*", "gap", i0, i1, (i1 - i0) * len(vals), "reference station: hour(s) lost in transmission")
             if site.site_id == "kz-05":  # a reference station with a month missing (June, maintenance)
                 june = np.asarray(pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(TZ).month == 6)
                 keep &= ~june
@@ -335,24 +341,26 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             masks = {p: keep for p in vals}
         else:
             pm25, pm10 = truth["pm25"][:, j].copy(), truth["pm10"][:, j].copy()
-            gain = rng.lognormal(0, 0.08)
-            if site.sensor_model == "PurpleAir PA-II":
-                # the raw cf_1 channel: the inverse of the US EPA correction (Barkjohn et al. 2021)
-                raw25 = np.maximum((pm25 - 5.75 + 0.0862 * rh[:, j]) / 0.524, 0.3 * pm25) * gain
-            elif site.sensor_model == "SDS011":
-                growth = 1 + 0.25 * (rh[:, j] / 100) ** 2 / np.clip(1 - rh[:, j] / 100, 0.05, None)
-                raw25 = pm25 * 1.1 * gain * np.clip(growth, 1, 4)
-            else:
-                raw25 = pm25 * 1.05 * gain
-            raw10 = raw25 * (pm10 / np.maximum(pm25, 0.1)) * rng.lognormal(0, 0.05)
-            noise = np.exp(rng.normal(0, 0.08, n))
-            raw25, raw10 = raw25 * noise, raw10 * noise
+            # the sensor's own RH channel: what its optical chamber sees, and what corrections use
             if site.sensor_model == "PurpleAir PA-II":
                 vals["temperature"] = truth["temperature"][:, j] + 3.5 + rng.normal(0, 0.5, n)  # the housing warms
                 vals["rh"] = np.clip(rh[:, j] - 8 + rng.normal(0, 2, n), 0, 100)
             else:
                 vals["temperature"] = truth["temperature"][:, j] + rng.normal(0, 0.6, n)
                 vals["rh"] = np.clip(rh[:, j] + rng.normal(0, 3, n), 0, 100)
+            rh_sensor = vals["rh"]
+            gain = rng.lognormal(0, 0.08)
+            if site.sensor_model == "PurpleAir PA-II":
+                # the raw cf_1 channel: the inverse of the US EPA correction (Barkjohn et al. 2021)
+                raw25 = np.maximum((pm25 - 5.75 + 0.0862 * rh_sensor) / 0.524, 0.3 * pm25) * gain
+            elif site.sensor_model == "SDS011":
+                growth = 1 + 0.25 * (rh_sensor / 100) ** 2 / np.clip(1 - rh_sensor / 100, 0.05, None)
+                raw25 = pm25 * 1.1 * gain * np.clip(growth, 1, 4)
+            else:
+                raw25 = pm25 * 1.05 * gain
+            raw10 = raw25 * (pm10 / np.maximum(pm25, 0.1)) * rng.lognormal(0, 0.05)
+            noise = np.exp(rng.normal(0, 0.08, n))
+            raw25, raw10 = raw25 * noise, raw10 * noise
             if site.site_id in no2_sites:
                 vals["no2"] = truth["no2"][:, j] * rng.lognormal(0, 0.1) + rng.normal(0, 4, n)
             # --- faults ---
@@ -361,21 +369,27 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
                 g = 1 + rng.uniform(0.3, 0.8) * np.clip((np.arange(n) - i0) / (n - i0), 0, 1)
                 raw25, raw10 = raw25 * g, raw10 * g
                 log(site.site_id, "pm25", "drift", i0, n, (present[i0:]).sum(), f"gain to {g[-1]:.2f}")
-            if rng.random() < 0.15:  # humidity (fog) bias
-                fog = rh[:, j] > 85
-                extra = 1 + rng.uniform(1.0, 2.0) * np.clip((rh[:, j] - 85) / 15, 0, 1)
+            fog = rh_sensor > 85
+            fog_fault = rng.random() < 0.15
+            if fog_fault:  # humidity (fog) bias beyond the sensor's usual response
+                extra = 1 + rng.uniform(1.0, 2.0) * np.clip((rh_sensor - 85) / 15, 0, 1)
                 raw25, raw10 = raw25 * extra, raw10 * extra
-                # one log row per contiguous run of fog hours, so that QC can be scored hour by hour
+            if fog_fault or site.sensor_model == "SDS011":
+                # one log row per contiguous run of fog hours, so that QC can be scored hour by hour;
+                # an SDS011 (no dryer) reads fog droplets as particles: its fog hours are biased too
+                why = "RH > 85 %" + ("" if fog_fault else ": SDS011 hygroscopic growth")
                 edges = np.diff(np.concatenate([[0], (fog & present).astype(np.int8), [0]]))
                 for i0, i1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-                    log(site.site_id, "pm25", "humidity", i0, i1, i1 - i0, "RH > 85 %")
+                    log(site.site_id, "pm25", "humidity", i0, i1, i1 - i0, why)
             if rng.random() < 0.06:  # stuck
                 (s0, s1), = _episodes(rng, n, 1, 24 * 10, 24 * 30)
                 s1 = max(s1, s0 + 72)
                 s1 = min(s1, n)
                 raw25[s0:s1] = round(float(raw25[s0]), 1)
                 raw10[s0:s1] = round(float(raw10[s0]), 1)
-                log(site.site_id, "pm25", "stuck", s0, s1, present[s0:s1].sum(), f"constant {raw25[s0]:.1f}")
+                if present[s0:s1].any():
+                    log(site.site_id, "pm25", "stuck", s0, s1, present[s0:s1].sum(), f"constant {raw25[s0]:.1f}")
+                    log(site.site_id, "pm10", "stuck", s0, s1, present[s0:s1].sum(), f"constant {raw10[s0]:.1f}")
             spikes = np.flatnonzero((rng.random(n) < 0.0015) & present)
             raw25[spikes] = raw25[spikes] * rng.uniform(4, 12, spikes.size) + 40
             for i in spikes:
@@ -384,11 +398,13 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             raw25[swap], raw10[swap] = raw10[swap].copy(), raw25[swap].copy()
             for i in swap:
                 log(site.site_id, "pm25", "pm25_gt_pm10", i, i + 1, 1)
-            vals["pm25"], vals["pm10"] = raw25, raw10
+            # optical counters saturate: the PMS5003 and SDS011 report at most 999.9 µg/m³
+            vals["pm25"], vals["pm10"] = np.minimum(raw25, 999.9), np.minimum(raw10, 999.9)
             keep = present.copy()
             for s0, s1 in _episodes(rng, n, int(rng.poisson(3)), 18, 24 * 14):
                 keep[s0:s1] = False
-                log(site.site_id, "*", "gap", s0, s1, present[s0:s1].sum() * len(vals))
+                if present[s0:s1].any():  # an outage before installation loses nothing
+                    log(site.site_id, "*", "gap", s0, s1, present[s0:s1].sum() * len(vals))
             masks = {p: keep for p in vals}
         for p, v in vals.items():
             m = masks[p]
