@@ -324,7 +324,9 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
             for reason, hits in ref_hits.items():
                 if len(hits):
                     hk = pd.MultiIndex.from_frame(hits[["site_id", "time"]])
-                    on = pd.MultiIndex.from_frame(hourly[["site_id", "time"]]).isin(hk) & hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
+                    on = pd.MultiIndex.from_frame(hourly[["site_id", "time"]]).isin(hk)
+                    if reason != "time_shift":  # a wrong clock shifts every channel; fog and drift are PM's
+                        on &= hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
                     series_bits[on] |= _BIT[reason]
 
     # back to rows
@@ -576,7 +578,8 @@ def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag: pd.DataFrame 
     Units of scoring: single-hour faults (spike, duplicate, pm25_gt_pm10) and hour runs (stuck,
     humidity) are scored on the PM2.5 readings that exist; a drift on its site (a drift is found when
     the site is flagged, and only sites with enough record to assess are counted); a gap on its
-    episode (found when a listed gap overlaps it).
+    episode (found when a listed gap overlaps it; logged gaps shorter than the gap threshold, e.g.
+    single lost hours, are not counted).
 
     Parameters
     ----------
@@ -620,7 +623,9 @@ def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag: pd.DataFrame 
                      true_positive=len(logged_sites & flagged_sites), not_assessed=not_assessed, tp_flagged=len(flagged_sites & set(log["site_id"]))))
     # gaps: episodes
     found_gaps = gaps(flagged) if found_gaps is None else found_gaps
-    log = fault_log[(fault_log["fault"] == "gap") & (fault_log["n_rows"] > 0)]
+    min_hours = QCConfig().gap_hours if found_gaps is None else int(found_gaps["n_hours"].min()) if len(found_gaps) else 1
+    log = fault_log[(fault_log["fault"] == "gap") & (fault_log["n_rows"] > 0)
+                    & ((fault_log["end"] - fault_log["start"]) >= pd.Timedelta(hours=min_hours - 1))]
     hit_log = _overlaps(log, found_gaps)
     hit_found = _overlaps(found_gaps, log)
     rows.append(dict(fault="gap", unit="episodes", logged=len(log), flagged=len(found_gaps),
