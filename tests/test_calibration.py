@@ -119,7 +119,9 @@ def test_survey_calibration(cat):
 def test_fault_log_covers_every_fault_type(default_dir):
     faults = pd.read_parquet(default_dir / "faults" / "fault_log.parquet")
     assert set(faults.fault) == {"gap", "stuck", "spike", "drift", "humidity", "duplicate", "pm25_gt_pm10"}
-    assert faults.site_id.str.startswith("lc-").mean() > 0.99  # faults are a low-cost affair (one station's month gap aside)
+    # sensor faults are a low-cost affair; reference stations only lose data (single hours, kz-05's June)
+    assert faults[faults.fault != "gap"].site_id.str.startswith("lc-").all()
+    assert set(faults[faults.site_id.str.startswith("kz-")].fault) == {"gap"}
     # point faults and fog runs are logged hour by hour, so QC can be scored per reading
     runs = faults[faults.fault.isin(["humidity", "spike", "duplicate", "pm25_gt_pm10"])]
     hours = (runs.end - runs.start) / pd.Timedelta(hours=1) + 1

@@ -52,3 +52,174 @@ def test_lazy_on_dask_matches_pandas(demo_dir):
     ref = daily_means(pdf, parameters=["pm25"]).sort_values("date").reset_index(drop=True)
     pd.testing.assert_frame_equal(got[got.site_id == sample].reset_index(drop=True), ref, check_dtype=False, check_categorical=False)
     assert 0.5 < got.valid.mean() < 1.0  # gaps make some days invalid, most are complete
+
+
+# --------------------------------------------------------------------------------------------------
+# qc.flag
+# --------------------------------------------------------------------------------------------------
+
+from airfair import qc  # noqa: E402
+
+
+def _sites(ids, official=(), missing_xy=()):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    geom = [None if s in missing_xy else Point(76.9 + 0.01 * k, 43.25) for k, s in enumerate(ids)]
+    return gpd.GeoDataFrame({"site_id": ids, "official": [s in official for s in ids]}, geometry=geom, crs="EPSG:4326")
+
+
+def _hourly(site, parameter, values, start="2025-01-10T00:00Z", unit="µg/m³"):
+    t = pd.date_range(start, periods=len(values), freq="h")
+    return pd.DataFrame({"time": t, "site_id": site, "parameter": parameter, "value": np.asarray(values, float), "unit": unit})
+
+
+@pytest.fixture(scope="module")
+def demo_flagged(demo_dir):
+    cat = airfair.open_catalog(demo_dir)
+    readings = cat["readings"].read().compute()
+    sites = cat["sensor_sites"].read()
+    return readings, sites, qc.flag(readings, sites)
+
+
+def test_flag_keeps_every_row_and_value(demo_flagged):
+    readings, _, out = demo_flagged
+    assert len(out) == len(readings)
+    np.testing.assert_array_equal(out["value"].to_numpy(), readings["value"].to_numpy())
+    assert (out["time"].to_numpy() == readings["time"].to_numpy()).all()
+    assert set(out["qc_flag"].unique()) <= {1, 2, 3}
+    # the flag is the worst severity among the reasons, and good rows have no reason
+    assert (out.loc[out.qc_flag == 1, "qc_reason"] == "").all()
+    assert (out.loc[out.qc_flag > 1, "qc_reason"] != "").all()
+    counts = out.attrs["qc_counts"]
+    assert counts["spike"] == int(qc.has_reason(out, "spike").sum()) > 0
+
+
+def test_bad_input_is_flagged_with_a_reason_and_counted():
+    rows = pd.concat([
+        _hourly("s1", "pm25", [10, 11, np.nan, -4, 12]),
+        _hourly("s1", "pm1", [5, 5, 5, 5, 5]),                  # not a parameter we know
+        _hourly("s1", "no2", [40, 41, 42, 43, 44], unit="ppb"),  # wrong unit
+        _hourly("ghost", "pm25", [10, 10.5, 11, 11.5, 12]),     # not in the sites table
+        _hourly("nowhere", "pm25", [10, 10.5, 11, 11.5, 12]),   # a site without coordinates
+        _hourly("s1", "pm25", [30], start="2025-01-10T01:00Z"),  # a second reading at the same hour
+    ], ignore_index=True)
+    out = qc.flag(rows, _sites(["s1", "nowhere"], missing_xy=("nowhere",)))
+    assert len(out) == len(rows)
+    c = out.attrs["qc_counts"]
+    assert c["unknown_parameter"] == 5 and c["unit_mismatch"] == 5 and c["unknown_site"] == 5
+    assert c["no_coordinates"] == 5 and c["missing_value"] == 1 and c["out_of_range"] == 1 and c["duplicate"] == 2
+    assert (out[out.parameter == "pm1"].qc_flag == 3).all()
+    assert out.loc[(out.site_id == "nowhere"), "qc_flag"].eq(2).all()
+    assert out.loc[out.value == 30, "qc_reason"].iloc[0] == "duplicate"
+    assert out.loc[out.value == -4, "qc_reason"].iloc[0] == "out_of_range"
+
+
+def test_a_sensor_constant_for_weeks_is_stuck():
+    rng = np.random.default_rng(1)
+    values = np.r_[20 + rng.normal(0, 2, 100).round(2), np.full(24 * 21, 17.3), 20 + rng.normal(0, 2, 100).round(2)]
+    out = qc.flag(_hourly("s1", "pm25", values))
+    stuck = qc.has_reason(out, "stuck").to_numpy()
+    assert stuck[100:100 + 24 * 21].all() and not stuck[:100].any() and not stuck[-100:].any()
+    # a run shorter than the threshold is not stuck
+    assert not qc.has_reason(qc.flag(_hourly("s1", "pm25", np.r_[values[:100], np.full(10, 5.0)])), "stuck").any()
+
+
+def test_spike_in_one_channel_is_a_glitch_in_both_it_is_air():
+    base = 20 + 2 * np.sin(np.arange(48) / 4)
+    pm25 = base.copy()
+    pm25[[10, 30]] = [150, 160]
+    pm10 = 1.5 * base
+    pm10[30] = 260  # PM10 rises with PM2.5 at hour 30: smoke, not a glitch
+    out = qc.flag(pd.concat([_hourly("s1", "pm25", pm25), _hourly("s1", "pm10", pm10)], ignore_index=True))
+    spikes = out[qc.has_reason(out, "spike")]
+    assert list(spikes.index) == [10]
+
+
+def test_pm25_above_pm10_flags_the_pair():
+    pm25, pm10 = np.full(30, 20.0) + np.arange(30) / 10, np.full(30, 35.0) + np.arange(30) / 10
+    pm25[5], pm10[5] = 36.0, 20.0  # swapped channels
+    out = qc.flag(pd.concat([_hourly("s1", "pm25", pm25), _hourly("s1", "pm10", pm10)], ignore_index=True))
+    hit = out[qc.has_reason(out, "pm25_gt_pm10")]
+    assert len(hit) == 2 and set(hit.parameter) == {"pm25", "pm10"} and (hit.time == hit.time.iloc[0]).all()
+    assert (hit.qc_flag == 2).all()
+
+
+def test_reference_checks_are_skipped_without_sites_and_say_so():
+    out = qc.flag(_hourly("s1", "pm25", np.arange(30.0)))
+    assert any("humidity" in s for s in out.attrs["qc_skipped"])
+
+
+def test_reference_station_with_a_month_missing(demo_flagged):
+    readings, sites, out = demo_flagged
+    june = out[(out.site_id == "kz-05") & (out.time.dt.tz_convert("Asia/Almaty").dt.month == 6)]
+    assert june.empty  # the generator's maintenance month: nothing to flag, nothing invented
+    g = qc.gaps(out)
+    kz5 = g[(g.site_id == "kz-05") & (g.n_hours > 500)]
+    assert len(kz5) == 1 and 715 <= kz5.n_hours.iloc[0] <= 721
+    diag = pd.DataFrame(out.attrs["qc_sites"])
+    # sensors whose nearest station is kz-05 still get checked (the next station fills June)
+    assert diag[diag.reference == "kz-05"].fog_hours.notna().all()
+
+
+def test_clock_shifted_by_the_2024_offset_change_is_found(demo_flagged):
+    # A logger left on UTC+6 after Kazakhstan moved to UTC+5 (1 March 2024) writes every hour one hour late.
+    readings, sites, _ = demo_flagged
+    shifted = readings.copy()
+    m = (shifted.site_id == "lc-005") & (shifted.time >= "2025-03-01") & (shifted.time < "2025-04-01")
+    shifted.loc[m, "time"] = shifted.loc[m, "time"] + pd.Timedelta(hours=1)
+    out = qc.flag(shifted, sites)
+    hit = out[qc.has_reason(out, "time_shift")]
+    assert set(hit.site_id) == {"lc-005"}
+    assert set(hit.time.dt.month) == {3} and hit.parameter.nunique() > 2  # every channel of that month
+    assert len(out) == len(shifted)
+
+
+def test_gaps_lists_missing_hours():
+    t = list(range(0, 5)) + list(range(9, 12))  # hours 5–8 missing
+    df = _hourly("s1", "pm25", np.ones(12)).iloc[t]
+    g = qc.gaps(df)
+    assert len(g) == 1 and g.n_hours.iloc[0] == 4
+    assert g.start.iloc[0] == pd.Timestamp("2025-01-10T05:00Z") and g.end.iloc[0] == pd.Timestamp("2025-01-10T08:00Z")
+    assert qc.gaps(df, min_hours=5).empty
+
+
+def test_report_per_site_and_district(demo_flagged):
+    _, sites, out = demo_flagged
+    per_site = qc.report(out, sites)
+    assert set(per_site.site_id) == set(out[out.parameter == "pm25"].site_id)
+    assert per_site.capture_pct.between(0, 100.1).all()
+    assert (per_site.good + per_site.suspect + per_site.bad == per_site.n_readings).all()
+    kz5 = per_site.set_index("site_id").loc["kz-05"]
+    assert 85 < kz5.capture_pct < 93  # a month of twelve missing
+    per_district = qc.report(out, sites, by="district")
+    assert per_district.n_readings.sum() == per_site.n_readings.sum()
+    assert per_district.n_sites.sum() == len(per_site)
+
+
+def test_dask_flag_equals_pandas(demo_dir):
+    cat = airfair.open_catalog(demo_dir)
+    r = cat["readings"].read()
+    sites = cat["sensor_sites"].read()
+    keep = ["kz-01", "kz-02", "lc-001", "lc-002", "lc-003"]
+    r = r[r.site_id.isin(keep)]
+    ref = qc.reference_pm25(r, sites)
+    lazy = qc.flag(r, sites, reference=ref)
+    assert isinstance(lazy, dd.DataFrame)
+    got = lazy.compute().sort_values(["site_id", "parameter", "time", "value"]).reset_index(drop=True)
+    want = qc.flag(r.compute(), sites).sort_values(["site_id", "parameter", "time", "value"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+@pytest.mark.slow
+def test_qc_finds_the_injected_faults(default_dir):
+    """Issue 3's bar: precision and recall of at least 0.9 for every fault type, on the default build."""
+    cat = airfair.open_catalog(default_dir)
+    readings = cat["readings"].read().compute()
+    sites = cat["sensor_sites"].read()
+    out = qc.flag(readings, sites)
+    scores = qc.detection_scores(out, pd.read_parquet(default_dir / "faults" / "fault_log.parquet"), out.attrs["qc_sites"])
+    print(scores.to_string())
+    assert set(scores.fault) == {"spike", "duplicate", "pm25_gt_pm10", "stuck", "humidity", "drift", "gap"}
+    assert (scores.precision >= 0.9).all() and (scores.recall >= 0.9).all(), scores
+    assert (scores.logged > 0).all()

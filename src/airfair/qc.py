@@ -336,7 +336,7 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
 
     out = df.copy()
     out["qc_flag"] = _severity(bits)
-    out["qc_reason"] = reason_text(bits)
+    out["qc_reason"] = reason_text(bits).array  # positional: the input index need not be unique
     out.attrs = dict(readings.attrs)
     out.attrs["qc_counts"] = {r: int(((bits & b) != 0).sum()) for r, b in _BIT.items()}
     out.attrs["qc_sites"] = site_diag.to_dict("records")  # plain records: pandas compares attrs
@@ -571,8 +571,7 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     return out
 
 
-def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag: pd.DataFrame | None = None,
-                     found_gaps: pd.DataFrame | None = None) -> pd.DataFrame:
+def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag=None, gap_hours: int | None = None) -> pd.DataFrame:
     """Precision and recall of QC against a log of injected faults (the synthetic build's ``faults/``).
 
     Units of scoring: single-hour faults (spike, duplicate, pm25_gt_pm10) and hour runs (stuck,
@@ -587,10 +586,10 @@ def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag: pd.DataFrame 
         Output of :func:`flag` (pandas).
     fault_log : DataFrame
         site_id, parameter, fault, start, end (UTC, inclusive), n_rows.
-    sites_diag : DataFrame, optional
+    sites_diag : DataFrame or list of dict, optional
         ``flagged.attrs["qc_sites"]``, to leave out drifts on sites too short to assess.
-    found_gaps : DataFrame, optional
-        Output of :func:`gaps` (computed from ``flagged`` when omitted).
+    gap_hours : int, optional
+        Gap threshold for :func:`gaps` (default :attr:`QCConfig.gap_hours`).
 
     Returns
     -------
@@ -622,8 +621,8 @@ def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag: pd.DataFrame 
     rows.append(dict(fault="drift", unit="sites", logged=len(logged_sites), flagged=len(flagged_sites),
                      true_positive=len(logged_sites & flagged_sites), not_assessed=not_assessed, tp_flagged=len(flagged_sites & set(log["site_id"]))))
     # gaps: episodes
-    found_gaps = gaps(flagged) if found_gaps is None else found_gaps
-    min_hours = QCConfig().gap_hours if found_gaps is None else int(found_gaps["n_hours"].min()) if len(found_gaps) else 1
+    min_hours = QCConfig().gap_hours if gap_hours is None else gap_hours
+    found_gaps = gaps(flagged, min_hours)
     log = fault_log[(fault_log["fault"] == "gap") & (fault_log["n_rows"] > 0)
                     & ((fault_log["end"] - fault_log["start"]) >= pd.Timedelta(hours=min_hours - 1))]
     hit_log = _overlaps(log, found_gaps)
