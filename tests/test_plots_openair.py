@@ -116,10 +116,10 @@ def test_profile_band_is_a_student_t_interval():
     assert row["n"] == 4 and row["mean"] == 2.5
     assert row["lower"] == pytest.approx(2.5 - half) and row["upper"] == pytest.approx(2.5 + half)
     single = p.loc[("hour", 11)]                     # 06:00 UTC = 11:00 local (UTC+5), one value
-    assert single["mean"] == 7.0 and single["n"] == 1 and np.isnan(single["lower"]) and np.isnan(single["upper"])
+    assert single["mean"] == 7.0 and single["n"] == 1 and pd.isna(single["lower"]) and pd.isna(single["upper"])
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=st.lists(st.floats(-50, 5000, allow_nan=False), min_size=1, max_size=120),
        start=st.integers(0, 24 * 365), ci=st.sampled_from([0.5, 0.9, 0.95, 0.99]))
 def test_profiles_bands_contain_the_mean(values, start, ci):
@@ -223,10 +223,10 @@ def test_theil_sen_from_hourly_readings_in_local_months():
 def test_polar_table_bins_direction_and_speed():
     t = pd.date_range("2025-01-01", periods=6, freq="h", tz="UTC")
     r = readings_frame(t, [10.0, 20.0, 30.0, 40.0, 50.0, 60.0])
-    met = met_frame(t, [0.5, 0.2, 0.9, 2.5, 2.7, 11.0], [355.0, 4.0, 360.0, 95.0, 90.0, 180.0])
+    met = met_frame(t, [0.5, 0.2, 0.9, 2.5, 2.7, 11.0], [355.0, 4.0, 360.0, 94.9, 85.0, 180.0])
     tab = plots.polar_table(r, met, dir_width=10, speed_breaks=[0, 1, 2, 3]).set_index(["sector", "speed_from"])
     assert tab.loc[(0.0, 0.0), "mean"] == 20.0 and tab.loc[(0.0, 0.0), "n"] == 3   # 355°, 4°, 360° → north
-    assert tab.loc[(90.0, 2.0), "mean"] == 45.0 and tab.loc[(90.0, 2.0), "n"] == 2  # 95° and 90°
+    assert tab.loc[(90.0, 2.0), "mean"] == 45.0 and tab.loc[(90.0, 2.0), "n"] == 2  # 94.9° and 85° (95° would open the next)
     assert tab.loc[(180.0, 2.0), "mean"] == 60.0                                     # 11 m/s folds into the top bin
     assert tab.loc[(0.0, 0.0), "dir_from"] == -5.0 and tab.loc[(90.0, 2.0), "speed_to"] == 3.0
     assert tab["n"].sum() == 6
@@ -265,7 +265,7 @@ def test_pollution_rose_default_breaks_are_round_bands():
     assert tab.groupby("band_from")["n"].sum().tolist() == [20, 20, 20, 20, 20, 1]
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.lists(st.tuples(st.floats(-10, 2000, allow_nan=False), st.floats(0, 360), st.floats(0, 20)),
                      min_size=1, max_size=80),
        breaks=st.lists(st.floats(0, 500, allow_nan=False), min_size=1, max_size=6, unique=True),

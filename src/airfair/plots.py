@@ -905,10 +905,11 @@ def polar_plot(readings, meteorology, parameter: str = "pm25", dir_width: float 
     paths = []
     for r in shown.itertuples(index=False):
         x, y = _wedge(r.dir_from, r.dir_to, r.speed_from, r.speed_to)
-        paths.append({"x": x, "y": y, "mean": r.mean, "n": r.n, "direction": f"{r.dir_from % 360:g}–{r.dir_to % 360:g}°",
-                      "speed": f"{r.speed_from:g}–{r.speed_to:g} m/s"})
-    hover = [("From", "@direction"), ("Wind speed", "@speed"), (label, "@mean{0.0}"), ("Hours", "@n")]
-    wedges = hv.Polygons(paths, vdims=["mean", "n", "direction", "speed"]).opts(
+        paths.append({"x": x, "y": y, "mean": r.mean, "n": r.n,
+                      "bin": f"{r.dir_from % 360:g}–{r.dir_to % 360:g}°, {r.speed_from:g}–{r.speed_to:g} m/s"})
+    hover = [("Wind from", "@bin"), (label, "@mean{0.0}"), ("Hours", "@n")]
+    # few value dimensions: HoloViews' cost per polygon grows with them
+    wedges = hv.Polygons(paths, vdims=["mean", "n", "bin"]).opts(
         color="mean", cmap=cmap, colorbar=True, clabel=label, line_color="white", line_width=0.3,
         tools=["hover"], hover_tooltips=hover)
     edges = np.unique(np.r_[tab["speed_from"], tab["speed_to"]])

@@ -177,7 +177,7 @@ def flag(readings, sites=None, config: QCConfig | None = None, reference: pd.Dat
     >>> t = pd.date_range("2025-01-01", periods=4, freq="h", tz="UTC")
     >>> r = pd.DataFrame({"time": t, "site_id": "s1", "parameter": "pm25",
     ...                   "value": [10.0, -5.0, 12.0, 11.0], "unit": "µg/m³"})
-    >>> flag(r)[["value", "qc_flag", "qc_reason"]]
+    >>> flag(r)[["value", "qc_flag", "qc_reason"]]  # doctest: +NORMALIZE_WHITESPACE
        value  qc_flag     qc_reason
     0   10.0        1
     1   -5.0        3  out_of_range
