@@ -105,3 +105,25 @@ def test_who_exceedances():
     out = A.who_exceedances(daily).set_index("site_id")
     assert out.loc["a", "days"] == 3 and out.loc["a", "days_over"] == 2
     assert out.loc["b", "days_over"] == 0  # 15 is not over 15
+
+
+def test_mpc_multiples_and_cases():
+    from airfair.aqi import MPC, mpc_exceedances, mpc_multiple
+
+    # Kazhydromet's own arithmetic: 11,260 µg/m³ of CO was reported as 2.25 times the one-time MPC (5 mg/m³)
+    assert mpc_multiple("co", 11.26, averaging="one_time") == pytest.approx(2.25, abs=0.005)
+    assert mpc_multiple("pm25", np.array([35.0, 70.0])).tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="no MPC"):
+        mpc_multiple("rh", 50.0)
+    assert all(m["one_time"] >= m["daily"] for m in MPC.values())
+    d = pd.DataFrame({"site_id": ["a", "a", "a", "b"], "parameter": "pm25", "value": [20.0, 40.0, 105.0, np.nan]})
+    out = mpc_exceedances(d).set_index("site_id")
+    assert out.loc["a", "cases"] == 3 and out.loc["a", "cases_over"] == 2 and out.loc["a", "max_multiple"] == pytest.approx(3.0)
+    assert "b" not in out.index  # a missing day is not a case
+
+
+def test_who_annual_guideline_multiple():
+    d = pd.DataFrame({"site_id": "a", "parameter": "pm25", "value": [10.0, 20.0, 30.0]})
+    out = A.who_exceedances(d).iloc[0]
+    assert out.days_over == 2 and out["mean"] == pytest.approx(20.0)
+    assert out.annual_guideline == 5.0 and out.mean_over_annual == pytest.approx(4.0)

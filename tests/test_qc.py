@@ -223,3 +223,51 @@ def test_qc_finds_the_injected_faults(default_dir):
     assert set(scores.fault) == {"spike", "duplicate", "pm25_gt_pm10", "stuck", "humidity", "drift", "gap"}
     assert (scores.precision >= 0.9).all() and (scores.recall >= 0.9).all(), scores
     assert (scores.logged > 0).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# qc.period_means
+# --------------------------------------------------------------------------------------------------
+
+def _daily(dates, values, site="s1"):
+    return pd.DataFrame({"site_id": site, "parameter": "pm25", "date": pd.to_datetime(dates), "value": np.asarray(values, float),
+                         "n_hours": 24, "valid": ~np.isnan(np.asarray(values, float))})
+
+
+def test_month_needs_75_percent_of_its_days():
+    days = pd.date_range("2025-04-01", "2025-04-30")  # 30 days: 23 valid are needed (ceil 22.5)
+    v = np.r_[np.full(22, 10.0), np.full(8, np.nan)]
+    out = qc.period_means(_daily(days, v))
+    assert out.n_days.iloc[0] == 22 and out.n_expected.iloc[0] == 30 and not out.valid.iloc[0] and np.isnan(out.value.iloc[0])
+    v[22] = 40.0
+    out = qc.period_means(_daily(days, v))
+    assert out.valid.iloc[0] and out.value.iloc[0] == pytest.approx((22 * 10 + 40) / 23)
+
+
+def test_seasons_put_december_with_the_next_winter():
+    days = pd.date_range("2024-12-01", "2025-02-28")  # 90 days of DJF
+    out = qc.period_means(_daily(days, np.ones(len(days))), period="season")
+    assert list(out.period) == ["2025-DJF"] and out.n_expected.iloc[0] == 90 and out.valid.iloc[0]
+    assert out.start.iloc[0] == pd.Timestamp("2024-12-01")
+    dec = qc.period_means(_daily(pd.date_range("2025-12-01", "2025-12-31"), np.ones(31)), period="season")
+    assert list(dec.period) == ["2026-DJF"] and not dec.valid.iloc[0]  # one month of three
+
+
+def test_year_and_leap_year():
+    out = qc.period_means(_daily(pd.date_range("2024-01-01", "2024-12-31"), np.ones(366)), period="year")
+    assert out.n_expected.iloc[0] == 366 and out.period.iloc[0] == "2024"
+    with pytest.raises(ValueError):
+        qc.period_means(_daily(["2024-01-01"], [1.0]), period="week")
+
+
+def test_period_means_lazy_on_dask_matches_pandas(demo_dir):
+    r = airfair.open_catalog(demo_dir)["readings"].read()
+    daily = daily_means(r, parameters=["pm25"])
+    for period in ("month", "season", "year"):
+        lazy = qc.period_means(daily, period=period)
+        assert isinstance(lazy, dd.DataFrame)
+        got = lazy.compute().sort_values(["site_id", "period"]).reset_index(drop=True)
+        want = qc.period_means(daily.compute(), period=period).sort_values(["site_id", "period"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    months = qc.period_means(daily, "month").compute()
+    assert months.valid.mean() > 0.8 and set(months.n_expected) <= {28, 29, 30, 31}

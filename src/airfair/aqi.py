@@ -182,11 +182,89 @@ def who_exceedances(daily: pd.DataFrame, by=("site_id",), value: str = "value") 
     Returns
     -------
     DataFrame
-        by…, parameter, guideline (µg/m³), days (valid days), days_over, share_over.
+        by…, parameter, guideline (µg/m³, 24 h), days (valid days), days_over, share_over, mean (of the
+        valid days, µg/m³), annual_guideline (µg/m³, NaN where WHO sets none) and mean_over_annual
+        (the mean as a multiple of the annual guideline; meaningful when ``daily`` covers a year with at
+        least 75 % of its days valid, see :func:`airfair.qc.period_means`).
     """
     d = daily[daily["parameter"].isin([p for p, g in WHO_2021.items() if "24h" in g])].dropna(subset=[value]).copy()
     d["guideline"] = d["parameter"].map({p: g["24h"] for p, g in WHO_2021.items() if "24h" in g})
     d["over"] = d[value] > d["guideline"]
-    out = d.groupby([*by, "parameter"], observed=True).agg(guideline=("guideline", "first"), days=("over", "size"), days_over=("over", "sum"))
+    out = d.groupby([*by, "parameter"], observed=True).agg(guideline=("guideline", "first"), days=("over", "size"),
+                                                         days_over=("over", "sum"), mean=(value, "mean"))
     out["share_over"] = out["days_over"] / out["days"]
+    out = out.reset_index()
+    out["annual_guideline"] = out["parameter"].map({p: g.get("annual", np.nan) for p, g in WHO_2021.items()})
+    out["mean_over_annual"] = out["mean"] / out["annual_guideline"]
+    return out
+
+
+#: Kazakhstan's maximum permissible concentrations (ПДК / MPC) as Kazhydromet reports against them:
+#: maximum one-time (20-min, "м.р.") and daily average ("с.с."), µg/m³ (CO mg/m³, as in ``readings``).
+#: Source: hygienic standards for atmospheric air in settlements (Order of the Minister of Health of
+#: the Republic of Kazakhstan No. ҚР ДСМ-70, 2 August 2022), which keep the values of the former
+#: Soviet/CIS GN 2.1.6 lists.
+MPC = {
+    "pm25": {"one_time": 160.0, "daily": 35.0},
+    "pm10": {"one_time": 300.0, "daily": 60.0},
+    "no2": {"one_time": 200.0, "daily": 40.0},
+    "so2": {"one_time": 500.0, "daily": 50.0},
+    "o3": {"one_time": 160.0, "daily": 30.0},
+    "co": {"one_time": 5.0, "daily": 3.0},
+}
+
+
+def mpc_multiple(parameter: str, concentration, averaging: str = "daily"):
+    """Concentration as a multiple of Kazakhstan's maximum permissible concentration (ПДК).
+
+    Parameters
+    ----------
+    parameter : str
+        One of :data:`MPC`.
+    concentration : array-like (NumPy, pandas or Dask)
+        µg/m³ (CO mg/m³). Daily means for ``"daily"``; short-term (hourly here, the nearest we have to
+        Kazhydromet's 20-minute samples) values for ``"one_time"``.
+    averaging : {"daily", "one_time"}
+
+    Returns
+    -------
+    Same type as ``concentration``
+        Multiples of the MPC (1.0 = at the limit; Kazhydromet reports cases above 1).
+
+    Examples
+    --------
+    >>> mpc_multiple("pm25", 84.0)
+    2.4
+    >>> mpc_multiple("co", 11.26, averaging="one_time")
+    2.252
+    """
+    try:
+        limit = MPC[parameter][averaging]
+    except KeyError:
+        raise ValueError(f"no MPC for {parameter!r} with averaging {averaging!r}; see airfair.aqi.MPC") from None
+    return concentration / limit
+
+
+def mpc_exceedances(values: pd.DataFrame, by=("site_id",), averaging: str = "daily", value: str = "value") -> pd.DataFrame:
+    """Cases above the MPC and the largest multiple, per group and parameter, as in Kazhydromet bulletins.
+
+    Parameters
+    ----------
+    values : DataFrame
+        ``parameter``, ``value`` and the ``by`` columns: daily means for ``"daily"``, hourly values for
+        ``"one_time"`` (readings flagged bad should already be left out).
+    by : sequence of str
+    averaging : {"daily", "one_time"}
+
+    Returns
+    -------
+    DataFrame
+        by…, parameter, mpc (µg/m³; CO mg/m³), cases, cases_over, max_multiple.
+    """
+    d = values[values["parameter"].isin(list(MPC))].dropna(subset=[value]).copy()
+    d["mpc"] = d["parameter"].map({p: m[averaging] for p, m in MPC.items()})
+    d["multiple"] = d[value] / d["mpc"]
+    out = d.groupby([*by, "parameter"], observed=True).agg(
+        mpc=("mpc", "first"), cases=("multiple", "size"), cases_over=("multiple", lambda m: int((m > 1).sum())),
+        max_multiple=("multiple", "max"))
     return out.reset_index()

@@ -338,12 +338,12 @@ def time_variation(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: fl
     hv = _hv()
     prof = time_variation_profiles(readings, parameter, tz=tz, ci=ci, sites=sites)
     ylabel = _label(parameter)
-    hover = [("", "@label"), ("Mean", "@mean{0.0}"), (f"{ci:.0%} CI", "@lower{0.0} – @upper{0.0}"), ("Hours", "@n")]
+    hover = [("", "@{label}"), ("Mean", "@{mean}{0.0}"), (f"{ci:.0%} CI", "@{lower}{0.0} – @{upper}{0.0}"), ("Hours", "@{n}")]
 
     def panel(df, xdim, xlabel, xticks, ptitle, extra=None):
         band = hv.Area(df, xdim, ["lower", "upper"]).opts(color=_LINE, alpha=0.25, line_alpha=0)
         curve = hv.Curve(df, xdim, ["mean", "lower", "upper", "n", "label"]).opts(
-            color=_LINE, line_width=2, tools=["hover"], hover_tooltips=hover)
+            color=_LINE, line_width=2, tools=["hover"], hover_tooltips=hover, hover_mode="vline")
         over = band * curve
         if extra is not None:
             over = extra * over
@@ -476,7 +476,7 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     tab["x1"] = tab["x0"] + 1
     tab["y0"] = tab["y1"] - 1
     label = _label(parameter) if parameter else value
-    hover = [("Date", "@date_str"), (label, "@value_str"), ("AQI category", "@category_label"), ("Sites", "@n_sites")]
+    hover = [("Date", "@{date_str}"), (label, "@{value_str}"), ("AQI category", "@{category_label}"), ("Sites", "@{n_sites}")]
     kdims = ["x0", "y0", "x1", "y1"]
     vdims = ["value", "date_str", "value_str", "category_label", "n_sites"]
     rect_opts = dict(line_color="white", line_width=1, tools=["hover"], hover_tooltips=hover)
@@ -587,7 +587,7 @@ def trend_level(readings, parameter: str = "pm25", x: str = "month", y: str = "h
     for v in (x, y):
         tab[f"{v}_label"] = [names[v](int(k)) for k in tab[v]]
     label = _label(parameter)
-    hover = [(x.capitalize(), f"@{x}_label"), (y.capitalize(), f"@{y}_label"), (label, "@mean{0.0}"), ("Hours", "@n")]
+    hover = [(x.capitalize(), f"@{{{x}_label}}"), (y.capitalize(), f"@{{{y}_label}}"), (label, "@{mean}{0.0}"), ("Hours", "@{n}")]
     # string labels, in order, on both axes (a categorical axis keeps the order of first appearance)
     return hv.HeatMap(tab, [f"{x}_label", f"{y}_label"], ["mean", "n", x, y]).opts(
         cmap=cmap, colorbar=True, clabel=label, tools=["hover"], hover_tooltips=hover, width=width, height=height,
@@ -747,8 +747,8 @@ def trend_plot(data, parameter: str = "pm25", deseason: bool | str = "auto", ci:
     m = t.monthly.assign(month_str=lambda d: d["month"].dt.strftime("%b %Y"))
     label = _label(parameter)
     unit = t.unit or "units"
-    hover = [("Month", "@month_str"), ("Mean", "@mean{0.0}"), ("Fitted", "@fitted{0.0}"), ("Trend", "@trend{0.0}"),
-             ("Hours", "@n_hours")]
+    hover = [("Month", "@{month_str}"), ("Mean", "@{mean}{0.0}"), ("Fitted", "@{fitted}{0.0}"), ("Trend", "@{trend}{0.0}"),
+             ("Hours", "@{n_hours}")]
     band = hv.Area(m, "month", ["trend_lower", "trend_upper"], label=f"{ci:.0%} CI of slope").opts(
         color="#d62728", alpha=0.15, line_alpha=0)
     line = hv.Curve(m, "month", "trend", label="Theil–Sen trend").opts(color="#d62728", line_width=2)
@@ -870,7 +870,8 @@ def _polar_axes(hv, rings, rmax, ring_label):
     a = np.radians(112.5)
     ring_text = hv.Labels(pd.DataFrame({"x": [r * np.sin(a) for r in rings], "y": [r * np.cos(a) for r in rings],
                                         "t": [ring_label(r) for r in rings]}), ["x", "y"], "t").opts(
-        text_font_size="8pt", text_color="#555555", text_align="left")
+        text_font_size="8pt", text_color="#333333", text_align="left", background_fill_color="white",
+        background_fill_alpha=0.7)
     return circles * spokes, compass * ring_text
 
 
@@ -907,7 +908,7 @@ def polar_plot(readings, meteorology, parameter: str = "pm25", dir_width: float 
         x, y = _wedge(r.dir_from, r.dir_to, r.speed_from, r.speed_to)
         paths.append({"x": x, "y": y, "mean": r.mean, "n": r.n,
                       "bin": f"{r.dir_from % 360:g}–{r.dir_to % 360:g}°, {r.speed_from:g}–{r.speed_to:g} m/s"})
-    hover = [("Wind from", "@bin"), (label, "@mean{0.0}"), ("Hours", "@n")]
+    hover = [("Wind from", "@{bin}"), (label, "@{mean}{0.0}"), ("Hours", "@{n}")]
     # few value dimensions: HoloViews' cost per polygon grows with them
     wedges = hv.Polygons(paths, vdims=["mean", "n", "bin"]).opts(
         color="mean", cmap=cmap, colorbar=True, clabel=label, line_color="white", line_width=0.3,
@@ -1025,7 +1026,7 @@ def pollution_rose(readings, meteorology, parameter: str = "pm25", breaks=None, 
     tab["r0"] = tab["r1"] - tab["freq"]
     rmax = float(tab.groupby("sector")["freq"].sum().max())
     label = _label(parameter)
-    hover = [("From", "@sector_name"), (label, "@band_label"), ("Frequency", "@freq{0.0} %"), ("Hours", "@n")]
+    hover = [("From", "@{sector_name}"), (label, "@{band_label}"), ("Frequency", "@{freq}{0.0} %"), ("Hours", "@{n}")]
     paths = []
     for r in tab[tab["freq"] > 0].sort_values(["band", "sector"]).itertuples(index=False):  # legend in band order
         x, y = _wedge(r.sector - 0.42 * width, r.sector + 0.42 * width, r.r0, r.r1, npts=5)

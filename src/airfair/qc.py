@@ -695,3 +695,87 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_
     daily = daily.rename(columns={"mean": "value", "count": "n_hours"})
     valid = daily["n_hours"] >= min_hours
     return daily.assign(valid=valid, value=daily["value"].where(valid))
+
+
+#: Meteorological seasons; December counts with the following January and February.
+SEASONS = {12: "DJF", 1: "DJF", 2: "DJF", 3: "MAM", 4: "MAM", 5: "MAM", 6: "JJA", 7: "JJA", 8: "JJA",
+           9: "SON", 10: "SON", 11: "SON"}
+
+
+def period_means(daily, period: str = "month", min_fraction: float = 0.75, value: str = "value",
+                 by=("site_id", "parameter")):
+    """Monthly, seasonal or annual means of valid daily means, with a completeness rule.
+
+    Parameters
+    ----------
+    daily : pandas or dask DataFrame
+        Output of :func:`daily_means` (``date`` is the local calendar day; invalid days have NaN).
+    period : {"month", "season", "year"}
+        Calendar month; meteorological season (DJF labelled with the year of its January, so
+        December 2025 belongs to "2026-DJF"); calendar year.
+    min_fraction : float
+        Share of the period's calendar days that must be valid (75 % by default).
+    value : str
+        Column averaged.
+    by : sequence of str
+        Grouping columns besides the period.
+
+    Returns
+    -------
+    Same kind of DataFrame (lazy for Dask)
+        by…, period (label: "2025-01", "2025-JJA", "2025"), start (first day), value (NaN when
+        incomplete), n_days (valid days), n_expected (calendar days), valid (bool).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"site_id": "s", "parameter": "pm25",
+    ...                   "date": pd.date_range("2025-02-01", "2025-02-28"), "value": 10.0})
+    >>> period_means(d.iloc[:21])[["period", "n_days", "n_expected", "valid"]]  # doctest: +NORMALIZE_WHITESPACE
+      period  n_days  n_expected  valid
+    0  2025-02      21          28   True
+    """
+    if period not in ("month", "season", "year"):
+        raise ValueError("period must be 'month', 'season' or 'year'")
+    by = list(by)
+    has = ~daily[value].isna()
+    d = daily[has & daily["valid"]] if "valid" in daily.columns else daily[has]
+    year, month = d["date"].dt.year, d["date"].dt.month
+    if period == "month":
+        d = d.assign(_y=year, _k=month)
+    elif period == "season":
+        d = d.assign(_y=year + (month == 12).astype(int), _k=(month % 12) // 3)
+    else:
+        d = d.assign(_y=year, _k=0)
+    agg = d.groupby([*by, "_y", "_k"], observed=True)[value].agg(["mean", "count"]).reset_index()
+    if hasattr(agg, "dask"):
+        meta = _finish_periods(agg._meta, period, min_fraction, value, by)
+        return agg.map_partitions(_finish_periods, period, min_fraction, value, by, meta=meta)
+    return _finish_periods(agg, period, min_fraction, value, by)
+
+
+def _finish_periods(agg: pd.DataFrame, period, min_fraction, value, by):
+    y, k = agg["_y"].astype(int), agg["_k"].astype(int)
+    if period == "month":
+        start = pd.to_datetime(pd.DataFrame({"year": y, "month": k, "day": 1}))
+        end = start + pd.offsets.MonthBegin(1)
+        label = start.dt.strftime("%Y-%m")
+    elif period == "season":
+        first_month = k * 3  # 0 → December of the previous year
+        start = pd.to_datetime(pd.DataFrame({"year": y - (first_month == 0), "month": first_month.replace(0, 12), "day": 1}))
+        end = start + pd.offsets.MonthBegin(3)
+        label = y.astype(str) + "-" + k.map({0: "DJF", 1: "MAM", 2: "JJA", 3: "SON"})
+    else:
+        start = pd.to_datetime(pd.DataFrame({"year": y, "month": 1, "day": 1}))
+        end = start + pd.offsets.YearBegin(1)
+        label = y.astype(str)
+    expected = ((end - start) / pd.Timedelta(days=1)).astype(int)
+    valid = agg["count"] >= np.ceil(min_fraction * expected)
+    out = agg[by].copy()
+    out["period"] = label.astype(str).to_numpy()
+    out["start"] = start.to_numpy()
+    out[value] = agg["mean"].where(valid).to_numpy()
+    out["n_days"] = agg["count"].astype(int).to_numpy()
+    out["n_expected"] = expected.to_numpy()
+    out["valid"] = valid.to_numpy()
+    return out
