@@ -271,3 +271,26 @@ def test_period_means_lazy_on_dask_matches_pandas(demo_dir):
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
     months = qc.period_means(daily, "month").compute()
     assert months.valid.mean() > 0.8 and set(months.n_expected) <= {28, 29, 30, 31}
+
+
+def test_cli_qc_report_and_scores(demo_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from airfair.cli import main
+
+    out = tmp_path / "qc.csv"
+    res = CliRunner().invoke(main, ["qc", "--data-dir", str(demo_dir), "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "readings checked" in res.output and "QC against the injected faults" in res.output
+    rep = pd.read_csv(out)
+    assert set(rep.district_id) <= {"alatau", "almaly", "auezov", "bostandyk", "zhetysu", "medeu", "nauryzbay", "turksib"}
+    assert not (tmp_path / "qc.csv.tmp").exists()
+
+
+def test_cli_qc_without_data_says_how_to_build(tmp_path):
+    from click.testing import CliRunner
+
+    from airfair.cli import main
+
+    res = CliRunner().invoke(main, ["qc", "--data-dir", str(tmp_path / "nothing")])
+    assert res.exit_code != 0 and "airfair data build" in res.output

@@ -65,6 +65,50 @@ def data_validate(data_dir):
     click.echo(f"{data_dir}: all entries conform to their contracts and match the manifest")
 
 
+@main.command("qc")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--by", type=click.Choice(["site", "district"]), default="district", show_default=True)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report as CSV here.")
+def qc_command(data_dir, by, report_path):
+    """Flag every reading (raw data untouched) and print a QC report per district or site.
+
+    On a synthetic build, also scores QC against the log of injected faults.
+    """
+    import pandas as pd
+
+    import airfair
+    from airfair import qc
+    from airfair.catalog import DataNotBuiltError
+
+    data_dir = Path(data_dir or os.environ.get("AIRFAIR_DATA_DIR", DEFAULT_DATA_DIR))
+    try:
+        cat = airfair.open_catalog(data_dir)
+        sites = cat["sensor_sites"].read()
+        flagged = qc.flag(cat["readings"].read().compute(), sites)
+    except DataNotBuiltError as exc:
+        raise click.ClickException(str(exc)) from None
+    counts = {r: n for r, n in flagged.attrs["qc_counts"].items() if n}
+    click.echo(f"{len(flagged):,} readings checked; flags: " + (", ".join(f"{r} {n:,}" for r, n in counts.items()) or "none"))
+    for s in flagged.attrs["qc_skipped"]:
+        click.echo(f"  skipped: {s}")
+    rep = qc.report(flagged, sites, by=by)
+    cols = [by if by == "district" else "site_id", "n_readings", "capture_pct", "pct_good", "suspect", "bad"]
+    cols = ["district_id" if c == "district" else c for c in cols]
+    click.echo(rep[cols].to_string(index=False))
+    if report_path is not None:
+        tmp = report_path.with_name(report_path.name + ".tmp")
+        rep.to_csv(tmp, index=False)
+        os.replace(tmp, report_path)
+        click.echo(f"report written to {report_path}")
+    log = data_dir / "faults" / "fault_log.parquet"
+    if log.exists():
+        scores = qc.detection_scores(flagged, pd.read_parquet(log), flagged.attrs["qc_sites"])
+        click.echo("\nQC against the injected faults (synthetic build):")
+        click.echo(scores.to_string(index=False))
+
+
 @main.command()
 @click.option("--port", type=int, default=5006, show_default=True)
 @click.option("--address", default="localhost", show_default=True)
