@@ -115,3 +115,29 @@ def test_calibration_reduces_error_against_reference_and_truth(default_dir):
     err = {c: float(np.sqrt(((m[c] - m.truth) ** 2).mean())) for c in ("raw", "epa", "calibrated")}
     print(err)
     assert err["calibrated"] < err["epa"] < err["raw"]
+
+
+def test_calibrate_readings_hourly_reduces_error_and_is_lazy_on_dask(demo_dir, demo_daily):
+    import dask.dataframe as dd
+
+    daily, sites = demo_daily
+    pairs = correction.colocated_pairs(daily, sites, max_distance_m=2000)
+    net, own = correction.fit_calibration(pairs), correction.fit_calibration(pairs, by="site_id")
+    cat = airfair.open_catalog(demo_dir)
+    flagged = qc.flag(cat["readings"].read().compute(), sites)
+    hourly = correction.calibrate_readings(flagged, sites, net, own)
+    assert set(hourly.parameter) == {"pm25"} and (hourly.value >= 0).all()
+    kept = flagged[(flagged.parameter == "pm25") & (flagged.qc_flag != 3) & ~qc.has_reason(flagged, "humidity") & ~qc.has_reason(flagged, "drift")]
+    assert len(hourly) <= len(kept) and hourly.raw_value.isin(kept.value).all()
+    ref = hourly[hourly.calibration == "reference"]
+    assert (ref.value == ref.raw_value).all()
+    truth = pd.read_parquet(demo_dir / "truth" / "pm25_sites_hourly.parquet").set_index("time")
+    t = truth.stack().rename("truth").reset_index().rename(columns={"level_1": "site_id"})
+    m = hourly[hourly.calibration != "reference"].merge(t, on=["time", "site_id"])
+    rmse = lambda col: float(np.sqrt(((m[col] - m.truth) ** 2).mean()))  # noqa: E731
+    assert rmse("value") < 0.5 * rmse("raw_value")
+    lazy = correction.calibrate_readings(dd.from_pandas(flagged, npartitions=1), sites, net, own)
+    assert isinstance(lazy, dd.DataFrame)
+    key = ["site_id", "time", "raw_value"]
+    pd.testing.assert_frame_equal(lazy.compute().sort_values(key).reset_index(drop=True),
+                                  hourly.sort_values(key).reset_index(drop=True), check_dtype=False)

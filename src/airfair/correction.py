@@ -316,3 +316,66 @@ def apply_calibration(daily: pd.DataFrame, sites, network: pd.DataFrame, per_sen
     if clip:
         out["calibrated"] = out["calibrated"].clip(lower=0)
     return out
+
+
+def calibrate_readings(readings, sites, network: pd.DataFrame, per_sensor: pd.DataFrame | None = None,
+                       version: str = DEFAULT_EPA_CORRECTION, exclude_flags=(3,), exclude_reasons=("humidity", "drift")):
+    """Hourly PM2.5 in the ``readings`` shape with low-cost values corrected and calibrated.
+
+    The daily fits of :func:`fit_calibration` are applied hour by hour (after the EPA correction for
+    PurpleAir sensors, with the sensor's hourly RH). Reference stations pass through unchanged.
+    Readings a fit cannot fix (flagged bad, fog-biased, drifting by default) are left out, and the
+    raw value is kept beside the new one.
+
+    Parameters
+    ----------
+    readings : pandas or dask DataFrame
+        Flagged readings (:func:`airfair.qc.flag`); a Dask frame must keep each hour's PM2.5 and RH in
+        the same partition (the catalog's monthly partitions do).
+    sites : DataFrame
+        ``sensor_sites``.
+    network, per_sensor : DataFrame
+        Fits from :func:`fit_calibration` (by sensor model; optionally by site).
+    version : str
+        EPA correction version.
+    exclude_flags, exclude_reasons : sequence
+        What to leave out, as in :func:`corrected_daily`.
+
+    Returns
+    -------
+    Same kind of DataFrame
+        time, site_id, parameter ("pm25"), value (calibrated µg/m³, floored at 0), unit, qc_flag,
+        qc_reason, raw_value, calibration ("reference", "per_sensor", "network").
+    """
+    meta_sites = sites[["site_id", "sensor_model", "official"]].astype({"site_id": str}).reset_index(drop=True)
+    args = (meta_sites, network, per_sensor, version, tuple(exclude_flags), tuple(exclude_reasons))
+    if hasattr(readings, "dask"):
+        empty = _calibrate_part(readings._meta, *args)
+        return readings.map_partitions(_calibrate_part, *args, meta=empty)
+    return _calibrate_part(readings, *args)
+
+
+def _calibrate_part(df: pd.DataFrame, sites, network, per_sensor, version, exclude_flags, exclude_reasons) -> pd.DataFrame:
+    from airfair import qc
+
+    df = df[df["parameter"].isin(["pm25", "rh"])]
+    keep = ~df["qc_flag"].isin(list(exclude_flags))
+    if "qc_reason" in df:
+        for r in exclude_reasons:
+            keep &= ~qc.has_reason(df, r)
+    pm = df[keep & (df["parameter"] == "pm25")].copy()
+    rh = df[df["parameter"] == "rh"].groupby(["site_id", "time"], observed=True)["value"].mean().rename("rh")
+    pm = pm.join(rh, on=["site_id", "time"]).merge(sites, on="site_id", how="left")
+    pm["raw_value"] = pm["value"]
+    pm["raw"] = pm["value"]
+    pa = pm["sensor_model"].isin(EPA_SENSOR_MODELS) & pm["rh"].notna()
+    pm["epa"] = pm["raw"]
+    pm.loc[pa, "epa"] = epa_correction(pm.loc[pa, "raw"], pm.loc[pa, "rh"], version)
+    daily_like = pm[["site_id", "raw", "epa", "rh"]].assign(date=pm["time"])
+    cal = apply_calibration(daily_like, sites, network, per_sensor)
+    pm["value"] = cal["calibrated"].to_numpy()
+    pm["calibration"] = cal["calibration"].to_numpy()
+    pm = pm[pm["calibration"] != "none"]
+    cols = ["time", "site_id", "parameter", "value", "unit", "qc_flag"] + (["qc_reason"] if "qc_reason" in pm else []) \
+        + ["raw_value", "calibration"]
+    return pm[cols].reset_index(drop=True)

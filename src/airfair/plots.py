@@ -219,8 +219,9 @@ def hourly_means(readings, parameter: str = "pm25", sites=None) -> pd.DataFrame:
     >>> r = pd.DataFrame({"time": pd.to_datetime(["2025-01-01 00:00", "2025-01-01 00:20", "2025-01-01 00:00"], utc=True),
     ...                   "site_id": ["a", "a", "b"], "parameter": "pm25", "value": [10.0, 20.0, 45.0],
     ...                   "unit": "µg/m³", "qc_flag": 1})
-    >>> hourly_means(r)[["value", "n_sites"]].values.tolist()      # a: 15, b: 45 → 30
-    [[30.0, 2.0]]
+    >>> h = hourly_means(r)                 # site a: (10 + 20) / 2 = 15, site b: 45 → (15 + 45) / 2
+    >>> float(h["value"].iloc[0]), int(h["n_sites"].iloc[0])
+    (30.0, 2)
     """
     df = readings
     if sites is not None:
@@ -231,7 +232,7 @@ def hourly_means(readings, parameter: str = "pm25", sites=None) -> pd.DataFrame:
     site_hour = df.groupby(["site_id", "time"])["value"].mean().reset_index()
     area = site_hour.groupby("time")["value"].agg(["mean", "count"])
     out = _compute(area).reset_index().rename(columns={"mean": "value", "count": "n_sites"})
-    out["n_sites"] = out["n_sites"].astype(float)
+    out["n_sites"] = out["n_sites"].astype("int64")
     return out.sort_values("time", ignore_index=True)[["time", "value", "n_sites"]]
 
 
@@ -479,7 +480,7 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     hover = [("Date", "@{date_str}"), (label, "@{value_str}"), ("AQI category", "@{category_label}"), ("Sites", "@{n_sites}")]
     kdims = ["x0", "y0", "x1", "y1"]
     vdims = ["value", "date_str", "value_str", "category_label", "n_sites"]
-    rect_opts = dict(line_color="white", line_width=1, tools=["hover"], hover_tooltips=hover)
+    rect_opts = {"line_color": "white", "line_width": 1, "tools": ["hover"], "hover_tooltips": hover}
     use_aqi = cmap == "aqi" and parameter in aqi.BREAKPOINTS
     missing = tab[tab["value"].isna()]
     layers = []
@@ -788,7 +789,7 @@ def _with_wind(readings, meteorology, parameter, sites) -> pd.DataFrame:
 
 def _sector(directions, width: float) -> np.ndarray:
     """Index of the direction sector (0 centred on north, clockwise) for degrees 'from'."""
-    n = int(round(360.0 / width))
+    n = int(round(360.0 / width))  # noqa: RUF046 (NumPy floats)
     if abs(n * width - 360.0) > 1e-9:
         raise ValueError(f"sector width {width}° does not divide 360°")
     return (np.floor(((np.asarray(directions, dtype=float) % 360.0) + width / 2) / width).astype(int)) % n
@@ -796,7 +797,7 @@ def _sector(directions, width: float) -> np.ndarray:
 
 def _sector_name(centre: float, width: float) -> str:
     if abs(width - 22.5) < 1e-9:
-        return _COMPASS16[int(round(centre / 22.5)) % 16]
+        return _COMPASS16[int(round(centre / 22.5)) % 16]  # noqa: RUF046 (NumPy floats)
     return f"{centre:g}°"
 
 
