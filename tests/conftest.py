@@ -62,3 +62,15 @@ def realdata() -> Path:
     if not REALDATA.exists():
         pytest.skip("../shared/realdata is absent")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def demo_flagged(demo_dir):
+    """(readings, sensor_sites, qc.flag(readings)) of the demo build, computed once (read-only)."""
+    import airfair
+    from airfair import qc
+
+    cat = airfair.open_catalog(demo_dir)
+    readings = cat["readings"].read().compute()
+    sites = cat["sensor_sites"].read()
+    return readings, sites, qc.flag(readings, sites)

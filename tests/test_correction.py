@@ -54,10 +54,8 @@ def test_fit_recovers_known_coefficients_and_matches_scipy():
 
 
 @pytest.fixture(scope="module")
-def demo_daily(demo_dir):
-    cat = airfair.open_catalog(demo_dir)
-    sites = cat["sensor_sites"].read()
-    flagged = qc.flag(cat["readings"].read().compute(), sites)
+def demo_daily(demo_flagged):
+    _, sites, flagged = demo_flagged
     return correction.corrected_daily(flagged, sites), sites
 
 
@@ -117,14 +115,13 @@ def test_calibration_reduces_error_against_reference_and_truth(default_dir):
     assert err["calibrated"] < err["epa"] < err["raw"]
 
 
-def test_calibrate_readings_hourly_reduces_error_and_is_lazy_on_dask(demo_dir, demo_daily):
+def test_calibrate_readings_hourly_reduces_error_and_is_lazy_on_dask(demo_dir, demo_daily, demo_flagged):
     import dask.dataframe as dd
 
     daily, sites = demo_daily
     pairs = correction.colocated_pairs(daily, sites, max_distance_m=2000)
     net, own = correction.fit_calibration(pairs), correction.fit_calibration(pairs, by="site_id")
-    cat = airfair.open_catalog(demo_dir)
-    flagged = qc.flag(cat["readings"].read().compute(), sites)
+    flagged = demo_flagged[2]
     hourly = correction.calibrate_readings(flagged, sites, net, own)
     assert set(hourly.parameter) == {"pm25"} and (hourly.value >= 0).all()
     kept = flagged[(flagged.parameter == "pm25") & (flagged.qc_flag != 3) & ~qc.has_reason(flagged, "humidity") & ~qc.has_reason(flagged, "drift")]

@@ -74,14 +74,6 @@ def _hourly(site, parameter, values, start="2025-01-10T00:00Z", unit="µg/m³"):
     return pd.DataFrame({"time": t, "site_id": site, "parameter": parameter, "value": np.asarray(values, float), "unit": unit})
 
 
-@pytest.fixture(scope="module")
-def demo_flagged(demo_dir):
-    cat = airfair.open_catalog(demo_dir)
-    readings = cat["readings"].read().compute()
-    sites = cat["sensor_sites"].read()
-    return readings, sites, qc.flag(readings, sites)
-
-
 def test_flag_keeps_every_row_and_value(demo_flagged):
     readings, _, out = demo_flagged
     assert len(out) == len(readings)
