@@ -9,11 +9,11 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from airfair.catalog import DataContractError, DataNotBuiltError, open_catalog
+from airfair.catalog import DataContractError, DataNotBuiltError, data_directory, open_catalog
 
 try:
     __version__ = version("airfair")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["open_catalog", "DataNotBuiltError", "DataContractError", "__version__"]
+__all__ = ["open_catalog", "data_directory", "DataNotBuiltError", "DataContractError", "__version__"]

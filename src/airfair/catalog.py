@@ -195,6 +195,16 @@ def write_catalog(path: Path, data_url: str, manifest: dict | None = None) -> No
     os.replace(tmp, path)
 
 
+def data_directory(data_dir: str | Path | None = None) -> Path:
+    """The data directory :func:`open_catalog` reads: ``data_dir``, else $AIRFAIR_DATA_DIR, else the
+    folder beside the catalog file ($AIRFAIR_CATALOG or the repository's ``catalog/``), i.e. ``data/``."""
+    if data_dir is None and os.environ.get("AIRFAIR_DATA_DIR"):
+        data_dir = os.environ["AIRFAIR_DATA_DIR"]
+    if data_dir is not None:
+        return Path(data_dir)
+    return Path(os.environ.get("AIRFAIR_CATALOG", DEFAULT_CATALOG)).parent.parent / "data"
+
+
 def open_catalog(data_dir: str | Path | None = None):
     """Open the airfair catalog, with each entry's provenance merged into its metadata.
 
@@ -214,14 +224,13 @@ def open_catalog(data_dir: str | Path | None = None):
 
     if data_dir is None and os.environ.get("AIRFAIR_DATA_DIR"):
         data_dir = os.environ["AIRFAIR_DATA_DIR"]
+    folder = data_directory(data_dir)
     if data_dir is not None:
-        path = Path(data_dir) / "catalog.yaml"
+        path = folder / "catalog.yaml"
         if not path.exists():
             raise DataNotBuiltError(f"{path} not found: build data there with `{BUILD_HINT} --out {data_dir}`.")
-        folder = Path(data_dir)
     else:
         path = Path(os.environ.get("AIRFAIR_CATALOG", DEFAULT_CATALOG))
-        folder = path.parent.parent / "data"
     cat = intake.open_catalog(str(path))
     manifest = read_manifest(folder)
     for name, prov in manifest.get("entries", {}).items():

@@ -82,7 +82,9 @@ def qc_command(data_dir, by, report_path):
     from airfair import qc
     from airfair.catalog import DataNotBuiltError
 
-    data_dir = Path(data_dir or os.environ.get("AIRFAIR_DATA_DIR", DEFAULT_DATA_DIR))
+    from airfair.catalog import data_directory
+
+    data_dir = data_directory(data_dir)
     try:
         cat = airfair.open_catalog(data_dir)
         sites = cat["sensor_sites"].read()
@@ -117,9 +119,9 @@ def qc_command(data_dir, by, report_path):
 @click.option("--show/--no-show", default=False, help="Open a browser.")
 def serve(port, address, origins, show):
     """Serve the Panel apps in apps/ (builds the default data first if absent)."""
-    from airfair.catalog import read_manifest
+    from airfair.catalog import data_directory, read_manifest
 
-    data_dir = Path(os.environ.get("AIRFAIR_DATA_DIR", DEFAULT_DATA_DIR))
+    data_dir = data_directory()
     if not read_manifest(data_dir):
         click.echo(f"no data in {data_dir} yet: building the default dataset first (about a minute)")
         from airfair.synthetic import DEFAULT_SEED, build_dataset

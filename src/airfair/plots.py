@@ -1046,3 +1046,95 @@ def pollution_rose(readings, meteorology, parameter: str = "pm25", breaks=None, 
         title=title, frame_width=size, frame_height=size, xlim=(-lim, lim), ylim=(-lim, lim), xaxis=None,
         yaxis=None, show_grid=False, toolbar="above", show_frame=False, legend_position="right",
         legend_opts={"title": label}))
+
+
+# --------------------------------------------------------------------------------------------------
+# QC and calibration figures
+# --------------------------------------------------------------------------------------------------
+
+#: Colours of QC reasons on a series (anything else: grey).
+_REASON_COLOURS = {"spike": "#d62728", "stuck": "#9467bd", "humidity": "#1f77b4", "drift": "#ff7f0e",
+                   "pm25_gt_pm10": "#8c564b", "duplicate": "#e377c2", "time_shift": "#17becf",
+                   "out_of_range": "#000000"}
+
+
+def qc_timeseries(flagged, site: str, parameter: str = "pm25", start=None, end=None, width: int = 900,
+                  height: int = 320):
+    """A sensor's hourly series with its flagged readings marked by reason.
+
+    Parameters
+    ----------
+    flagged : pandas or dask DataFrame
+        Output of :func:`airfair.qc.flag`.
+    site : str
+        Site id.
+    parameter : str
+    start, end : timestamp-like, optional
+        Time window (UTC).
+
+    Returns
+    -------
+    holoviews.Overlay
+        The raw series as a line, flagged readings as coloured points (one legend entry per reason),
+        hover showing time, value and reasons.
+    """
+    hv = _hv()
+    df = flagged[(flagged["site_id"] == site) & (flagged["parameter"] == parameter)]
+    df = _compute(df)[["time", "value", "qc_flag", "qc_reason"]].sort_values("time")
+    if start is not None:
+        df = df[df["time"] >= pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tz is None else pd.Timestamp(start)]
+    if end is not None:
+        df = df[df["time"] <= pd.Timestamp(end, tz="UTC") if pd.Timestamp(end).tz is None else pd.Timestamp(end)]
+    if df.empty:
+        raise ValueError(f"no {parameter} readings for site {site!r} in the window")
+    df = df.assign(time=df["time"].dt.tz_convert(None), qc_reason=df["qc_reason"].astype(str))
+    label = _label(parameter)
+    line = hv.Curve(df, "time", ("value", label), label="raw").opts(color="#999999", line_width=1)
+    layers = [line]
+    first = df["qc_reason"].str.split(";").str[0]
+    for reason in [r for r in _REASON_COLOURS if (first == r).any()]:
+        pts = df[first == reason]
+        layers.append(hv.Scatter(pts, "time", [("value", label), "qc_reason"], label=f"{reason} ({len(pts):,})").opts(
+            color=_REASON_COLOURS[reason], size=4, tools=["hover"]))
+    return hv.Overlay(layers).opts(
+        width=width, height=height, title=f"{site}: {_PARAMETER_LABELS.get(parameter, parameter)} with QC flags (UTC)",
+        legend_position="top_left", show_grid=True, xlabel="")
+
+
+def calibration_scatter(pairs: pd.DataFrame, network: pd.DataFrame | None = None, size: int = 380):
+    """Low-cost vs reference daily PM2.5 at co-located sites: raw, EPA-corrected and calibrated.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        :func:`airfair.correction.colocated_pairs`.
+    network : DataFrame, optional
+        :func:`airfair.correction.fit_calibration` by sensor model; adds the calibrated panel.
+
+    Returns
+    -------
+    holoviews.Layout
+        One panel per stage with the 1:1 line and the RMSE in its title, points coloured by sensor model.
+    """
+    from airfair import correction
+
+    hv = _hv()
+    p = pairs.copy()
+    stages = {"raw": "raw", "epa": "EPA-corrected"}
+    if network is not None and len(network):
+        p["calibrated"] = correction.apply_calibration(
+            p[["site_id", "date", "raw", "epa", "rh"]], p[["site_id", "sensor_model"]].drop_duplicates().assign(official=False),
+            network)["calibrated"].to_numpy()
+        stages["calibrated"] = "calibrated (network)"
+    top = float(np.nanpercentile(p[list(stages)].to_numpy(), 99.5))
+    panels = []
+    for col, name in stages.items():
+        ok = p[col].notna()
+        rmse = float(np.sqrt(np.mean((p.loc[ok, col] - p.loc[ok, "reference"]) ** 2)))
+        pts = hv.Points(p[ok], ["reference", col], ["sensor_model", "site_id"]).opts(
+            color="sensor_model", cmap="Category10", size=3, alpha=0.4, tools=["hover"], legend_position="bottom_right")
+        one = hv.Curve([(0, 0), (top, top)]).opts(color="black", line_dash="dashed", line_width=1)
+        panels.append((pts * one).opts(
+            width=size, height=size, xlim=(0, top), ylim=(0, top), title=f"{name}: RMSE {rmse:.1f} µg/m³",
+            xlabel="reference PM2.5 (µg/m³)", ylabel="low-cost PM2.5 (µg/m³)", show_legend=col == list(stages)[-1]))
+    return hv.Layout(panels).cols(len(panels))
