@@ -127,3 +127,29 @@ def test_who_annual_guideline_multiple():
     out = A.who_exceedances(d).iloc[0]
     assert out.days_over == 2 and out["mean"] == pytest.approx(20.0)
     assert out.annual_guideline == 5.0 and out.mean_over_annual == pytest.approx(4.0)
+
+
+def test_daily_aqi_uses_each_pollutants_averaging_period():
+    t = pd.date_range("2025-01-09T19:00Z", periods=48, freq="h")  # local 10 and 11 January (UTC+5)
+    pm = np.r_[np.full(24, 20.0), np.full(24, 60.0)]
+    no2 = np.full(48, 20.0)
+    no2[30] = 400.0  # one high hour on the 11th: the 1-h table uses the day's maximum
+    co = np.full(48, 1.0)
+    co[36:44] = 11.0  # eight hours at 11 mg/m³ (9.6 ppm) on the 11th: the 8-h running maximum
+    r = pd.concat([
+        pd.DataFrame({"time": t, "site_id": "s", "parameter": p, "value": v, "unit": u, "qc_flag": np.int8(1)})
+        for p, v, u in [("pm25", pm, "µg/m³"), ("no2", no2, "µg/m³"), ("co", co, "mg/m³")]])
+    out = A.daily_aqi(r).set_index("date")
+    d10, d11 = pd.Timestamp("2025-01-10"), pd.Timestamp("2025-01-11")
+    assert out.loc[d10, "aqi_pm25"] == A.aqi("pm25", 20.0)[0] and out.loc[d11, "aqi_pm25"] == A.aqi("pm25", 60.0)[0]
+    assert out.loc[d11, "aqi_no2"] == A.aqi("no2", 400.0)[0] > out.loc[d10, "aqi_no2"]
+    assert out.loc[d11, "aqi_co"] == A.aqi("co", 11.0)[0]
+    assert out.loc[d11, "aqi"] == max(out.loc[d11, ["aqi_pm25", "aqi_no2", "aqi_co"]])
+    assert out.loc[d11, "dominant"] == out.loc[d11, ["aqi_pm25", "aqi_no2", "aqi_co"]].astype(float).idxmax()[4:]
+    assert out.loc[d11, "category"] == A.category("pm25", 60.0)[0] or out.loc[d11, "dominant"] != "pm25"
+    # a day with too few hours has no 24-h PM AQI, and a bad reading is left out
+    short = r[(r.parameter == "pm25") & (r.time < t[10])]
+    assert np.isnan(A.daily_aqi(short).aqi_pm25.iloc[0])
+    bad = r.copy()
+    bad.loc[(bad.parameter == "no2") & (bad.value == 400.0), "qc_flag"] = 3
+    assert A.daily_aqi(bad).set_index("date").loc[d11, "aqi_no2"] == out.loc[d10, "aqi_no2"]

@@ -147,14 +147,7 @@ def aqi(parameter: str, concentration, beyond: str = "cap"):
 
 def category(parameter: str, concentration):
     """AQI category name(s) (see :data:`CATEGORIES`); None for negative or missing input."""
-    def f(c):
-        idx = aqi(parameter, c)
-        bounds = np.array([hi for _, hi in _INDEX][:-1])
-        k = np.searchsorted(bounds, idx, side="left")
-        names = np.array(CATEGORIES, dtype=object)[np.clip(k, 0, len(CATEGORIES) - 1)]
-        return np.where(np.isnan(idx), None, names)
-
-    return _apply(f, concentration)
+    return _apply(lambda c: _category_of_index(aqi(parameter, c)), concentration)
 
 
 #: WHO 2021 air quality guidelines (µg/m³; CO mg/m³): 24-h and annual values where defined.
@@ -268,3 +261,80 @@ def mpc_exceedances(values: pd.DataFrame, by=("site_id",), averaging: str = "dai
         mpc=("mpc", "first"), cases=("multiple", "size"), cases_over=("multiple", lambda m: int((m > 1).sum())),
         max_multiple=("multiple", "max"))
     return out.reset_index()
+
+
+def daily_aqi(readings, tz: str = "Asia/Almaty", min_hours: int = 18, min_hours_8h: int = 6,
+              exclude_flags=(3,)):
+    """Daily AQI per site and pollutant with each pollutant's averaging period, and the day's overall AQI.
+
+    PM2.5 and PM10: the local calendar day's 24-h mean (at least ``min_hours`` hours). NO2 and SO2: the
+    day's highest 1-h value. O3 and CO: the day's highest 8-h running mean (each 8-h mean needs
+    ``min_hours_8h`` of its 8 hours), attributed to the day the 8-h window ends in. The day's AQI is the
+    highest of its pollutants', and that pollutant is the day's "dominant" one, as AirNow reports.
+
+    Parameters
+    ----------
+    readings : pandas or dask DataFrame
+        The ``readings`` contract (time UTC; µg/m³, CO mg/m³).
+    tz : str
+        Time zone of the calendar days (tzdata).
+    min_hours, min_hours_8h : int
+        Completeness rules for the 24-h means and the 8-h running means.
+    exclude_flags : sequence of int
+        qc_flag values left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        site_id, date, one ``aqi_<parameter>`` column per pollutant present, aqi (the day's), dominant
+        (pollutant), category.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.date_range("2025-01-09T19:00Z", periods=24, freq="h")   # one local day in Almaty
+    >>> r = pd.concat([pd.DataFrame({"time": t, "site_id": "s", "parameter": "pm25", "value": 20.0, "unit": "µg/m³"}),
+    ...                pd.DataFrame({"time": t, "site_id": "s", "parameter": "no2", "value": 150.0, "unit": "µg/m³"})])
+    >>> daily_aqi(r)[["date", "aqi_pm25", "aqi_no2", "aqi", "dominant"]]
+            date  aqi_pm25  aqi_no2   aqi dominant
+    0 2025-01-10      71.0     78.0  78.0      no2
+    """
+    df = readings[readings["parameter"].isin(list(BREAKPOINTS))]
+    if "qc_flag" in df.columns and exclude_flags:
+        df = df[~df["qc_flag"].isin(list(exclude_flags))]
+    if hasattr(df, "dask"):
+        df = df.compute()
+    hourly = df.groupby(["site_id", "parameter", "time"], observed=True)["value"].mean().reset_index()
+    hourly["date"] = hourly["time"].dt.tz_convert(tz).dt.tz_localize(None).dt.floor("D")
+    parts = []
+    for p, g in hourly.groupby("parameter", observed=True):
+        if AVERAGING[p] == "24h":
+            d = g.groupby(["site_id", "date"], observed=True)["value"].agg(["mean", "count"])
+            v = d["mean"].where(d["count"] >= min_hours)
+        elif AVERAGING[p] == "1h":
+            v = g.groupby(["site_id", "date"], observed=True)["value"].max()
+        else:  # 8-h running means over a regular hourly axis, so gaps count as missing hours
+            rolled = []
+            for sid, s in g.groupby("site_id", observed=True):
+                x = s.set_index("time")["value"].asfreq("h")
+                m = x.rolling(8, min_periods=min_hours_8h).mean()
+                date = m.index.tz_convert(tz).tz_localize(None).floor("D")
+                rolled.append(pd.DataFrame({"site_id": sid, "date": date, "value": m.to_numpy()}))
+            r8 = pd.concat(rolled, ignore_index=True)
+            v = r8.groupby(["site_id", "date"], observed=True)["value"].max()
+        parts.append(aqi(p, v.astype(float)).rename(f"aqi_{p}"))
+    out = pd.concat(parts, axis=1)
+    cols = list(out.columns)
+    out["aqi"] = out[cols].max(axis=1, skipna=True)
+    have = out[cols].notna().any(axis=1)
+    out["dominant"] = None
+    out.loc[have, "dominant"] = out.loc[have, cols].idxmax(axis=1).str.replace("aqi_", "", regex=False)
+    out["category"] = _category_of_index(out["aqi"].to_numpy())
+    return out.reset_index().sort_values(["site_id", "date"], ignore_index=True)
+
+
+def _category_of_index(idx: np.ndarray) -> np.ndarray:
+    bounds = np.array([hi for _, hi in _INDEX][:-1])
+    k = np.searchsorted(bounds, idx, side="left")
+    names = np.array(CATEGORIES, dtype=object)[np.clip(k, 0, len(CATEGORIES) - 1)]
+    return np.where(np.isnan(idx), None, names)
