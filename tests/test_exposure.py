@@ -102,3 +102,99 @@ def test_district_exposure_constant_field(grid):
     out = district_exposure(r, sites, grid)
     np.testing.assert_allclose(out.value, 20.0)
     assert (out.days == 2).all() and (out.days_over == 2).all() and np.allclose(out.share_over, 1.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# better surfaces, cross-validation and groups
+# --------------------------------------------------------------------------------------------------
+
+from airfair import exposure as ex  # noqa: E402
+
+
+def test_regression_surface_recovers_a_field_made_of_its_covariates(demo_dir, grid):
+    """If the truth is a linear function of the covariates, regression_idw reproduces it everywhere;
+    IDW cannot (differential check of the per-day normal equations against numpy.linalg.lstsq)."""
+    import pandas as pd
+
+    cat = airfair.open_catalog(demo_dir)
+    sites, emis = cat["sensor_sites"].read(), cat["emissions_grid"].read().load()
+    cov = ex.covariates(grid, emis)
+    field = 40.0 - 20.0 * cov.elevation_km + 3.0 * cov.log_emission
+    # every site reads the field at its cell, for two days
+    iy = np.abs(grid.lat.values[:, :1] - sites.geometry.y.to_numpy()[None, :]).argmin(0)
+    ix = np.abs(grid.lon.values[:1, :].T - sites.geometry.x.to_numpy()[None, :]).argmin(0)
+    xy = np.column_stack(airfair.geo.to_metric(sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy()))
+    site_cov = np.column_stack([cov.elevation_km.values[iy, ix], cov.log_emission.values[iy, ix]])
+    values = np.vstack([40.0 - 20.0 * site_cov[:, 0] + 3.0 * site_cov[:, 1]] * 2)
+    values[1, ::3] = np.nan  # a day with missing sites
+    inside = grid.district.values.ravel() >= 0
+    xx, yy = np.meshgrid(grid.x.values, grid.y.values)
+    cells = np.column_stack([xx.ravel()[inside], yy.ravel()[inside]])
+    cell_cov = np.column_stack([cov.elevation_km.values.ravel()[inside], cov.log_emission.values.ravel()[inside]])
+    pred = ex._predict(values, xy, cells, "regression_idw", 2.0, site_cov, cell_cov, ridge=0.0)
+    np.testing.assert_allclose(pred, np.vstack([field.values.ravel()[inside]] * 2), atol=1e-6)
+    x = np.column_stack([np.ones(len(site_cov)), site_cov])
+    ok = np.isfinite(values[1])
+    beta = np.linalg.lstsq(x[ok], values[1, ok], rcond=None)[0]
+    np.testing.assert_allclose(beta, [40.0, -20.0, 3.0], atol=1e-8)
+    idw = ex._predict(values, xy, cells, "idw", 2.0, None, None)
+    assert np.abs(idw - pred).max() > 1.0
+    with pytest.raises(ValueError, match="covariates"):
+        ex._predict(values, xy, cells, "regression_idw", 2.0, None, None)
+    with pytest.raises(ValueError, match="method"):
+        ex._predict(values, xy, cells, "kriging", 2.0, None, None)
+
+
+def test_income_quintiles_hold_a_fifth_of_the_people_each(grid):
+    q = ex.income_quintiles(grid)
+    pop = grid.population.values
+    shares = np.array([pop[q == k].sum() for k in range(5)]) / pop[q >= 0].sum()
+    np.testing.assert_allclose(shares, 0.2, atol=0.02)
+    inc = grid.income_index.values
+    assert inc[q == 0].max() <= inc[q == 4].min()
+    assert (q[grid.district.values < 0] == -1).all()
+
+
+def test_group_exposure_city_equals_population_weighted_district_mix(demo_dir, grid):
+    cat = airfair.open_catalog(demo_dir)
+    surf = ex.daily_surfaces(cat["readings"].read(), cat["sensor_sites"].read(), grid)
+    city = ex.group_exposure(surf, grid, by="city").iloc[0]
+    d = ex.group_exposure(surf, grid, by="district")
+    assert city.value == pytest.approx(np.average(d.value, weights=d.population))
+    q = ex.group_exposure(surf, grid, by="income_quintile")
+    assert list(q.group) == ex.INCOME_QUINTILES
+    assert q.population.sum() == pytest.approx(city.population)
+    with pytest.raises(ValueError):
+        ex.group_exposure(surf, grid, by="street")
+
+
+@pytest.mark.slow
+def test_surfaces_on_the_default_build_against_the_truth(default_dir):
+    """LOSO CV ranks the methods, and the best one gets district means close to the true field."""
+    from airfair import correction, qc
+
+    cat = airfair.open_catalog(default_dir)
+    sites, grid = cat["sensor_sites"].read(), cat["population_grid"].read().load()
+    emis = cat["emissions_grid"].read().load()
+    readings = cat["readings"].read()
+    cv = ex.loso_cv(readings, sites, grid, emissions=emis).set_index("method")
+    print(cv)
+    assert cv.rmse["regression_idw"] < cv.rmse["idw"]
+    flagged = qc.flag(readings.compute(), sites)
+    daily = correction.corrected_daily(flagged, sites)
+    pairs = correction.colocated_pairs(daily, sites)
+    hourly = correction.calibrate_readings(flagged, sites, correction.fit_calibration(pairs),
+                                           correction.fit_calibration(pairs, by="site_id"))
+    cv_all = ex.loso_cv(hourly, sites, grid, emissions=emis, official_only=False).set_index("method")
+    print(cv_all)
+    assert cv_all.rmse["regression_idw"] < cv.rmse["regression_idw"]  # more (calibrated) sensors help
+    truth = xr.open_dataset(default_dir / "truth" / "pm25_daily.nc").pm25.load()
+    true = ex.group_exposure(truth, grid).set_index("group").value
+    best = ex.group_exposure(ex.daily_surfaces(hourly, sites, grid, official_only=False, method="regression_idw",
+                                               emissions=emis), grid).set_index("group").value
+    base = ex.group_exposure(ex.daily_surfaces(readings, sites, grid), grid).set_index("group").value
+    print(dict(truth=true.round(1).to_dict(), best=best.round(1).to_dict(), idw_official=base.round(1).to_dict()))
+    assert (best - true).abs().mean() < 2.0 and (best - true).abs().mean() < (base - true).abs().mean()
+    # the income gradient: the poorest fifth breathes more than the richest
+    q = ex.group_exposure(truth, grid, by="income_quintile").set_index("group").value
+    assert q["Q1 (poorest)"] > 1.4 * q["Q5 (richest)"]

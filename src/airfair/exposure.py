@@ -224,14 +224,13 @@ def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_SEASONS = {12: "DJF", 1: "DJF", 2: "DJF", 3: "MAM", 4: "MAM", 5: "MAM", 6: "JJA", 7: "JJA", 8: "JJA", 9: "SON", 10: "SON", 11: "SON"}
-
-
 def _period_labels(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
+    from airfair.qc import SEASONS
+
     if period == "year":
         return dates.year.astype(str).to_numpy()
     if period == "season":
-        return np.array([_SEASONS[m] for m in dates.month])
+        return np.array([SEASONS[m] for m in dates.month])
     if period == "month":
         return dates.strftime("%Y-%m").to_numpy()
     if period == "heating_season":  # Almaty's heating season: 15 October to 15 April
@@ -242,29 +241,303 @@ def _period_labels(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
     raise ValueError("period must be one of 'year', 'season', 'month', 'heating_season', 'day'")
 
 
+# --------------------------------------------------------------------------------------------------
+# surfaces
+# --------------------------------------------------------------------------------------------------
+
+#: Interpolation methods of :func:`daily_surfaces` and :func:`loso_cv`.
+SURFACE_METHODS = ("idw", "regression_idw")
+
+#: Sectors whose emissions reach breathing height near the source (CHP stacks are tall).
+GROUND_LEVEL_SECTORS = ("transport", "residential_heating", "industry", "other")
+
+
+def covariates(grid: xr.Dataset, emissions: xr.Dataset, smoothing_m: float = 1500.0) -> xr.Dataset:
+    """Land-use covariates on the grid for the regression surface.
+
+    Parameters
+    ----------
+    grid : xarray.Dataset
+        ``population_grid`` (elevation_m).
+    emissions : xarray.Dataset
+        ``emissions_grid`` on the same grid (pm25 by sector, t/yr per cell).
+    smoothing_m : float
+        Gaussian smoothing of the emission density (m): air carries a source's emissions over a
+        neighbourhood, not only its cell.
+
+    Returns
+    -------
+    xarray.Dataset
+        elevation_km (km) and log_emission (log(1 + ground-level PM2.5 emission density in t/yr/km²,
+        smoothed)).
+    """
+    from scipy.ndimage import gaussian_filter
+
+    cell = float(grid.attrs.get("cell_size_m", abs(float(grid.x[1] - grid.x[0]))))
+    sectors = [s for s in GROUND_LEVEL_SECTORS if s in emissions["sector"].values]
+    dens = emissions["pm25"].sel(sector=sectors).sum("sector").values / (cell / 1000.0) ** 2
+    smooth = gaussian_filter(dens, sigma=smoothing_m / cell, mode="constant")
+    return xr.Dataset({"elevation_km": (("y", "x"), grid["elevation_m"].values / 1000.0),
+                       "log_emission": (("y", "x"), np.log1p(smooth))}, coords={"y": grid.y, "x": grid.x})
+
+
+def daily_site_values(readings, sites, parameter: str = "pm25", official_only: bool = True,
+                      min_hours: int = 18) -> pd.DataFrame:
+    """Valid daily means (local days) as a table: one row per day, one column per site.
+
+    Parameters
+    ----------
+    readings : pandas or dask DataFrame
+        ``readings`` (or calibrated readings from :func:`airfair.correction.calibrate_readings`, which
+        gives "all QC-passed sensors").
+    sites : DataFrame
+        ``sensor_sites``.
+    official_only : bool
+        Keep reference stations only.
+    """
+    from airfair.qc import daily_means
+
+    daily = daily_means(readings, [parameter], min_hours=min_hours)
+    daily = daily.compute() if hasattr(daily, "compute") else daily
+    daily = daily[daily["valid"]]
+    if official_only:
+        daily = daily[daily["site_id"].isin(list(sites.loc[sites.official, "site_id"]))]
+    known = set(sites["site_id"])
+    daily = daily[daily["site_id"].isin(known)]
+    return daily.pivot_table(index="date", columns="site_id", values="value").sort_index()
+
+
+def _site_xy(sites, ids):
+    pts = sites.set_index("site_id").loc[list(ids)]
+    return np.column_stack(geo.to_metric(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()))
+
+
+def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, method: str, power: float,
+             site_cov: np.ndarray | None, target_cov: np.ndarray | None, ridge: float = 1e-3) -> np.ndarray:
+    """Values (days, sites; NaN = missing) → predictions (days, targets)."""
+    have = np.isfinite(values)
+    w = 1.0 / np.maximum(np.hypot(target_xy[:, None, 0] - site_xy[None, :, 0],
+                                  target_xy[:, None, 1] - site_xy[None, :, 1]), 1.0) ** power  # (targets, sites)
+
+    def idw(v):
+        return (np.where(have, v, 0.0) @ w.T) / (have.astype(float) @ w.T)
+
+    if method == "idw":
+        return idw(values)
+    if method != "regression_idw":
+        raise ValueError(f"method must be one of {SURFACE_METHODS}")
+    if site_cov is None or target_cov is None:
+        raise ValueError("method='regression_idw' needs covariates (pass emissions=the emissions_grid entry)")
+    x = np.column_stack([np.ones(len(site_cov)), site_cov])  # (sites, k)
+    xt = np.column_stack([np.ones(len(target_cov)), target_cov])
+    m = have.astype(float)
+    y = np.where(have, values, 0.0)
+    a = np.einsum("ds,si,sj->dij", m, x, x) + ridge * np.eye(x.shape[1])  # per-day normal equations
+    b = np.einsum("ds,si,ds->di", m, x, y)
+    beta = np.linalg.solve(a, b[..., None])[..., 0]  # (days, k)
+    resid = np.where(have, values - beta @ x.T, np.nan)
+    return beta @ xt.T + idw(resid)
+
+
+def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", official_only: bool = True,
+                   method: str = "idw", emissions: xr.Dataset | None = None, min_hours: int = 18,
+                   power: float = 2.0) -> xr.DataArray:
+    """Daily concentration surfaces on the population grid's inhabited cells.
+
+    Parameters
+    ----------
+    readings, sites : ``readings`` (or calibrated readings) and ``sensor_sites``.
+    grid : xarray.Dataset
+        ``population_grid``.
+    method : {"idw", "regression_idw"}
+        ``"idw"``: inverse-distance weighting of the day's site means. ``"regression_idw"``: each day, a
+        linear regression of the site means on elevation and ground-level emission density (the two
+        things that make Almaty's north dirtier than its foothills), plus the IDW-interpolated
+        residuals, so the surface still passes through the sites. Check which to trust with
+        :func:`loso_cv`.
+    emissions : xarray.Dataset, optional
+        ``emissions_grid`` (needed for ``"regression_idw"``).
+
+    Returns
+    -------
+    xarray.DataArray
+        (date, y, x) in the parameter's unit; NaN outside the city.
+    """
+    wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
+    code = grid.district.values.ravel()
+    inside = code >= 0
+    xx, yy = np.meshgrid(grid.x.values, grid.y.values)
+    cells = np.column_stack([xx.ravel()[inside], yy.ravel()[inside]])
+    site_xy = _site_xy(sites, wide.columns)
+    site_cov = cell_cov = None
+    if method == "regression_idw" and emissions is not None:
+        cov = covariates(grid, emissions)
+        flat = np.column_stack([cov[v].values.ravel() for v in ("elevation_km", "log_emission")])
+        cell_cov = flat[inside]
+        iy = np.clip(np.round((grid.y.values[0] - site_xy[:, 1]) / (grid.y.values[0] - grid.y.values[1])).astype(int), 0, grid.sizes["y"] - 1)
+        ix = np.clip(np.round((site_xy[:, 0] - grid.x.values[0]) / (grid.x.values[1] - grid.x.values[0])).astype(int), 0, grid.sizes["x"] - 1)
+        site_cov = flat[iy * grid.sizes["x"] + ix]
+    pred = _predict(wide.to_numpy(), site_xy, cells, method, power, site_cov, cell_cov)
+    full = np.full((len(wide), code.size), np.nan)
+    full[:, inside] = pred
+    return xr.DataArray(full.reshape(len(wide), grid.sizes["y"], grid.sizes["x"]),
+                        coords={"date": pd.DatetimeIndex(wide.index), "y": grid.y, "x": grid.x}, dims=("date", "y", "x"),
+                        name=parameter, attrs={"method": method, "official_only": official_only, "n_sites": wide.shape[1]})
+
+
+def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=SURFACE_METHODS,
+            official_only: bool = True, emissions: xr.Dataset | None = None, min_hours: int = 18,
+            power: float = 2.0, evaluate_on_official: bool = True) -> pd.DataFrame:
+    """Leave-one-site-out cross-validation of the surface methods on daily means.
+
+    Each site in turn is removed, the surface is rebuilt from the others for every day, and its value
+    at the removed site is compared with what the site measured.
+
+    Parameters
+    ----------
+    evaluate_on_official : bool
+        Score only at reference stations (default): low-cost sites help build the surface but their
+        own values are not the yardstick.
+
+    Returns
+    -------
+    pandas.DataFrame
+        method, n (site-days), rmse, bias (predicted − observed), r2, with the parameter's unit.
+    """
+    wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
+    values = wide.to_numpy()
+    site_xy = _site_xy(sites, wide.columns)
+    official = set(sites.loc[sites.official, "site_id"])
+    targets = [j for j, s in enumerate(wide.columns) if (s in official) or not evaluate_on_official]
+    site_cov = None
+    if emissions is not None:
+        cov = covariates(grid, emissions)
+        flat = np.column_stack([cov[v].values.ravel() for v in ("elevation_km", "log_emission")])
+        iy = np.clip(np.round((grid.y.values[0] - site_xy[:, 1]) / (grid.y.values[0] - grid.y.values[1])).astype(int), 0, grid.sizes["y"] - 1)
+        ix = np.clip(np.round((site_xy[:, 0] - grid.x.values[0]) / (grid.x.values[1] - grid.x.values[0])).astype(int), 0, grid.sizes["x"] - 1)
+        site_cov = flat[iy * grid.sizes["x"] + ix]
+    rows = []
+    for method in methods:
+        pred, obs = [], []
+        for j in targets:
+            keep = np.arange(values.shape[1]) != j
+            p = _predict(values[:, keep], site_xy[keep], site_xy[j:j + 1], method, power,
+                         None if site_cov is None else site_cov[keep], None if site_cov is None else site_cov[j:j + 1])
+            pred.append(p[:, 0])
+            obs.append(values[:, j])
+        p, o = np.concatenate(pred), np.concatenate(obs)
+        ok = np.isfinite(p) & np.isfinite(o)
+        e = p[ok] - o[ok]
+        rows.append({"method": method, "n": int(ok.sum()), "rmse": float(np.sqrt(np.mean(e ** 2))), "bias": float(e.mean()),
+                     "r2": float(1 - np.sum(e ** 2) / np.sum((o[ok] - o[ok].mean()) ** 2))})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# population-weighted exposure
+# --------------------------------------------------------------------------------------------------
+
+INCOME_QUINTILES = ["Q1 (poorest)", "Q2", "Q3", "Q4", "Q5 (richest)"]
+
+
+def income_quintiles(grid: xr.Dataset, weight: str = "population") -> np.ndarray:
+    """Income quintile (0 poorest … 4 richest) of each grid cell, with quintiles of *people*, not cells
+    (each holds a fifth of the residents); -1 outside the city. Shape (y, x)."""
+    inc = grid["income_index"].values.ravel()
+    pop = grid[weight].values.ravel()
+    inside = (grid.district.values.ravel() >= 0) & np.isfinite(inc)
+    order = np.argsort(inc[inside], kind="stable")
+    cum = np.cumsum(pop[inside][order]) / pop[inside].sum()
+    q = np.empty(order.size, dtype=int)
+    q[order] = np.minimum((cum - 1e-12) * 5, 4.999).astype(int).clip(0, 4)
+    out = np.full(inc.size, -1)
+    out[inside] = q
+    return out.reshape(grid.district.shape)
+
+
+def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district", period: str = "year",
+                   guideline: float | None = None, weight: str = "population", parameter: str = "pm25") -> pd.DataFrame:
+    """Population-weighted exposure per group of residents and period, from daily surfaces.
+
+    Parameters
+    ----------
+    surfaces : xarray.DataArray
+        (date, y, x) from :func:`daily_surfaces`.
+    grid : xarray.Dataset
+        ``population_grid``.
+    by : {"district", "income_quintile", "city"}
+    period : {"year", "season", "month", "heating_season", "day"}
+    guideline : float, optional
+        24-h threshold (default: WHO 2021 for the parameter).
+    weight : {"population", "children_u5", "elderly_65p"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        group, period, parameter, weight, value (population-weighted mean), days, days_over (days whose
+        group mean exceeds the guideline), person_days_over, share_over, population, guideline.
+    """
+    from airfair.aqi import WHO_2021
+
+    if guideline is None:
+        guideline = WHO_2021.get(parameter, {}).get("24h")
+        if guideline is None:
+            raise ValueError(f"no WHO 24-h guideline for {parameter!r}: pass guideline=")
+    if by == "district":
+        codes, names = grid.district.values.ravel(), grid.attrs["district_ids"].split()
+    elif by == "income_quintile":
+        codes, names = income_quintiles(grid).ravel(), INCOME_QUINTILES
+    elif by == "city":
+        codes, names = np.where(grid.district.values.ravel() >= 0, 0, -1), ["city"]
+    else:
+        raise ValueError("by must be 'district', 'income_quintile' or 'city'")
+    s = surfaces.values.reshape(surfaces.sizes["date"], -1)
+    pop = np.nan_to_num(grid[weight].values.ravel())
+    labels = _period_labels(pd.DatetimeIndex(surfaces["date"].values), period)
+    rows = []
+    for i, name in enumerate(names):
+        m = (codes == i) & np.isfinite(s).all(axis=0)
+        p = pop[m]
+        gmean = s[:, m] @ p / p.sum()
+        over_people = (s[:, m] > guideline) @ p
+        for lab in pd.unique(labels):
+            k = labels == lab
+            rows.append({"group": name, "period": lab, "parameter": parameter, "weight": weight,
+                         "value": float(gmean[k].mean()), "days": int(k.sum()),
+                         "days_over": int((gmean[k] > guideline).sum()), "person_days_over": float(over_people[k].sum()),
+                         "share_over": float(over_people[k].sum() / (k.sum() * p.sum())), "population": float(p.sum()),
+                         "guideline": guideline})
+    return pd.DataFrame(rows)
+
+
 def district_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25", period: str = "year",
                       official_only: bool = True, guideline: float | None = None, weight: str = "population",
-                      min_hours: int = 18, power: float = 2.0) -> pd.DataFrame:
+                      min_hours: int = 18, power: float = 2.0, method: str = "idw",
+                      emissions: xr.Dataset | None = None) -> pd.DataFrame:
     """Population-weighted exposure by district and period, with days and person-days over a guideline.
 
     Each local day, the valid daily site means (≥ ``min_hours`` hours) are interpolated to the
-    grid by inverse-distance weighting; a district's daily exposure is the population-weighted
-    mean over its cells.
+    grid (:func:`daily_surfaces`); a district's daily exposure is the population-weighted mean over
+    its cells.
 
     Parameters
     ----------
     readings, sites : the ``readings`` and ``sensor_sites`` entries.
+        Pass :func:`airfair.correction.calibrate_readings` output with ``official_only=False`` to use
+        every QC-passed, calibrated sensor.
     grid : xarray.Dataset
         The ``population_grid`` entry.
     parameter : str
         OpenAQ name.
     period : {"year", "season", "month", "heating_season", "day"}
     official_only : bool
-        Reference stations only (default), or every site (low-cost values as stored: raw until corrected).
+        Reference stations only (default), or every site in ``readings``.
     guideline : float, optional
         24-h threshold (µg/m³); default the WHO 2021 24-h guideline for the parameter.
     weight : {"population", "children_u5", "elderly_65p"}
         Who is counted.
+    method : {"idw", "regression_idw"}
+        Surface method (see :func:`daily_surfaces`); ``emissions`` is needed for the regression.
 
     Returns
     -------
@@ -274,39 +547,7 @@ def district_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25"
         (Σ over days of residents whose cell exceeds it), share_over (person_days_over / (days ×
         population)), guideline (µg/m³).
     """
-    from airfair.aqi import WHO_2021
-    from airfair.qc import daily_means
-
-    if guideline is None:
-        guideline = WHO_2021.get(parameter, {}).get("24h")
-        if guideline is None:
-            raise ValueError(f"no WHO 24-h guideline for {parameter!r}: pass guideline=")
-    daily = daily_means(readings, [parameter], min_hours=min_hours)
-    daily = daily.compute() if hasattr(daily, "compute") else daily
-    daily = daily[daily["valid"]]
-    if official_only:
-        daily = daily[daily["site_id"].isin(list(sites.loc[sites.official, "site_id"]))]
-    wide = daily.pivot_table(index="date", columns="site_id", values="value")
-    pts = sites.set_index("site_id").loc[wide.columns]
-    code = grid.district.values.ravel()
-    inside = code >= 0
-    w = idw_weights(grid, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), power, cells=inside)  # (cells, sites)
-    v = wide.to_numpy()
-    have = np.isfinite(v)
-    surface = (np.where(have, v, 0.0) @ w.T) / (have.astype(float) @ w.T)  # (days, cells)
-    pop = grid[weight].values.ravel()[inside]
-    labels = _period_labels(pd.DatetimeIndex(wide.index), period)
-    ids = grid.attrs["district_ids"].split()
-    rows = []
-    for i, d in enumerate(ids):
-        m = code[inside] == i
-        p = pop[m]
-        dmean = surface[:, m] @ p / p.sum()
-        over_people = (surface[:, m] > guideline) @ p
-        for lab in pd.unique(labels):
-            k = labels == lab
-            rows.append({"district_id": d, "period": lab, "parameter": parameter, "value": float(dmean[k].mean()),
-                         "days": int(k.sum()), "days_over": int((dmean[k] > guideline).sum()),
-                         "person_days_over": float(over_people[k].sum()),
-                         "share_over": float(over_people[k].sum() / (k.sum() * p.sum())), "guideline": guideline})
-    return pd.DataFrame(rows)
+    surfaces = daily_surfaces(readings, sites, grid, parameter, official_only, method, emissions, min_hours, power)
+    out = group_exposure(surfaces, grid, "district", period, guideline, weight, parameter)
+    out = out.rename(columns={"group": "district_id"})
+    return out[["district_id", "period", "parameter", "value", "days", "days_over", "person_days_over", "share_over", "guideline"]]
