@@ -114,7 +114,6 @@ from airfair import exposure as ex  # noqa: E402
 def test_regression_surface_recovers_a_field_made_of_its_covariates(demo_dir, grid):
     """If the truth is a linear function of the covariates, regression_idw reproduces it everywhere;
     IDW cannot (differential check of the per-day normal equations against numpy.linalg.lstsq)."""
-    import pandas as pd
 
     cat = airfair.open_catalog(demo_dir)
     sites, emis = cat["sensor_sites"].read(), cat["emissions_grid"].read().load()
