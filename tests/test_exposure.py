@@ -197,3 +197,30 @@ def test_surfaces_on_the_default_build_against_the_truth(default_dir):
     # the income gradient: the poorest fifth breathes more than the richest
     q = ex.group_exposure(truth, grid, by="income_quintile").set_index("group").value
     assert q["Q1 (poorest)"] > 1.4 * q["Q5 (richest)"]
+
+
+def test_district_pipeline_on_a_local_cluster_equals_threads(demo_dir, tmp_path):
+    """The same Dask pipeline on a LocalCluster (2 worker processes) gives the same table as on threads,
+    through the library and through `airfair exposure --scheduler`."""
+    import pandas as pd
+    from click.testing import CliRunner
+    from distributed import Client, LocalCluster
+
+    from airfair.cli import main
+
+    cat = airfair.open_catalog(demo_dir)
+    r, sites, grid = cat["readings"].read(), cat["sensor_sites"].read(), cat["population_grid"].read().load()
+    threads = ex.district_exposure(r, sites, grid, period="season")
+    cli_threads = tmp_path / "threads.csv"
+    assert CliRunner().invoke(main, ["exposure", "--data-dir", str(demo_dir), "--out", str(cli_threads)]).exit_code == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+            dist = ex.district_exposure(r, sites, grid, period="season")
+        cli_dist = tmp_path / "dist.csv"
+        res = CliRunner().invoke(main, ["exposure", "--data-dir", str(demo_dir), "--scheduler", cluster.scheduler_address,
+                                        "--out", str(cli_dist)])
+        assert res.exit_code == 0, res.output
+        assert "2 workers" in res.output
+    pd.testing.assert_frame_equal(threads, dist)
+    pd.testing.assert_frame_equal(pd.read_csv(cli_threads), pd.read_csv(cli_dist))

@@ -111,6 +111,61 @@ def qc_command(data_dir, by, report_path):
         click.echo(scores.to_string(index=False))
 
 
+@main.command("exposure")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--by", type=click.Choice(["district", "income_quintile", "city"]), default="district", show_default=True)
+@click.option("--period", type=click.Choice(["year", "season", "month", "heating_season", "day"]), default="year",
+              show_default=True)
+@click.option("--weight", type=click.Choice(["population", "children_u5", "elderly_65p"]), default="population",
+              show_default=True, help="Who is counted.")
+@click.option("--method", type=click.Choice(["idw", "regression_idw"]), default="regression_idw", show_default=True)
+@click.option("--sensors", type=click.Choice(["official", "all"]), default="official", show_default=True,
+              help="Reference stations only, or every QC-passed sensor after correction and calibration.")
+@click.option("--scheduler", default=None, help="Address of a Dask distributed scheduler (default: local threads).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the table as CSV.")
+def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, out):
+    """Population-weighted PM2.5 exposure per district, income quintile or the whole city."""
+    import airfair
+    from airfair import correction, exposure, qc
+    from airfair.catalog import DataNotBuiltError, data_directory
+
+    client = None
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+        click.echo(f"running on the Dask cluster at {scheduler} ({len(client.scheduler_info()['workers'])} workers)")
+    try:
+        cat = airfair.open_catalog(data_directory(data_dir))
+        sites, grid = cat["sensor_sites"].read(), cat["population_grid"].read().load()
+        emis = cat["emissions_grid"].read().load()
+        readings = cat["readings"].read()
+    except DataNotBuiltError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        if sensors == "all":
+            flagged = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
+            daily = correction.corrected_daily(flagged, sites)
+            pairs = correction.colocated_pairs(daily, sites)
+            readings = correction.calibrate_readings(flagged, sites, correction.fit_calibration(pairs),
+                                                     correction.fit_calibration(pairs, by="site_id"))
+        surfaces = exposure.daily_surfaces(readings, sites, grid, official_only=sensors == "official", method=method,
+                                           emissions=emis)
+        table = exposure.group_exposure(surfaces, grid, by=by, period=period, weight=weight)
+    finally:
+        if client is not None:
+            client.close()
+    cols = ["group", "period", "value", "days_over", "share_over"]
+    click.echo(f"PM2.5 (µg/m³), population-weighted ({weight}), {method}, {sensors} sensors:")
+    click.echo(table[cols].round(3).to_string(index=False))
+    if out is not None:
+        tmp = out.with_name(out.name + ".tmp")
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+        click.echo(f"written to {out}")
+
+
 @main.command()
 @click.option("--port", type=int, default=5006, show_default=True)
 @click.option("--address", default="localhost", show_default=True)
