@@ -94,3 +94,16 @@ def test_concentration_index_sign_follows_who_bears_it():
 def test_bad_input_is_a_clear_error(bad):
     with pytest.raises(ValueError):
         ineq.gini(**bad)
+
+
+def test_indices_table_agrees_with_each_function():
+    rng = np.random.default_rng(5)
+    x, w, inc = rng.uniform(5, 60, 200), rng.uniform(1, 100, 200), rng.normal(size=200)
+    g = rng.choice(["a", "b", "c"], 200)
+    t = ineq.indices(x, w, rank_by=inc, groups=g).set_index("index").value
+    assert t["Gini"] == pytest.approx(ineq.gini(x, w))
+    assert t["Theil T between groups"] == pytest.approx(ineq.theil(x, w, g).between)
+    assert t["Atkinson (ε=2)"] == pytest.approx(ineq.atkinson(x, 2.0, w))
+    assert t["concentration index (income)"] == pytest.approx(ineq.concentration_index(x, inc, w))
+    assert t["Kolm–Pollak EDE (κ=0.05)"] >= t["mean exposure"]  # for a bad, inequality makes it worse
+    assert ineq.indices(np.full(5, 7.0)).set_index("index").value["Gini"] == pytest.approx(0.0)

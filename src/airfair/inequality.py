@@ -258,5 +258,52 @@ def concentration_curve(values, rank_by, weights=None) -> tuple[np.ndarray, np.n
     return p, s
 
 
-__all__ = ["weighted_mean", "lorenz_curve", "gini", "Theil", "theil", "atkinson", "KolmPollak", "kolm_pollak",
+def indices(values, weights=None, rank_by=None, groups=None, epsilons=(0.5, 1.0, 2.0), kappa: float = 0.05):
+    """Every index at once, each with what it means in plain words: the table to publish.
+
+    Parameters
+    ----------
+    values : array-like
+        Exposure per unit (e.g. a grid cell's annual PM2.5, µg/m³).
+    weights : array-like, optional
+        People per unit.
+    rank_by : array-like, optional
+        Income (or deprivation reversed) per unit, for the concentration index.
+    groups : array-like, optional
+        Group label per unit (e.g. district), for the Theil decomposition.
+    epsilons : sequence of float
+        Atkinson inequality-aversion parameters.
+    kappa : float
+        Kolm–Pollak aversion (per µg/m³).
+
+    Returns
+    -------
+    pandas.DataFrame
+        index, value, meaning.
+    """
+    import pandas as pd
+
+    rows = [("mean exposure", weighted_mean(values, weights), "population-weighted mean, in the unit of the values")]
+    rows.append(("Gini", gini(values, weights),
+                 "0 = everyone breathes the same air; the mean gap between two residents, as a share of twice the mean"))
+    if groups is not None:
+        t = theil(values, weights, groups)
+        rows += [("Theil T", t.total, "0 = equal; grows as exposure concentrates on some residents"),
+                 ("Theil T between groups", t.between, "the part of Theil T due to differences between group means"),
+                 ("Theil T within groups", t.within, "the part due to differences inside the groups")]
+    else:
+        rows.append(("Theil T", theil(values, weights).total, "0 = equal; grows as exposure concentrates on some residents"))
+    for e in epsilons:
+        rows.append((f"Atkinson (ε={e:g})", atkinson(values, e, weights),
+                     "share of the mean that could be given up for equality (treats exposure like a good: read with care)"))
+    kp = kolm_pollak(values, kappa, weights)
+    rows.append((f"Kolm–Pollak EDE (κ={kappa:g})", kp.ede,
+                 "the equal exposure everyone would find as bad as the actual, unequal one (≥ the mean for a bad)"))
+    if rank_by is not None:
+        rows.append(("concentration index (income)", concentration_index(values, rank_by, weights),
+                     "< 0: exposure is concentrated among the poorer; > 0: among the richer; 0: no income gradient"))
+    return pd.DataFrame(rows, columns=["index", "value", "meaning"])
+
+
+__all__ = ["indices", "weighted_mean", "lorenz_curve", "gini", "Theil", "theil", "atkinson", "KolmPollak", "kolm_pollak",
            "concentration_index", "concentration_curve"]

@@ -1138,3 +1138,34 @@ def calibration_scatter(pairs: pd.DataFrame, network: pd.DataFrame | None = None
             width=size, height=size, xlim=(0, top), ylim=(0, top), title=f"{name}: RMSE {rmse:.1f} µg/m³",
             xlabel="reference PM2.5 (µg/m³)", ylabel="low-cost PM2.5 (µg/m³)", show_legend=col == list(stages)[-1]))
     return hv.Layout(panels).cols(len(panels))
+
+
+def inequality_curves(values, weights=None, rank_by=None, size: int = 380):
+    """Lorenz curve of exposure and, with ``rank_by``, the concentration curve by income.
+
+    Parameters
+    ----------
+    values, weights, rank_by : array-like
+        As in :func:`airfair.inequality.lorenz_curve` and :func:`airfair.inequality.concentration_curve`
+        (e.g. cell PM2.5, cell population, cell income index).
+
+    Returns
+    -------
+    holoviews.Overlay
+        The diagonal of equality, the Lorenz curve (Gini in the legend) and the concentration curve
+        (index in the legend): above the diagonal, the poorer carry more than their share.
+    """
+    from airfair import inequality
+
+    hv = _hv()
+    eq = hv.Curve([(0, 0), (1, 1)], label="equality").opts(color="black", line_dash="dashed", line_width=1)
+    p, s = inequality.lorenz_curve(values, weights)
+    layers = [eq, hv.Curve((p, s), "cumulative share of residents", "cumulative share of exposure",
+                           label=f"Lorenz (Gini {inequality.gini(values, weights):.3f})").opts(color="#d62728", line_width=2)]
+    if rank_by is not None:
+        pc, sc = inequality.concentration_curve(values, rank_by, weights)
+        ci = inequality.concentration_index(values, rank_by, weights)
+        layers.append(hv.Curve((pc, sc), "cumulative share of residents", "cumulative share of exposure",
+                               label=f"by income, poorest first (CI {ci:+.3f})").opts(color=_LINE, line_width=2))
+    return hv.Overlay(layers).opts(width=size, height=size, legend_position="top_left", show_grid=True,
+                                   title="Who carries the exposure", xlim=(0, 1), ylim=(0, 1))
