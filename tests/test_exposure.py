@@ -224,3 +224,21 @@ def test_district_pipeline_on_a_local_cluster_equals_threads(demo_dir, tmp_path)
         assert "2 workers" in res.output
     pd.testing.assert_frame_equal(threads, dist)
     pd.testing.assert_frame_equal(pd.read_csv(cli_threads), pd.read_csv(cli_dist))
+
+
+def test_bench_engines_agree_on_a_small_year(tmp_path):
+    """`airfair bench` end to end on a tiny dataset: the three engines give the same district-days."""
+    import json
+
+    from click.testing import CliRunner
+
+    from airfair.cli import main
+
+    out = tmp_path / "bench.json"
+    res = CliRunner().invoke(main, ["bench", "--sites", "16", "--interval", "30", "--days", "4", "--scales", "1",
+                                    "--workdir", str(tmp_path / "w"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    run = json.loads(out.read_text())["runs"][0]
+    assert run["agree"] and set(run["engines"]) == {"dask", "pandas", "duckdb"}
+    assert all(e["wall_s"] > 0 and e["peak_mb"] > 0 for e in run["engines"].values())
+    assert run["dataset"]["n_rows"] > 0.9 * 16 * 4 * 48 * 0.97 and not (tmp_path / "w" / "bench-x1").exists()
