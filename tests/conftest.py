@@ -74,3 +74,15 @@ def demo_flagged(demo_dir):
     readings = cat["readings"].read().compute()
     sites = cat["sensor_sites"].read()
     return readings, sites, qc.flag(readings, sites)
+
+
+@pytest.fixture(scope="session")
+def default_flagged(default_dir):
+    """(readings, sensor_sites, qc.flag(readings)) of the default build, computed once (read-only)."""
+    import airfair
+    from airfair import qc
+
+    cat = airfair.open_catalog(default_dir)
+    readings = cat["readings"].read().compute()
+    sites = cat["sensor_sites"].read()
+    return readings, sites, qc.flag(readings, sites)

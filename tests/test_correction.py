@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-import airfair
 from airfair import correction, qc
 
 
@@ -89,11 +88,9 @@ def test_apply_calibration_uses_own_fit_then_network_and_never_touches_raw(demo_
 
 
 @pytest.mark.slow
-def test_calibration_reduces_error_against_reference_and_truth(default_dir):
+def test_calibration_reduces_error_against_reference_and_truth(default_dir, default_flagged):
     """Issue 3's bar: RMSE before vs after against co-located reference stations (and, here, the truth)."""
-    cat = airfair.open_catalog(default_dir)
-    sites = cat["sensor_sites"].read()
-    flagged = qc.flag(cat["readings"].read().compute(), sites)
+    _, sites, flagged = default_flagged
     daily = correction.corrected_daily(flagged, sites)
     pairs = correction.colocated_pairs(daily, sites)
     rep = correction.calibration_report(pairs).set_index(["sensor_model", "stage"])
