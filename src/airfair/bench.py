@@ -174,7 +174,8 @@ def run_engine(engine: str, data: str | Path, result: str | Path | None = None) 
     t0 = time.perf_counter()
     if engine == "dask":
         with dask.config.set(scheduler="threads"):
-            out = district_day(dd.read_parquet(str(data / "readings"), columns=["time", "site_id", "value"]), sites,
+            out = district_day(dd.read_parquet(str(data / "readings"), columns=["time", "site_id", "value"],
+                                               filesystem="arrow"), sites,
                                meta["interval_minutes"])
     elif engine == "pandas":
         out = district_day(pd.read_parquet(data / "readings", columns=["time", "site_id", "value"]), sites,

@@ -117,7 +117,8 @@ def read_entry(spec: contracts.Entry, target: Path, chunks: dict | None = None):
         files = sorted(target.glob("*.parquet"))
         if not files:
             raise DataNotBuiltError(f"{target} holds no Parquet partitions. Rebuild with `{BUILD_HINT}`.")
-        return dd.read_parquet([str(f) for f in files])
+        # pyarrow's own filesystem reads local files about twice as fast as the fsspec default
+        return dd.read_parquet(str(target), filesystem="arrow")
     if spec.kind == "parquet":
         import pandas as pd
 
