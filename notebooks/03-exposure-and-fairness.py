@@ -40,6 +40,7 @@
 
 # %%
 import holoviews as hv
+import hvplot.pandas  # noqa: F401
 import hvplot.xarray  # noqa: F401
 import numpy as np
 import pandas as pd
@@ -124,6 +125,15 @@ plots.district_map(districts, table.rename(columns={"group": "district_id"})[["d
 groups = pd.concat([exposure.group_exposure(surfaces, grid, by="district", period="heating_season", weight=w)
                     for w in ("children_u5", "elderly_65p")])
 groups.query("period == 'heating'").pivot(index="group", columns="weight", values="value").round(1)
+
+# %% [markdown]
+# When in the day? Winter exposure by local hour, for the whole city: evenings, when stoves are lit and the
+# inversion closes, are the worst.
+
+# %%
+diurnal = exposure.diurnal_exposure(readings, sites, grid, by="city", months=[12, 1, 2])
+diurnal.hvplot.line(x="hour", y="value", ylabel="PM2.5 (µg/m³)", xlabel="hour (Asia/Almaty)",
+                    title="Winter exposure by hour of day", width=520, height=280)
 
 # %% [markdown]
 # And by income: quintiles of *people* ranked by their cell's income index.

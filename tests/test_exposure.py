@@ -242,3 +242,23 @@ def test_bench_engines_agree_on_a_small_year(tmp_path):
     assert run["agree"] and set(run["engines"]) == {"dask", "pandas", "duckdb"}
     assert all(e["wall_s"] > 0 and e["peak_mb"] > 0 for e in run["engines"].values())
     assert run["dataset"]["n_rows"] > 0.9 * 16 * 4 * 48 * 0.97 and not (tmp_path / "w" / "bench-x1").exists()
+
+
+def test_lazy_surfaces_equal_eager_and_diurnal_exposure(demo_dir, grid):
+    import dask.array as da
+
+    cat = airfair.open_catalog(demo_dir)
+    r, sites = cat["readings"].read(), cat["sensor_sites"].read()
+    emis = cat["emissions_grid"].read().load()
+    eager = ex.daily_surfaces(r, sites, grid, method="regression_idw", emissions=emis)
+    lazy = ex.daily_surfaces(r, sites, grid, method="regression_idw", emissions=emis, chunks=30)
+    assert isinstance(lazy.data, da.Array) and lazy.data.chunks[0][0] == 30
+    np.testing.assert_allclose(lazy.values, eager.values, equal_nan=True)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(ex.group_exposure(lazy, grid), ex.group_exposure(eager, grid))
+    hours = ex.diurnal_exposure(r, sites, grid, months=[12, 1, 2])
+    assert set(hours.hour) == set(range(24)) and hours.value.notna().all()
+    city = ex.diurnal_exposure(r, sites, grid, by="city").set_index("hour").value
+    # winter evenings (stoves, inversions) are worse than mid-afternoon, in local time
+    assert city.loc[[20, 21, 22]].mean() > city.loc[[13, 14, 15]].mean()

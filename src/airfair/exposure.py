@@ -341,7 +341,7 @@ def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, met
 
 def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", official_only: bool = True,
                    method: str = "idw", emissions: xr.Dataset | None = None, min_hours: int = 18,
-                   power: float = 2.0) -> xr.DataArray:
+                   power: float = 2.0, chunks: int | None = None) -> xr.DataArray:
     """Daily concentration surfaces on the population grid's inhabited cells.
 
     Parameters
@@ -357,6 +357,9 @@ def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", o
         :func:`loso_cv`.
     emissions : xarray.Dataset, optional
         ``emissions_grid`` (needed for ``"regression_idw"``).
+    chunks : int, optional
+        Days per Dask chunk: the surfaces are then built lazily, chunk by chunk over time (on a cluster
+        when a ``Client`` is active); default: built at once in NumPy.
 
     Returns
     -------
@@ -364,6 +367,10 @@ def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", o
         (date, y, x) in the parameter's unit; NaN outside the city.
     """
     wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
+    return _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, parameter, official_only)
+
+
+def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, parameter, official_only):
     code = grid.district.values.ravel()
     inside = code >= 0
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
@@ -377,12 +384,77 @@ def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", o
         iy = np.clip(np.round((grid.y.values[0] - site_xy[:, 1]) / (grid.y.values[0] - grid.y.values[1])).astype(int), 0, grid.sizes["y"] - 1)
         ix = np.clip(np.round((site_xy[:, 0] - grid.x.values[0]) / (grid.x.values[1] - grid.x.values[0])).astype(int), 0, grid.sizes["x"] - 1)
         site_cov = flat[iy * grid.sizes["x"] + ix]
-    pred = _predict(wide.to_numpy(), site_xy, cells, method, power, site_cov, cell_cov)
-    full = np.full((len(wide), code.size), np.nan)
-    full[:, inside] = pred
-    return xr.DataArray(full.reshape(len(wide), grid.sizes["y"], grid.sizes["x"]),
-                        coords={"date": pd.DatetimeIndex(wide.index), "y": grid.y, "x": grid.x}, dims=("date", "y", "x"),
-                        name=parameter, attrs={"method": method, "official_only": official_only, "n_sites": wide.shape[1]})
+    ny, nx = grid.sizes["y"], grid.sizes["x"]
+
+    def block(v):
+        full = np.full((v.shape[0], code.size), np.nan)
+        full[:, inside] = _predict(v, site_xy, cells, method, power, site_cov, cell_cov)
+        return full.reshape(v.shape[0], ny, nx)
+
+    values = wide.to_numpy()
+    if chunks:
+        import dask.array as da
+
+        lazy = da.from_array(values, chunks=(chunks, -1))
+        data = lazy.map_blocks(block, chunks=(lazy.chunks[0], (ny,), (nx,)), new_axis=2, dtype=float)
+    else:
+        data = block(values)
+    return xr.DataArray(data, coords={wide.index.name or "date": pd.Index(wide.index), "y": grid.y, "x": grid.x},
+                        dims=(wide.index.name or "date", "y", "x"), name=parameter,
+                        attrs={"method": method, "official_only": official_only, "n_sites": wide.shape[1]})
+
+
+def diurnal_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25", by: str = "district",
+                     official_only: bool = True, method: str = "idw", emissions: xr.Dataset | None = None,
+                     weight: str = "population", months=None, tz: str = "Asia/Almaty", power: float = 2.0) -> pd.DataFrame:
+    """Population-weighted exposure by hour of the local day: when in the day each group breathes the worst air.
+
+    Each site's mean at each local hour (over the months chosen) is interpolated to the grid (the
+    surface methods are linear in the site values, so this is the mean of the hourly surfaces up to
+    the hours each site missed) and weighted by the group's residents.
+
+    Parameters
+    ----------
+    months : sequence of int, optional
+        Calendar months to include (e.g. ``[12, 1, 2]`` for winter); default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        group, hour (0–23, local time through tzdata), parameter, weight, value.
+    """
+    df = readings[(readings["parameter"] == parameter) & (readings["qc_flag"] != 3)]
+    if official_only:
+        df = df[df["site_id"].isin(list(sites.loc[sites.official, "site_id"]))]
+    local = df["time"].dt.tz_convert(tz)
+    df = df.assign(hour=local.dt.hour, month=local.dt.month)
+    if months is not None:
+        df = df[df["month"].isin(list(months))]
+    means = df.groupby(["hour", "site_id"], observed=True)["value"].mean()
+    means = means.compute() if hasattr(means, "compute") else means
+    wide = means.unstack("site_id").reindex(range(24)).rename_axis("hour")
+    wide = wide[[c for c in wide.columns if c in set(sites["site_id"])]]
+    surf = _surfaces_from_table(wide, sites, grid, method, emissions, power, None, parameter, official_only)
+    s = surf.values.reshape(24, -1)
+    codes, names = _group_codes(grid, by)
+    pop = np.nan_to_num(grid[weight].values.ravel())
+    rows = []
+    for i, name in enumerate(names):
+        m = (codes == i) & np.isfinite(s).all(axis=0)
+        for h in range(24):
+            rows.append({"group": name, "hour": h, "parameter": parameter, "weight": weight,
+                         "value": float(s[h, m] @ pop[m] / pop[m].sum())})
+    return pd.DataFrame(rows)
+
+
+def _group_codes(grid: xr.Dataset, by: str):
+    if by == "district":
+        return grid.district.values.ravel(), grid.attrs["district_ids"].split()
+    if by == "income_quintile":
+        return income_quintiles(grid).ravel(), INCOME_QUINTILES
+    if by == "city":
+        return np.where(grid.district.values.ravel() >= 0, 0, -1), ["city"]
+    raise ValueError("by must be 'district', 'income_quintile' or 'city'")
 
 
 def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=SURFACE_METHODS,
@@ -483,15 +555,8 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
         guideline = WHO_2021.get(parameter, {}).get("24h")
         if guideline is None:
             raise ValueError(f"no WHO 24-h guideline for {parameter!r}: pass guideline=")
-    if by == "district":
-        codes, names = grid.district.values.ravel(), grid.attrs["district_ids"].split()
-    elif by == "income_quintile":
-        codes, names = income_quintiles(grid).ravel(), INCOME_QUINTILES
-    elif by == "city":
-        codes, names = np.where(grid.district.values.ravel() >= 0, 0, -1), ["city"]
-    else:
-        raise ValueError("by must be 'district', 'income_quintile' or 'city'")
-    s = surfaces.values.reshape(surfaces.sizes["date"], -1)
+    codes, names = _group_codes(grid, by)
+    s = np.asarray(surfaces.values).reshape(surfaces.sizes["date"], -1)  # computes a lazy (Dask) surface
     pop = np.nan_to_num(grid[weight].values.ravel())
     labels = _period_labels(pd.DatetimeIndex(surfaces["date"].values), period)
     rows = []
