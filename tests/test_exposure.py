@@ -262,3 +262,18 @@ def test_lazy_surfaces_equal_eager_and_diurnal_exposure(demo_dir, grid):
     city = ex.diurnal_exposure(r, sites, grid, by="city").set_index("hour").value
     # winter evenings (stoves, inversions) are worse than mid-afternoon, in local time
     assert city.loc[[20, 21, 22]].mean() > city.loc[[13, 14, 15]].mean()
+
+
+def test_share_over_the_annual_guideline(grid):
+    import pandas as pd
+
+    dates = pd.date_range("2025-01-01", periods=4)
+    field = np.where(grid.income_index.values > np.nanmedian(grid.income_index.values), 4.0, 30.0)
+    surf = xr.DataArray(np.repeat(field[None], 4, axis=0), coords={"date": dates, "y": grid.y, "x": grid.x},
+                        dims=("date", "y", "x"))
+    surf = surf.where(grid.district >= 0)
+    out = ex.group_exposure(surf, grid, by="city").iloc[0]
+    pop = grid.population.where(grid.district >= 0)
+    want = float(pop.where(field > 5.0).sum() / pop.sum())
+    assert out.annual_guideline == 5.0 and out.share_over_annual_guideline == pytest.approx(want)
+    assert out.days_over == 4 and 0 < out.share_over < 1

@@ -547,7 +547,10 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
     -------
     pandas.DataFrame
         group, period, parameter, weight, value (population-weighted mean), days, days_over (days whose
-        group mean exceeds the guideline), person_days_over, share_over, population, guideline.
+        group mean exceeds the guideline), person_days_over, share_over (of person-days over the 24-h
+        guideline), population, guideline, annual_guideline (WHO 2021, µg/m³) and
+        share_over_annual_guideline (share of residents whose mean over the period exceeds it; read it
+        for a year).
     """
     from airfair.aqi import WHO_2021
 
@@ -555,6 +558,7 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
         guideline = WHO_2021.get(parameter, {}).get("24h")
         if guideline is None:
             raise ValueError(f"no WHO 24-h guideline for {parameter!r}: pass guideline=")
+    annual = WHO_2021.get(parameter, {}).get("annual", np.nan)
     codes, names = _group_codes(grid, by)
     s = np.asarray(surfaces.values).reshape(surfaces.sizes["date"], -1)  # computes a lazy (Dask) surface
     pop = np.nan_to_num(grid[weight].values.ravel())
@@ -567,11 +571,13 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
         over_people = (s[:, m] > guideline) @ p
         for lab in pd.unique(labels):
             k = labels == lab
+            cell_mean = s[k][:, m].mean(axis=0)
             rows.append({"group": name, "period": lab, "parameter": parameter, "weight": weight,
                          "value": float(gmean[k].mean()), "days": int(k.sum()),
                          "days_over": int((gmean[k] > guideline).sum()), "person_days_over": float(over_people[k].sum()),
                          "share_over": float(over_people[k].sum() / (k.sum() * p.sum())), "population": float(p.sum()),
-                         "guideline": guideline})
+                         "guideline": guideline, "annual_guideline": annual,
+                         "share_over_annual_guideline": float(((cell_mean > annual) @ p) / p.sum()) if np.isfinite(annual) else np.nan})
     return pd.DataFrame(rows)
 
 
