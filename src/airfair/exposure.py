@@ -281,6 +281,16 @@ def covariates(grid: xr.Dataset, emissions: xr.Dataset, smoothing_m: float = 150
                        "log_emission": (("y", "x"), np.log1p(smooth))}, coords={"y": grid.y, "x": grid.x})
 
 
+def _covariates_at(grid: xr.Dataset, emissions: xr.Dataset, site_xy: np.ndarray):
+    """Covariates at the sites' cells (sites, k) and for every cell, flattened (cells, k)."""
+    cov = covariates(grid, emissions)
+    flat = np.column_stack([cov[v].values.ravel() for v in ("elevation_km", "log_emission")])
+    dy, dx = grid.y.values[0] - grid.y.values[1], grid.x.values[1] - grid.x.values[0]
+    iy = np.clip(np.round((grid.y.values[0] - site_xy[:, 1]) / dy).astype(int), 0, grid.sizes["y"] - 1)
+    ix = np.clip(np.round((site_xy[:, 0] - grid.x.values[0]) / dx).astype(int), 0, grid.sizes["x"] - 1)
+    return flat[iy * grid.sizes["x"] + ix], flat
+
+
 def daily_site_values(readings, sites, parameter: str = "pm25", official_only: bool = True,
                       min_hours: int = 18) -> pd.DataFrame:
     """Valid daily means (local days) as a table: one row per day, one column per site.
@@ -378,12 +388,8 @@ def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, pa
     site_xy = _site_xy(sites, wide.columns)
     site_cov = cell_cov = None
     if method == "regression_idw" and emissions is not None:
-        cov = covariates(grid, emissions)
-        flat = np.column_stack([cov[v].values.ravel() for v in ("elevation_km", "log_emission")])
+        site_cov, flat = _covariates_at(grid, emissions, site_xy)
         cell_cov = flat[inside]
-        iy = np.clip(np.round((grid.y.values[0] - site_xy[:, 1]) / (grid.y.values[0] - grid.y.values[1])).astype(int), 0, grid.sizes["y"] - 1)
-        ix = np.clip(np.round((site_xy[:, 0] - grid.x.values[0]) / (grid.x.values[1] - grid.x.values[0])).astype(int), 0, grid.sizes["x"] - 1)
-        site_cov = flat[iy * grid.sizes["x"] + ix]
     ny, nx = grid.sizes["y"], grid.sizes["x"]
 
     def block(v):
@@ -483,11 +489,7 @@ def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=
     targets = [j for j, s in enumerate(wide.columns) if (s in official) or not evaluate_on_official]
     site_cov = None
     if emissions is not None:
-        cov = covariates(grid, emissions)
-        flat = np.column_stack([cov[v].values.ravel() for v in ("elevation_km", "log_emission")])
-        iy = np.clip(np.round((grid.y.values[0] - site_xy[:, 1]) / (grid.y.values[0] - grid.y.values[1])).astype(int), 0, grid.sizes["y"] - 1)
-        ix = np.clip(np.round((site_xy[:, 0] - grid.x.values[0]) / (grid.x.values[1] - grid.x.values[0])).astype(int), 0, grid.sizes["x"] - 1)
-        site_cov = flat[iy * grid.sizes["x"] + ix]
+        site_cov = _covariates_at(grid, emissions, site_xy)[0]
     rows = []
     for method in methods:
         pred, obs = [], []
