@@ -194,9 +194,19 @@ def test_surfaces_on_the_default_build_against_the_truth(default_dir, default_fl
     base = ex.group_exposure(ex.daily_surfaces(readings, sites, grid), grid).set_index("group").value
     print(dict(truth=true.round(1).to_dict(), best=best.round(1).to_dict(), idw_official=base.round(1).to_dict()))
     assert (best - true).abs().mean() < 2.0 and (best - true).abs().mean() < (base - true).abs().mean()
-    # the income gradient: the poorest fifth breathes more than the richest
+    # the income gradient: the poorest fifth breathes more than the richest, and the concentration index
+    # by income is negative, in the true field and in the estimate alike
     q = ex.group_exposure(truth, grid, by="income_quintile").set_index("group").value
     assert q["Q1 (poorest)"] > 1.4 * q["Q5 (richest)"]
+    from airfair import inequality
+
+    inside = (grid.district.values >= 0) & (grid.population.values > 0)
+    pop, income = grid.population.values[inside], grid.income_index.values[inside]
+    ci_true = inequality.concentration_index(truth.mean("date").values[inside], income, pop)
+    best_surface = ex.daily_surfaces(hourly, sites, grid, official_only=False, method="regression_idw", emissions=emis)
+    ci_est = inequality.concentration_index(best_surface.mean("date").values[inside], income, pop)
+    print(f"concentration index by income: truth {ci_true:.3f}, estimate {ci_est:.3f}")
+    assert ci_true < -0.05 and ci_est < -0.05 and abs(ci_est - ci_true) < 0.03
 
 
 def test_district_pipeline_on_a_local_cluster_equals_threads(demo_dir, tmp_path):
