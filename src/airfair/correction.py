@@ -96,6 +96,17 @@ def epa_correction(pa_cf1, rh, version: str = DEFAULT_EPA_CORRECTION):
     return np.where(np.asarray(pa_cf1) <= c.high_from, low, high)
 
 
+def _usable(df: pd.DataFrame, exclude_flags, exclude_reasons) -> np.ndarray:
+    """Rows not flagged with one of ``exclude_flags`` nor carrying one of ``exclude_reasons``."""
+    from airfair import qc
+
+    keep = ~df["qc_flag"].isin(list(exclude_flags)).to_numpy() if "qc_flag" in df else np.ones(len(df), bool)
+    if "qc_reason" in df:
+        for r in exclude_reasons:
+            keep &= ~qc.has_reason(df, r).to_numpy()
+    return keep
+
+
 def corrected_daily(readings, sites, version: str = DEFAULT_EPA_CORRECTION, min_hours: int = 18,
                     exclude_flags=(3,), exclude_reasons=("humidity", "drift")) -> pd.DataFrame:
     """Valid daily PM2.5 per site, raw and EPA-corrected, with the sensor's daily RH.
@@ -126,11 +137,7 @@ def corrected_daily(readings, sites, version: str = DEFAULT_EPA_CORRECTION, min_
     df = readings[readings["parameter"].isin(["pm25", "rh"])]
     if hasattr(df, "dask"):
         df = df.compute()
-    keep = ~df["qc_flag"].isin(list(exclude_flags)) if "qc_flag" in df else pd.Series(True, index=df.index)
-    if "qc_reason" in df:
-        for r in exclude_reasons:
-            keep &= ~qc.has_reason(df, r)
-    df = df[keep.to_numpy()]
+    df = df[_usable(df, exclude_flags, exclude_reasons)]
     daily = qc.daily_means(df.assign(qc_flag=np.int8(1)), min_hours=min_hours)
     wide = daily.pivot_table(index=["site_id", "date"], columns="parameter", values=["value", "n_hours"], observed=True)
     out = pd.DataFrame({"raw": wide[("value", "pm25")],
@@ -356,14 +363,8 @@ def calibrate_readings(readings, sites, network: pd.DataFrame, per_sensor: pd.Da
 
 
 def _calibrate_part(df: pd.DataFrame, sites, network, per_sensor, version, exclude_flags, exclude_reasons) -> pd.DataFrame:
-    from airfair import qc
-
     df = df[df["parameter"].isin(["pm25", "rh"])]
-    keep = ~df["qc_flag"].isin(list(exclude_flags))
-    if "qc_reason" in df:
-        for r in exclude_reasons:
-            keep &= ~qc.has_reason(df, r)
-    pm = df[keep & (df["parameter"] == "pm25")].copy()
+    pm = df[_usable(df, exclude_flags, exclude_reasons) & (df["parameter"] == "pm25").to_numpy()].copy()
     rh = df[df["parameter"] == "rh"].groupby(["site_id", "time"], observed=True)["value"].mean().rename("rh")
     pm = pm.join(rh, on=["site_id", "time"]).merge(sites, on="site_id", how="left")
     pm["raw_value"] = pm["value"]
