@@ -64,25 +64,24 @@ def realdata() -> Path:
     return REALDATA
 
 
-@pytest.fixture(scope="session")
-def demo_flagged(demo_dir):
-    """(readings, sensor_sites, qc.flag(readings)) of the demo build, computed once (read-only)."""
+def _flagged(data_dir: Path):
+    """(readings, sensor_sites, qc.flag(readings)) of a build."""
     import airfair
     from airfair import qc
 
-    cat = airfair.open_catalog(demo_dir)
+    cat = airfair.open_catalog(data_dir)
     readings = cat["readings"].read().compute()
     sites = cat["sensor_sites"].read()
     return readings, sites, qc.flag(readings, sites)
+
+
+@pytest.fixture(scope="session")
+def demo_flagged(demo_dir):
+    """The demo build's readings, sites and QC flags, computed once (read-only)."""
+    return _flagged(demo_dir)
 
 
 @pytest.fixture(scope="session")
 def default_flagged(default_dir):
-    """(readings, sensor_sites, qc.flag(readings)) of the default build, computed once (read-only)."""
-    import airfair
-    from airfair import qc
-
-    cat = airfair.open_catalog(default_dir)
-    readings = cat["readings"].read().compute()
-    sites = cat["sensor_sites"].read()
-    return readings, sites, qc.flag(readings, sites)
+    """The default build's readings, sites and QC flags, computed once (read-only)."""
+    return _flagged(default_dir)
