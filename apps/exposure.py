@@ -1,76 +1,273 @@
-"""Exposure by district: who breathes the worst air? (first page; the full apps are their own issue)
+"""Exposure and fairness: who breathes the worst air in Almaty, and is it fair? (the landing page)
 
-Serve with ``make serve`` or ``airfair serve``. Layout only: all figures come from ``airfair``.
+Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: every figure comes from
+``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
 """
 
+import holoviews as hv
+import numpy as np
+import pandas as pd
 import panel as pn
 
-import airfair
-from airfair.exposure import district_pm25
-from airfair.plots import WHO_PM25_ANNUAL, district_map, district_ranking
+from airfair import i18n, pages, plots, views
 
-pn.extension("tabulator", sizing_mode="stretch_width", notifications=False)
+pages.setup("exposure")
+V = views.load_views()
+D = V.districts
+
+lang = pages.language_select()
+parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p for p in V.parameters}, lang,
+                         "pollutant", "pm25", "w-parameter")
+metric = pages.select(lambda l: {i18n.t(f"metric_{m}", l): m for m in views.METRICS}, lang, "metric", "mean",
+                      "w-metric")
+period = pages.select(lambda l: {i18n.period_label(p, l): p for p in views.PERIODS}, lang, "period", "year", "w-period")
+sensors = pages.select(lambda l: {i18n.t(f"sensors_{s}", l): s for s in views.SENSOR_SETS}, lang, "sensors", "all",
+                       "w-sensors")
+district = pages.select(lambda l: {"—": "", **{i18n.district_name(D, d, l): d for d in V.district_ids}}, lang,
+                        "district", "", "w-district")
+show_surface = pages.checkbox(lang, "show_surface", False, "w-surface")
+tiles = pages.checkbox(lang, "tiles", False, "w-tiles")
+pages.sync_url({"lang": lang, "parameter": parameter, "metric": metric, "period": period, "sensors": sensors,
+                "district": district, "surface": show_surface, "tiles": tiles})
+
+note = pn.pane.Markdown(css_classes=["notes"], styles={"font-size": "0.9em", "color": "#7a3e00"})
+headline = pn.pane.Markdown(css_classes=["headline"])
+cigarettes = pn.pane.Markdown(styles={"font-size": "0.8em", "color": "#666"})
+map_pane = pn.pane.HoloViews(css_classes=["district-map"], sizing_mode="stretch_width", min_height=380)
+ranking_pane = pn.pane.HoloViews(css_classes=["district-ranking"], sizing_mode="stretch_width")
+table_pane = pn.pane.DataFrame(index=False, css_classes=["district-table"], sizing_mode="stretch_width",
+                               styles={"overflow-x": "auto", "font-size": "0.85em"})
+fair_title = pn.pane.Markdown()
+fair_text = pn.pane.Markdown(css_classes=["fairness"])
+curves_pane = pn.pane.HoloViews(css_classes=["inequality-curves"], sizing_mode="stretch_width")
+indices_pane = pn.pane.DataFrame(index=False, css_classes=["indices"], sizing_mode="stretch_width",
+                                 styles={"font-size": "0.85em"})
+drill_title = pn.pane.Markdown(css_classes=["drill-title"])
+drill_daily = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["drill-daily"])
+drill_diurnal = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["drill-diurnal"])
+drill_groups = pn.pane.DataFrame(index=False, css_classes=["drill-groups"], styles={"font-size": "0.85em"})
+drill_sites = pn.pane.DataFrame(index=False, css_classes=["drill-sites"], max_height=260,
+                                styles={"font-size": "0.85em", "overflow-y": "auto"})
+drill = pn.Column(drill_title, pn.FlexBox(pn.Column(drill_daily, min_width=320, styles={"flex": "1 1 420px"}),
+                                          pn.Column(drill_diurnal, min_width=320, styles={"flex": "1 1 420px"})),
+                  pn.FlexBox(pn.Column(drill_groups, min_width=300, styles={"flex": "1 1 360px"}),
+                             pn.Column(drill_sites, min_width=300, styles={"flex": "1 1 480px"})),
+                  css_classes=["drill-down"], visible=False)
+drill_hint = pn.pane.Markdown(css_classes=["drill-hint"])
+method = pn.pane.Markdown(styles={"font-size": "0.9em"})
+shown = {}
+loaded = {"done": False}
 
 
-@pn.cache
-def load():
-    """Catalog data and district exposure, computed once and shared by every session."""
-    cat = airfair.open_catalog()
-    districts = cat["districts"].read()
-    values = district_pm25(cat, official_only=True)
-    prov = cat["readings"].metadata.get("provenance", {})
-    return districts, values, prov if isinstance(prov, dict) else {}
+def _value_label(l):
+    if metric.value == "mean" or period.value.startswith("h"):
+        return i18n.parameter_label(parameter.value, l)
+    return i18n.t("unit_days" if metric.value == "days_over" else "unit_person_days", l)
 
 
-districts, values, prov = load()
-synthetic = prov.get("synthetic", True)
-stylised = "stylised" in str(prov.get("geometry", "stylised"))
+def _fmt(x, digits=1):
+    return "—" if x is None or not np.isfinite(x) else f"{x:,.{digits}f}"
 
-banner = pn.pane.Alert(
-    "**Synthetic data.** These figures come from airfair's simulated Almaty (calibrated to public facts), "
-    "not from measurements; district shapes are stylised drawings, not official boundaries.",
-    alert_type="warning", visible=bool(synthetic), css_classes=["synthetic-banner"],
-)
-table = values.merge(districts[["district_id", "name_en", "name_ru"]], on="district_id")
-table = table.assign(times_who=(table["value"] / WHO_PM25_ANNUAL).round(1)).sort_values("value", ascending=False)
-table["population"] = table["population"].round(-2).astype(int)
-table = table[["name_en", "name_ru", "value", "times_who", "population", "n_sites"]].rename(
-    columns={"name_en": "District", "name_ru": "Район", "value": "PM2.5 µg/m³", "times_who": "× WHO",
-             "population": "Population", "n_sites": "Reference stations"})
-worst, best = table.iloc[0], table.iloc[-1]
 
-headline = pn.pane.Markdown(
-    f"### {worst['District']} breathes {worst['PM2.5 µg/m³']:.1f} µg/m³ of PM2.5 on average; "
-    f"{best['District']} {best['PM2.5 µg/m³']:.1f} µg/m³ — {worst['PM2.5 µg/m³'] / best['PM2.5 µg/m³']:.1f}× as much.\n"
-    f"Population-weighted annual mean, {prov.get('size', '')} build; every district is above the WHO guideline "
-    f"of {WHO_PM25_ANNUAL:g} µg/m³.",
-    css_classes=["headline"],
-)
-map_pane = pn.pane.HoloViews(
-    district_map(districts, values[["district_id", "value", "population", "n_sites"]],
-                 title="Population-weighted PM2.5, annual mean", stylised=stylised),
-    sizing_mode="fixed", css_classes=["district-map"],
-)
-ranking = pn.pane.HoloViews(district_ranking(values, districts), sizing_mode="fixed")
-tabulator = pn.widgets.Tabulator(table, show_index=False, disabled=True, layout="fit_data_table",
-                                 css_classes=["district-table"], formatters={"PM2.5 µg/m³": {"type": "money", "params": {"precision": 1}}})
-method = pn.pane.Markdown(
-    "**Method.** Annual mean PM2.5 at each official Kazhydromet reference station (≥ 75 % of hours), interpolated "
-    "to a population grid by inverse-distance weighting, averaged over each district weighted by residents. "
-    "Low-cost (indicative) sensors are not used here until they are quality-checked and corrected.",
-)
-footer = pn.pane.Markdown(
-    f"Source: {prov.get('source', 'airfair catalog')}. Licence: {prov.get('licence', 'see catalog')}. "
-    f"Seed {prov.get('seed', '—')}, schema {prov.get('schema_version', '—')}. airfair {airfair.__version__}.",
-    styles={"font-size": "0.85em", "color": "#555"}, css_classes=["footer"],
-)
+def update(*_):
+    """Recompute what is shown from the precomputed views and put it in the panes."""
+    l, p, per, s = lang.value, parameter.value, period.value, sensors.value
+    m = metric.value if not per.startswith("h") else "mean"
+    fig = V.district_figures(p, per, s)
+    used = fig["sensors"].iloc[0]
+    col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
+    label = _value_label(l)
+    values = fig.assign(value=fig[col].astype(float))
+    shown.update(table=values, metric=m, label=label)
+    notes = []
+    if used != s:
+        notes.append(i18n.t("sensors_fallback", l, parameter=i18n.parameter_label(p, l, unit=False)))
+    if m != metric.value:
+        notes.append(i18n.t("hour_metric_note", l))
+    note.object = "  \n".join(notes)
+    note.visible = bool(notes)
+    hover = [(i18n.t("population", l), "population", "{0,0}"), (i18n.t("days_over", l), "days_over", "{0}"),
+             (i18n.t("official_sites", l), "official_sites", "{0}"), (i18n.t("lowcost_sites", l), "lowcost_sites", "{0}")]
+    if m != "mean":
+        hover.insert(0, (i18n.parameter_label(p, l), "mean_value", "{0.0}"))
+    cols = ["district_id", "value", "population", "days_over", "official_sites", "lowcost_sites"]
+    mv = values[cols].assign(mean_value=fig["value"])
+    title = i18n.t("map_title", l, metric=i18n.t(f"metric_{m}", l), parameter=i18n.parameter_label(p, l, unit=False),
+                   period=i18n.period_label(per, l))
+    surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
+    map_pane.object = plots.district_map(D, mv, label, title, stylised=V.stylised, lang=l, hover=hover, surface=surf,
+                                         tiles=tiles.value, responsive=True, stylised_suffix="")
+    ranking_pane.object = plots.district_ranking(values, D, label, lang=l, title=i18n.t("ranking_title", l),
+                                                 responsive=True, height=300)
+    name = f"name_{l}"
+    table = pd.DataFrame({
+        i18n.t("district", l): values[name],
+        i18n.parameter_label(p, l): fig["value"].round(1),
+        i18n.t("times_who", l): fig["times_who_annual"].round(1),
+        i18n.t("days_over", l): fig["days_over"],
+        i18n.t("share_over", l): (100 * fig["share_over"]).round(0),
+        i18n.t("population", l): fig["population"].round(-2),
+        i18n.t("official_sites", l): fig["official_sites"],
+        i18n.t("lowcost_sites", l): fig["lowcost_sites"],
+    })
+    table_pane.object = table
+    worst, best = values.sort_values("value").iloc[-1], values.sort_values("value").iloc[0]
+    if m == "mean":
+        unit = i18n.parameter_label(p, l).split("(")[-1].rstrip(")")
+        cig = fig.loc[fig.district_id == worst.district_id, "value"].iloc[0] / 22.0 if p == "pm25" else np.nan
+        headline.object = "### " + _headline(l, p, worst, best, name, unit, cig)
+        cigarettes.object = i18n.t("cigarette_note", l) if p == "pm25" else ""
+    else:
+        headline.object = "### " + i18n.t("headline_days", l, worst=worst[name], best=best[name],
+                                           worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
+        cigarettes.object = ""
+    if loaded["done"]:  # below the fold: filled after the first paint (see pn.state.onload)
+        update_fairness()
+        update_drill()
+    loso = V.meta.get("loso", {}).get(f"{used}_{p}", {})
+    method.object = i18n.t("method", l, rmse=_fmt(loso.get("rmse")))
 
-# a plain page, not a template: templates pull web fonts from the internet, and this page must work offline
-header = pn.pane.HTML(
-    "<h1 style='margin:0;font-size:1.6em'>airfair · Almaty — who breathes the worst air?</h1>",
-    styles={"background": "#b7410e", "color": "white", "padding": "12px 20px"},
-)
+
+def _headline(l, p, worst, best, name, unit, cig):
+    text = i18n.t("headline", l, worst=worst[name], best=best[name], worst_value=f"{worst.value:.1f} {unit}",
+                  best_value=f"{best.value:.1f} {unit}", parameter=i18n.parameter_label(p, l, unit=False),
+                  ratio=f"{worst.value / max(best.value, 1e-9):.1f}", cigarettes=_fmt(cig))
+    if p != "pm25":  # the cigarette rule of thumb is for PM2.5 only
+        text = text.rsplit(".", 2)[0] + "."
+    return text
+
+
+def update_fairness():
+    l, p, per, s = lang.value, parameter.value, period.value, sensors.value
+    fair = V.inequality(p, per, s)
+    fair_title.object = f"## {i18n.t('fairness_title', l)}"
+    fair_text.object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
+                        i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
+    cells = fair["cells"]
+    curves_pane.object = plots.inequality_curves(
+        cells["value"], cells["population"], rank_by=cells["income"], responsive=True,
+        labels={"equality": i18n.t("equality", l), "lorenz": i18n.t("lorenz", l, gini="{gini}"),
+                "by_income": i18n.t("by_income", l, ci="{ci}"), "x": i18n.t("cum_residents", l),
+                "y": i18n.t("cum_exposure", l), "title": i18n.t("curves_title", l)})
+    rows = [(*i18n.index_label(r["index"], l), r["value"]) for _, r in fair["indices"].iterrows()]
+    indices_pane.object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
+                                       i18n.t("value", l): [round(r[2], 3) for r in rows],
+                                       i18n.t("meaning", l): [r[1] for r in rows]})
+    shown["indices"] = fair["indices"]
+
+
+def update_drill():
+    l, p, per, s, d = lang.value, parameter.value, period.value, sensors.value, district.value
+    drill_hint.object = i18n.t("drill_hint", l)
+    if not d:
+        drill.visible = False
+        return
+    name = i18n.district_name(D, d, l)
+    drill_title.object = f"## {i18n.t('drill_title', l, district=name)}"
+    daily = V.district_daily(d, p, s)
+    drill_daily.object = plots.daily_series(daily, {"value": name}, i18n.parameter_label(p, l),
+                                            guideline=float(daily["guideline"].iloc[0]),
+                                            guideline_label=i18n.t("guideline", l), title=i18n.t("daily_series", l))
+    diurnal = V.district_diurnal(d, p, s)
+    drill_diurnal.object = plots.diurnal_profile(diurnal, {"value": name, "city": i18n.t("city", l)},
+                                                 i18n.parameter_label(p, l), xlabel=i18n.t("hour", l),
+                                                 title=i18n.t("diurnal", l))
+    groups = V.district_groups(d, p, per, s)
+    drill_groups.object = pd.DataFrame({i18n.t("groups", l): [i18n.t(f"group_{g}", l) for g in groups.group],
+                                       i18n.parameter_label(p, l): groups.value.round(1),
+                                       i18n.t("population", l): groups.population.round(-1)})
+    sites = V.district_sites(d, p, per)
+    drill_sites.object = pd.DataFrame({
+        i18n.t("site", l): sites.site_id, i18n.t("network", l): sites.network,
+        i18n.t("official", l): np.where(sites.official, "✔", ""), i18n.parameter_label(p, l): sites.value.round(1),
+        i18n.t("pct_good", l): sites.pct_good})
+    drill.visible = True
+
+
+def on_tap(x, y):
+    """A click on the map opens the district under it (coordinates in lon/lat or Web Mercator)."""
+    if x is None or y is None:
+        return
+    from shapely.geometry import Point
+
+    if abs(x) > 360:  # Web Mercator metres → degrees
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
+    hit = D[D.contains(Point(x, y))]
+    if len(hit):
+        district.value = hit.district_id.iloc[0]
+
+
+tap = hv.streams.Tap(x=None, y=None)
+tap.add_subscriber(on_tap)
+
+
+def _attach_tap(event=None):
+    tap.source = map_pane.object
+
+
+for w in (lang, parameter, metric, period, sensors, show_surface, tiles):
+    w.param.watch(lambda e: (update(), _attach_tap()), "value")
+district.param.watch(lambda e: update_drill(), "value")
+update()
+_attach_tap()
+
+
+def _after_first_paint():
+    loaded["done"] = True
+    update_fairness()
+    update_drill()
+
+
+pn.state.onload(_after_first_paint)
+pn.state.on_session_destroyed(lambda ctx: setattr(tap, "source", None))
+
+
+def _filename(ext):
+    return f"airfair-{parameter.value}-{metric.value}-{period.value}-{sensors.value}-{lang.value}.{ext}"
+
+
+def _csv():
+    t = shown["table"]
+    cols = ["district_id", "name_en", "name_ru", "name_kk", "value", "days", "days_over", "person_days_over",
+            "share_over", "population", "guideline", "official_sites", "lowcost_sites", "parameter", "period", "sensors"]
+    return t[cols].assign(metric=shown["metric"], value_label=shown["label"]).to_csv(index=False)
+
+
+def _geojson():
+    return pages.geojson_of(D, shown["table"].assign(metric=shown["metric"]),
+                            ["name_en", "name_ru", "name_kk", "value", "metric", "population", "days_over", "parameter",
+                             "period", "sensors"])
+
+
+def _png():
+    t = shown["table"]
+    note = " ".join(filter(None, [i18n.t("synthetic_banner", lang.value).replace("**", "") if V.synthetic else "",
+                                  i18n.t("stylised_note", lang.value) if V.stylised else ""]))
+    title = i18n.t("map_title", lang.value, metric=i18n.t(f"metric_{shown['metric']}", lang.value),
+                   parameter=i18n.parameter_label(parameter.value, lang.value, unit=False),
+                   period=i18n.period_label(period.value, lang.value))
+    return plots.district_map_png(D, t, shown["label"], title, lang=lang.value, note=note)
+
+
+downloads = pn.Row(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
+                   pages.download("download_geojson", lang, _geojson, lambda: _filename("geojson"), "dl-geojson"),
+                   pages.download("download_png", lang, _png, lambda: _filename("png"), "dl-png"),
+                   css_classes=["downloads"])
+
+controls = pn.FlexBox(parameter, metric, period, sensors, district, pn.Column(show_surface, tiles),
+                      css_classes=["af-controls"])
+for w in (parameter, metric, period, sensors, district):
+    w.styles = {"flex": "1 1 170px", "min-width": "150px"}
+left = pn.Column(headline, note, map_pane, cigarettes, downloads, styles={"flex": "3 1 520px", "min-width": "300px"})
+right = pn.Column(ranking_pane, table_pane, styles={"flex": "2 1 380px", "min-width": "300px"})
+fairness = pn.Column(fair_title, fair_text, pn.FlexBox(
+    pn.Column(curves_pane, styles={"flex": "1 1 340px", "min-width": "280px", "max-width": "520px"}),
+    pn.Column(indices_pane, styles={"flex": "2 1 420px", "min-width": "280px"})), css_classes=["fairness-view"])
+
 pn.Column(
-    header, banner, headline, pn.FlexBox(map_pane, pn.Column(ranking, tabulator, width=640, sizing_mode="fixed")),
-    method, footer, styles={"font-family": "system-ui, sans-serif"},
-).servable(title="airfair · exposure by district")
+    pages.header("exposure", lang, "exposure_title"), pages.banner(V, lang), controls,
+    pn.FlexBox(left, right), drill_hint, drill, fairness, method, pages.footer(V, lang),
+    styles={"font-family": "system-ui, sans-serif", "max-width": "1400px", "margin": "0 auto"},
+).servable(title="airfair · exposure and fairness")

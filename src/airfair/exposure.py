@@ -339,14 +339,17 @@ def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, met
     if site_cov is None or target_cov is None:
         raise ValueError("method='regression_idw' needs covariates (pass emissions=the emissions_grid entry)")
     x = np.column_stack([np.ones(len(site_cov)), site_cov])  # (sites, k)
-    xt = np.column_stack([np.ones(len(target_cov)), target_cov])
+    # no extrapolation past the covariates the sites span: a straight line fitted between 600 and
+    # 1,300 m says nothing about a cell at 3,000 m, and unclamped it gave negative concentrations
+    lo, hi = np.nanmin(site_cov, axis=0), np.nanmax(site_cov, axis=0)
+    xt = np.column_stack([np.ones(len(target_cov)), np.clip(target_cov, lo, hi)])
     m = have.astype(float)
     y = np.where(have, values, 0.0)
     a = np.einsum("ds,si,sj->dij", m, x, x) + ridge * np.eye(x.shape[1])  # per-day normal equations
     b = np.einsum("ds,si,ds->di", m, x, y)
     beta = np.linalg.solve(a, b[..., None])[..., 0]  # (days, k)
     resid = np.where(have, values - beta @ x.T, np.nan)
-    return beta @ xt.T + idw(resid)
+    return np.maximum(beta @ xt.T + idw(resid), 0.0)  # a concentration is never negative
 
 
 def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", official_only: bool = True,
@@ -410,24 +413,28 @@ def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, pa
                         attrs={"method": method, "official_only": official_only, "n_sites": wide.shape[1]})
 
 
-def diurnal_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25", by: str = "district",
-                     official_only: bool = True, method: str = "idw", emissions: xr.Dataset | None = None,
-                     weight: str = "population", months=None, tz: str = "Asia/Almaty", power: float = 2.0) -> pd.DataFrame:
-    """Population-weighted exposure by hour of the local day: when in the day each group breathes the worst air.
+def diurnal_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", official_only: bool = True,
+                     method: str = "idw", emissions: xr.Dataset | None = None, months=None, tz: str = "Asia/Almaty",
+                     power: float = 2.0) -> xr.DataArray:
+    """Mean surface at each hour of the local day (0–23).
 
-    Each site's mean at each local hour (over the months chosen) is interpolated to the grid (the
-    surface methods are linear in the site values, so this is the mean of the hourly surfaces up to
-    the hours each site missed) and weighted by the group's residents.
+    Each site's mean at each local hour (over the months chosen; readings flagged bad left out) is
+    interpolated to the grid. The surface methods are linear in the site values, so this is the mean
+    of the hourly surfaces up to the hours each site missed.
 
     Parameters
     ----------
+    readings, sites, grid, method, emissions, power
+        As in :func:`daily_surfaces`.
     months : sequence of int, optional
         Calendar months to include (e.g. ``[12, 1, 2]`` for winter); default all.
+    tz : str
+        Time zone of the local day (tzdata name).
 
     Returns
     -------
-    pandas.DataFrame
-        group, hour (0–23, local time through tzdata), parameter, weight, value.
+    xarray.DataArray
+        (hour, y, x) in the parameter's unit; NaN outside the city.
     """
     df = readings[(readings["parameter"] == parameter) & (readings["qc_flag"] != 3)]
     if official_only:
@@ -440,7 +447,22 @@ def diurnal_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
     means = means.compute() if hasattr(means, "compute") else means
     wide = means.unstack("site_id").reindex(range(24)).rename_axis("hour")
     wide = wide[[c for c in wide.columns if c in set(sites["site_id"])]]
-    surf = _surfaces_from_table(wide, sites, grid, method, emissions, power, None, parameter, official_only)
+    return _surfaces_from_table(wide, sites, grid, method, emissions, power, None, parameter, official_only)
+
+
+def diurnal_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25", by: str = "district",
+                     official_only: bool = True, method: str = "idw", emissions: xr.Dataset | None = None,
+                     weight: str = "population", months=None, tz: str = "Asia/Almaty", power: float = 2.0) -> pd.DataFrame:
+    """Population-weighted exposure by hour of the local day: when in the day each group breathes the worst air.
+
+    Built on :func:`diurnal_surfaces` (see there for ``months``, ``tz`` and the method).
+
+    Returns
+    -------
+    pandas.DataFrame
+        group, hour (0–23, local time through tzdata), parameter, weight, value.
+    """
+    surf = diurnal_surfaces(readings, sites, grid, parameter, official_only, method, emissions, months, tz, power)
     s = surf.values.reshape(24, -1)
     codes, names = _group_codes(grid, by)
     pop = np.nan_to_num(grid[weight].values.ravel())

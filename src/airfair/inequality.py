@@ -54,6 +54,48 @@ def lorenz_curve(values, weights=None) -> tuple[np.ndarray, np.ndarray]:
     return p, s
 
 
+def quantile_ratio(values, weights=None, share: float = 0.2) -> float:
+    """Mean exposure of the most exposed ``share`` of residents over that of the least exposed share.
+
+    With ``share=0.2``: how many times more the most exposed fifth breathes than the least exposed
+    fifth. Residents are people, not units: a unit straddling the cut counts in part.
+
+    Parameters
+    ----------
+    values : array-like
+        Exposure per unit (µg/m³).
+    weights : array-like, optional
+        People per unit.
+    share : float
+        Share of residents at each end, in (0, 0.5].
+
+    Returns
+    -------
+    float
+        Ratio (dimensionless, ≥ 1); infinite when the least exposed share breathes zero.
+
+    Examples
+    --------
+    >>> quantile_ratio([10, 20, 30, 40, 50])
+    5.0
+    >>> quantile_ratio([10, 50], [4, 1], share=0.2)
+    5.0
+    """
+    if not 0 < share <= 0.5:
+        raise ValueError("share must be in (0, 0.5]")
+    x, w = _prepare(values, weights)
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order] / w.sum()
+    cum = np.concatenate([[0.0], np.cumsum(w)])
+
+    def mean_between(lo, hi):
+        part = np.clip(np.minimum(cum[1:], hi) - np.maximum(cum[:-1], lo), 0, None)
+        return float(part @ x / part.sum())
+
+    low, high = mean_between(0.0, share), mean_between(1.0 - share, 1.0)
+    return high / low if low > 0 else float("inf")
+
+
 def gini(values, weights=None) -> float:
     """Gini coefficient of exposure (0 = everyone breathes the same air; 1 = one person bears it all).
 
@@ -305,5 +347,5 @@ def indices(values, weights=None, rank_by=None, groups=None, epsilons=(0.5, 1.0,
     return pd.DataFrame(rows, columns=["index", "value", "meaning"])
 
 
-__all__ = ["indices", "weighted_mean", "lorenz_curve", "gini", "Theil", "theil", "atkinson", "KolmPollak", "kolm_pollak",
+__all__ = ["indices", "weighted_mean", "quantile_ratio", "lorenz_curve", "gini", "Theil", "theil", "atkinson", "KolmPollak", "kolm_pollak",
            "concentration_index", "concentration_curve"]

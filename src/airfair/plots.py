@@ -14,8 +14,17 @@ import pandas as pd
 WHO_PM25_ANNUAL = 5.0
 
 
+def _geo():
+    import geoviews as gv
+
+    _hv()
+    return gv
+
+
 def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg/m³)", title: str = "",
-                 stylised: bool = True, cmap: str = "YlOrRd", width: int = 620, height: int = 560):
+                 stylised: bool = True, cmap: str = "YlOrRd", width: int = 620, height: int = 560, lang: str = "en",
+                 hover: list | None = None, surface=None, tiles: bool = False, responsive: bool = False,
+                 stylised_suffix: str = " (stylised shapes)", clim: tuple | None = None):
     """Choropleth of one value per district, with hover showing the district's figures.
 
     Parameters
@@ -30,35 +39,122 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
         Plot title.
     stylised : bool
         Say on the map that the geometry is stylised (the embedded default), not real boundaries.
+    lang : {"en", "ru", "kk"}
+        Language of the district names (``name_<lang>`` column).
+    hover : list of (label, column, format), optional
+        Hover rows after the name and value; default: every other column of ``values``.
+    surface : xarray.DataArray, optional
+        A (y, x) surface on the population grid drawn under semi-transparent districts
+        (:func:`surface_layer`).
+    tiles : bool
+        Add an OpenStreetMap tile basemap (needs the internet; off by default so the map renders offline).
+    responsive : bool
+        Fill the width of its container (phones), keeping the aspect ratio.
 
     Returns
     -------
     holoviews.Overlay
-        District polygons coloured by value, with their names as labels. No tile basemap, so the
-        map renders offline.
+        District polygons (Web Mercator on screen) coloured by value, with their names as labels; the
+        plotted values are in the glyph's ``value`` column.
     """
-    import geoviews as gv
-
-    gv.extension("bokeh", logo=False)
-    gdf = districts[["district_id", "name_en", "name_ru", "geometry"]].merge(values, on="district_id")
-    gdf = gdf.rename(columns={"value": "pm"})
-    extra = [c for c in values.columns if c not in ("district_id", "value")]
-    vdims = ["pm", "name_en", "name_ru", *extra]
-    hover = [("District", "@name_en"), ("", "@name_ru"), (value_label, "@pm{0.0}")] + [(c.replace("_", " "), f"@{{{c}}}{{0,0}}") for c in extra]
-    polys = gv.Polygons(gdf, vdims=vdims).opts(
-        color="pm", cmap=cmap, colorbar=True, clabel=value_label, line_color="white", line_width=1.5,
-        tools=["hover"],
-        hover_tooltips=hover, width=width, height=height, xaxis=None, yaxis=None,
-        title=title + (" (stylised shapes)" if stylised else ""), toolbar="above",
-    )
+    gv = _geo()
+    name = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
+    gdf = districts[["district_id", "name_en", "geometry"] + ([name] if name != "name_en" else [])].merge(
+        values, on="district_id")
+    gdf = gdf.assign(label=gdf[name])
+    extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+    vdims = ["value", "label", "district_id", *extra]
+    rows = hover if hover is not None else [(c.replace("_", " "), c, "{0,0}") for c in extra]
+    tips = [("", "@label"), (value_label, "@value{0,0.0}")] + [(lab, f"@{{{col}}}{fmt}") for lab, col, fmt in rows]
+    size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
+    opts = dict(color="value", cmap=cmap, colorbar=True, clabel=value_label, line_color="white", line_width=1.5,
+                tools=["hover", "tap"], hover_tooltips=tips, xaxis=None, yaxis=None, toolbar="above",
+                title=title + (stylised_suffix if stylised else ""), nonselection_alpha=1.0, selection_alpha=1.0,
+                fill_alpha=0.55 if surface is not None else 1.0, **size)
+    if clim is not None:
+        opts["clim"] = clim
+    polys = gv.Polygons(gdf, vdims=vdims).opts(**opts)
     pts = gdf.geometry.representative_point()
-    labels = gv.Labels(pd.DataFrame({"x": pts.x, "y": pts.y, "name": gdf.name_en}), ["x", "y"], "name").opts(
+    labels = gv.Labels(pd.DataFrame({"x": pts.x, "y": pts.y, "name": gdf["label"]}), ["x", "y"], "name").opts(
         text_font_size="9pt", text_color="black")
-    return polys * labels
+    layers = [polys, labels]
+    if surface is not None:
+        layers.insert(0, surface_layer(surface, value_label, cmap, clim))
+    if tiles:
+        layers.insert(0, gv.tile_sources.OSM().opts(alpha=0.6))
+    return gv.Overlay(layers).opts(**size) if responsive else gv.Overlay(layers)
+
+
+def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "YlOrRd", clim: tuple | None = None,
+                  max_cells: int = 250_000):
+    """A gridded surface (y, x in the grid's metric CRS) as a map layer, rasterised with datashader
+    when it has more than ``max_cells`` cells.
+
+    Returns
+    -------
+    geoviews.QuadMesh or holoviews.DynamicMap
+        Cells drawn at their true (projected) corners; no hover on the cells.
+    """
+    from airfair import geo
+
+    gv = _geo()
+    x, y = surface["x"].values, surface["y"].values
+    xx, yy = np.meshgrid(x, y)
+    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel())
+    mesh = gv.QuadMesh((lon.reshape(xx.shape), lat.reshape(xx.shape), np.asarray(surface.values, dtype=float)),
+                       kdims=["lon", "lat"], vdims=[value_label]).opts(cmap=cmap, alpha=0.8, colorbar=False,
+                                                                        tools=[], **({"clim": clim} if clim else {}))
+    if surface.size > max_cells:
+        from holoviews.operation.datashader import rasterize
+
+        return rasterize(mesh).opts(cmap=cmap, alpha=0.8)
+    return mesh
+
+
+def district_map_png(districts, values: pd.DataFrame, value_label: str, title: str, lang: str = "en",
+                     note: str = "", dpi: int = 120) -> bytes:
+    """The choropleth as a PNG image (matplotlib, rendered on the server, no browser needed).
+
+    Parameters
+    ----------
+    districts, values, lang
+        As in :func:`district_map`.
+    value_label, title, note : str
+        Legend label, title, and a line of small print (source, licence, "synthetic").
+
+    Returns
+    -------
+    bytes
+        PNG file contents.
+    """
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    name = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
+    gdf = districts[["district_id", name, "geometry"]].merge(values[["district_id", "value"]], on="district_id")
+    fig, ax = plt.subplots(figsize=(7, 7))
+    gdf.plot(column="value", cmap="YlOrRd", edgecolor="white", linewidth=1.2, legend=True, ax=ax,
+             legend_kwds={"label": value_label, "shrink": 0.7})
+    for _, r in gdf.iterrows():
+        pt = r.geometry.representative_point()
+        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center", fontsize=8)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=11)
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=7, color="#555555")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str = "PM2.5 (µg/m³)",
-                     width: int = 420, height: int = 330):
+                     width: int = 420, height: int = 330, lang: str = "en", title: str = "Districts ranked",
+                     responsive: bool = False):
     """Horizontal bar chart of districts ranked by value (highest at the top).
 
     Parameters
@@ -66,14 +162,112 @@ def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str
     values : DataFrame
         district_id and value.
     names : DataFrame
-        district_id and name_en (e.g. the ``districts`` entry).
+        district_id and name_en (name_ru, name_kk for ``lang``), e.g. the ``districts`` entry.
     """
     import holoviews as hv
 
-    df = values.merge(names[["district_id", "name_en"]], on="district_id").sort_values("value")
-    return hv.Bars(df, "name_en", "value").opts(
-        invert_axes=True, color="value", cmap="YlOrRd", xlabel="", ylabel=value_label, width=width,
-        height=height, tools=["hover"], toolbar=None, title="Districts ranked")
+    col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
+    df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
+    df = df.rename(columns={col: "district"})
+    size = dict(responsive=True, min_height=height) if responsive else dict(width=width, height=height)
+    return hv.Bars(df, "district", "value").opts(
+        invert_axes=True, color="value", cmap="YlOrRd", xlabel="", ylabel=value_label, tools=["hover"],
+        toolbar=None, title=title, **size)
+
+
+def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None = None, districts=None,
+             blind_spots=None, tiles: bool = False, width: int = 700, height: int = 600, responsive: bool = False,
+             title: str = "", lang: str = "en"):
+    """Every monitoring site on a map: official stations as large outlined squares, indicative
+    (low-cost) sensors as small circles, coloured by AQI category or QC status.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :meth:`airfair.views.Views.site_summary` (site_id, lon, lat, official, aqi_category, qc_status, …).
+    colour_by : {"aqi", "qc"}
+    labels : dict, optional
+        Display text of each category (AQI categories, QC statuses, "official", "indicative"), e.g. in Russian.
+    districts : GeoDataFrame, optional
+        District outlines drawn underneath.
+    blind_spots : xarray.DataArray, optional
+        Residents far from any official station (:meth:`airfair.views.Views.blind_spots`), drawn as a grey layer.
+
+    Returns
+    -------
+    holoviews.Overlay
+        One Points layer per sensor class and colour, so the legend names both; hover shows the site.
+    """
+    from airfair import aqi
+
+    gv = _geo()
+    labels = labels or {}
+    if colour_by == "aqi":
+        colours = {**aqi.COLOURS, "no data": "#bbbbbb"}
+        column = "aqi_category"
+    elif colour_by == "qc":
+        colours = {"good": "#1a9850", "check": "#fdae61", "poor": "#d73027", "no data": "#bbbbbb"}
+        column = "qc_status"
+    else:
+        raise ValueError("colour_by must be 'aqi' or 'qc'")
+    layers = []
+    if blind_spots is not None:
+        b = blind_spots.where(blind_spots > 0)
+        layers.append(surface_layer(b, labels.get("blind", "residents"), cmap="Greys", clim=(0, float(np.nanmax(b.values) or 1))))
+    if districts is not None:
+        layers.append(gv.Polygons(districts[["district_id", "geometry"]]).opts(
+            fill_alpha=0.0, line_color="#555555", line_width=1, tools=[]))
+    df = summary.assign(value=summary["value"].round(1), category=summary[column])
+    tips = [("", "@site_id"), (labels.get("network", "network"), "@network"), (labels.get("sensor", "sensor"), "@sensor_model"),
+            (labels.get("value", "value"), "@value{0.0}"), (labels.get("pct_good", "% good"), "@pct_good{0.0}")]
+    for official, marker, size, line in ((False, "circle", 8, "#444444"), (True, "square", 15, "black")):
+        part = df[df["official"] == official]
+        for cat, colour in colours.items():
+            pts = part[part["category"] == cat]
+            if pts.empty:
+                continue
+            kind = labels.get("official" if official else "indicative", "official" if official else "indicative")
+            layers.append(gv.Points(pts, ["lon", "lat"], ["site_id", "network", "sensor_model", "value", "pct_good",
+                                                         "category"], label=f"{kind}: {labels.get(cat, cat)}").opts(
+                color=colour, marker=marker, size=size, line_color=line, line_width=2 if official else 0.5,
+                tools=["hover", "tap"], hover_tooltips=tips, nonselection_alpha=0.9))
+    if tiles:
+        layers.insert(0, gv.tile_sources.OSM().opts(alpha=0.6))
+    size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
+    return gv.Overlay(layers).opts(xaxis=None, yaxis=None, legend_position="bottom_left", title=title,
+                                   toolbar="above", **size)
+
+
+def daily_series(df: pd.DataFrame, columns: dict, ylabel: str, guideline: float | None = None,
+                 guideline_label: str = "WHO 24-h guideline", title: str = "", height: int = 260):
+    """Daily values as lines, with the guideline as a dashed line.
+
+    Parameters
+    ----------
+    df : DataFrame
+        date and one column per line.
+    columns : dict
+        column → legend label.
+    """
+    hv = _hv()
+    colours = [_LINE, "#d62728", "#999999"]
+    layers = [hv.Curve(df, "date", (c, ylabel), label=lab).opts(color=colours[i % 3], line_width=1.5)
+              for i, (c, lab) in enumerate(columns.items()) if c in df and df[c].notna().any()]
+    if guideline is not None:
+        layers.append(hv.HLine(guideline, label=guideline_label).opts(color="black", line_dash="dashed", line_width=1))
+    return hv.Overlay(layers).opts(responsive=True, height=height, title=title, legend_position="top_right",
+                                   show_grid=True, xlabel="", tools=["hover"])
+
+
+def diurnal_profile(df: pd.DataFrame, columns: dict, ylabel: str, xlabel: str = "hour", title: str = "",
+                    height: int = 260):
+    """Mean by hour of the local day (0–23) as lines, one per column of ``df`` named in ``columns``."""
+    hv = _hv()
+    colours = [_LINE, "#999999"]
+    layers = [hv.Curve(df, ("hour", xlabel), (c, ylabel), label=lab).opts(color=colours[i % 2], line_width=2)
+              for i, (c, lab) in enumerate(columns.items())]
+    return hv.Overlay(layers).opts(responsive=True, height=height, title=title, legend_position="top_left",
+                                   show_grid=True, xticks=list(range(0, 24, 3)), tools=["hover"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,6 +286,7 @@ _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _COMPASS16 = ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"]
 _LINE = "#1f5f9e"
+_EXTENSION_LOADED: list = []
 
 
 def _label(parameter: str) -> str:
@@ -129,7 +324,10 @@ def _ink(colour) -> str:
 def _hv():
     import holoviews as hv
 
-    hv.extension("bokeh", logo=False)
+    # loading the extension costs ~0.1 s each time: once per process is enough (apps build figures per click)
+    if hv.Store.current_backend != "bokeh" or not _EXTENSION_LOADED:
+        hv.extension("bokeh", logo=False)
+        _EXTENSION_LOADED.append(True)
     return hv
 
 
@@ -1140,7 +1338,8 @@ def calibration_scatter(pairs: pd.DataFrame, network: pd.DataFrame | None = None
     return hv.Layout(panels).cols(len(panels))
 
 
-def inequality_curves(values, weights=None, rank_by=None, size: int = 380):
+def inequality_curves(values, weights=None, rank_by=None, size: int = 380, labels: dict | None = None,
+                      responsive: bool = False):
     """Lorenz curve of exposure and, with ``rank_by``, the concentration curve by income.
 
     Parameters
@@ -1148,6 +1347,9 @@ def inequality_curves(values, weights=None, rank_by=None, size: int = 380):
     values, weights, rank_by : array-like
         As in :func:`airfair.inequality.lorenz_curve` and :func:`airfair.inequality.concentration_curve`
         (e.g. cell PM2.5, cell population, cell income index).
+    labels : dict, optional
+        Display text: ``equality``, ``lorenz`` and ``by_income`` (with ``{gini}`` / ``{ci}``
+        placeholders), ``x``, ``y``, ``title`` (e.g. from :mod:`airfair.i18n`).
 
     Returns
     -------
@@ -1158,14 +1360,20 @@ def inequality_curves(values, weights=None, rank_by=None, size: int = 380):
     from airfair import inequality
 
     hv = _hv()
-    eq = hv.Curve([(0, 0), (1, 1)], label="equality").opts(color="black", line_dash="dashed", line_width=1)
+    lab = {"equality": "equality", "lorenz": "Lorenz (Gini {gini})", "by_income": "by income, poorest first (CI {ci})",
+           "x": "cumulative share of residents", "y": "cumulative share of exposure", "title": "Who carries the exposure",
+           **(labels or {})}
+    eq = hv.Curve([(0, 0), (1, 1)], lab["x"], lab["y"], label=lab["equality"]).opts(color="black", line_dash="dashed",
+                                                                                    line_width=1)
     p, s = inequality.lorenz_curve(values, weights)
-    layers = [eq, hv.Curve((p, s), "cumulative share of residents", "cumulative share of exposure",
-                           label=f"Lorenz (Gini {inequality.gini(values, weights):.3f})").opts(color="#d62728", line_width=2)]
+    gini = f"{inequality.gini(values, weights):.3f}"
+    layers = [eq, hv.Curve((p, s), lab["x"], lab["y"], label=lab["lorenz"].format(gini=gini)).opts(
+        color="#d62728", line_width=2)]
     if rank_by is not None:
         pc, sc = inequality.concentration_curve(values, rank_by, weights)
-        ci = inequality.concentration_index(values, rank_by, weights)
-        layers.append(hv.Curve((pc, sc), "cumulative share of residents", "cumulative share of exposure",
-                               label=f"by income, poorest first (CI {ci:+.3f})").opts(color=_LINE, line_width=2))
-    return hv.Overlay(layers).opts(width=size, height=size, legend_position="top_left", show_grid=True,
-                                   title="Who carries the exposure", xlim=(0, 1), ylim=(0, 1))
+        ci = f"{inequality.concentration_index(values, rank_by, weights):+.3f}"
+        layers.append(hv.Curve((pc, sc), lab["x"], lab["y"], label=lab["by_income"].format(ci=ci)).opts(
+            color=_LINE, line_width=2))
+    dims = dict(responsive=True, aspect=1, min_height=250) if responsive else dict(width=size, height=size)
+    return hv.Overlay(layers).opts(legend_position="top_left", show_grid=True, title=lab["title"], xlim=(0, 1),
+                                   ylim=(0, 1), **dims)

@@ -1,0 +1,179 @@
+"""Sensor network: every monitoring site, how far it can be trusted, and where monitoring is thin.
+
+Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: figures come from
+``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
+"""
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from airfair import aqi, i18n, pages, plots, views
+
+pages.setup("network")
+V = views.load_views()
+D = V.districts
+SITE_IDS = sorted(V.sites["site_id"].astype(str))
+BLIND_KM = 3.0
+
+lang = pages.language_select()
+parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p for p in V.parameters}, lang,
+                         "pollutant", "pm25", "w-parameter")
+period = pages.select(lambda l: {i18n.period_label(p, l): p for p in views.PERIODS if not p.startswith("h")}, lang,
+                      "period", "year", "w-period")
+colour_by = pages.select(lambda l: {i18n.t("colour_aqi", l): "aqi", i18n.t("colour_qc", l): "qc"}, lang, "colour_by",
+                         "aqi", "w-colour")
+site = pages.select(lambda l: {"—": "", **{s: s for s in SITE_IDS}}, lang, "site", "", "w-site")
+show_blind = pages.checkbox(lang, "blind_layer", False, "w-blind")
+tiles = pages.checkbox(lang, "tiles", False, "w-tiles")
+pages.sync_url({"lang": lang, "parameter": parameter, "period": period, "colour": colour_by, "site": site,
+                "blind": show_blind, "tiles": tiles})
+show_blind.name = i18n.t("blind_layer", lang.value, km=f"{BLIND_KM:g}")
+lang.param.watch(lambda e: setattr(show_blind, "name", i18n.t("blind_layer", e.new, km=f"{BLIND_KM:g}")), "value")
+
+map_pane = pn.pane.HoloViews(css_classes=["site-map"], sizing_mode="stretch_width", min_height=380)
+site_title = pn.pane.Markdown(css_classes=["site-title"])
+history_pane = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["site-history"])
+calendar_pane = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["site-calendar"])
+report_pane = pn.pane.DataFrame(index=False, css_classes=["site-report"], styles={"font-size": "0.85em"})
+site_panel = pn.Column(site_title, history_pane, calendar_pane, report_pane, css_classes=["site-panel"], visible=False)
+site_hint = pn.pane.Markdown()
+equity_title = pn.pane.Markdown()
+equity_text = pn.pane.Markdown(css_classes=["blind-spots"])
+coverage_pane = pn.pane.DataFrame(index=False, css_classes=["coverage"], styles={"font-size": "0.85em"},
+                                  sizing_mode="stretch_width")
+shown = {}
+BLIND = V.blind_spots(BLIND_KM)
+
+
+def _labels(l):
+    out = {c: aqi.LABELS.get(l, aqi.LABELS["en"])[c] for c in aqi.CATEGORIES}
+    out.update({k: i18n.t(f"qc_{k}", l) for k in ("good", "check", "poor", "no data")})
+    out.update(official=i18n.t("official", l), indicative=i18n.t("indicative", l), network=i18n.t("network", l),
+               sensor=i18n.t("sensor_model", l), value=i18n.parameter_label(parameter.value, l),
+               pct_good=i18n.t("pct_good", l), blind=i18n.t("blind_layer", l, km=f"{BLIND_KM:g}"))
+    return out
+
+
+def update(*_):
+    l, p, per = lang.value, parameter.value, period.value
+    summary = V.site_summary(p, per)
+    shown["summary"] = summary
+    n_off = int(summary.official.sum())
+    title = i18n.t("sites_map_title", l, n=len(summary), official=n_off, lowcost=len(summary) - n_off)
+    map_pane.object = plots.site_map(summary, colour_by.value, _labels(l), districts=D,
+                                     blind_spots=BLIND if show_blind.value else None, tiles=tiles.value,
+                                     responsive=True, title=title, lang=l)
+    update_site()
+    update_equity()
+
+
+def update_site():
+    l, p, s = lang.value, parameter.value, site.value
+    site_hint.object = i18n.t("site_hint", l)
+    if not s:
+        site_panel.visible = False
+        return
+    row = V.sites[V.sites["site_id"].astype(str) == s].iloc[0]
+    kind = i18n.t("official" if row["official"] else "indicative", l)
+    site_title.object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
+                        f"{i18n.district_name(D, row['district_id'], l) if isinstance(row['district_id'], str) else '—'}"
+    hist = V.site_history(s, p)
+    if hist.empty:
+        history_pane.object = None
+        calendar_pane.object = None
+    else:
+        from airfair.aqi import WHO_2021
+
+        history_pane.object = plots.daily_series(
+            hist, {"raw": i18n.t("raw", l), "calibrated": i18n.t("calibrated", l)}, i18n.parameter_label(p, l),
+            guideline=WHO_2021.get(p, {}).get("24h"), guideline_label=i18n.t("guideline", l), title=i18n.t("history", l))
+        best = hist.assign(value=hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]))
+        year = int(pd.DatetimeIndex(best["date"]).year.value_counts().idxmax())
+        calendar_pane.object = plots.calendar_plot(best[["date", "value"]], year=year, parameter=p,
+                                                   title=f"{i18n.t('calendar', l)} {year}", width=760)
+    rep = V.site_report(s)
+    report_pane.object = pd.DataFrame({
+        i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],
+        i18n.t("readings_n", l): rep["n_readings"], i18n.t("capture", l): rep["capture_pct"],
+        i18n.t("pct_good", l): rep["pct_good"],
+        **{r: rep[r] for r in ("spike", "stuck", "duplicate", "humidity", "drift", "clock_shift", "implausible")
+           if r in rep}})
+    site_panel.visible = True
+
+
+def update_equity():
+    l = lang.value
+    cov = V.coverage()
+    equity_title.object = f"## {i18n.t('equity_title', l)}"
+    far = float(BLIND.sum())
+    total = float(V.grid["population"].where(V.grid["district"] >= 0).sum())
+    none = [i18n.district_name(D, d, l) for d in cov.loc[cov.no_official_station, "district_id"]]
+    key = "blind_spots" if none else "blind_spots_none"
+    equity_text.object = i18n.t(key, l, people=f"{far:,.0f}", share=f"{100 * far / total:.0f}", km=f"{BLIND_KM:g}",
+                                names=", ".join(none))
+    shown["coverage"] = cov
+    coverage_pane.object = pd.DataFrame({
+        i18n.t("district", l): cov[f"name_{l}"], i18n.t("population", l): cov["population"].round(-2),
+        i18n.t("official_sites", l): cov["official_sites"], i18n.t("lowcost_sites", l): cov["lowcost_sites"],
+        i18n.t("per_100k_official", l): cov["official_per_100k"].round(2),
+        i18n.t("per_100k_lowcost", l): cov["lowcost_per_100k"].round(1),
+        i18n.t("km_to_official", l): cov["mean_km_to_official"].round(1)})
+
+
+def on_tap(x, y):
+    """A click on the map opens the nearest site within about 1 km."""
+    if x is None or y is None:
+        return
+    if abs(x) > 360:
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
+    s = shown["summary"]
+    d = np.hypot((s["lon"] - x) * np.cos(np.radians(y)), s["lat"] - y) * 111.0  # km, near enough at city scale
+    if len(d) and d.min() < 1.0:
+        site.value = s["site_id"].iloc[int(np.argmin(d.to_numpy()))]
+
+
+tap = hv.streams.Tap(x=None, y=None)
+tap.add_subscriber(on_tap)
+for w in (lang, parameter, period, colour_by, show_blind, tiles):
+    w.param.watch(lambda e: (update(), setattr(tap, "source", map_pane.object)), "value")
+site.param.watch(lambda e: update_site(), "value")
+update()
+tap.source = map_pane.object
+pn.state.on_session_destroyed(lambda ctx: setattr(tap, "source", None))
+
+
+def _filename(ext):
+    return f"airfair-sites-{parameter.value}-{period.value}-{lang.value}.{ext}"
+
+
+def _csv():
+    return shown["summary"].assign(parameter=parameter.value, period=period.value).to_csv(index=False)
+
+
+def _geojson():
+    import geopandas as gpd
+
+    s = shown["summary"]
+    g = gpd.GeoDataFrame(s.assign(parameter=parameter.value, period=period.value),
+                         geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs=4326)
+    return g.to_json(drop_id=True)
+
+
+downloads = pn.Row(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
+                   pages.download("download_geojson", lang, _geojson, lambda: _filename("geojson"), "dl-geojson"),
+                   css_classes=["downloads"])
+controls = pn.FlexBox(parameter, period, colour_by, site, pn.Column(show_blind, tiles), css_classes=["af-controls"])
+for w in (parameter, period, colour_by, site):
+    w.styles = {"flex": "1 1 170px", "min-width": "150px"}
+
+pn.Column(
+    pages.header("network", lang, "network_title"), pages.banner(V, lang), controls,
+    pn.FlexBox(pn.Column(map_pane, downloads, styles={"flex": "3 1 520px", "min-width": "300px"}),
+               pn.Column(site_hint, site_panel, styles={"flex": "2 1 420px", "min-width": "300px"})),
+    equity_title, equity_text, coverage_pane, pages.footer(V, lang),
+    styles={"font-family": "system-ui, sans-serif", "max-width": "1400px", "margin": "0 auto"},
+).servable(title="airfair · sensor network")

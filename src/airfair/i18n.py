@@ -1,0 +1,346 @@
+"""Words the apps and figures show, in English, Russian and Kazakh.
+
+One table, keyed by a short name; :func:`t` looks a key up and fills its ``{placeholders}``. A key
+missing in one language falls back to English (a test checks that none is missing). AQI category
+names and advice live beside the AQI in :mod:`airfair.aqi`; district names come from the
+``districts`` entry (``name_en``, ``name_ru``, ``name_kk``).
+
+Examples
+--------
+>>> t("sensors_all", "ru")
+'Все проверенные датчики'
+>>> t("days_over_n", "en", n=12)
+'12 days over the guideline'
+"""
+
+from __future__ import annotations
+
+LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+
+_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+    "ru": ["Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь",
+           "Декабрь"],
+    "kk": ["Қаңтар", "Ақпан", "Наурыз", "Сәуір", "Мамыр", "Маусым", "Шілде", "Тамыз", "Қыркүйек", "Қазан", "Қараша",
+           "Желтоқсан"],
+}
+
+#: key → {language: text}
+TEXT: dict[str, dict[str, str]] = {
+    # page chrome
+    "site_title": {"en": "airfair · Almaty", "ru": "airfair · Алматы", "kk": "airfair · Алматы"},
+    "exposure_title": {"en": "Who breathes the worst air, and is it fair?",
+                       "ru": "Кто дышит самым грязным воздухом и справедливо ли это?",
+                       "kk": "Ең лас ауаны кім жұтады және бұл әділ ме?"},
+    "network_title": {"en": "The monitoring network: how far can it be trusted?",
+                      "ru": "Сеть мониторинга: насколько ей можно доверять?",
+                      "kk": "Мониторинг желісі: оған қаншалықты сенуге болады?"},
+    "nav_exposure": {"en": "Exposure and fairness", "ru": "Воздействие и справедливость", "kk": "Әсер және әділдік"},
+    "nav_network": {"en": "Sensor network", "ru": "Сеть датчиков", "kk": "Датчиктер желісі"},
+    "language": {"en": "Language", "ru": "Язык", "kk": "Тіл"},
+    "synthetic_banner": {
+        "en": "**Synthetic data.** These figures come from airfair's simulated Almaty, calibrated to public facts, "
+              "not from measurements.",
+        "ru": "**Синтетические данные.** Эти цифры получены на смоделированном Алматы airfair, откалиброванном по "
+              "открытым данным, а не по измерениям.",
+        "kk": "**Синтетикалық деректер.** Бұл сандар өлшеулерден емес, ашық деректерге сәйкестендірілген airfair "
+              "модельдік Алматысынан алынған.",
+    },
+    "stylised_note": {"en": "District shapes are stylised drawings, not official boundaries.",
+                      "ru": "Границы районов схематичны, это не официальные границы.",
+                      "kk": "Аудан шекаралары схемалық, ресми шекаралар емес."},
+    "source": {"en": "Source", "ru": "Источник", "kk": "Дереккөз"},
+    "licence": {"en": "Licence", "ru": "Лицензия", "kk": "Лицензия"},
+    "not_regulatory": {
+        "en": "Official data: Kazhydromet reference stations. Low-cost sensors are indicative only.",
+        "ru": "Официальные данные: эталонные станции Казгидромета. Данные недорогих датчиков — только ориентировочные.",
+        "kk": "Ресми деректер: Қазгидромет эталондық бекеттері. Арзан датчиктер деректері тек бағдарлық.",
+    },
+    "download_csv": {"en": "Table (CSV)", "ru": "Таблица (CSV)", "kk": "Кесте (CSV)"},
+    "download_geojson": {"en": "Map data (GeoJSON)", "ru": "Данные карты (GeoJSON)", "kk": "Карта деректері (GeoJSON)"},
+    "download_png": {"en": "Map (PNG)", "ru": "Карта (PNG)", "kk": "Карта (PNG)"},
+    "downloads": {"en": "Download what is shown", "ru": "Скачать показанное", "kk": "Көрсетілгенді жүктеу"},
+    "share_link": {"en": "The address bar holds this view: copy it to share.",
+                   "ru": "Адрес страницы хранит этот вид: скопируйте его, чтобы поделиться.",
+                   "kk": "Бет мекенжайы осы көріністі сақтайды: бөлісу үшін көшіріңіз."},
+    "tiles": {"en": "Basemap tiles (needs internet)", "ru": "Подложка карты (нужен интернет)",
+              "kk": "Карта негізі (интернет қажет)"},
+    "show_surface": {"en": "Show the surface under the districts", "ru": "Показать поверхность под районами",
+                     "kk": "Аудандар астындағы бетті көрсету"},
+    # selectors
+    "pollutant": {"en": "Pollutant", "ru": "Загрязнитель", "kk": "Ластаушы"},
+    "metric": {"en": "Metric", "ru": "Показатель", "kk": "Көрсеткіш"},
+    "period": {"en": "Period", "ru": "Период", "kk": "Кезең"},
+    "sensors": {"en": "Sensors", "ru": "Датчики", "kk": "Датчиктер"},
+    "district": {"en": "District", "ru": "Район", "kk": "Аудан"},
+    "metric_mean": {"en": "Population-weighted mean", "ru": "Средневзвешенная по населению концентрация",
+                    "kk": "Халық саны бойынша орташа"},
+    "metric_days_over": {"en": "Days over the WHO 24-h guideline", "ru": "Дни выше суточного норматива ВОЗ",
+                         "kk": "ДДСҰ тәуліктік нормасынан асқан күндер"},
+    "metric_person_days_over": {"en": "Person-days over the WHO 24-h guideline",
+                                "ru": "Человеко-дни выше суточного норматива ВОЗ",
+                                "kk": "ДДСҰ тәуліктік нормасынан асқан адам-күндер"},
+    "period_year": {"en": "Whole year", "ru": "Весь год", "kk": "Бүкіл жыл"},
+    "period_heating": {"en": "Heating season (15 Oct – 15 Apr)", "ru": "Отопительный сезон (15 окт – 15 апр)",
+                       "kk": "Жылыту маусымы (15 қаз – 15 сәу)"},
+    "period_summer": {"en": "Summer (Jun – Aug)", "ru": "Лето (июнь – август)", "kk": "Жаз (маусым – тамыз)"},
+    "period_hour": {"en": "Hour of day {h:02d}:00", "ru": "Час суток {h:02d}:00", "kk": "Тәулік сағаты {h:02d}:00"},
+    "sensors_official": {"en": "Official stations only", "ru": "Только официальные станции",
+                         "kk": "Тек ресми бекеттер"},
+    "sensors_all": {"en": "All checked sensors", "ru": "Все проверенные датчики", "kk": "Барлық тексерілген датчиктер"},
+    "sensors_fallback": {
+        "en": "Low-cost sensors are calibrated for PM2.5 only: {parameter} comes from official stations.",
+        "ru": "Недорогие датчики откалиброваны только для PM2.5: {parameter} — по официальным станциям.",
+        "kk": "Арзан датчиктер тек PM2.5 үшін калибрленген: {parameter} ресми бекеттерден алынған.",
+    },
+    "hour_metric_note": {
+        "en": "Days over the guideline are counted per day: for an hour of the day the map shows the mean.",
+        "ru": "Дни выше норматива считаются по суткам: для часа суток карта показывает среднее.",
+        "kk": "Нормадан асқан күндер тәулік бойынша саналады: тәулік сағаты үшін карта орташаны көрсетеді.",
+    },
+    # units and labels
+    "unit_days": {"en": "days", "ru": "дней", "kk": "күн"},
+    "unit_person_days": {"en": "person-days", "ru": "человеко-дней", "kk": "адам-күн"},
+    "population": {"en": "Population", "ru": "Население", "kk": "Халық"},
+    "official_sites": {"en": "Official stations", "ru": "Официальные станции", "kk": "Ресми бекеттер"},
+    "lowcost_sites": {"en": "Low-cost sensors", "ru": "Недорогие датчики", "kk": "Арзан датчиктер"},
+    "times_who": {"en": "× WHO annual guideline", "ru": "× годовой норматив ВОЗ", "kk": "× ДДСҰ жылдық нормасы"},
+    "days_over": {"en": "Days over", "ru": "Дней выше нормы", "kk": "Нормадан асқан күн"},
+    "share_over": {"en": "Share of person-days over", "ru": "Доля человеко-дней выше нормы",
+                   "kk": "Нормадан асқан адам-күн үлесі"},
+    "days_over_n": {"en": "{n} days over the guideline", "ru": "{n} дней выше норматива", "kk": "{n} күн нормадан жоғары"},
+    "value": {"en": "Value", "ru": "Значение", "kk": "Мәні"},
+    "map_title": {"en": "{metric}, {parameter} — {period}", "ru": "{metric}, {parameter} — {period}",
+                  "kk": "{metric}, {parameter} — {period}"},
+    "ranking_title": {"en": "Districts ranked", "ru": "Рейтинг районов", "kk": "Аудандар рейтингі"},
+    "headline": {
+        "en": "**{worst}** breathes {worst_value} of {parameter}, **{best}** {best_value}: {ratio}× as much. "
+              "That is about {cigarettes} cigarettes a day in {worst}.",
+        "ru": "**{worst}** дышит {worst_value} {parameter}, **{best}** — {best_value}: в {ratio} раза больше. "
+              "Это примерно {cigarettes} сигарет в день в районе {worst}.",
+        "kk": "**{worst}** {parameter} бойынша {worst_value} жұтады, **{best}** — {best_value}: {ratio} есе көп. "
+              "Бұл {worst} ауданында күніне шамамен {cigarettes} темекіге тең.",
+    },
+    "headline_days": {
+        "en": "**{worst}**: {worst_value} over the WHO 24-h guideline; **{best}**: {best_value}.",
+        "ru": "**{worst}**: {worst_value} выше суточного норматива ВОЗ; **{best}**: {best_value}.",
+        "kk": "**{worst}**: ДДСҰ тәуліктік нормасынан {worst_value} жоғары; **{best}**: {best_value}.",
+    },
+    "cigarette_note": {
+        "en": "Cigarettes: Berkeley Earth's rule of thumb, 22 µg/m³ of PM2.5 for 24 hours ≈ one cigarette.",
+        "ru": "Сигареты: эмпирическое правило Berkeley Earth, 22 мкг/м³ PM2.5 за сутки ≈ одна сигарета.",
+        "kk": "Темекі: Berkeley Earth ережесі, тәулік бойы 22 мкг/м³ PM2.5 ≈ бір темекі.",
+    },
+    # fairness
+    "fairness_title": {"en": "Is it fair?", "ru": "Справедливо ли это?", "kk": "Бұл әділ ме?"},
+    "fifths_ratio": {
+        "en": "The most exposed fifth of residents breathes **{ratio}×** what the least exposed fifth breathes.",
+        "ru": "Пятая часть жителей с наибольшим воздействием дышит в **{ratio}** раза большей концентрацией, "
+              "чем пятая часть с наименьшим.",
+        "kk": "Ең көп әсер алатын тұрғындардың бестен бірі ең аз әсер алатын бестен бірінен **{ratio}** есе "
+              "көп жұтады.",
+    },
+    "income_ratio": {
+        "en": "The poorest fifth by income breathes **{ratio}×** what the richest fifth breathes.",
+        "ru": "Беднейшая пятая часть по доходу дышит в **{ratio}** раза большей концентрацией, чем богатейшая.",
+        "kk": "Табысы ең төмен бестен бір бөлік ең бай бестен бір бөліктен **{ratio}** есе көп жұтады.",
+    },
+    "index": {"en": "Index", "ru": "Индекс", "kk": "Индекс"},
+    "meaning": {"en": "What it means", "ru": "Что это значит", "kk": "Мағынасы"},
+    "equality": {"en": "equality", "ru": "равенство", "kk": "теңдік"},
+    "lorenz": {"en": "Lorenz (Gini {gini})", "ru": "Лоренц (Джини {gini})", "kk": "Лоренц (Джини {gini})"},
+    "by_income": {"en": "by income, poorest first (CI {ci})", "ru": "по доходу, от бедных (ИК {ci})",
+                  "kk": "табыс бойынша, кедейлерден (КИ {ci})"},
+    "cum_residents": {"en": "cumulative share of residents", "ru": "накопленная доля жителей",
+                      "kk": "тұрғындардың жинақталған үлесі"},
+    "cum_exposure": {"en": "cumulative share of exposure", "ru": "накопленная доля воздействия",
+                     "kk": "әсердің жинақталған үлесі"},
+    "curves_title": {"en": "Who carries the exposure", "ru": "Кто несёт нагрузку", "kk": "Жүктемені кім көтереді"},
+    "quintile": {"en": "Income fifth", "ru": "Пятая часть по доходу", "kk": "Табыс бойынша бестен бір"},
+    "idx_mean exposure": {"en": "mean exposure", "ru": "среднее воздействие", "kk": "орташа әсер"},
+    "idx_Gini": {"en": "Gini", "ru": "Джини", "kk": "Джини"},
+    "idx_Theil T": {"en": "Theil T", "ru": "Тейл T", "kk": "Тейл T"},
+    "idx_Theil T between groups": {"en": "Theil T between districts", "ru": "Тейл T между районами",
+                                   "kk": "Тейл T аудандар арасында"},
+    "idx_Theil T within groups": {"en": "Theil T within districts", "ru": "Тейл T внутри районов",
+                                  "kk": "Тейл T аудандар ішінде"},
+    "idx_Atkinson": {"en": "Atkinson ({p})", "ru": "Аткинсон ({p})", "kk": "Аткинсон ({p})"},
+    "idx_Kolm–Pollak": {"en": "Kolm–Pollak ({p})", "ru": "Колм–Поллак ({p})", "kk": "Колм–Поллак ({p})"},
+    "idx_concentration index (income)": {"en": "concentration index (income)", "ru": "индекс концентрации (доход)",
+                                         "kk": "шоғырлану индексі (табыс)"},
+    "mean_mean exposure": {"en": "population-weighted mean, µg/m³", "ru": "средневзвешенное по населению, мкг/м³",
+                           "kk": "халық бойынша орташа, мкг/м³"},
+    "mean_Gini": {"en": "0: everyone breathes the same air. The typical gap between two residents, relative to the mean.",
+                  "ru": "0: все дышат одинаковым воздухом. Типичная разница между двумя жителями относительно среднего.",
+                  "kk": "0: барлығы бірдей ауа жұтады. Екі тұрғын арасындағы әдеттегі айырма, орташаға қатысты."},
+    "mean_Theil T": {"en": "0: equal. Grows as exposure concentrates on some residents.",
+                     "ru": "0: равенство. Растёт, когда воздействие сосредоточено на части жителей.",
+                     "kk": "0: теңдік. Әсер кейбір тұрғындарға шоғырланған сайын өседі."},
+    "mean_Theil T between groups": {"en": "The part of Theil T due to differences between district means.",
+                                    "ru": "Часть Тейла T из-за различий между средними по районам.",
+                                    "kk": "Аудандар орташалары арасындағы айырмадан туатын Тейл T бөлігі."},
+    "mean_Theil T within groups": {"en": "The part due to differences inside the districts.",
+                                   "ru": "Часть из-за различий внутри районов.",
+                                   "kk": "Аудандар ішіндегі айырмадан туатын бөлік."},
+    "mean_Atkinson": {"en": "Share of the mean that could be given up for equality (treats exposure like a good: read with care).",
+                      "ru": "Доля среднего, от которой можно отказаться ради равенства (считает воздействие благом: читать осторожно).",
+                      "kk": "Теңдік үшін бас тартуға болатын орташаның үлесі (әсерді игілік ретінде қарайды: абайлап оқыңыз)."},
+    "mean_Kolm–Pollak": {"en": "The equal exposure everyone would find as bad as the actual, unequal one, µg/m³ (≥ the mean).",
+                         "ru": "Равное воздействие, столь же плохое, как фактическое неравное, мкг/м³ (≥ среднего).",
+                         "kk": "Нақты тең емес әсермен бірдей жаман тең әсер, мкг/м³ (≥ орташа)."},
+    "mean_concentration index (income)": {
+        "en": "Below 0: the poorer breathe more; above 0: the richer; 0: no income gradient.",
+        "ru": "Меньше 0: бедные дышат хуже; больше 0: богатые; 0: нет зависимости от дохода.",
+        "kk": "0-ден кем: кедейлер көбірек жұтады; 0-ден көп: байлар; 0: табысқа тәуелділік жоқ."},
+    # drill-down
+    "drill_title": {"en": "{district}: a closer look", "ru": "{district}: подробнее", "kk": "{district}: толығырақ"},
+    "drill_hint": {"en": "Click a district on the map (or pick it here) for its details.",
+                   "ru": "Нажмите на район на карте (или выберите здесь), чтобы увидеть подробности.",
+                   "kk": "Толығырақ көру үшін картадағы ауданды басыңыз (немесе осы жерден таңдаңыз)."},
+    "daily_series": {"en": "Daily mean", "ru": "Среднесуточное значение", "kk": "Тәуліктік орташа"},
+    "diurnal": {"en": "By hour of the day (local time)", "ru": "По часам суток (местное время)",
+                "kk": "Тәулік сағаттары бойынша (жергілікті уақыт)"},
+    "groups": {"en": "Who lives here", "ru": "Кто здесь живёт", "kk": "Мұнда кім тұрады"},
+    "its_sensors": {"en": "Its sensors", "ru": "Датчики района", "kk": "Аудан датчиктері"},
+    "city": {"en": "city", "ru": "город", "kk": "қала"},
+    "guideline": {"en": "WHO 24-h guideline", "ru": "суточный норматив ВОЗ", "kk": "ДДСҰ тәуліктік нормасы"},
+    "hour": {"en": "hour", "ru": "час", "kk": "сағат"},
+    "date": {"en": "date", "ru": "дата", "kk": "күні"},
+    "group": {"en": "Group", "ru": "Группа", "kk": "Топ"},
+    "group_population": {"en": "Everyone", "ru": "Все жители", "kk": "Барлық тұрғындар"},
+    "group_children_u5": {"en": "Children under 5", "ru": "Дети до 5 лет", "kk": "5 жасқа дейінгі балалар"},
+    "group_elderly_65p": {"en": "People over 65", "ru": "Люди старше 65", "kk": "65 жастан асқандар"},
+    "group_Q1 (poorest)": {"en": "Income fifth 1 (poorest)", "ru": "Доход: 1-я пятая часть (беднейшие)",
+                           "kk": "Табыс: 1-бестен бір (ең кедей)"},
+    "group_Q2": {"en": "Income fifth 2", "ru": "Доход: 2-я пятая часть", "kk": "Табыс: 2-бестен бір"},
+    "group_Q3": {"en": "Income fifth 3", "ru": "Доход: 3-я пятая часть", "kk": "Табыс: 3-бестен бір"},
+    "group_Q4": {"en": "Income fifth 4", "ru": "Доход: 4-я пятая часть", "kk": "Табыс: 4-бестен бір"},
+    "group_Q5 (richest)": {"en": "Income fifth 5 (richest)", "ru": "Доход: 5-я пятая часть (богатейшие)",
+                           "kk": "Табыс: 5-бестен бір (ең бай)"},
+    "method": {
+        "en": "**Method.** Daily means at each station (≥ 18 of 24 hours; readings that failed quality checks left "
+              "out) are mapped to a 500 m population grid by a regression on elevation and ground-level emissions "
+              "plus inverse-distance-weighted residuals, then averaged over each district's residents. "
+              "Cross-validated error at the reference stations: {rmse} µg/m³ (leave one site out).",
+        "ru": "**Метод.** Среднесуточные значения на станциях (≥ 18 из 24 часов; не прошедшие проверку качества "
+              "показания исключены) переносятся на сетку населения 500 м регрессией по высоте и приземным "
+              "выбросам с остатками, интерполированными обратными расстояниями, и усредняются по жителям района. "
+              "Ошибка кросс-валидации на эталонных станциях: {rmse} мкг/м³ (с исключением по одной станции).",
+        "kk": "**Әдіс.** Бекеттердегі тәуліктік орташалар (24 сағаттың ≥ 18-і; сапа тексерісінен өтпеген "
+              "көрсеткіштер алынып тасталған) биіктік пен жерге жақын шығарындылар бойынша регрессиямен және "
+              "кері қашықтық әдісімен интерполяцияланған қалдықтармен 500 м халық торына көшіріледі, сосын аудан "
+              "тұрғындары бойынша орташаланады. Эталондық бекеттердегі кросс-валидация қатесі: {rmse} мкг/м³.",
+    },
+    # network page
+    "colour_by": {"en": "Colour sites by", "ru": "Цвет точек", "kk": "Нүктелер түсі"},
+    "colour_aqi": {"en": "AQI category of the period's mean", "ru": "Категория AQI среднего за период",
+                   "kk": "Кезең орташасының AQI санаты"},
+    "colour_qc": {"en": "Quality-check status", "ru": "Статус проверки качества", "kk": "Сапа тексерісі күйі"},
+    "site": {"en": "Site", "ru": "Пост", "kk": "Бекет"},
+    "network": {"en": "Network", "ru": "Сеть", "kk": "Желі"},
+    "official": {"en": "Official (Kazhydromet)", "ru": "Официальная (Казгидромет)", "kk": "Ресми (Қазгидромет)"},
+    "indicative": {"en": "Indicative (low-cost)", "ru": "Ориентировочная (недорогой датчик)",
+                   "kk": "Бағдарлық (арзан датчик)"},
+    "sensor_model": {"en": "Sensor", "ru": "Прибор", "kk": "Құрал"},
+    "qc_good": {"en": "Good (≥ 90 % of readings pass)", "ru": "Хорошо (≥ 90 % показаний проходят)",
+                "kk": "Жақсы (көрсеткіштердің ≥ 90 %-ы өтеді)"},
+    "qc_check": {"en": "Check (60–90 % pass)", "ru": "Проверить (60–90 % проходят)", "kk": "Тексеру (60–90 % өтеді)"},
+    "qc_poor": {"en": "Poor (< 60 % pass)", "ru": "Плохо (< 60 % проходят)", "kk": "Нашар (< 60 % өтеді)"},
+    "qc_no data": {"en": "No data", "ru": "Нет данных", "kk": "Деректер жоқ"},
+    "aqi_no data": {"en": "No data", "ru": "Нет данных", "kk": "Деректер жоқ"},
+    "site_hint": {"en": "Click a site on the map (or pick it here) for its history and quality report.",
+                  "ru": "Нажмите на пост на карте (или выберите здесь), чтобы увидеть историю и отчёт о качестве.",
+                  "kk": "Тарихы мен сапа есебін көру үшін картадағы бекетті басыңыз (немесе осы жерден таңдаңыз)."},
+    "history": {"en": "History (daily means)", "ru": "История (среднесуточные)", "kk": "Тарих (тәуліктік орташа)"},
+    "raw": {"en": "raw", "ru": "исходные", "kk": "бастапқы"},
+    "calibrated": {"en": "calibrated", "ru": "откалиброванные", "kk": "калибрленген"},
+    "calendar": {"en": "Calendar", "ru": "Календарь", "kk": "Күнтізбе"},
+    "qc_report": {"en": "Quality report", "ru": "Отчёт о качестве", "kk": "Сапа есебі"},
+    "capture": {"en": "Data capture, %", "ru": "Полнота данных, %", "kk": "Деректер толықтығы, %"},
+    "pct_good": {"en": "Readings passing QC, %", "ru": "Показаний прошли проверку, %", "kk": "Тексерістен өткен, %"},
+    "readings_n": {"en": "Readings", "ru": "Показаний", "kk": "Көрсеткіштер"},
+    "equity_title": {"en": "Where monitoring is thin", "ru": "Где мониторинг слаб", "kk": "Мониторинг әлсіз жерлер"},
+    "per_100k_official": {"en": "Official stations per 100,000", "ru": "Офиц. станций на 100 тыс.",
+                          "kk": "100 мыңға ресми бекет"},
+    "per_100k_lowcost": {"en": "Low-cost sensors per 100,000", "ru": "Недорогих датчиков на 100 тыс.",
+                         "kk": "100 мыңға арзан датчик"},
+    "km_to_official": {"en": "Mean distance to an official station, km", "ru": "Среднее расстояние до офиц. станции, км",
+                       "kk": "Ресми бекетке дейінгі орташа қашықтық, км"},
+    "blind_spots": {
+        "en": "{people} residents ({share} %) live more than {km} km from an official station; "
+              "{names} have none of their own.",
+        "ru": "{people} жителей ({share} %) живут дальше {km} км от официальной станции; "
+              "в районах {names} своей станции нет.",
+        "kk": "{people} тұрғын ({share} %) ресми бекеттен {km} км-ден алыс тұрады; "
+              "{names} аудандарында өз бекеті жоқ.",
+    },
+    "blind_spots_none": {
+        "en": "{people} residents ({share} %) live more than {km} km from an official station; every district has one.",
+        "ru": "{people} жителей ({share} %) живут дальше {km} км от официальной станции; станция есть в каждом районе.",
+        "kk": "{people} тұрғын ({share} %) ресми бекеттен {km} км-ден алыс тұрады; әр ауданда бекет бар.",
+    },
+    "blind_layer": {"en": "Residents > {km} km from an official station", "ru": "Жители дальше {km} км от офиц. станции",
+                    "kk": "Ресми бекеттен {km} км-ден алыс тұрғындар"},
+    "sites_map_title": {"en": "{n} sites: {official} official, {lowcost} indicative",
+                        "ru": "{n} постов: {official} официальных, {lowcost} ориентировочных",
+                        "kk": "{n} бекет: {official} ресми, {lowcost} бағдарлық"},
+    "no_site": {"en": "No site selected.", "ru": "Пост не выбран.", "kk": "Бекет таңдалмаған."},
+}
+
+_PARAMETERS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO"}
+_UNITS = {"en": "µg/m³", "ru": "мкг/м³", "kk": "мкг/м³"}
+
+
+def t(key: str, lang: str = "en", **values) -> str:
+    """The text of ``key`` in ``lang`` (English when missing), with ``{placeholders}`` filled.
+
+    Raises
+    ------
+    KeyError
+        For a key that is in no language: a typo in the code, not a missing translation.
+    """
+    entry = TEXT[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text
+
+
+def month(m: int, lang: str = "en") -> str:
+    """Name of calendar month ``m`` (1–12)."""
+    return _MONTHS.get(lang, _MONTHS["en"])[m - 1]
+
+
+def period_label(period: str, lang: str = "en") -> str:
+    """Label of a period key of :data:`airfair.views.PERIODS` ("year", "heating", "summer", "mMM", "hHH")."""
+    if period.startswith("m") and period[1:].isdigit():
+        return month(int(period[1:]), lang)
+    if period.startswith("h") and period[1:].isdigit():
+        return t("period_hour", lang, h=int(period[1:]))
+    return t(f"period_{period}", lang)
+
+
+def parameter_label(parameter: str, lang: str = "en", unit: bool = True) -> str:
+    """'PM2.5 (µg/m³)' / 'PM2.5 (мкг/м³)'."""
+    name = _PARAMETERS.get(parameter, parameter)
+    return f"{name} ({_UNITS.get(lang, _UNITS['en'])})" if unit else name
+
+
+def district_name(districts, district_id: str, lang: str = "en") -> str:
+    """A district's name in ``lang`` from the ``districts`` table."""
+    col = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
+    row = districts.loc[districts["district_id"] == district_id, col]
+    return str(row.iloc[0]) if len(row) else district_id
+
+
+def index_label(name: str, lang: str = "en") -> tuple[str, str]:
+    """Name and plain-words meaning of an :func:`airfair.inequality.indices` row in ``lang``."""
+    base, _, param = name.partition(" (")
+    param = param.rstrip(")")
+    if f"idx_{name}" in TEXT:
+        return t(f"idx_{name}", lang), t(f"mean_{name}", lang)
+    if f"idx_{base}" in TEXT:
+        return t(f"idx_{base}", lang, p=param), t(f"mean_{base}", lang)
+    return name, ""
+
+
+__all__ = ["LANGUAGES", "TEXT", "t", "month", "period_label", "parameter_label", "district_name", "index_label"]

@@ -1,0 +1,174 @@
+"""Parts every served page shares: header with navigation and language switch, synthetic-data banner,
+source-and-licence footer, downloads, selectors whose labels follow the language, and the view's
+state in the URL.
+
+Pages are plain Panel layouts, not templates: templates pull web fonts from the internet, and the
+pages must render offline. Nothing read from the URL is used as a file path: URL values only
+select among fixed options (:func:`sync_url` ignores anything else).
+"""
+
+from __future__ import annotations
+
+import io
+
+import panel as pn
+
+from airfair import i18n
+
+CSS = """
+.af-header {background:#8c2d04; color:white; padding:10px 18px; border-radius:4px;}
+.af-header a {color:#ffe9d6; margin-right:14px; text-decoration:none; font-weight:600;}
+.af-header a.current {color:white; text-decoration:underline;}
+.af-header h1 {margin:0 0 4px 0; font-size:1.45em;}
+.af-footer {font-size:0.85em; color:#555;}
+.af-controls {background:#f7f4f2; border-radius:4px; padding:6px;}
+"""
+
+
+def setup(title: str):
+    """Panel's settings for an airfair page (call once, at the top of the app)."""
+    pn.extension("tabulator", sizing_mode="stretch_width", notifications=False, raw_css=[CSS])
+    pn.config.loading_indicator = True
+    pn.state.cache.setdefault("airfair_pages", set()).add(title)
+
+
+def header(page: str, lang_widget, title_key: str):
+    """The coloured bar: site name, page title, links to both pages (language kept), language switch."""
+    html = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["af-header-html"])
+
+    def render(lang):
+        links = "".join(
+            f"<a class='{'current' if key == page else ''}' href='./{key}?lang={lang}'>{i18n.t('nav_' + key, lang)}</a>"
+            for key in ("exposure", "network"))
+        return (f"<div class='af-header'><h1>{i18n.t('site_title', lang)} — {i18n.t(title_key, lang)}</h1>"
+                f"<nav>{links}</nav></div>")
+
+    html.object = render(lang_widget.value)
+    lang_widget.param.watch(lambda e: setattr(html, "object", render(e.new)), "value")
+    return pn.Row(html, pn.Column(lang_widget, width=150, sizing_mode="fixed"))
+
+
+def language_select(default: str = "en"):
+    """The language switch (English / Русский / Қазақша)."""
+    return pn.widgets.Select(name="", options={v: k for k, v in i18n.LANGUAGES.items()}, value=default, width=140,
+                             css_classes=["language-select"])
+
+
+def banner(views, lang_widget):
+    """The warning shown whenever the data are synthetic (and when shapes are stylised)."""
+    alert = pn.pane.Alert(alert_type="warning", visible=views.synthetic or views.stylised,
+                          css_classes=["synthetic-banner"])
+
+    def render(lang):
+        parts = ([i18n.t("synthetic_banner", lang)] if views.synthetic else []) + \
+                ([i18n.t("stylised_note", lang)] if views.stylised else [])
+        return " ".join(parts)
+
+    alert.object = render(lang_widget.value)
+    lang_widget.param.watch(lambda e: setattr(alert, "object", render(e.new)), "value")
+    return alert
+
+
+def footer(views, lang_widget):
+    """Source and licence of every entry shown, the official/indicative rule, and the version."""
+    import airfair
+
+    md = pn.pane.Markdown(css_classes=["af-footer", "footer"])
+
+    def render(lang):
+        seen, lines = set(), []
+        for prov in views.provenance.values():
+            key = (prov.get("source"), prov.get("licence"))
+            if key in seen or not any(key):
+                continue
+            seen.add(key)
+            lines.append(f"{i18n.t('source', lang)}: {prov.get('source', '—')}. {i18n.t('licence', lang)}: "
+                         f"{prov.get('licence', '—')}.")
+        return "  \n".join(lines + [i18n.t("not_regulatory", lang), i18n.t("share_link", lang),
+                                    f"airfair {airfair.__version__} · views {views.meta.get('key', '')}"])
+
+    md.object = render(lang_widget.value)
+    lang_widget.param.watch(lambda e: setattr(md, "object", render(e.new)), "value")
+    return md
+
+
+def select(options_of, lang_widget, label_key: str, value, css: str, width: int | None = None):
+    """A Select whose option labels and title follow the language.
+
+    Parameters
+    ----------
+    options_of : callable
+        lang → {label: value}.
+    """
+    w = pn.widgets.Select(name=i18n.t(label_key, lang_widget.value), options=options_of(lang_widget.value), value=value,
+                          css_classes=[css], **({"width": width} if width else {}))
+
+    def relabel(event):
+        current = w.value
+        w.param.update(options=options_of(event.new), name=i18n.t(label_key, event.new))
+        w.value = current
+
+    lang_widget.param.watch(relabel, "value")
+    return w
+
+
+def checkbox(lang_widget, label_key: str, value: bool, css: str):
+    """A Checkbox whose label follows the language."""
+    w = pn.widgets.Checkbox(name=i18n.t(label_key, lang_widget.value), value=value, css_classes=[css])
+    lang_widget.param.watch(lambda e: setattr(w, "name", i18n.t(label_key, e.new)), "value")
+    return w
+
+
+def sync_url(widgets: dict):
+    """Keep each widget's value in the page URL's query (``?lang=ru&metric=days_over``…), both ways.
+
+    Values from the URL are accepted only when they are one of the widget's options (for selects)
+    or a boolean (for checkboxes); anything else is ignored, never used as a path or evaluated.
+    """
+    if pn.state.location is None:
+        return
+    query = dict(pn.state.location.query_params)
+    for key, w in widgets.items():
+        raw = query.get(key)
+        if raw is None:
+            continue
+        if isinstance(w, pn.widgets.Checkbox):
+            if str(raw).lower() in ("true", "false"):
+                w.value = str(raw).lower() == "true"
+        else:
+            allowed = list(w.options.values()) if isinstance(w.options, dict) else list(w.options)
+            if raw in allowed:
+                w.value = raw
+    for key, w in widgets.items():
+        pn.state.location.sync(w, {"value": key})
+
+
+def download(label_key: str, lang_widget, make, filename_of, css: str, button_type: str = "default"):
+    """A download button whose file is made when clicked.
+
+    Parameters
+    ----------
+    make : callable
+        () → str or bytes, the file contents (what is shown right now).
+    filename_of : callable
+        () → file name.
+    """
+    def callback():
+        data = make()
+        w.filename = filename_of()
+        return io.BytesIO(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    w = pn.widgets.FileDownload(callback=callback, filename=filename_of(), label=i18n.t(label_key, lang_widget.value),
+                                button_type=button_type, css_classes=[css], sizing_mode="fixed", width=190)
+    lang_widget.param.watch(lambda e: setattr(w, "label", i18n.t(label_key, e.new)), "value")
+    return w
+
+
+def geojson_of(districts, table, columns) -> str:
+    """District polygons with the figures shown, as GeoJSON text (EPSG:4326)."""
+    gdf = districts[["district_id", "geometry"]].merge(table[["district_id", *columns]], on="district_id")
+    return gdf.to_json(drop_id=True)
+
+
+__all__ = ["setup", "header", "language_select", "banner", "footer", "select", "checkbox", "sync_url", "download",
+           "geojson_of"]

@@ -1,0 +1,601 @@
+"""The figures the served apps show, computed once per dataset and shared by every session.
+
+An app must answer in well under a second, but the figures behind it take minutes: quality checks of
+every reading, calibration of the low-cost sensors, daily concentration surfaces for three pollutants
+and two sets of sensors. :func:`prepare_views` computes them once for a data directory and stores them
+under ``data/derived/`` (atomically, keyed by the sha256 of the inputs, so a new build or an import is
+picked up); :func:`load_views` opens them, once per process, for every session of every app; the
+:class:`Views` methods then cut them by metric, period, district or site in milliseconds.
+
+Nothing here is new analysis: surfaces come from :mod:`airfair.exposure`, flags from :mod:`airfair.qc`,
+calibration from :mod:`airfair.correction`, indices from :mod:`airfair.inequality`. Only aggregates leave
+this module (per district, income quintile, site or grid cell): survey microdata are never read.
+
+Examples
+--------
+>>> from airfair.views import load_views
+>>> v = load_views()                                            # doctest: +SKIP
+>>> v.district_figures("pm25", "heating", "all").round(1)       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from airfair import exposure, inequality
+
+#: Bumped whenever what :func:`prepare_views` stores changes, so old caches are rebuilt.
+VIEWS_VERSION = "2"
+#: Pollutants mapped in the apps (OpenAQ names).
+PARAMETERS = ("pm25", "pm10", "no2")
+#: "official": Kazhydromet reference stations only; "all": every sensor whose readings passed QC,
+#: low-cost PM2.5 corrected and calibrated against co-located reference stations.
+SENSOR_SETS = ("official", "all")
+#: Surface method of the apps (the better of the two in leave-one-site-out cross-validation).
+METHOD = "regression_idw"
+#: Population groups a district drill-down shows (population_grid variables).
+WEIGHTS = ("population", "children_u5", "elderly_65p")
+#: Periods the apps offer: the whole record, heating season (15 Oct – 15 Apr), summer (JJA),
+#: a calendar month ``mMM`` or an hour of the local day ``hHH`` (averaged over the record).
+PERIODS = ("year", "heating", "summer", *(f"m{m:02d}" for m in range(1, 13)), *(f"h{h:02d}" for h in range(24)))
+METRICS = ("mean", "days_over", "person_days_over")
+_ENTRIES = ("readings", "sensor_sites", "population_grid", "emissions_grid", "districts")
+
+
+class ViewsError(ValueError):
+    """A request the views cannot answer (unknown period, metric, district or site)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# computing and storing
+# --------------------------------------------------------------------------------------------------
+
+def views_key(data_dir: str | Path | None = None) -> str:
+    """A short hash of everything the views depend on: the inputs' sha256 and :data:`VIEWS_VERSION`."""
+    from airfair.catalog import data_directory, read_manifest
+
+    manifest = read_manifest(data_directory(data_dir))
+    entries = manifest.get("entries", {})
+    basis = {name: entries.get(name, {}).get("sha256") for name in _ENTRIES}
+    if not any(basis.values()):
+        raise ViewsError(f"no built data in {data_directory(data_dir)}: run `airfair data build` first")
+    basis["version"] = VIEWS_VERSION
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def views_path(data_dir: str | Path | None = None) -> Path:
+    """Where the views of a data directory are (or will be) stored."""
+    from airfair.catalog import data_directory
+
+    return data_directory(data_dir) / "derived" / f"views-{views_key(data_dir)}"
+
+
+def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=print) -> Path:
+    """Compute and store the apps' figures for a data directory, unless they are already there.
+
+    Steps: QC flags on every reading (:func:`airfair.qc.flag`); EPA correction and co-location
+    calibration of the low-cost PM2.5 (:mod:`airfair.correction`); daily and hour-of-day surfaces
+    (:data:`METHOD`) of each pollutant in :data:`PARAMETERS` from the official stations and, for PM2.5,
+    from all checked sensors; daily site means (raw and calibrated); a QC report per site;
+    leave-one-site-out errors at the reference stations. About two minutes on the default build.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        A data directory (default: :func:`airfair.data_directory`).
+    force : bool
+        Recompute even when stored views match the inputs.
+    log : callable
+        Progress messages (``None`` for silence).
+
+    Returns
+    -------
+    Path
+        The directory holding ``surfaces.nc``, ``site_daily.parquet``, ``site_qc.parquet`` and ``meta.json``.
+    """
+    import airfair
+    from airfair import correction, qc
+    from airfair.catalog import data_directory
+
+    log = log or (lambda *_: None)
+    target = views_path(data_dir)
+    if target.exists() and not force:
+        return target
+    t0 = time.perf_counter()
+    folder = data_directory(data_dir)
+    cat = airfair.open_catalog(folder if data_dir is not None or os.environ.get("AIRFAIR_DATA_DIR") else None)
+    sites = cat["sensor_sites"].read()
+    grid = cat["population_grid"].read().load()
+    emis = cat["emissions_grid"].read().load()
+    log(f"views: reading and checking every reading in {folder} (QC) …")
+    readings = cat["readings"].read().compute()
+    flagged = qc.flag(readings, sites)
+    del readings
+    calibrated, calibration_note = None, "no co-located low-cost sensors: 'all sensors' equals official"
+    try:
+        daily = correction.corrected_daily(flagged, sites)
+        pairs = correction.colocated_pairs(daily, sites)
+        if len(pairs):
+            network = correction.fit_calibration(pairs)
+            per_sensor = correction.fit_calibration(pairs, by="site_id")
+            calibrated = correction.calibrate_readings(flagged, sites, network, per_sensor)
+            calibration_note = f"{pairs['site_id'].nunique()} co-located low-cost sensors, {len(pairs):,} paired days"
+    except (ValueError, KeyError) as exc:  # no PM2.5 or no reference: say so, keep official views
+        calibration_note = f"calibration not possible: {exc}"
+    present = set(flagged["parameter"].unique())
+    params = [p for p in PARAMETERS if p in present]
+    if not params:
+        raise ViewsError(f"the readings hold none of {PARAMETERS}: nothing to map")
+    arrays, loso, sets = {}, {}, {}
+    for p in params:
+        for s in SENSOR_SETS:
+            if s == "all" and (p != "pm25" or calibrated is None):
+                continue  # low-cost sensors are calibrated for PM2.5 only: other pollutants stay official
+            src, official_only = (flagged, True) if s == "official" else (calibrated, False)
+            log(f"views: {p} surfaces from {s} sensors …")
+            try:
+                day = exposure.daily_surfaces(src, sites, grid, p, official_only=official_only, method=METHOD,
+                                              emissions=emis)
+            except (ValueError, KeyError, IndexError) as exc:
+                log(f"views: no {p} surfaces from {s} sensors ({exc})")
+                continue
+            hour = exposure.diurnal_surfaces(src, sites, grid, p, official_only=official_only, method=METHOD,
+                                             emissions=emis)
+            # attrs hold booleans NetCDF cannot store; what they say is in meta.json
+            arrays[f"{s}_{p}"] = day.astype("float32").assign_attrs(method=METHOD, n_sites=int(day.attrs.get("n_sites", 0)), official_only=int(official_only))
+            arrays[f"{s}_{p}_hour"] = hour.astype("float32").assign_attrs(method=METHOD, official_only=int(official_only))
+            sets[f"{s}_{p}"] = int(day.attrs.get("n_sites", 0))
+            try:
+                cv = exposure.loso_cv(src, sites, grid, p, methods=(METHOD,), official_only=official_only, emissions=emis)
+                loso[f"{s}_{p}"] = {k: float(cv.iloc[0][k]) for k in ("rmse", "bias", "r2", "n")}
+            except (ValueError, IndexError, ZeroDivisionError):
+                pass
+    # the day axes differ between pollutants: store each on its own date coordinate
+    ds = xr.Dataset({name: a.rename({"date": f"date_{name}"}) if "date" in a.dims else
+                     a.rename({"hour": f"hour_{name}"}) for name, a in arrays.items()})
+    log("views: site tables …")
+    site_daily = _site_daily(flagged, calibrated, sites, params)
+    site_qc = pd.concat([qc.report(flagged, sites, by="site", parameter=p).assign(parameter=p)
+                         for p in params if p in ("pm25", "pm10", "no2")], ignore_index=True)
+    site_qc = site_qc.drop(columns=[c for c in ("district_id", "network", "official") if c in site_qc])
+    meta = {"version": VIEWS_VERSION, "key": target.name, "method": METHOD, "parameters": params,
+            "sensor_sets": sets, "loso": loso, "calibration": calibration_note,
+            "seconds": round(time.perf_counter() - t0, 1)}
+    _write_atomically(target, ds, site_daily, site_qc, meta)
+    log(f"views: ready in {meta['seconds']} s → {target}")
+    return target
+
+
+def _site_daily(flagged, calibrated, sites, params) -> pd.DataFrame:
+    """Daily means per site (local days, ≥ 18 h): raw (QC-passed) and, for PM2.5, calibrated."""
+    from airfair import qc
+
+    raw = qc.daily_means(flagged, params)
+    raw = raw[raw["valid"]][["site_id", "date", "parameter", "value"]].rename(columns={"value": "raw"})
+    if calibrated is not None and len(calibrated):
+        cal = qc.daily_means(calibrated, ["pm25"])
+        cal = cal[cal["valid"]][["site_id", "date", "parameter", "value"]].rename(columns={"value": "calibrated"})
+        raw = raw.merge(cal, on=["site_id", "date", "parameter"], how="left")
+    else:
+        raw["calibrated"] = np.nan
+    official = set(sites.loc[sites.official, "site_id"])
+    ref = raw["site_id"].isin(official)
+    raw.loc[ref, "calibrated"] = raw.loc[ref, "raw"]  # reference stations need no calibration
+    raw["site_id"] = raw["site_id"].astype(str)
+    return raw.sort_values(["site_id", "parameter", "date"]).reset_index(drop=True)
+
+
+def _write_atomically(target: Path, ds: xr.Dataset, site_daily: pd.DataFrame, site_qc: pd.DataFrame, meta: dict):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".views-", dir=target.parent))
+    try:
+        ds.to_netcdf(tmp / "surfaces.nc", engine="h5netcdf")
+        site_daily.to_parquet(tmp / "site_daily.parquet", index=False)
+        site_qc.to_parquet(tmp / "site_qc.parquet", index=False)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        if target.exists():  # another process finished first: keep its copy
+            shutil.rmtree(tmp)
+            return
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in target.parent.glob("views-*"):  # views of earlier inputs are no longer reachable
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(folder: str, key: str) -> Views:
+    import airfair
+
+    path = Path(folder) / "derived" / f"views-{key}"
+    cat = airfair.open_catalog(folder)
+    prov = {name: (cat[name].metadata.get("provenance") if isinstance(cat[name].metadata.get("provenance"), dict) else {})
+            for name in ("readings", "sensor_sites", "districts", "population_grid")}
+    with xr.open_dataset(path / "surfaces.nc", engine="h5netcdf") as ds:
+        arrays = {}
+        for name, da in ds.data_vars.items():
+            dim = da.dims[0]
+            arrays[name] = da.load().rename({dim: dim.split("_")[0]})
+    return Views(
+        districts=cat["districts"].read(),
+        sites=cat["sensor_sites"].read(),
+        grid=cat["population_grid"].read().load(),
+        arrays=arrays,
+        site_daily=pd.read_parquet(path / "site_daily.parquet"),
+        site_qc=pd.read_parquet(path / "site_qc.parquet"),
+        meta=json.loads((path / "meta.json").read_text(encoding="utf-8")),
+        provenance=prov,
+    )
+
+
+def load_views(data_dir: str | Path | None = None, prepare: bool = True) -> Views:
+    """The :class:`Views` of a data directory, loaded once per process and shared by every caller.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        Default: :func:`airfair.data_directory` (``$AIRFAIR_DATA_DIR`` or ``data/``).
+    prepare : bool
+        Compute the views first if they are missing (:func:`prepare_views`); otherwise raise.
+    """
+    from airfair.catalog import data_directory
+
+    folder = data_directory(data_dir).resolve()
+    key = views_key(folder)
+    if not (folder / "derived" / f"views-{key}").exists():
+        if not prepare:
+            raise ViewsError(f"views of {folder} are not prepared: run `airfair serve` or prepare_views()")
+        prepare_views(folder)
+    return _load(str(folder), key)
+
+
+# --------------------------------------------------------------------------------------------------
+# cutting the views
+# --------------------------------------------------------------------------------------------------
+
+def _period_mask(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
+    if period == "year":
+        return np.ones(len(dates), bool)
+    if period == "heating":  # Almaty's heating season: 15 October to 15 April
+        md = dates.month * 100 + dates.day
+        return np.asarray((md >= 1015) | (md < 416))
+    if period == "summer":
+        return np.asarray(dates.month.isin([6, 7, 8]))
+    if period.startswith("m") and period[1:].isdigit() and 1 <= int(period[1:]) <= 12:
+        return np.asarray(dates.month == int(period[1:]))
+    raise ViewsError(f"unknown period {period!r}: one of {', '.join(PERIODS[:4])}…, mMM, hHH")
+
+
+def _hour_of(period: str) -> int | None:
+    if period.startswith("h") and period[1:].isdigit() and 0 <= int(period[1:]) <= 23:
+        return int(period[1:])
+    return None
+
+
+@dataclass
+class Views:
+    """Precomputed surfaces and site tables of one dataset, with fast cuts for the apps.
+
+    Build with :func:`load_views`. Surfaces are on the ``population_grid``; values in µg/m³.
+    """
+
+    districts: object
+    sites: object
+    grid: xr.Dataset
+    arrays: dict
+    site_daily: pd.DataFrame
+    site_qc: pd.DataFrame
+    meta: dict
+    provenance: dict
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # -- what is available ------------------------------------------------------------------
+    @property
+    def parameters(self) -> list[str]:
+        """Pollutants with surfaces."""
+        return [p for p in PARAMETERS if f"official_{p}" in self.arrays or f"all_{p}" in self.arrays]
+
+    def sensor_set(self, parameter: str, sensors: str) -> str:
+        """The sensor set actually used: "all" falls back to "official" where low-cost sensors do not
+        measure (or cannot be calibrated for) the pollutant."""
+        if sensors not in SENSOR_SETS:
+            raise ViewsError(f"sensors must be one of {SENSOR_SETS}")
+        if f"{sensors}_{parameter}" in self.arrays:
+            return sensors
+        if f"official_{parameter}" in self.arrays:
+            return "official"
+        raise ViewsError(f"no surfaces for {parameter!r}; available: {self.parameters}")
+
+    @property
+    def synthetic(self) -> bool:
+        """True when any entry the apps show is synthetic (the banner says so)."""
+        return any(p.get("synthetic", True) for p in self.provenance.values())
+
+    @property
+    def stylised(self) -> bool:
+        """True when the district shapes are the stylised drawing, not real boundaries."""
+        return "stylised" in str(self.provenance.get("districts", {}).get("geometry", "stylised"))
+
+    @property
+    def district_ids(self) -> list[str]:
+        return self.grid.attrs["district_ids"].split()
+
+    # -- surfaces ------------------------------------------------------------------------------
+    def surface(self, parameter: str, period: str = "year", sensors: str = "official") -> xr.DataArray:
+        """Mean surface (y, x) over a period, or at an hour of the day, in µg/m³ (NaN outside the city)."""
+        key = ("surface", parameter, period, self.sensor_set(parameter, sensors))
+        if key not in self._cache:
+            s = key[3]
+            h = _hour_of(period)
+            if h is not None:
+                out = self.arrays[f"{s}_{parameter}_hour"].isel(hour=h, drop=True)
+            else:
+                day = self.arrays[f"{s}_{parameter}"]
+                out = day.isel(date=_period_mask(pd.DatetimeIndex(day["date"].values), period)).mean("date")
+            self._cache[key] = out.astype("float64")
+        return self._cache[key]
+
+    def _daily_groups(self, parameter: str, sensors: str, by: str, weight: str):
+        """Per-day group means and people over the guideline: (days, groups) matrices, cached."""
+        from airfair.aqi import WHO_2021
+
+        s = self.sensor_set(parameter, sensors)
+        key = ("daily", parameter, s, by, weight)
+        if key not in self._cache:
+            day = self.arrays[f"{s}_{parameter}"]
+            v = day.values.reshape(day.sizes["date"], -1).astype("float64")
+            codes, names = exposure._group_codes(self.grid, by)
+            pop = np.nan_to_num(self.grid[weight].values.ravel())
+            guide = WHO_2021.get(parameter, {}).get("24h")
+            finite = np.isfinite(v).all(axis=0)
+            means, over = [], []
+            for i in range(len(names)):
+                m = (codes == i) & finite
+                p = pop[m]
+                means.append(v[:, m] @ p / p.sum())
+                over.append((v[:, m] > guide) @ p)
+            self._cache[key] = (pd.DatetimeIndex(day["date"].values), names, np.column_stack(means),
+                                np.column_stack(over), guide)
+        return self._cache[key]
+
+    def group_figures(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                      by: str = "district", weight: str = "population") -> pd.DataFrame:
+        """Population-weighted exposure per group over a period.
+
+        Parameters
+        ----------
+        parameter : {"pm25", "pm10", "no2"}
+        period : str
+            One of :data:`PERIODS`.
+        sensors : {"official", "all"}
+        by : {"district", "income_quintile", "city"}
+        weight : {"population", "children_u5", "elderly_65p"}
+
+        Returns
+        -------
+        pandas.DataFrame
+            group, value (µg/m³), days, days_over (days the group's mean exceeds the WHO 24-h
+            guideline), person_days_over (Σ residents over it each day), share_over (of
+            person-days), population, guideline (µg/m³), parameter, period, sensors (the set used).
+            For an hour of the day only value and population are defined.
+        """
+        s = self.sensor_set(parameter, sensors)
+        codes, names = exposure._group_codes(self.grid, by)
+        pop = np.nan_to_num(self.grid[weight].values.ravel())
+        h = _hour_of(period)
+        if h is not None:
+            surf = self.surface(parameter, period, s).values.ravel()
+            rows = []
+            for i, name in enumerate(names):
+                m = (codes == i) & np.isfinite(surf)
+                rows.append({"group": name, "value": float(surf[m] @ pop[m] / pop[m].sum()), "days": np.nan,
+                             "days_over": np.nan, "person_days_over": np.nan, "share_over": np.nan,
+                             "population": float(pop[m].sum())})
+            out = pd.DataFrame(rows)
+            from airfair.aqi import WHO_2021
+
+            out["guideline"] = WHO_2021.get(parameter, {}).get("24h")
+        else:
+            dates, names, means, over, guide = self._daily_groups(parameter, s, by, weight)
+            k = _period_mask(dates, period)
+            if not k.any():
+                raise ViewsError(f"no days with data in period {period!r}")
+            popg = np.array([pop[(codes == i)].sum() for i in range(len(names))])
+            out = pd.DataFrame({
+                "group": names, "value": means[k].mean(axis=0), "days": int(k.sum()),
+                "days_over": (means[k] > guide).sum(axis=0), "person_days_over": over[k].sum(axis=0),
+                "population": popg,
+            })
+            out["share_over"] = out["person_days_over"] / (out["days"] * out["population"])
+            out["guideline"] = guide
+        return out.assign(parameter=parameter, period=period, sensors=s)
+
+    def district_figures(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                         weight: str = "population") -> pd.DataFrame:
+        """:meth:`group_figures` by district, with the district's names, sites and the multiple of the
+        WHO annual guideline; ``district_id`` instead of ``group``, sorted by value (worst first)."""
+        from airfair.aqi import WHO_2021
+
+        out = self.group_figures(parameter, period, sensors, "district", weight).rename(columns={"group": "district_id"})
+        names = self.districts[["district_id", "name_en", "name_ru", "name_kk"]]
+        out = out.merge(names, on="district_id", how="left")
+        counts = self.sites.groupby(["district_id", "official"]).size()
+        out["official_sites"] = [int(counts.get((d, True), 0)) for d in out.district_id]
+        out["lowcost_sites"] = [int(counts.get((d, False), 0)) for d in out.district_id]
+        annual = WHO_2021.get(parameter, {}).get("annual", np.nan)
+        out["times_who_annual"] = out["value"] / annual
+        return out.sort_values("value", ascending=False).reset_index(drop=True)
+
+    def inequality(self, parameter: str = "pm25", period: str = "year", sensors: str = "official") -> dict:
+        """Inequality of exposure across residents over a period.
+
+        Returns
+        -------
+        dict
+            ``indices`` (:func:`airfair.inequality.indices` on grid cells: exposure, residents, income
+            rank, district groups), ``fifths_ratio`` (most / least exposed fifth of residents,
+            :func:`airfair.inequality.quantile_ratio`), ``income_ratio`` (poorest / richest income
+            fifth), ``quintiles`` (:meth:`group_figures` by income quintile) and ``cells`` (values,
+            weights, income of the inhabited cells, for the curves).
+        """
+        surf = self.surface(parameter, period, sensors).values.ravel()
+        pop = np.nan_to_num(self.grid["population"].values.ravel())
+        inc = self.grid["income_index"].values.ravel()
+        code = self.grid["district"].values.ravel()
+        m = np.isfinite(surf) & (pop > 0) & np.isfinite(inc) & (code >= 0)
+        table = inequality.indices(surf[m], pop[m], rank_by=inc[m], groups=code[m])
+        quint = self.group_figures(parameter, period, sensors, by="income_quintile")
+        return {
+            "indices": table,
+            "fifths_ratio": inequality.quantile_ratio(surf[m], pop[m], 0.2),
+            "income_ratio": float(quint["value"].iloc[0] / quint["value"].iloc[-1]),
+            "quintiles": quint,
+            "cells": pd.DataFrame({"value": surf[m], "population": pop[m], "income": inc[m]}),
+        }
+
+    # -- one district ----------------------------------------------------------------------------
+    def _check_district(self, district_id: str) -> int:
+        if district_id not in self.district_ids:
+            raise ViewsError(f"unknown district {district_id!r}")
+        return self.district_ids.index(district_id)
+
+    def district_daily(self, district_id: str, parameter: str = "pm25", sensors: str = "official") -> pd.DataFrame:
+        """Daily population-weighted mean of one district: date, value (µg/m³), guideline."""
+        i = self._check_district(district_id)
+        dates, _, means, _, guide = self._daily_groups(parameter, sensors, "district", "population")
+        return pd.DataFrame({"date": dates, "value": means[:, i], "guideline": guide})
+
+    def district_diurnal(self, district_id: str, parameter: str = "pm25", sensors: str = "official") -> pd.DataFrame:
+        """Population-weighted mean by local hour (0–23) for one district and for the city."""
+        self._check_district(district_id)
+        rows = []
+        for h in range(24):
+            per = self.group_figures(parameter, f"h{h:02d}", sensors, "district")
+            city = float((per["value"] * per["population"]).sum() / per["population"].sum())
+            rows.append({"hour": h, "value": float(per.set_index("group").loc[district_id, "value"]), "city": city})
+        return pd.DataFrame(rows)
+
+    def district_groups(self, district_id: str, parameter: str = "pm25", period: str = "year",
+                        sensors: str = "official") -> pd.DataFrame:
+        """Exposure of a district's population groups: everyone, children under 5, over 65, and each
+        income quintile (city-wide quintiles of people) living in the district.
+
+        Returns
+        -------
+        pandas.DataFrame
+            group, value (µg/m³), population (persons).
+        """
+        i = self._check_district(district_id)
+        surf = self.surface(parameter, period, sensors).values.ravel()
+        code = self.grid["district"].values.ravel()
+        inside = (code == i) & np.isfinite(surf)
+        rows = []
+        for w in WEIGHTS:
+            pop = np.nan_to_num(self.grid[w].values.ravel())[inside]
+            rows.append({"group": w, "value": float(surf[inside] @ pop / pop.sum()), "population": float(pop.sum())})
+        quint = exposure.income_quintiles(self.grid).ravel()[inside]
+        pop = np.nan_to_num(self.grid["population"].values.ravel())[inside]
+        for q, name in enumerate(exposure.INCOME_QUINTILES):
+            m = quint == q
+            if pop[m].sum() > 0:
+                rows.append({"group": name, "value": float(surf[inside][m] @ pop[m] / pop[m].sum()),
+                             "population": float(pop[m].sum())})
+        return pd.DataFrame(rows)
+
+    def district_sites(self, district_id: str, parameter: str = "pm25", period: str = "year") -> pd.DataFrame:
+        """The district's sensors with their mean over the period (calibrated where available)."""
+        self._check_district(district_id)
+        summary = self.site_summary(parameter, period)
+        return summary[summary["district_id"] == district_id].reset_index(drop=True)
+
+    # -- sites -----------------------------------------------------------------------------------
+    def site_summary(self, parameter: str = "pm25", period: str = "year") -> pd.DataFrame:
+        """Every site with its mean over the period, AQI category of that mean, and QC status.
+
+        Returns
+        -------
+        pandas.DataFrame
+            site_id, network, official, sensor_model, district_id, lon, lat, value (mean of daily
+            means, µg/m³; calibrated PM2.5 for low-cost sensors when available), days, aqi_category,
+            pct_good (share of readings that passed QC, %), capture_pct, qc_status ("good" ≥ 90 %
+            good readings, "check" ≥ 60 %, "poor" below, "no data").
+        """
+        from airfair import aqi
+
+        key = ("sites", parameter, period)
+        if key in self._cache:
+            return self._cache[key]
+        if _hour_of(period) is not None:
+            period = "year"  # site means by hour of day are not stored: the map shows the period's mean
+        d = self.site_daily[self.site_daily["parameter"] == parameter]
+        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period)]
+        val = d["calibrated"].where(d["calibrated"].notna(), d["raw"])
+        means = val.groupby(d["site_id"]).agg(["mean", "size"]).rename(columns={"mean": "value", "size": "days"})
+        s = self.sites
+        out = pd.DataFrame({"site_id": s["site_id"].astype(str).to_numpy(), "network": s["network"].to_numpy(),
+                            "official": s["official"].to_numpy(), "sensor_model": s["sensor_model"].to_numpy(),
+                            "district_id": s["district_id"].to_numpy(), "lon": s.geometry.x.to_numpy(),
+                            "lat": s.geometry.y.to_numpy()})
+        out = out.merge(means, left_on="site_id", right_index=True, how="left")
+        out["days"] = out["days"].fillna(0).astype(int)
+        cats = pd.Series(aqi.category(parameter, out["value"].to_numpy()), index=out.index)
+        out["aqi_category"] = cats.where(out["value"].notna(), "no data")
+        q = self.site_qc[self.site_qc["parameter"] == parameter].set_index("site_id")
+        out["pct_good"] = out["site_id"].map(q["pct_good"]) if len(q) else np.nan
+        out["capture_pct"] = out["site_id"].map(q["capture_pct"]) if len(q) else np.nan
+        out["qc_status"] = np.select([out["pct_good"] >= 90, out["pct_good"] >= 60, out["pct_good"].notna()],
+                                     ["good", "check", "poor"], "no data")
+        self._cache[key] = out
+        return out
+
+    def site_history(self, site_id: str, parameter: str = "pm25") -> pd.DataFrame:
+        """A site's daily means: date, raw (QC-passed), calibrated (PM2.5), in µg/m³."""
+        if site_id not in set(self.site_daily["site_id"]) and site_id not in set(self.sites["site_id"].astype(str)):
+            raise ViewsError(f"unknown site {site_id!r}")
+        d = self.site_daily[(self.site_daily["site_id"] == site_id) & (self.site_daily["parameter"] == parameter)]
+        return d[["date", "raw", "calibrated"]].reset_index(drop=True)
+
+    def site_report(self, site_id: str) -> pd.DataFrame:
+        """A site's QC report per pollutant (:func:`airfair.qc.report` rows)."""
+        if site_id not in set(self.sites["site_id"].astype(str)):
+            raise ViewsError(f"unknown site {site_id!r}")
+        return self.site_qc[self.site_qc["site_id"] == site_id].reset_index(drop=True)
+
+    def coverage(self) -> pd.DataFrame:
+        """:func:`airfair.exposure.monitoring_coverage` with district names, worst covered first."""
+        if "coverage" not in self._cache:
+            cov = exposure.monitoring_coverage(self.sites, self.grid)
+            cov = cov.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id")
+            self._cache["coverage"] = cov.sort_values("mean_km_to_official", ascending=False).reset_index(drop=True)
+        return self._cache["coverage"]
+
+    def blind_spots(self, km: float = 3.0) -> xr.DataArray:
+        """Residents (persons per cell) living farther than ``km`` from every official station; 0 elsewhere."""
+        from scipy.spatial import cKDTree
+
+        from airfair import geo
+
+        off = self.sites[self.sites.official]
+        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy())
+        xx, yy = np.meshgrid(self.grid.x.values, self.grid.y.values)
+        dist = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape)
+        pop = self.grid["population"].where(self.grid["district"] >= 0)
+        return pop.where(dist / 1000.0 > km, 0.0).rename("residents_far_from_official")
+
+
+__all__ = ["Views", "ViewsError", "load_views", "prepare_views", "views_key", "views_path", "PARAMETERS", "PERIODS",
+           "METRICS", "SENSOR_SETS", "WEIGHTS", "METHOD"]
