@@ -60,7 +60,7 @@ loaded = {"done": False}
 
 
 def _value_label(l):
-    if metric.value == "mean" or period.value.startswith("h"):
+    if metric.value == "mean" or views.is_hour(period.value):
         return i18n.parameter_label(parameter.value, l)
     return i18n.t("unit_days" if metric.value == "days_over" else "unit_person_days", l)
 
@@ -72,7 +72,8 @@ def _fmt(x, digits=1):
 def update(*_):
     """Recompute what is shown from the precomputed views and put it in the panes."""
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
-    m = metric.value if not per.startswith("h") else "mean"
+    hourly = views.is_hour(per)
+    m = "mean" if hourly else metric.value
     fig = V.district_figures(p, per, s)
     used = fig["sensors"].iloc[0]
     col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
@@ -106,7 +107,7 @@ def update(*_):
         i18n.t("times_who", l): fig["times_who_annual"].round(1),
         i18n.t("days_over", l): fig["days_over"],
         i18n.t("share_over", l): (100 * fig["share_over"]).round(0),
-        i18n.t("population", l): fig["population"].round(-2),
+        i18n.t("population", l): fig["population"].round(-2).astype(int),
         i18n.t("official_sites", l): fig["official_sites"],
         i18n.t("lowcost_sites", l): fig["lowcost_sites"],
     })
@@ -175,7 +176,7 @@ def update_drill():
     groups = V.district_groups(d, p, per, s)
     drill_groups.object = pd.DataFrame({i18n.t("groups", l): [i18n.t(f"group_{g}", l) for g in groups.group],
                                        i18n.parameter_label(p, l): groups.value.round(1),
-                                       i18n.t("population", l): groups.population.round(-1)})
+                                       i18n.t("population", l): groups.population.round(-1).astype(int)})
     sites = V.district_sites(d, p, per)
     drill_sites.object = pd.DataFrame({
         i18n.t("site", l): sites.site_id, i18n.t("network", l): sites.network,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from airfair import aqi, i18n, pages, plots, views
+from airfair import aqi, i18n, pages, plots, qc, views
 
 pages.setup("network")
 V = views.load_views()
@@ -20,7 +20,7 @@ BLIND_KM = 3.0
 lang = pages.language_select()
 parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p for p in V.parameters}, lang,
                          "pollutant", "pm25", "w-parameter")
-period = pages.select(lambda l: {i18n.period_label(p, l): p for p in views.PERIODS if not p.startswith("h")}, lang,
+period = pages.select(lambda l: {i18n.period_label(p, l): p for p in views.PERIODS if not views.is_hour(p)}, lang,
                       "period", "year", "w-period")
 colour_by = pages.select(lambda l: {i18n.t("colour_aqi", l): "aqi", i18n.t("colour_qc", l): "qc"}, lang, "colour_by",
                          "aqi", "w-colour")
@@ -72,10 +72,11 @@ def update(*_):
 def update_site():
     l, p, s = lang.value, parameter.value, site.value
     site_hint.object = i18n.t("site_hint", l)
-    if not s:
+    match = V.sites[V.sites["site_id"].astype(str) == s]
+    if not s or match.empty:
         site_panel.visible = False
         return
-    row = V.sites[V.sites["site_id"].astype(str) == s].iloc[0]
+    row = match.iloc[0]
     kind = i18n.t("official" if row["official"] else "indicative", l)
     site_title.object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
                         f"{i18n.district_name(D, row['district_id'], l) if isinstance(row['district_id'], str) else '—'}"
@@ -92,14 +93,13 @@ def update_site():
         best = hist.assign(value=hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]))
         year = int(pd.DatetimeIndex(best["date"]).year.value_counts().idxmax())
         calendar_pane.object = plots.calendar_plot(best[["date", "value"]], year=year, parameter=p,
-                                                   title=f"{i18n.t('calendar', l)} {year}", width=760)
+                                                   title=f"{i18n.t('calendar', l)} {year}", width=520, lang=l)
     rep = V.site_report(s)
     report_pane.object = pd.DataFrame({
         i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],
         i18n.t("readings_n", l): rep["n_readings"], i18n.t("capture", l): rep["capture_pct"],
         i18n.t("pct_good", l): rep["pct_good"],
-        **{r: rep[r] for r in ("spike", "stuck", "duplicate", "humidity", "drift", "clock_shift", "implausible")
-           if r in rep}})
+        **{i18n.t(f"reason_{r}", l): rep[r] for r in qc.REASONS if r in rep and rep[r].sum() > 0}})
     site_panel.visible = True
 
 
@@ -115,7 +115,7 @@ def update_equity():
                                 names=", ".join(none))
     shown["coverage"] = cov
     coverage_pane.object = pd.DataFrame({
-        i18n.t("district", l): cov[f"name_{l}"], i18n.t("population", l): cov["population"].round(-2),
+        i18n.t("district", l): cov[f"name_{l}"], i18n.t("population", l): cov["population"].round(-2).astype(int),
         i18n.t("official_sites", l): cov["official_sites"], i18n.t("lowcost_sites", l): cov["lowcost_sites"],
         i18n.t("per_100k_official", l): cov["official_per_100k"].round(2),
         i18n.t("per_100k_lowcost", l): cov["lowcost_per_100k"].round(1),

@@ -199,24 +199,40 @@ def bench_command(n_sites, interval_minutes, days, scales, engines, workdir, out
 @click.option("--port", type=int, default=5006, show_default=True)
 @click.option("--address", default="localhost", show_default=True)
 @click.option("--allow-websocket-origin", "origins", multiple=True,
-              help="Host[:port] allowed to open the apps (repeatable); default: the address and port.")
+              help="Host[:port] allowed to open the apps (repeatable); default: the address and port. Behind a proxy, "
+                   "give the public host name.")
+@click.option("--num-procs", type=int, default=1, show_default=True,
+              help="Server processes (each loads the precomputed views once and shares them between its sessions).")
+@click.option("--basic-auth", default=None,
+              help="Panel's basic auth: a password, or a file of user:password lines. Use with --cookie-secret.")
+@click.option("--cookie-secret", default=None, help="Secret for signed cookies (needed by --basic-auth and OAuth).")
+@click.option("--panel-arg", "panel_args", multiple=True,
+              help="Any other `panel serve` option, passed as is (repeatable), e.g. --panel-arg=--oauth-provider=github.")
 @click.option("--show/--no-show", default=False, help="Open a browser.")
-def serve(port, address, origins, show):
-    """Serve the Panel apps in apps/ (builds the default data first if absent)."""
+def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_args, show):
+    """Serve the Panel apps in apps/ (builds the default data and precomputes the apps' views first if absent)."""
     from airfair.catalog import data_directory, read_manifest
+    from airfair.views import prepare_views
 
     data_dir = data_directory()
     if not read_manifest(data_dir):
-        click.echo(f"no data in {data_dir} yet: building the default dataset first (about a minute)")
+        click.echo(f"no data in {data_dir} yet: building the default dataset first (about 30 s)")
         from airfair.synthetic import DEFAULT_SEED, build_dataset
 
         build_dataset(data_dir, seed=DEFAULT_SEED)
+    # QC, calibration and surfaces take minutes: done once here, so that no visitor waits for them
+    prepare_views(data_dir, log=click.echo)
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
            "--index", "exposure", "--global-loading-spinner", "--check-unused-sessions", "10000",
-           "--unused-session-lifetime", "60000"]
+           "--unused-session-lifetime", "60000", "--num-procs", str(num_procs)]
     for o in origins or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]:
         cmd += ["--allow-websocket-origin", o]
+    if basic_auth:
+        cmd += ["--basic-auth", basic_auth]
+    if cookie_secret:
+        cmd += ["--cookie-secret", cookie_secret]
+    cmd += list(panel_args)
     if show:
         cmd.append("--show")
     click.echo(f"serving http://{address}:{port}/ — Ctrl+C to stop")

@@ -22,12 +22,13 @@ CSS = """
 .af-header h1 {margin:0 0 4px 0; font-size:1.45em;}
 .af-footer {font-size:0.85em; color:#555;}
 .af-controls {background:#f7f4f2; border-radius:4px; padding:6px;}
+table.dataframe td, table.dataframe th {text-align:left !important; padding:2px 8px;}
 """
 
 
 def setup(title: str):
     """Panel's settings for an airfair page (call once, at the top of the app)."""
-    pn.extension("tabulator", sizing_mode="stretch_width", notifications=False, raw_css=[CSS])
+    pn.extension(sizing_mode="stretch_width", notifications=False, raw_css=[CSS])
     pn.config.loading_indicator = True
     pn.state.cache.setdefault("airfair_pages", set()).add(title)
 
@@ -129,16 +130,16 @@ def sync_url(widgets: dict):
         return
     query = dict(pn.state.location.query_params)
     for key, w in widgets.items():
-        raw = query.get(key)
-        if raw is None:
+        if key not in query:
             continue
+        raw = query[key]
         if isinstance(w, pn.widgets.Checkbox):
-            if str(raw).lower() in ("true", "false"):
-                w.value = str(raw).lower() == "true"
+            ok = raw in (True, False) or str(raw).lower() in ("true", "false")
         else:
             allowed = list(w.options.values()) if isinstance(w.options, dict) else list(w.options)
-            if raw in allowed:
-                w.value = raw
+            ok = raw in allowed
+        if not ok:  # Location.sync would apply it as is: put the widget's own value back first
+            pn.state.location.update_query(**{key: w.value})
     for key, w in widgets.items():
         pn.state.location.sync(w, {"value": key})
 

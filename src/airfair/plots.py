@@ -289,6 +289,22 @@ _LINE = "#1f5f9e"
 _EXTENSION_LOADED: list = []
 
 
+def _tr(key: str, lang: str) -> str:
+    from airfair import i18n
+
+    return i18n.t(key, lang)
+
+
+def _month_name(m: int, lang: str) -> str:
+    from airfair import i18n
+
+    return _MONTHS[m - 1] if lang == "en" else i18n.month(m, lang)[:3]
+
+
+def _weekday_initial(w: int, lang: str) -> str:
+    return {"en": "MTWTFSS", "ru": "ПВСЧПСВ", "kk": "ДСССЖСЖ"}.get(lang, "MTWTFSS")[w]
+
+
 def _label(parameter: str) -> str:
     """'PM2.5 (µg/m³)' for axis titles."""
     from airfair.contracts import PARAMETER_UNITS
@@ -635,7 +651,7 @@ def calendar_table(daily, year: int | None = None, value: str = "value", paramet
 
 
 def calendar_plot(daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
-                  sites=None, cmap: str = "aqi", title: str | None = None, width: int = 900):
+                  sites=None, cmap: str = "aqi", title: str | None = None, width: int = 900, lang: str = "en"):
     """openair's calendarPlot: daily values of a year as a calendar, month by month.
 
     Parameters
@@ -651,6 +667,8 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
         Figure title.
     width : int
         Figure width in pixels.
+    lang : {"en", "ru", "kk"}
+        Language of month names, weekday initials, the legend and the hover.
 
     Returns
     -------
@@ -669,13 +687,13 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     tab = tab.assign(
         x0=pc * 8 + tab["weekday"], y1=top - 2 - tab["week"],
         date_str=tab["date"].dt.strftime("%a %d %b %Y"),
-        category_label=[aqi.LABELS["en"].get(c, "no AQI") if c else "no valid data" for c in tab["category"]],
+        category_label=[aqi.LABELS[lang].get(c, "no AQI") if c else _tr("aqi_no data", lang) for c in tab["category"]],
         value_str=[f"{v:.1f}" if np.isfinite(v) else "–" for v in tab["value"]],
     )
     tab["x1"] = tab["x0"] + 1
     tab["y0"] = tab["y1"] - 1
     label = _label(parameter) if parameter else value
-    hover = [("Date", "@{date_str}"), (label, "@{value_str}"), ("AQI category", "@{category_label}"), ("Sites", "@{n_sites}")]
+    hover = [(_tr("date", lang), "@{date_str}"), (label, "@{value_str}"), ("AQI", "@{category_label}"), (_tr("site", lang), "@{n_sites}")]
     kdims = ["x0", "y0", "x1", "y1"]
     vdims = ["value", "date_str", "value_str", "category_label", "n_sites"]
     rect_opts = {"line_color": "white", "line_width": 1, "tools": ["hover"], "hover_tooltips": hover}
@@ -683,13 +701,13 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     missing = tab[tab["value"].isna()]
     layers = []
     if len(missing):
-        layers.append(hv.Rectangles(missing, kdims, vdims, label="No valid data").opts(color="#e6e6e6", **rect_opts))
+        layers.append(hv.Rectangles(missing, kdims, vdims, label=_tr("aqi_no data", lang)).opts(color="#e6e6e6", **rect_opts))
     if use_aqi:
         fill = tab["colour"]
         for cat in aqi.CATEGORIES:
             sub = tab[tab["category"] == cat]
             if len(sub):
-                layers.append(hv.Rectangles(sub, kdims, vdims, label=aqi.LABELS["en"][cat]).opts(
+                layers.append(hv.Rectangles(sub, kdims, vdims, label=aqi.LABELS[lang][cat]).opts(
                     color=aqi.COLOURS[cat], **rect_opts))
     else:
         from holoviews.plotting.util import process_cmap
@@ -707,10 +725,10 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     day_labels = hv.Labels(text, ["x", "y"], ["t", "ink"]).opts(text_font_size="7pt", text_color="ink")
     months = pd.DataFrame({"m": range(12)})
     months = months.assign(x=(months.m % 4) * 8 + 3.5, y=-(months.m // 4) * 9.0 - 0.3,
-                           t=[f"{_MONTHS[m]} {year}" for m in months.m])
+                           t=[f"{_month_name(m + 1, lang)} {year}" for m in months.m])
     month_labels = hv.Labels(months, ["x", "y"], "t").opts(text_font_size="10pt", text_font_style="bold",
                                                              text_color="black")
-    wd = pd.DataFrame([(c * 8 + w + 0.5, -r * 9.0 - 1.35, _WEEKDAYS[w][0]) for c in range(4) for r in range(3)
+    wd = pd.DataFrame([(c * 8 + w + 0.5, -r * 9.0 - 1.35, _weekday_initial(w, lang)) for c in range(4) for r in range(3)
                        for w in range(7)], columns=["x", "y", "t"])
     wd_labels = hv.Labels(wd, ["x", "y"], "t").opts(text_font_size="7pt", text_color="#777777")
     title = title or f"{_PARAMETER_LABELS.get(parameter, value)}: daily means {year}" + (

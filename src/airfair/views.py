@@ -280,6 +280,11 @@ def _period_mask(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
     raise ViewsError(f"unknown period {period!r}: one of {', '.join(PERIODS[:4])}…, mMM, hHH")
 
 
+def is_hour(period: str) -> bool:
+    """True for an hour-of-day period key ("h00" … "h23")."""
+    return _hour_of(period) is not None
+
+
 def _hour_of(period: str) -> int | None:
     if period.startswith("h") and period[1:].isdigit() and 0 <= int(period[1:]) <= 23:
         return int(period[1:])
@@ -597,5 +602,5 @@ class Views:
         return pop.where(dist / 1000.0 > km, 0.0).rename("residents_far_from_official")
 
 
-__all__ = ["Views", "ViewsError", "load_views", "prepare_views", "views_key", "views_path", "PARAMETERS", "PERIODS",
+__all__ = ["Views", "ViewsError", "load_views", "prepare_views", "views_key", "views_path", "is_hour", "PARAMETERS", "PERIODS",
            "METRICS", "SENSOR_SETS", "WEIGHTS", "METHOD"]
