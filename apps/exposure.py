@@ -69,8 +69,9 @@ def _fmt(x, digits=1):
     return "—" if x is None or not np.isfinite(x) else f"{x:,.{digits}f}"
 
 
-def update(*_):
-    """Recompute what is shown from the precomputed views and put it in the panes."""
+def update(event=None):
+    """Recompute what is shown from the precomputed views and put it in the panes (only those that
+    depend on the widget that changed)."""
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
     hourly = views.is_hour(per)
     m = "mean" if hourly else metric.value
@@ -122,7 +123,8 @@ def update(*_):
         headline.object = "### " + i18n.t("headline_days", l, worst=worst[name], best=best[name],
                                            worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
         cigarettes.object = ""
-    if loaded["done"]:  # below the fold: filled after the first paint (see pn.state.onload)
+    changed = event.obj if event is not None else None
+    if loaded["done"] and changed not in (metric, show_surface, tiles):  # below the fold; see pn.state.onload
         update_fairness()
         update_drill()
     loso = V.meta.get("loso", {}).get(f"{used}_{p}", {})
@@ -209,7 +211,7 @@ def _attach_tap(event=None):
 
 
 for w in (lang, parameter, metric, period, sensors, show_surface, tiles):
-    w.param.watch(lambda e: (update(), _attach_tap()), "value")
+    w.param.watch(lambda e: (update(e), _attach_tap()), "value")
 district.param.watch(lambda e: update_drill(), "value")
 update()
 _attach_tap()
@@ -252,7 +254,7 @@ def _png():
     return plots.district_map_png(D, t, shown["label"], title, lang=lang.value, note=note)
 
 
-downloads = pn.Row(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
+downloads = pn.FlexBox(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
                    pages.download("download_geojson", lang, _geojson, lambda: _filename("geojson"), "dl-geojson"),
                    pages.download("download_png", lang, _png, lambda: _filename("png"), "dl-png"),
                    css_classes=["downloads"])

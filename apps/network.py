@@ -163,7 +163,7 @@ def _geojson():
     return g.to_json(drop_id=True)
 
 
-downloads = pn.Row(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
+downloads = pn.FlexBox(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
                    pages.download("download_geojson", lang, _geojson, lambda: _filename("geojson"), "dl-geojson"),
                    css_classes=["downloads"])
 controls = pn.FlexBox(parameter, period, colour_by, site, pn.Column(show_blind, tiles), css_classes=["af-controls"])

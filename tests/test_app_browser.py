@@ -1,7 +1,14 @@
-"""The served app in real headless Chromium: `airfair serve` on 127.0.0.1, driven by Playwright."""
+"""The served apps in real headless Chromium: `airfair serve` on 127.0.0.1, driven by Playwright.
 
+What the map shows is read from the rendered Bokeh document (the data source behind the district
+polygons and the site markers), not from the widgets, and compared with :mod:`airfair.views`.
+Screenshots are saved in tests/artifacts/.
+"""
+
+import csv
+import io
+import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -12,14 +19,31 @@ from pathlib import Path
 
 import pytest
 
-import airfair
-from airfair.exposure import district_pm25
+from airfair import i18n, views
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+# the newest data source holding a column, as plain arrays (old ones linger until Bokeh collects them)
+SOURCE_JS = """(column) => {
+  let found = null;
+  for (const doc of window.Bokeh.documents) {
+    for (const m of doc._all_models.values()) {
+      if (m.data === undefined || m.data === null) continue;
+      const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+      if (d[column] === undefined) continue;
+      const out = {};
+      for (const [k, v] of Object.entries(d)) {
+        if (typeof v === 'object' && v !== null && v.length !== undefined) out[k] = Array.from(v);
+      }
+      found = out;
+    }
+  }
+  return found;
+}"""
 
 
 def _free_port():
@@ -35,10 +59,10 @@ def server(demo_dir):
     proc = subprocess.Popen([sys.executable, "-m", "airfair.cli", "serve", "--address", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
+    deadline = time.time() + 300  # the first serve of a build prepares its views (about 30 s on the demo)
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url + "/exposure", timeout=30)
+            urllib.request.urlopen(url + "/exposure", timeout=60)
             break
         except Exception:
             if proc.poll() is not None:
@@ -46,10 +70,15 @@ def server(demo_dir):
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("airfair serve did not answer within 90 s")
+        pytest.fail("airfair serve did not answer within 300 s")
     yield url
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def demo_views(demo_dir):
+    return views.load_views(demo_dir)
 
 
 @pytest.fixture(scope="module")
@@ -64,44 +93,191 @@ def chromium_browser():
         b.close()
 
 
-def _open(chromium_browser, url, width=1400, height=1000):
-    page = chromium_browser.new_page(viewport={"width": width, "height": height})
+def _open(chromium_browser, url, selector=".district-map canvas", width=1400, height=1000, **kw):
+    page = chromium_browser.new_page(viewport={"width": width, "height": height}, **kw)
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.goto(url, wait_until="networkidle")
-    page.wait_for_selector(".district-table .tabulator-row", timeout=30_000)
-    page.wait_for_timeout(1500)  # let Bokeh paint the canvas
+    page.wait_for_selector(selector, timeout=60_000)
+    page.wait_for_timeout(1000)  # let Bokeh paint the canvas
     return page, problems
 
 
-def test_exposure_page_renders_the_district_map(server, chromium_browser, demo_dir):
+def _map_values(page, column="district_id"):
+    data = page.evaluate(SOURCE_JS, column)
+    assert data is not None, f"no data source with a {column!r} column in the page"
+    return data
+
+
+def _wait_for_map(page, predicate, timeout=20.0):
+    """Poll the rendered map data until ``predicate(data)`` holds (widget changes are asynchronous)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        data = _map_values(page)
+        if predicate(data):
+            return data
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the map never showed the expected data; last: {data}")
+
+
+def _text(page, css):
+    """Text of a Panel pane, whose content sits in the element's shadow root."""
+    return page.locator(css).first.evaluate(
+        "el => el.shadowRoot ? Array.from(el.shadowRoot.children).filter(c => !['STYLE', 'LINK'].includes(c.tagName))"
+        ".map(c => c.innerText).join('\\n').trim() : el.innerText")
+
+
+def _choose(page, css, label):
+    page.locator(f".{css} select").select_option(label=label)
+
+
+def _expected(frame, column):
+    return dict(zip(frame["district_id"], frame[column].astype(float)))
+
+
+def _close(shown: dict, want: dict, tol=1e-6):
+    return set(shown) == set(want) and all(abs(shown[k] - want[k]) <= tol * max(1.0, abs(want[k])) for k in want)
+
+
+def test_exposure_page_metric_period_language_and_url(server, chromium_browser, demo_views):
     page, problems = _open(chromium_browser, server + "/exposure")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "exposure.png"), full_page=True)
-    assert problems == []
-    assert page.get_by_text("Synthetic data.").is_visible()
+    assert page.get_by_text("Synthetic data.").first.is_visible()
     assert page.locator(".district-map canvas").count() >= 1
-    box = page.locator(".district-map").bounding_box()
-    assert box["width"] > 300 and box["height"] > 300
-    # the table shows the same figures the library computes from the catalog
-    expected = district_pm25(airfair.open_catalog(demo_dir)).merge(
-        airfair.open_catalog(demo_dir)["districts"].read()[["district_id", "name_en"]], on="district_id")
-    rows = page.locator(".district-table .tabulator-row").all_inner_texts()
-    assert len(rows) == 8
-    shown = {}
-    for r in rows:
-        cells = r.split("\n")
-        shown[cells[0]] = float(re.sub(r"[^0-9.]", "", cells[2]))
-    for row in expected.itertuples():
-        assert shown[row.name_en] == pytest.approx(row.value, abs=0.051)
-    worst = expected.sort_values("value").name_en.iloc[-1]
-    assert page.locator(".headline h3").inner_text().startswith(f"{worst} breathes")
+    # default view: population-weighted annual PM2.5 from all checked sensors
+    fig = demo_views.district_figures("pm25", "year", "all")
+    data = _map_values(page)
+    assert _close(dict(zip(data["district_id"], data["value"])), _expected(fig, "value"))
+    worst = fig.iloc[0]
+    assert _text(page, ".headline").startswith(f"{worst['name_en']} breathes {worst['value']:.1f}")
+
+    # metric → days over the guideline: the polygons now carry day counts
+    _choose(page, "w-metric", i18n.t("metric_days_over", "en"))
+    want = _expected(fig, "days_over")
+    data = _wait_for_map(page, lambda d: _close(dict(zip(d["district_id"], d["value"])), want))
+    assert "metric=days_over" in page.url
+
+    # period → January: other numbers, equal to the views' January figures
+    _choose(page, "w-period", i18n.period_label("m01", "en"))
+    jan = demo_views.district_figures("pm25", "m01", "all")
+    _wait_for_map(page, lambda d: _close(dict(zip(d["district_id"], d["value"])), _expected(jan, "days_over")))
+    assert jan["days_over"].sum() != fig["days_over"].sum()
+
+    # language → Russian: district labels on the map and the headline change
+    _choose(page, "language-select", "Русский")
+    names_ru = dict(zip(demo_views.districts.district_id, demo_views.districts.name_ru))
+    data = _wait_for_map(page, lambda d: d.get("label") and d["label"][0] == names_ru[d["district_id"][0]])
+    assert set(data["label"]) == set(names_ru.values())
+    assert "lang=ru" in page.url
+    page.wait_for_timeout(500)
+    assert "выше суточного норматива ВОЗ" in _text(page, ".headline")
+    page.screenshot(path=str(ARTIFACTS / "exposure-ru-january-days.png"), full_page=True)
+
+    # the URL reopens the same view in a fresh page
+    again, problems2 = _open(chromium_browser, page.url)
+    data = _map_values(again)
+    assert _close(dict(zip(data["district_id"], data["value"])), _expected(jan, "days_over"))
+    assert again.locator(".w-metric select").input_value() == i18n.t("metric_days_over", "ru")
+    assert problems == [] and problems2 == []
 
 
-def test_exposure_page_on_a_phone(server, chromium_browser):
-    page, problems = _open(chromium_browser, server + "/exposure", width=390, height=844)
-    page.screenshot(path=str(ARTIFACTS / "exposure-phone.png"), full_page=True)
+def test_exposure_drill_down_opens_on_click(server, chromium_browser, demo_views):
+    page, problems = _open(chromium_browser, server + "/exposure?period=heating")
+    assert not page.locator(".drill-down").is_visible()
+    # click the middle of the map: the district under the pointer opens
+    box = page.locator(".district-map canvas").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.5)
+    page.wait_for_selector(".drill-down .drill-title", state="visible", timeout=20_000)
+    title = _text(page, ".drill-down .drill-title")
+    clicked = [d for d in demo_views.district_ids if i18n.district_name(demo_views.districts, d, "en") in title]
+    assert len(clicked) == 1
+    assert f"district={clicked[0]}" in page.url
+    page.wait_for_selector(".drill-daily canvas", timeout=20_000)
+    groups = _text(page, ".drill-groups")
+    want = demo_views.district_groups(clicked[0], "pm25", "heating", "all")
+    assert "Children under 5" in groups and f"{want.value.iloc[1]:.1f}" in groups
+    sites = demo_views.district_sites(clicked[0], "pm25", "heating")
+    assert all(s in _text(page, ".drill-sites") for s in sites.site_id)
+    page.screenshot(path=str(ARTIFACTS / "exposure-drill-down.png"), full_page=True)
     assert problems == []
-    assert page.locator(".district-map canvas").count() >= 1
+
+
+def test_exposure_downloads_hold_the_shown_figures(server, chromium_browser, demo_views, tmp_path):
+    page, problems = _open(chromium_browser, server + "/exposure?metric=person_days_over&period=summer",
+                           accept_downloads=True)
+    fig = demo_views.district_figures("pm25", "summer", "all")
+    with page.expect_download() as info:
+        page.locator(".dl-csv button").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "airfair-pm25-person_days_over-summer-all-en.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    got = {r["district_id"]: float(r["value"]) for r in rows}
+    assert _close(got, _expected(fig, "person_days_over")) and {r["metric"] for r in rows} == {"person_days_over"}
+    with page.expect_download() as info:
+        page.locator(".dl-geojson button").click()
+    gj = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert len(gj["features"]) == 8 and {f["geometry"]["type"] for f in gj["features"]} <= {"Polygon", "MultiPolygon"}
+    got = {f["properties"]["district_id"]: f["properties"]["value"] for f in gj["features"]}
+    assert _close(got, _expected(fig, "person_days_over"))
+    with page.expect_download() as info:
+        page.locator(".dl-png button").click()
+    png = Path(info.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    (ARTIFACTS / "exposure-download.png").write_bytes(png)
+    assert problems == []
+
+
+def test_network_page_sites_colours_and_site_report(server, chromium_browser, demo_views):
+    page, problems = _open(chromium_browser, server + "/network", selector=".site-map canvas")
+    summary = demo_views.site_summary("pm25", "year")
+    # every site is drawn (one source per class and colour): collect them all
+    ids = page.evaluate("""() => {
+      const ids = new Set();
+      for (const doc of window.Bokeh.documents) for (const m of doc._all_models.values()) {
+        if (!m.data) continue; const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+        if (d.site_id) for (const s of d.site_id) ids.add(s);
+      }
+      return Array.from(ids);
+    }""")
+    assert set(ids) == set(summary.site_id)
+    # colour by QC status, in Kazakh; open one low-cost site from the URL
+    site = summary[~summary.official].site_id.iloc[0]
+    page2, problems2 = _open(chromium_browser, server + f"/network?colour=qc&lang=kk&site={site}",
+                             selector=".site-calendar canvas")
+    assert _text(page2, ".site-title").startswith(site)
+    report = _text(page2, ".site-report")
+    rep = demo_views.site_report(site)
+    assert str(int(rep["n_readings"].iloc[0])) in report.replace(",", "").replace("\u202f", "")
+    assert page2.get_by_text(i18n.t("equity_title", "kk")).first.is_visible()
+    legend = page2.evaluate("""() => {
+      const out = [];
+      for (const doc of window.Bokeh.documents) for (const m of doc._all_models.values()) {
+        const l = m.label; if (l && typeof l === 'object' && typeof l.value === 'string') out.push(l.value);
+      }
+      return out;
+    }""")
+    # the legend names both sensor classes and the QC statuses, in Kazakh
+    assert any(x.startswith(i18n.t("official", "kk")) and i18n.t("qc_good", "kk") in x for x in legend)
+    assert any(x.startswith(i18n.t("indicative", "kk")) for x in legend)
+    page2.screenshot(path=str(ARTIFACTS / "network-site-kk.png"), full_page=True)
+    # a URL value that is not an option is ignored, not used
+    page3, problems3 = _open(chromium_browser, server + "/network?site=../../etc/passwd&colour=<script>",
+                             selector=".site-map canvas")
+    assert not page3.locator(".site-panel").is_visible()
+    assert problems == [] and problems2 == [] and problems3 == []
+
+
+@pytest.mark.parametrize("path, selector", [("/exposure", ".district-map canvas"), ("/network", ".site-map canvas")])
+def test_pages_on_a_phone(server, chromium_browser, path, selector):
+    page, problems = _open(chromium_browser, server + path, selector=selector, width=390, height=844)
+    page.screenshot(path=str(ARTIFACTS / f"{path.strip('/')}-phone.png"), full_page=True)
+    assert problems == []
+    # nothing wider than the screen: no sideways scrolling of the whole page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 2
+    box = page.locator(selector).first.bounding_box()
+    assert box["width"] > 250

@@ -457,6 +457,9 @@ class Views:
             fifth), ``quintiles`` (:meth:`group_figures` by income quintile) and ``cells`` (values,
             weights, income of the inhabited cells, for the curves).
         """
+        key = ("inequality", parameter, period, self.sensor_set(parameter, sensors))
+        if key in self._cache:
+            return self._cache[key]
         surf = self.surface(parameter, period, sensors).values.ravel()
         pop = np.nan_to_num(self.grid["population"].values.ravel())
         inc = self.grid["income_index"].values.ravel()
@@ -464,13 +467,14 @@ class Views:
         m = np.isfinite(surf) & (pop > 0) & np.isfinite(inc) & (code >= 0)
         table = inequality.indices(surf[m], pop[m], rank_by=inc[m], groups=code[m])
         quint = self.group_figures(parameter, period, sensors, by="income_quintile")
-        return {
+        self._cache[key] = {
             "indices": table,
             "fifths_ratio": inequality.quantile_ratio(surf[m], pop[m], 0.2),
             "income_ratio": float(quint["value"].iloc[0] / quint["value"].iloc[-1]),
             "quintiles": quint,
             "cells": pd.DataFrame({"value": surf[m], "population": pop[m], "income": inc[m]}),
         }
+        return self._cache[key]
 
     # -- one district ----------------------------------------------------------------------------
     def _check_district(self, district_id: str) -> int:
