@@ -119,15 +119,15 @@ class ImportReport:
                 break
             entry["examples"].append(f"line {ln}" + (f": {s!r}" if s is not None else ""))
 
-    def merge(self, other: ImportReport) -> None:
-        """Add another file's counts to this one (multi-file imports)."""
+    def merge(self, other: ImportReport, prefix: bool = False) -> None:
+        """Add another file's counts to this one (multi-file imports; ``prefix`` names the file in examples)."""
         self.source = "; ".join(s for s in (self.source, other.source) if s)
         for k in ("rows_read", "rows_imported", "rows_flagged", "rows_rejected"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
         for key, e in other.reasons.items():
             mine = self.reasons.setdefault(key, {"count": 0, "examples": []})
             mine["count"] += e["count"]
-            mine["examples"] = (mine["examples"] + [f"{other.source}: {x}" for x in e["examples"]])[:3]
+            mine["examples"] = (mine["examples"] + [f"{Path(other.source).name}: {x}" if prefix else x for x in e["examples"]])[:3]
         self.notes += other.notes
         if other.rejected is not None:
             self.rejected = other.rejected if self.rejected is None else pd.concat([self.rejected, other.rejected])
@@ -395,6 +395,7 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
         raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "
                            f"`airfair data build --out {data_dir}` (districts and grid are needed to place sites).")
     report = report if report is not None else ImportReport(source=str((provenance or {}).get("source", name)))
+    lines = readings["line"].to_numpy() if "line" in readings.columns else None  # file line numbers, for the report
     new = _normalise_readings(readings) if len(readings) else _normalise_readings(
         pd.DataFrame({c: pd.Series(dtype=object) for c in READINGS_COLUMNS}).astype({"value": float, "qc_flag": "int8"}))
     if report.rows_read == 0 and report.rows_rejected == 0:
@@ -446,11 +447,12 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
                           | (both["value"].isna() & both["value_old"].isna())).to_numpy()
         conflict = present & ~same
         if conflict.any():
-            lines = new.attrs.get("lines")
             idx = np.flatnonzero(conflict)
-            ln = [lines[i] for i in idx] if lines is not None else list(idx)
-            report.add("rejected", "differs from the value already in the catalog (the catalog's value is kept)", ln,
-                       [f"{both.value[i]} vs {both.value_old[i]}" for i in idx])
+            ln = lines[idx] if lines is not None else idx + 1
+            why = "differs from the value already in the catalog (the catalog's value is kept)"
+            report.add("rejected", why, ln, [f"{both.value[i]} vs {both.value_old[i]}" for i in idx])
+            gone = new.iloc[idx].assign(line=ln, reason=why)
+            report.rejected = gone if report.rejected is None else pd.concat([report.rejected, gone], ignore_index=True)
             was_flagged = (new["qc_flag"].to_numpy()[conflict] != 0)
             report.rows_rejected += int(conflict.sum())
             report.rows_flagged -= int(was_flagged.sum())
@@ -590,3 +592,755 @@ def _slug(text: str) -> str:
     import re
 
     return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")[:60] or "import"
+
+
+# --------------------------------------------------------------------------------------------------
+# names and units as agencies write them
+# --------------------------------------------------------------------------------------------------
+
+#: Parameter names met in agency exports → OpenAQ names. Keys are compared after
+#: :func:`_key` (NFKC, case-folded, letters and digits only), so "PM2.5", "PM2,5", "pm2_5", "PM₂.₅"
+#: and Cyrillic look-alikes ("РМ2,5") all meet "pm25".
+PARAMETER_ALIASES = {
+    "pm25": "pm25", "pm10": "pm10",
+    "no2": "no2", "nitrogendioxide": "no2", "диоксидазота": "no2",
+    "so2": "so2", "sulfurdioxide": "so2", "sulphurdioxide": "so2", "диоксидсеры": "so2",
+    "co": "co", "carbonmonoxide": "co", "оксидуглерода": "co", "угарныйгаз": "co",
+    "o3": "o3", "ozone": "o3", "озон": "o3",
+    "rh": "rh", "humidity": "rh", "relativehumidity": "rh", "влажность": "rh", "относительнаявлажность": "rh",
+    "temperature": "temperature", "temp": "temperature", "airtemperature": "temperature",
+    "температура": "temperature", "температуравоздуха": "temperature",
+}
+
+#: Unit spellings → canonical units (compared after :func:`_unit_key`).
+UNIT_ALIASES = {
+    "ug/m3": "µg/m³", "мкг/м3": "µg/m³", "microgram/m3": "µg/m³", "ugm-3": "µg/m³",
+    "mg/m3": "mg/m³", "мг/м3": "mg/m³", "mgm-3": "mg/m³",
+    "ppb": "ppb", "ppm": "ppm",
+    "%": "%", "percent": "%",
+    "°c": "°C", "c": "°C", "degc": "°C", "°с": "°C", "k": "K",
+}
+
+#: Molar masses (g/mol) of the gases a ppb/ppm value can be converted for.
+MOLAR_MASS = {"no2": 46.0055, "so2": 64.066, "o3": 47.9982, "co": 28.0101}
+#: Molar gas constant (J/(mol·K)).
+R_GAS = 8.314462618
+#: Values agencies write for "missing" (Breathe London: −999).
+MISSING_SENTINELS = (-999.0, -9999.0)
+
+_HOMOGLYPHS = str.maketrans("рмсоаехк", "pmcoaexk")  # Cyrillic letters that look Latin, as in "РМ2,5"
+
+
+def _key(text) -> str:
+    import re
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text)).casefold()
+    return re.sub(r"[^0-9a-zа-яёәғқңөұүһі]+", "", t)
+
+
+def parameter_name(text) -> str | None:
+    """The OpenAQ name of a parameter as an agency writes it, or None.
+
+    Examples
+    --------
+    >>> [parameter_name(x) for x in ["PM2.5", "PM2,5", "pm2_5", "РМ10", "Диоксид азота", "benzene"]]
+    ['pm25', 'pm25', 'pm25', 'pm10', 'no2', None]
+    """
+    k = _key(text)
+    if not k:
+        return None
+    if k in PARAMETER_ALIASES:
+        return PARAMETER_ALIASES[k]
+    k2 = k.translate(_HOMOGLYPHS)
+    if k2 in PARAMETER_ALIASES:
+        return PARAMETER_ALIASES[k2]
+    for p in ("pm25", "pm10"):  # "взвешенные частицы PM2.5", "PM2.5 mass"
+        if p in k2:
+            return p
+    return None
+
+
+def _unit_key(text) -> str:
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text)).casefold().replace(" ", "")
+    return t.replace("μ", "u").replace("µ", "u").replace("³", "3").replace("куб.м", "м3").replace("^", "")
+
+
+def unit_name(text) -> str | None:
+    """The canonical unit of a unit as an agency writes it ("ug/m3", "мкг/м³" → "µg/m³"), or None.
+
+    Examples
+    --------
+    >>> [unit_name(x) for x in ["ug/m3", "µg/m³", "мкг/м³", "мг/м3", "PPB", "furlongs"]]
+    ['µg/m³', 'µg/m³', 'µg/m³', 'mg/m³', 'ppb', None]
+    """
+    return UNIT_ALIASES.get(_unit_key(text))
+
+
+def convert_units(values, parameter: str, unit: str, temperature_c: float = 25.0, pressure_hpa: float = 1013.25):
+    """Values of one parameter in ``unit`` → the contract unit (``contracts.PARAMETER_UNITS``).
+
+    Parameters
+    ----------
+    values : array-like of float
+    parameter : str
+        OpenAQ name (pm25, pm10, no2, so2, o3, co, rh, temperature).
+    unit : str
+        Canonical unit (see :func:`unit_name`): µg/m³, mg/m³, ppb, ppm, %, °C or K.
+    temperature_c, pressure_hpa : float
+        Conditions a mixing ratio (ppb, ppm) refers to; default 25 °C and 1013.25 hPa (US EPA, EU
+        for gases). Mass concentration = mixing ratio × molar mass × p / (R T).
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in the contract unit (µg/m³; CO in mg/m³; rh in %; temperature in °C).
+
+    Raises
+    ------
+    ValueError
+        The unit does not apply to the parameter (ppb of PM2.5, mg/m³ of humidity).
+
+    Examples
+    --------
+    >>> round(float(convert_units([1.0], "no2", "ppb")[0]), 3)   # µg/m³ at 25 °C
+    1.88
+    >>> round(float(convert_units([1.0], "co", "ppm")[0]), 3)    # mg/m³
+    1.145
+    """
+    v = np.asarray(values, dtype=float)
+    target = contracts.PARAMETER_UNITS[parameter]
+    mass_ug = {"µg/m³": 1.0, "mg/m³": 1000.0}
+    if target in mass_ug:
+        if unit in mass_ug:
+            return v * mass_ug[unit] / mass_ug[target]
+        if unit in ("ppb", "ppm"):
+            if parameter not in MOLAR_MASS:
+                raise ValueError(f"unit {unit!r} (a mixing ratio) does not apply to {parameter} (a mass of particles)")
+            mol_per_m3 = pressure_hpa * 100.0 / (R_GAS * (temperature_c + 273.15))
+            ug = v * (1.0 if unit == "ppb" else 1000.0) * MOLAR_MASS[parameter] * mol_per_m3 * 1e-3
+            return ug / mass_ug[target]
+    elif target == "%" and unit == "%":
+        return v
+    elif target == "°C" and unit in ("°C", "K"):
+        return v - 273.15 if unit == "K" else v
+    raise ValueError(f"unit {unit!r} does not apply to {parameter} (expected {target})")
+
+
+def mass_to_mixing_ratio(values, parameter: str, temperature_c: float = 25.0, pressure_hpa: float = 1013.25):
+    """Contract-unit values (µg/m³; CO mg/m³) → ppb (ppm for CO): the inverse of :func:`convert_units`."""
+    v = np.asarray(values, dtype=float)
+    mol_per_m3 = pressure_hpa * 100.0 / (R_GAS * (temperature_c + 273.15))
+    ug = v * (1000.0 if contracts.PARAMETER_UNITS[parameter] == "mg/m³" else 1.0)
+    ppb = ug / (MOLAR_MASS[parameter] * mol_per_m3 * 1e-3)
+    return ppb / 1000.0 if parameter == "co" else ppb
+
+
+# --------------------------------------------------------------------------------------------------
+# reading a CSV: every row accounted for
+# --------------------------------------------------------------------------------------------------
+
+#: Fields of ``--map`` / ``--set``.
+FIELDS = ("time", "site", "parameter", "value", "unit", "lat", "lon")
+_DELIMITERS = (";", ",", "\t", "|")
+_SITE_COLUMNS = {"site": ("site_id", "site", "station", "station_id", "id", "пост", "станция", "location_id"),
+                 "lat": ("lat", "latitude", "широта", "y"), "lon": ("lon", "lng", "long", "longitude", "долгота", "x")}
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise ImportError_(f"{path}: the file is empty")
+    for enc in ("utf-8-sig", "cp1251"):  # Russian-language exports are often Windows-1251
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise ImportError_(f"{path}: neither UTF-8 nor Windows-1251 text")  # pragma: no cover (cp1251 decodes any byte)
+
+
+def _sniff(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _read_rows(path: Path, delimiter: str | None, report: ImportReport):
+    """(header, rows, line numbers, delimiter) of a delimited text file; short/long rows are rejected."""
+    import csv
+    import io
+
+    text, enc = _decode(path)
+    if enc != "utf-8-sig":
+        report.notes.append(f"{path.name}: read as Windows-1251 (not UTF-8)")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    delim = delimiter or _sniff(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        header = [h.strip() for h in next(reader)]
+        if len(header) == 1:
+            other = _sniff(header[0])
+            hint = f"; it looks {other!r}-separated (try --delimiter {other!r})" if other in header[0] else ""
+            raise ImportError_(f"{path}: the header is a single column {header[0][:80]!r} with delimiter {delim!r}"
+                               f"{hint}")
+        rows, lines = [], []
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue  # blank line: no data
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise ImportError_(f"{path}: unreadable CSV near line {reader.line_num}: {exc} (a truncated file or an "
+                           "unclosed quote?)") from None
+    if not rows:
+        raise ImportError_(f"{path}: no data rows after the header (an empty or truncated file)")
+    if not text.endswith(("\n", "\r")):
+        report.notes.append(f"{path.name}: the file does not end with a line break: it may be truncated "
+                            f"(last line {lines[-1]} checked like every other)")
+    return header, rows, lines, delim
+
+
+def _resolve_column(name: str, header: list[str], path: Path, field_name: str) -> int:
+    import difflib
+
+    if name in header:
+        return header.index(name)
+    folded = [h.casefold().strip() for h in header]
+    if name.casefold().strip() in folded:
+        return folded.index(name.casefold().strip())
+    close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ImportError_(f"{path}: column {name!r} (mapped to {field_name!r}) not found; the file has columns "
+                       f"{header}.{hint} Fix --map {field_name}=COLUMN (missing or renamed column).")
+
+
+def _column_values(spec: str, header, rows, path, field_name) -> list[str]:
+    """Values of a mapped column; ``A+B`` joins two columns with a space (date and time apart)."""
+    idx = [_resolve_column(part.strip(), header, path, field_name) for part in spec.split("+")]
+    return [" ".join(r[i].strip() if i < len(r) else "" for i in idx).strip() for r in rows]
+
+
+def _split_header(h: str) -> tuple[str, str | None]:
+    """"PM2.5 (мкг/м³)" → ("PM2.5", "мкг/м³"); "NO2, ppb" → ("NO2", "ppb"); "PM10" → ("PM10", None)."""
+    import re
+
+    m = re.match(r"^(.*?)\s*[\(\[]\s*(.+?)\s*[\)\]]\s*$", h)
+    if m:
+        return m.group(1), m.group(2)
+    m = re.match(r"^(.*\S),\s+(\S+)$", h)
+    if m and unit_name(m.group(2)):
+        return m.group(1), m.group(2)
+    return h, None
+
+
+def _numbers(raw: pd.Series, decimal_comma: bool) -> pd.Series:
+    s = raw.str.strip().str.replace("\u00a0", "", regex=False).str.replace("\u2212", "-", regex=False)
+    if decimal_comma:
+        s = s.str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
+    out = pd.to_numeric(s, errors="coerce")
+    return out.where(np.isfinite(out))
+
+
+def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambiguous: str, groups: pd.DataFrame,
+                 path: Path, report: ImportReport) -> tuple[pd.Series, pd.Series]:
+    """UTC times and a reason (or None) per row; fatal errors for mixed or missing time zones."""
+    import re
+    import zoneinfo
+
+    s = raw.str.strip().str.replace(r"\s*UTC$", "Z", regex=True)
+    present = s != ""
+    aware = s.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True) & present
+    reason = pd.Series(np.where(present, None, "missing time"), index=raw.index, dtype=object)
+    if aware.any() and (present & ~aware).any():
+        a, n = s[aware].iloc[0], s[present & ~aware].iloc[0]
+        raise ImportError_(f"{path}: the time column mixes stamps with a UTC offset (e.g. {a!r}) and without one "
+                           f"(e.g. {n!r}); fix the file so that every stamp says its offset, or none does (then give --tz)")
+    if aware.any():
+        if tz:
+            report.notes.append(f"{path.name}: time stamps carry their own UTC offsets; --tz {tz} not needed")
+        t = pd.to_datetime(s.where(aware), utc=True, format=time_format or "ISO8601", errors="coerce")
+        bad = present & t.isna()
+        reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
+        return t, reason
+    if not present.any():
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), reason
+    if not tz:
+        raise ImportError_(f"{path}: time stamps have no UTC offset (e.g. {s[present].iloc[0]!r}): say which zone "
+                           "they are in, --tz Asia/Almaty (local time) or --tz UTC; airfair does not guess")
+    sample = s[present].iloc[0]
+    if time_format:
+        naive = pd.to_datetime(s.where(present), format=time_format, errors="coerce")
+    elif re.match(r"^\d{1,2}\.\d{1,2}\.\d{4}", sample):  # 01.03.2024 01:00: Russian-style, day first
+        naive = pd.to_datetime(s.where(present), format="mixed", dayfirst=True, errors="coerce")
+    else:
+        naive = pd.to_datetime(s.where(present), format="ISO8601", errors="coerce")
+    bad = present & naive.isna()
+    reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
+    if tz.upper() == "UTC":
+        return naive.dt.tz_localize("UTC"), reason
+    try:
+        zone = zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImportError_(f"unknown time zone {tz!r} (use an IANA name such as Asia/Almaty, or UTC)") from None
+    # zoneinfo, stamp by stamp (few distinct hours): fold 0 is the first of two equal wall times
+    utc = zoneinfo.ZoneInfo("UTC")
+    lookup = {}
+    for ts in pd.unique(naive.dropna()):
+        d = pd.Timestamp(ts).to_pydatetime()
+        d0, d1 = d.replace(tzinfo=zone, fold=0), d.replace(tzinfo=zone, fold=1)
+        u0, u1 = d0.astimezone(utc), d1.astimezone(utc)
+        if u0 == u1:
+            lookup[ts] = (u0, u0, "ok")
+        elif u0.astimezone(zone).replace(tzinfo=None) != d:
+            lookup[ts] = (None, None, "nonexistent")
+        else:
+            lookup[ts] = (u0, u1, "ambiguous")
+    kind = naive.map(lambda x: lookup[x][2] if pd.notna(x) else None)
+    first = naive.map(lambda x: lookup[x][0] if pd.notna(x) else None)
+    second = naive.map(lambda x: lookup[x][1] if pd.notna(x) else None)
+    out = first.copy()
+    reason[kind == "nonexistent"] = f"nonexistent local time in {tz} (skipped by a clock change)"
+    amb = kind == "ambiguous"
+    if amb.any():
+        if ambiguous == "earlier":
+            pass
+        elif ambiguous == "later":
+            out[amb] = second[amb]
+        elif ambiguous == "infer":
+            # an hourly series that repeats the hour: the first copy is before the change, the second after
+            g = groups[amb].assign(_t=naive[amb])
+            n_same = g.groupby(list(g.columns)).transform("size") if len(g.columns) else None
+            k = g.groupby(list(g.columns)).cumcount()
+            out[amb & (k == 1).reindex(raw.index, fill_value=False)] = second[amb & (k == 1).reindex(raw.index, fill_value=False)]
+            unresolved = amb & ((n_same != 2).reindex(raw.index, fill_value=False))
+            reason[unresolved] = (f"ambiguous local time in {tz} (occurs twice at the clock change; give "
+                                  "--ambiguous earlier|later, or include both copies of the hour)")
+        else:
+            reason[amb] = f"ambiguous local time in {tz} (occurs twice at the clock change; give --ambiguous earlier|later)"
+        report.notes.append(f"{path.name}: {int(amb.sum())} stamp(s) fall in the repeated local hour of a clock change "
+                            f"in {tz}; resolved by --ambiguous {ambiguous}")
+    t = pd.to_datetime(out.where(reason.isna()), utc=True)
+    return t, reason
+
+
+def read_table(path: str | Path, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
+               wide: bool = False, sites: str | Path | pd.DataFrame | None = None, delimiter: str | None = None,
+               time_format: str | None = None, temperature_c: float = 25.0, pressure_hpa: float = 1013.25,
+               ambiguous: str = "infer", missing_values=MISSING_SENTINELS):
+    """Parse an agency's CSV into the ``readings`` contract, accounting for every row.
+
+    Parameters
+    ----------
+    path : str or Path
+        A delimited text file (UTF-8 or Windows-1251). Never modified.
+    mapping : dict
+        Field → column: ``time``, ``site``, ``parameter``, ``value``, ``unit``, optional ``lat``,
+        ``lon``. ``time="Дата+Время"`` joins two columns. Columns are matched exactly, then ignoring
+        case; a missing column is a fatal error that lists the file's columns.
+    constants : dict
+        Field → value for the whole file (``{"parameter": "pm10", "unit": "µg/m³"}``).
+    tz : str, optional
+        Zone of time stamps without an offset: ``"Asia/Almaty"`` (tzdata: UTC+6 until 1 March
+        2024, UTC+5 since) or ``"UTC"``. Required when stamps are naive; stamps with offsets need none.
+    wide : bool
+        One column per parameter (header "PM2.5 (мкг/м³)" gives name and unit; else ``unit`` from
+        ``constants``), or, when ``parameter`` is a constant and no ``site`` is mapped, one column
+        per site. Unrecognised columns are ignored and listed in the report.
+    sites : str, Path or DataFrame, optional
+        Sites table: site id, lat, lon (columns found by common names or by ``mapping``), optional
+        name, network, official, sensor_model, installed.
+    delimiter : str, optional
+        Default: sniffed from the header (; , tab |). With ";" or tab, "12,5" is read as 12.5.
+    time_format : str, optional
+        strftime format of the stamps, when neither ISO 8601 nor "DD.MM.YYYY HH:MM".
+    temperature_c, pressure_hpa : float
+        Conditions of ppb/ppm values (default 25 °C, 1013.25 hPa).
+    ambiguous : {"infer", "earlier", "later", "reject"}
+        Local wall times that occur twice (Asia/Almaty, 29 Feb 2024 23:00–23:59): "infer" takes a
+        series' first copy as the earlier (UTC+6) and its second as the later (UTC+5) and rejects a
+        lone copy; "earlier"/"later" choose one offset for all; "reject" rejects them.
+    missing_values : tuple of float
+        Sentinels meaning "missing" (−999, −9999): rejected as such, not stored as values.
+
+    Returns
+    -------
+    readings : DataFrame
+        The contract's columns plus ``line`` (file line number); value in contract units, qc_flag
+        0 (imported) or 2/3 (flagged, see the module docstring).
+    sites : DataFrame
+        site_id, lat, lon (from the file, or the sites table) and any attributes given.
+    report : ImportReport
+        Counts per reason with examples; ``report.rejected`` holds the rejected rows.
+
+    Raises
+    ------
+    ImportError_
+        A problem that makes the whole file unusable: empty, wrong delimiter, missing columns,
+        mixed or missing time zones, unknown zone.
+
+    Examples
+    --------
+    >>> readings, sites, report = read_table("pm10.csv", {"time": "date", "site": "station", "value": "PM10"},
+    ...     {"parameter": "pm10", "unit": "µg/m³"}, tz="Asia/Almaty")      # doctest: +SKIP
+    """
+    path = Path(path)
+    mapping = {k: v for k, v in (mapping or {}).items() if v}
+    constants = dict(constants or {})
+    unknown = set(mapping) | set(constants)
+    unknown -= set(FIELDS)
+    if unknown:
+        raise ImportError_(f"unknown field(s) {sorted(unknown)} in --map/--set; fields are {list(FIELDS)}")
+    both = set(mapping) & set(constants)
+    if both:
+        raise ImportError_(f"field(s) {sorted(both)} given both as a column (--map) and a constant (--set)")
+    report = ImportReport(source=str(path))
+    header, rows, lines, delim = _read_rows(path, delimiter, report)
+    n = len(header)
+    short = [i for i, r in enumerate(rows) if len(r) < n]
+    long_ = [i for i, r in enumerate(rows) if len(r) > n]
+    keep_rows = [i for i, r in enumerate(rows) if len(r) == n]
+    rejected_parts = []
+    for idx, why in ((short, f"truncated or short row (fewer than the header's {n} fields)"),
+                     (long_, (f"more fields than the header's {n} (a decimal comma in a ','-separated file, or the "
+                             "wrong delimiter?)"))):
+        if idx:
+            report.add("rejected", why, [lines[i] for i in idx], [delim.join(rows[i])[:60] for i in idx])
+            rejected_parts.append(pd.DataFrame({"line": [lines[i] for i in idx], "reason": why,
+                                                "raw": [delim.join(rows[i]) for i in idx]}))
+    report.rows_read = len(rows)
+    report.rows_rejected = len(short) + len(long_)
+    rows = [rows[i] for i in keep_rows]
+    lines = [lines[i] for i in keep_rows]
+
+    def col(field_name):
+        if field_name in mapping:
+            return pd.Series(_column_values(mapping[field_name], header, rows, path, field_name), dtype=object)
+        if field_name in constants:
+            return pd.Series([str(constants[field_name])] * len(rows), dtype=object)
+        return None
+
+    if not wide:
+        need = [f for f in ("time", "site", "parameter", "value", "unit") if f not in mapping and f not in constants]
+        if need:
+            raise ImportError_(f"{path}: no column or constant for {need}: use --map FIELD=COLUMN or --set FIELD=VALUE "
+                               f"(the file has columns {header})")
+        raw = pd.DataFrame({"line": lines, "time": col("time"), "site": col("site"), "parameter": col("parameter"),
+                            "value": col("value"), "unit": col("unit")})
+        for f in ("lat", "lon"):
+            raw[f] = col(f) if (f in mapping or f in constants) else ""
+    else:
+        if "time" not in mapping:
+            raise ImportError_(f"{path}: a wide table needs --map time=COLUMN (the file has columns {header})")
+        by_site = "parameter" in constants and "site" not in mapping and "site" not in constants
+        if not by_site and "site" not in mapping and "site" not in constants:
+            raise ImportError_(f"{path}: a wide table by parameter needs --map site=COLUMN or --set site=ID")
+        used = {_resolve_column(p.strip(), header, path, f) for f, spec in mapping.items() for p in spec.split("+")}
+        value_cols, ignored = [], []
+        for i, h in enumerate(header):
+            if i in used:
+                continue
+            if by_site:
+                value_cols.append((i, h, constants["parameter"], constants.get("unit")))
+                continue
+            name, unit = _split_header(h)
+            p = parameter_name(name)
+            if p is None:
+                ignored.append(h)
+                continue
+            unit = unit or constants.get("unit")
+            if unit is None:
+                raise ImportError_(f"{path}: column {h!r} has no unit: put it in the header (\"{h} (µg/m³)\") or "
+                                   "give --set unit=UNIT")
+            value_cols.append((i, h, p, unit))
+        if not value_cols:
+            raise ImportError_(f"{path}: no value columns recognised in a wide table (columns {header})")
+        if ignored:
+            report.notes.append(f"{path.name}: columns not recognised as parameters, ignored: {ignored}")
+        parts = []
+        base = {"line": lines, "time": col("time")}
+        for f in ("lat", "lon"):
+            base[f] = col(f) if (f in mapping or f in constants) else pd.Series([""] * len(rows), dtype=object)
+        site_col = None if by_site else col("site")
+        for i, h, p, unit in value_cols:
+            parts.append(pd.DataFrame({**base, "site": h if by_site else site_col, "parameter": p,
+                                       "value": [r[i] for r in rows], "unit": unit if unit is not None else ""}))
+        raw = pd.concat(parts, ignore_index=True)
+        # a wide "row" is a value cell: recount what was read
+        report.rows_read = report.rows_rejected + len(raw)
+        if by_site and "unit" not in constants:
+            raise ImportError_(f"{path}: a wide table by site needs --set unit=UNIT")
+    for c in ("time", "site", "parameter", "value", "unit", "lat", "lon"):
+        raw[c] = raw[c].fillna("").astype(str).str.strip()
+
+    reason = pd.Series(None, index=raw.index, dtype=object)
+    flag = pd.Series(0, index=raw.index, dtype="int8")
+    flag_reason = pd.Series(None, index=raw.index, dtype=object)
+
+    def reject(mask, why):
+        mask = mask & reason.isna()
+        if isinstance(why, str):
+            reason[mask] = why
+        else:
+            reason[mask] = why[mask]
+
+    reject(raw.site == "", "missing site")
+    param = raw.parameter.map(parameter_name)
+    reject(raw.parameter == "", "missing parameter")
+    reject(param.isna(), raw.parameter.map(lambda p: f"unknown parameter {p!r}"))
+    unit = raw.unit.map(unit_name)
+    reject(raw.unit == "", "missing unit")
+    reject(unit.isna(), raw.unit.map(lambda u: f"unknown unit {u!r}"))
+    number = _numbers(raw.value, decimal_comma=delim != ",")
+    reject(raw.value == "", "empty value")
+    reject(number.isna(), "non-numeric value")
+    reject(number.isin(list(missing_values)), number.map(lambda v: f"missing-value sentinel {v:g}"))
+    value = pd.Series(np.nan, index=raw.index)
+    for (p, u), idx in raw[reason.isna()].groupby([param[reason.isna()], unit[reason.isna()]]).groups.items():
+        try:
+            value[idx] = convert_units(number[idx], p, u, temperature_c, pressure_hpa)
+        except ValueError as exc:
+            reject(raw.index.isin(idx), str(exc))
+    conversions = sorted({f"{p} {u} → {contracts.PARAMETER_UNITS[p]}" for p, u in zip(param[reason.isna()], unit[reason.isna()])
+                          if u != contracts.PARAMETER_UNITS[p]})
+    if conversions:
+        report.notes.append(f"{path.name}: converted " + ", ".join(conversions)
+                            + (f" (ppb/ppm at {temperature_c:g} °C, {pressure_hpa:g} hPa)"
+                               if any(("ppb" in c or "ppm" in c) for c in conversions) else ""))
+    times, treason = _parse_times(raw.time, tz, time_format, ambiguous,
+                                  pd.DataFrame({"site": raw.site, "parameter": param.fillna("")}), path, report)
+    reject(treason.notna(), treason)
+
+    # plausible ranges: one home, airfair.qc; the raw value is kept and flagged bad
+    from airfair.qc import PLAUSIBLE_RANGES
+
+    ok = reason.isna()
+    low = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[0] if isinstance(p, str) else np.nan)
+    high = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[1] if isinstance(p, str) else np.nan)
+    for mask, what in ((ok & (value < low) & (value < 0), "negative value, below the plausible range"),
+                       (ok & (value < low) & (value >= 0), "below the plausible range"),
+                       (ok & (value > high), "physically impossible: above the plausible range")):
+        for p in param[mask].unique():
+            m = mask & (param == p)
+            flag_reason[m] = f"{what} for {p} ({low[m].iloc[0]:g}–{high[m].iloc[0]:g} {contracts.PARAMETER_UNITS[p]}, qc.PLAUSIBLE_RANGES)"
+            flag[m] = 3
+
+    # duplicates, on what the catalog keys by: UTC time, site, parameter
+    ok = reason.isna()
+    d = pd.DataFrame({"time": times, "site": raw.site, "parameter": param, "value": value, "line": raw.line})[ok]
+    keys = ["time", "site", "parameter"]
+    first_line = d.groupby(keys)["line"].transform("first")
+    dup = d.duplicated(keys, keep="first")
+    exact = d.duplicated(keys + ["value"], keep="first")
+    reject(raw.index.isin(d.index[exact]), "exact duplicate (same time, site, parameter and value as an earlier line)")
+    conflict = dup & ~exact
+    reject(raw.index.isin(d.index[conflict]),
+           pd.Series([f"conflicting duplicate of line {first_line[i]} (same time, site and parameter, another value)"
+                      if i in d.index[conflict] else None for i in raw.index], index=raw.index))
+    firsts = d[~dup & d.set_index(keys).index.isin(d[conflict].set_index(keys).index)].index
+    m = raw.index.isin(firsts) & (flag.to_numpy() == 0)
+    flag[m] = 2
+    flag_reason[m] = "first of conflicting duplicates (same time, site and parameter): kept, flagged suspect"
+
+    # ---- the accounting ----
+    rej = reason.notna()
+    for why, grp in raw[rej].groupby(reason[rej], sort=False):
+        samples = grp.value if not why.startswith(("unparseable time", "ambiguous", "nonexistent")) else grp.time
+        if why.startswith(("unknown unit", "missing unit")):
+            samples = grp.unit
+        if why.startswith(("unknown parameter",)):
+            samples = grp.parameter
+        report.add("rejected", why, grp.line, samples)
+    fl = ~rej & (flag > 0)
+    for why, grp in raw[fl].groupby(flag_reason[fl], sort=False):
+        report.add("flagged", why, grp.line, grp.value)
+    report.rows_rejected += int(rej.sum())
+    report.rows_flagged = int(fl.sum())
+    report.rows_imported = int((~rej & (flag == 0)).sum())
+    rejected_parts.append(raw[rej].assign(reason=reason[rej]))
+    report.rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else None
+    report.check()
+
+    keep = ~rej
+    readings = pd.DataFrame({"time": times[keep], "site_id": raw.site[keep], "parameter": param[keep],
+                             "value": value[keep].astype(float), "unit": param[keep].map(contracts.PARAMETER_UNITS),
+                             "qc_flag": flag[keep].astype("int8"), "line": raw.line[keep],
+                             "qc_reason": flag_reason[keep].fillna("")}).reset_index(drop=True)
+
+    # ---- sites: from the file's lat/lon, or a sites table ----
+    site_rows = raw[keep & (raw.lat != "") & (raw.lon != "")]
+    found = pd.DataFrame({"site_id": site_rows.site, "lat": _numbers(site_rows.lat, delim != ","),
+                          "lon": _numbers(site_rows.lon, delim != ",")})
+    multi = found.drop_duplicates().groupby("site_id").size()
+    for sid in multi[multi > 1].index[:5]:
+        report.notes.append(f"{path.name}: site {sid!r} has {multi[sid]} different coordinates in the file; the first is used")
+    found = found.drop_duplicates("site_id")
+    if sites is not None:
+        table = read_sites(sites, mapping, delimiter)
+        found = pd.concat([table, found[~found.site_id.isin(table.site_id)]], ignore_index=True)
+    return readings, found.reset_index(drop=True), report
+
+
+def read_sites(sites: str | Path | pd.DataFrame, mapping: dict | None = None, delimiter: str | None = None) -> pd.DataFrame:
+    """A sites table: site_id, lat, lon and any of name, network, official, sensor_model, installed.
+
+    Columns are found by ``mapping`` (``site``, ``lat``, ``lon``, when the table uses the same
+    names as the readings file) or by common names (site_id/station/пост, lat/latitude/широта,
+    lon/longitude/долгота). Decimal commas are read in ';'-separated tables.
+    """
+    if isinstance(sites, pd.DataFrame):
+        df = sites.copy()
+        delim = ","
+    else:
+        path = Path(sites)
+        rep = ImportReport()
+        header, rows, _lines, delim = _read_rows(path, delimiter, rep)
+        df = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows], columns=header)
+    folded = {c.casefold().strip(): c for c in df.columns}
+    out = {}
+    for f, names in _SITE_COLUMNS.items():
+        cands = [(mapping or {}).get(f), *names]
+        hit = next((folded[c.casefold()] for c in cands if c and c.casefold() in folded), None)
+        if hit is None:
+            raise ImportError_(f"sites table: no {f!r} column (looked for {[c for c in cands if c]}; it has {list(df.columns)})")
+        out[f] = hit
+    res = pd.DataFrame({"site_id": df[out["site"]].astype(str).str.strip(),
+                        "lat": _numbers(df[out["lat"]].astype(str), delim != ","),
+                        "lon": _numbers(df[out["lon"]].astype(str), delim != ",")})
+    for c in ("name", "network", "official", "sensor_model", "installed"):
+        if c in folded:
+            res[c] = df[folded[c]].to_numpy()
+    return res
+
+
+def _reject_stored(report: ImportReport, readings: pd.DataFrame, mask, why) -> pd.DataFrame:
+    """Move stored rows (imported or flagged) to rejected, keeping the accounting exact."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return readings
+    gone = readings[mask]
+    whys = pd.Series(why, index=gone.index) if isinstance(why, str) else pd.Series(why, index=readings.index)[mask]
+    for w, grp in gone.groupby(whys, sort=False):
+        report.add("rejected", w, grp["line"], grp["site_id"])
+    for fr, grp in gone[gone.qc_flag > 0].groupby("qc_reason"):
+        e = report.reasons.get(f"flagged: {fr}")
+        if e is not None:
+            e["count"] -= len(grp)
+            if e["count"] <= 0:
+                del report.reasons[f"flagged: {fr}"]
+    report.rows_flagged -= int((gone.qc_flag > 0).sum())
+    report.rows_imported -= int((gone.qc_flag == 0).sum())
+    report.rows_rejected += len(gone)
+    extra = gone.rename(columns={"site_id": "site"}).assign(reason=whys.to_numpy())
+    report.rejected = extra if report.rejected is None else pd.concat([report.rejected, extra], ignore_index=True)
+    report.check()
+    return readings[~mask]
+
+
+def import_csv(paths, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
+               wide: bool = False, sites=None, delimiter: str | None = None, data_dir: str | Path | None = None,
+               official: bool | None = None, network: str | None = None, sensor_model: str | None = None,
+               fix_swapped: bool = False, licence: str = "see the source", source: str | None = None,
+               dry_run: bool = False, **read_options) -> ImportReport:
+    """Import one or more CSV files into a data directory (``airfair import csv``).
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        CSV files of one layout (same ``mapping``); never modified.
+    mapping, constants, tz, wide, sites, delimiter
+        As in :func:`read_table`.
+    data_dir : str or Path, optional
+        Default :func:`airfair.data_directory`.
+    official : bool, optional
+        Whether the sites are reference stations (True) or indicative low-cost sensors (False),
+        where the sites table has no ``official`` column. Default False.
+    network, sensor_model : str, optional
+        Defaults for sites without them (else "imported" / "unknown").
+    fix_swapped : bool
+        Swap latitude and longitude of sites whose swapped point is in the city and given point
+        is not (see :func:`locate_sites`); without it their rows are rejected.
+    licence, source : str
+        Provenance recorded in the manifest (source default: the file paths).
+    dry_run : bool
+        Parse, check and report; write nothing.
+    **read_options
+        ``time_format``, ``temperature_c``, ``pressure_hpa``, ``ambiguous``, ``missing_values``.
+
+    Returns
+    -------
+    ImportReport
+        Also stored (unless dry run or nothing new) as ``imports/<time>-<name>/report.json``
+        beside ``rejected.csv`` in the data directory.
+
+    Examples
+    --------
+    >>> rep = import_csv("pm25.csv", {"time": "time", "site": "site", "value": "pm25", "lat": "lat", "lon": "lon"},
+    ...                  {"parameter": "pm25", "unit": "ug/m3"}, tz="UTC", data_dir="/tmp/data")  # doctest: +SKIP
+    >>> rep.rows_read == rep.rows_imported + rep.rows_flagged + rep.rows_rejected                 # doctest: +SKIP
+    True
+    """
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if not paths:
+        raise ImportError_("no file to import")
+    for p in paths:
+        if not p.is_file():
+            raise ImportError_(f"{p}: no such file")
+    data_dir = data_directory(data_dir)
+    manifest = read_manifest(data_dir)
+    if not manifest:
+        raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "
+                           f"`airfair data build --out {data_dir}`")
+    report = ImportReport()
+    frames, site_frames = [], []
+    for p in paths:
+        r, s, rep = read_table(p, mapping, constants, tz, wide, sites, delimiter, **read_options)
+        if len(paths) > 1:
+            r = r.assign(line=[f"{p.name}:{x}" for x in r["line"]])
+            if rep.rejected is not None:
+                rep.rejected = rep.rejected.assign(file=p.name)
+        report.merge(rep, prefix=len(paths) > 1)
+        frames.append(r)
+        site_frames.append(s)
+    readings = pd.concat(frames, ignore_index=True)
+    found = pd.concat(site_frames, ignore_index=True).drop_duplicates("site_id")
+    if len(paths) > 1:  # duplicates across files (within a file, read_table has seen them)
+        keys = ["time", "site_id", "parameter"]
+        dup = readings.duplicated(keys, keep="first")
+        exact = readings.duplicated(keys + ["value"], keep="first")
+        readings = _reject_stored(report, readings, exact.to_numpy(), "exact duplicate of a row in another file")
+        dup = readings.duplicated(keys, keep="first")
+        readings = _reject_stored(report, readings, dup.to_numpy(), "conflicting duplicate of a row in another file")
+
+    # ---- sites ----
+    real = _current_is_real(manifest)
+    known = set()
+    if real:
+        import geopandas as gpd
+
+        known = set(gpd.read_parquet(data_dir / contracts.ENTRIES["sensor_sites"].path).site_id.astype(str))
+    for c, v in (("official", official), ("network", network), ("sensor_model", sensor_model)):
+        if c not in found.columns:
+            found[c] = v
+        elif v is not None:
+            found[c] = found[c].where(found[c].notna() & (found[c].astype(str) != ""), v)
+    needed = set(readings.site_id)
+    todo = found[found.site_id.isin(needed - known)]
+    no_coords = sorted(needed - known - set(todo.site_id))
+    readings = _reject_stored(report, readings, readings.site_id.isin(no_coords).to_numpy(),
+                              readings.site_id.map(lambda s: f"site {s!r} has no coordinates (give lat/lon columns "
+                                                   "or a --sites table)").to_numpy())
+    located, bad = locate_sites(todo, data_dir, fix_swapped=fix_swapped, report=report)
+    if bad:
+        readings = _reject_stored(report, readings, readings.site_id.isin(bad).to_numpy(),
+                                  readings.site_id.map(bad).to_numpy())
+    first = readings.groupby("site_id")["time"].min()
+    located["installed"] = located["installed"].fillna(located["site_id"].map(first))
+    located = located[located.site_id.isin(set(readings.site_id))]
+    name = paths[0].stem if len(paths) == 1 else f"{paths[0].stem}-and-{len(paths) - 1}-more"
+    prov = {"source": source or "; ".join(str(p.resolve()) for p in paths), "licence": licence,
+            "import_settings": {"mapping": mapping, "constants": constants, "tz": tz, "wide": wide,
+                                **{k: v for k, v in read_options.items() if k != "missing_values"}}}
+    return register_readings(readings, located, data_dir, provenance=prov, raw_files=paths, report=report,
+                             name=name, dry_run=dry_run)
