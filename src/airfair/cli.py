@@ -301,5 +301,123 @@ def serve(port, address, origins, show):
     os.execv(sys.executable, cmd) if os.name != "nt" else subprocess.call(cmd)
 
 
+# --------------------------------------------------------------------------------------------------
+# airfair fetch: real data from Sensor.Community, OpenAQ and OpenStreetMap
+# --------------------------------------------------------------------------------------------------
+
+def _floats(text, name):
+    try:
+        vals = tuple(float(x) for x in str(text).split(","))
+    except ValueError:
+        raise click.BadParameter(f"{name} must be numbers separated by commas, got {text!r}") from None
+    if len(vals) != 4:
+        raise click.BadParameter(f"{name} needs 4 numbers: min_lon,min_lat,max_lon,max_lat")
+    return vals
+
+
+def _ints(text, name):
+    try:
+        return [int(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{name} must be integers separated by commas, got {text!r}") from None
+
+
+def _fetch_errors(fn):
+    """Turn fetch and registration errors into a clear message and exit code 1."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from airfair.fetch import FetchError
+        from airfair.ingest import ImportError_
+
+        try:
+            return fn(*args, **kwargs)
+        except (FetchError, ImportError_, ValueError) as exc:
+            raise click.ClickException(f"{exc}\nThe catalog was not changed.") from None
+    return wrapper
+
+
+@main.group()
+def fetch():
+    """Fetch real data: raw files kept under DATA_DIR/raw/SOURCE, readings and sites registered as real."""
+
+
+@fetch.command("sensor-community")
+@click.option("--sensor-ids", default=None, help="Comma-separated sensor ids, e.g. 5331,15092.")
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API).")
+@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.")
+@click.option("--types", default="sds011,dht22,bme280", show_default=True, help="Sensor types to fetch.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--base-url", default=None, help="Archive URL (default $AIRFAIR_SENSOR_COMMUNITY_URL or archive.sensor.community).")
+@click.option("--api-url", default=None, help="Live API URL for --bbox (default data.sensor.community).")
+@click.option("--no-register", is_flag=True, help="Download and parse only; leave the catalog alone.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_fetch_errors
+def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir, base_url, api_url, no_register, quiet):
+    """Sensor.Community daily archive CSVs (PM10, PM2.5, temperature, humidity), raw ~2.5-min readings."""
+    from airfair.fetch import fetch_sensor_community
+
+    if bool(sensor_ids) == bool(bbox):
+        raise click.UsageError("give exactly one of --sensor-ids or --bbox")
+    res = fetch_sensor_community(sensor_ids=_ints(sensor_ids, "--sensor-ids") if sensor_ids else None,
+                                 bbox=_floats(bbox, "--bbox") if bbox else None, start=start, end=end,
+                                 types=[t.strip() for t in types.split(",") if t.strip()], data_dir=data_dir,
+                                 archive_url=base_url, api_url=api_url, register=not no_register, progress=not quiet)
+    click.echo(res.to_text())
+
+
+@fetch.command("openaq")
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat.")
+@click.option("--location-ids", default=None, help="Comma-separated OpenAQ location ids.")
+@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.")
+@click.option("--parameters", default="pm25,pm10,no2", show_default=True, help="Readings parameters (OpenAQ names).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--base-url", default=None, help="API URL (default $AIRFAIR_OPENAQ_URL or https://api.openaq.org).")
+@click.option("--no-register", is_flag=True, help="Download and parse only; leave the catalog alone.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_fetch_errors
+def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, base_url, no_register, quiet):
+    """OpenAQ v3 locations and measurements (API key from $OPENAQ_API_KEY)."""
+    from airfair.fetch import fetch_openaq
+
+    if bool(bbox) == bool(location_ids):
+        raise click.UsageError("give exactly one of --bbox or --location-ids")
+    res = fetch_openaq(bbox=_floats(bbox, "--bbox") if bbox else None,
+                       location_ids=_ints(location_ids, "--location-ids") if location_ids else None,
+                       start=start, end=end, parameters=[p.strip() for p in parameters.split(",") if p.strip()],
+                       data_dir=data_dir, url=base_url, register=not no_register, progress=not quiet)
+    click.echo(res.to_text())
+
+
+@fetch.command("boundaries")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="District GeoJSON to write (default ./almaty-districts.geojson, outside the data directory, "
+                   "which `airfair data build` replaces); the city polygon goes beside it as <name>-city.geojson.")
+@click.option("--relations", default=None, help="Comma-separated OSM relation ids (default: the 8 districts).")
+@click.option("--no-city", is_flag=True, help="Do not fetch the city relation (2465058).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory whose raw/osm/ keeps the Overpass answer (cache).")
+@click.option("--base-url", default=None, help="Overpass interpreter URL (default $AIRFAIR_OVERPASS_URL or overpass-api.de).")
+@_fetch_errors
+def fetch_boundaries_command(out, relations, no_city, data_dir, base_url):
+    """Real district and city polygons from OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0)."""
+    from airfair.fetch.osm import fetch_boundaries
+
+    out = out or Path("almaty-districts.geojson")
+    res = fetch_boundaries(out, relations=_ints(relations, "--relations") if relations else None, city=not no_city,
+                           data_dir=data_dir, url=base_url)
+    click.echo(f"{'cached Overpass answer' if res['cached'] else 'fetched from ' + res['provenance']['source']}: "
+               f"{len(res['relations'])} relations → {', '.join(res['files'])}")
+    click.echo("  areas (km²): " + ", ".join(f"{k} {v}" for k, v in res["areas_km2"].items()))
+    click.echo(f"  {res['provenance']['attribution']}")
+    click.echo(f"  use it: airfair data build --boundaries {res['files'][0]}")
+
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

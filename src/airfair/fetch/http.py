@@ -124,6 +124,22 @@ class Client:
                 delay = max(delay, ra)
         self.sleep(min(delay, self.retry.max_wait))
 
+    def _pace(self, resp: requests.Response) -> None:
+        """Honour rate-limit headers: when none are left in the window, wait for its reset.
+
+        ``x-ratelimit-remaining`` / ``x-ratelimit-reset`` (seconds until the window resets) are the
+        names OpenAQ documents (https://docs.openaq.org/using-the-api/rate-limits); sources without
+        them are unaffected.
+        """
+        remaining = resp.headers.get("x-ratelimit-remaining")
+        if remaining is None:
+            return
+        try:
+            if int(float(remaining)) <= 0:
+                self.sleep(min(max(float(resp.headers.get("x-ratelimit-reset", 1)), 0.0), self.retry.max_wait))
+        except ValueError:
+            pass
+
     def _offline(self, exc: Exception) -> FetchError:
         return FetchError(
             f"cannot reach {self.host}: offline? ({type(exc).__name__}: {exc}). Check the network (or a proxy), "
@@ -157,6 +173,7 @@ class Client:
                 if on_response is not None:
                     on_response(resp)
                 if resp.status_code < 300:
+                    self._pace(resp)
                     return resp
                 if resp.status_code == 404:
                     resp.close()

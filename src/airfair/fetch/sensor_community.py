@@ -117,6 +117,8 @@ class ParseReport:
     rows_used: int = 0
     readings: int = 0
     malformed: Counter = field(default_factory=Counter)
+    #: reason → up to 3 examples ("FILE:LINE", raw text)
+    examples: dict = field(default_factory=dict)
     empty_values: Counter = field(default_factory=Counter)
     ignored_columns: set = field(default_factory=set)
     per_file: dict = field(default_factory=dict)
@@ -124,7 +126,8 @@ class ParseReport:
     def as_dict(self) -> dict:
         return {"files": self.files, "data_rows": self.data_rows, "rows_used": self.rows_used,
                 "readings": self.readings, "malformed_rows": dict(self.malformed),
-                "empty_values": dict(self.empty_values), "ignored_columns": sorted(self.ignored_columns)}
+                "examples": self.examples, "empty_values": dict(self.empty_values),
+                "ignored_columns": sorted(self.ignored_columns)}
 
 
 def parse_archive_csv(path: Path, report: ParseReport | None = None) -> pd.DataFrame:
@@ -158,12 +161,14 @@ def parse_archive_csv(path: Path, report: ParseReport | None = None) -> pd.DataF
         raise FetchError(f"{path}: not a Sensor.Community archive CSV (header {';'.join(header[:6])})")
     body = rows[1:]
     bad = Counter()
-    ok_rows = []
-    for r in body:
+    ok_rows, ok_lines = [], []
+    for ln, r in enumerate(body, start=2):
         if len(r) != len(header):
             bad["wrong field count"] += 1
+            _example(report, "wrong field count", name, ln, r)
         else:
             ok_rows.append(r)
+            ok_lines.append(ln)
     df = pd.DataFrame(ok_rows, columns=header, dtype=str)
     params = {c: p for c, p in COLUMN_PARAMETERS.items() if c in df.columns}
     report.ignored_columns |= {c for c in header[6:] if c not in params}
@@ -191,6 +196,8 @@ def parse_archive_csv(path: Path, report: ParseReport | None = None) -> pd.DataF
         m = mask & keep  # count each row once, under its first reason
         if m.any():
             bad[reason] += int(m.sum())
+            for i in np.flatnonzero(m.to_numpy())[:3]:
+                _example(report, reason, name, ok_lines[i], ok_rows[i])
         keep &= ~mask
     parts = []
     for col, param in params.items():
@@ -212,6 +219,12 @@ def parse_archive_csv(path: Path, report: ParseReport | None = None) -> pd.DataF
     report.malformed.update(bad)
     report.per_file[name] = {"data_rows": len(body), "rows_used": int(keep.sum()), "malformed": dict(bad)}
     return out
+
+
+def _example(report: ParseReport, reason: str, name: str, line: int, row: list) -> None:
+    ex = report.examples.setdefault(reason, [])
+    if len(ex) < 3:
+        ex.append((f"{name}:{line}", ";".join(row)[:120]))
 
 
 def _empty_long() -> pd.DataFrame:
@@ -334,13 +347,28 @@ def _known_missing(raw_dir: Path) -> set:
     return set(json.loads(f.read_text())) if f.exists() else set()
 
 
-def download_archive(sensors: list[tuple[int, str]], start: dt.date, end: dt.date, *, client: Client,
+def download_archive(sensors: list[tuple[int, tuple[str, ...]]], start: dt.date, end: dt.date, *, client: Client,
                      raw_dir: Path, progress: bool = True) -> ArchiveFetch:
-    """Download the daily files of (sensor_id, sensor_type) pairs for every day in [start, end].
+    """Download the daily files of sensors for every day in [start, end].
 
-    Files already under ``raw_dir`` are not downloaded again. A 404 means the sensor has no file that
-    day (not an error): it is listed in ``missing`` and remembered in ``raw_dir/not_found.json`` for
-    days at least two days old (the archive publishes a day after it ends), so a rerun does not ask again.
+    Parameters
+    ----------
+    sensors : list of (sensor_id, candidate types)
+        With one type the file name is known; with several (ids given without a type), each type is
+        tried until one exists and that type is kept for the sensor's other days.
+    start, end : datetime.date
+        Inclusive UTC days.
+    client : Client
+        Pointing at the archive (or a test server).
+    raw_dir : Path
+        ``data/raw/sensor-community``: files are stored under their archive path, as served.
+
+    Notes
+    -----
+    Files already under ``raw_dir`` are not downloaded again. A 404 means the sensor has no file
+    that day (not an error): it is listed in ``missing`` and remembered in ``raw_dir/not_found.json``
+    for days at least two days old (the archive publishes a day after it ends), so a rerun does
+    not ask again.
     """
     from tqdm.auto import tqdm
 
@@ -348,38 +376,43 @@ def download_archive(sensors: list[tuple[int, str]], start: dt.date, end: dt.dat
     known_missing = _known_missing(raw_dir)
     settled = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)
     out = ArchiveFetch()
-    jobs = [(d, t, s) for d in _days(start, end) for s, t in sensors]
+    days = _days(start, end)
     new_missing = set()
+    bar = tqdm(total=len(days) * len(sensors), desc=f"{client.host} files", unit="file", disable=not progress)
     try:
-        for day, kind, sid in tqdm(jobs, desc=f"{client.host} files", unit="file", disable=not progress):
-            current, archived = archive_paths(day, kind, sid)
-            if current in known_missing:
-                out.missing.append(current)
-                continue
-            found = None
-            for rel in (current, archived):
-                dest = raw_dir / rel
-                if dest.exists():
-                    out.cached.append(dest)
-                    found = dest
-                    break
-            if found is None:
-                for rel in (current, archived):
-                    try:
-                        client.download(rel, raw_dir / rel, check=_check_archive_file)
-                    except NotFound:
-                        continue
-                    found = raw_dir / rel
-                    out.downloaded.append(found)
-                    break
-            if found is None:
-                out.missing.append(current)
-                if day <= settled:
-                    new_missing.add(current)
-                continue
-            out.files.append(found)
-            out.urls[found.relative_to(raw_dir).as_posix()] = f"{client.url}/{found.relative_to(raw_dir).as_posix()}"
+        for sid, types in sensors:
+            types = tuple(t.lower() for t in types)
+            for day in days:
+                found = None
+                for kind in types:
+                    current, archived = archive_paths(day, kind, sid)
+                    cached = [raw_dir / rel for rel in (current, archived) if (raw_dir / rel).exists()]
+                    if cached:
+                        found = cached[0]
+                        out.cached.append(found)
+                    elif current not in known_missing:
+                        for rel in (current, archived):
+                            try:
+                                client.download(rel, raw_dir / rel, check=_check_archive_file)
+                            except NotFound:
+                                continue
+                            found = raw_dir / rel
+                            out.downloaded.append(found)
+                            break
+                        if found is None and day <= settled:
+                            new_missing.add(current)
+                    if found is not None:
+                        types = (kind,)  # learned: the sensor's other days use this type only
+                        break
+                bar.update(1)
+                if found is None:
+                    out.missing.append(f"{day}: sensor {sid} ({'/'.join(types)})")
+                    continue
+                rel = found.relative_to(raw_dir).as_posix()
+                out.files.append(found)
+                out.urls[rel] = f"{client.url}/{rel}"
     finally:
+        bar.close()
         # remember 404s even when interrupted, so the resumed run does not ask for them again
         if new_missing:
             atomic_write_bytes(raw_dir / "not_found.json",
