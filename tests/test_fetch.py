@@ -369,7 +369,7 @@ def test_openaq_paging_rate_limit_units_and_registration(server, demo_copy, monk
     r = res.readings
     assert len(r) == 12
     no2 = r[r.parameter == "no2"].value.round(2).tolist()
-    assert no2 == [round(v * 46.0055 / 24.45, 2) for v in (20.0, 25.0, 30.0)]  # ppb → µg/m³ at 25 °C
+    assert no2 == [37.61, 47.01, 56.41]  # 20, 25, 30 ppb → µg/m³ at 25 °C, 1013.25 hPa (× 1.880)
     assert set(r[r.site_id == "openaq-900002"].parameter) == {"pm25", "rh"}
     assert r.time.min() == pd.Timestamp("2025-01-01T00:00Z")
     sites = res.sites.set_index("site_id")

@@ -22,9 +22,9 @@ What this relies on (https://docs.openaq.org, API v3):
   ``Retry-After`` and waits for the reset when ``x-ratelimit-remaining`` reaches 0.
 
 Normalisation: parameters to OpenAQ names of the readings contract (``relativehumidity`` → ``rh``);
-units to the contract (µg/m³; CO mg/m³; ppm/ppb converted at 25 °C and 1013.25 hPa, molar volume
-24.45 L/mol; °F → °C). Parameters outside the contract (pm1, um003, no, nox, bc, ...) are
-counted and skipped. ``time`` is the start of the averaging period (``period.datetimeFrom.utc``).
+units to the contract by :func:`airfair.ingest.convert_units` (µg/m³; CO mg/m³; ppm/ppb converted
+at 25 °C and 1013.25 hPa). Values in a unit with no conversion, and parameters outside the contract
+(pm1, um003, no, nox, bc, ...), are counted in the report and skipped. ``time`` is the start of the averaging period (``period.datetimeFrom.utc``).
 Sites: ``site_id = "openaq-<location id>"``, ``official = isMonitor``, ``network`` the provider's
 name. Every location's licences go into the provenance.
 """
@@ -52,9 +52,6 @@ LICENCE = "per location (see provenance 'licences'); OpenAQ platform terms: http
 #: OpenAQ parameter name → readings parameter
 PARAMETERS = {"pm25": "pm25", "pm10": "pm10", "no2": "no2", "so2": "so2", "o3": "o3", "co": "co",
               "temperature": "temperature", "relativehumidity": "rh", "humidity": "rh"}
-#: molar masses, g/mol, for ppm/ppb → mass concentration
-MOLAR_MASS = {"no2": 46.0055, "so2": 64.066, "o3": 47.997, "co": 28.010}
-MOLAR_VOLUME_L = 24.45  # L/mol at 25 °C, 1013.25 hPa (the US EPA / EEA convention)
 
 
 def api_key(key: str | None = None) -> str:
@@ -71,37 +68,21 @@ def make_client(url: str | None = None, key: str | None = None, retry: RetryPoli
     return Client(SOURCE, base_url(url, ENV_URL, API_URL), retry or RetryPolicy(), headers={"X-API-Key": api_key(key)})
 
 
-def _unit_key(unit: str) -> str:
-    return str(unit).strip().lower().replace("μ", "µ").replace("³", "3").replace("°", "").replace(" ", "")
+def to_contract_units(parameter: str, values, unit: str) -> np.ndarray | None:
+    """Values of a contract parameter in an OpenAQ unit → the contract unit, or None when no conversion applies.
 
-
-def to_contract_units(parameter: str, values: np.ndarray, unit: str) -> np.ndarray | None:
-    """Convert values of a contract parameter from an OpenAQ unit to the contract's unit; None if unknown.
-
-    Gases in ppm/ppb become µg/m³ (CO: mg/m³) at 25 °C and 1013.25 hPa: µg/m³ = ppb × M / 24.45.
+    The conversion itself is :func:`airfair.ingest.convert_units` (the one home of unit
+    conversions: ppb/ppm at 25 °C and 1013.25 hPa, mg/m³ ↔ µg/m³, K → °C).
     """
-    u = _unit_key(unit)
-    target = PARAMETER_UNITS[parameter]
-    v = np.asarray(values, dtype=float)
-    if parameter in ("pm25", "pm10", "no2", "so2", "o3", "co"):
-        if u in ("µg/m3", "ug/m3"):
-            ugm3 = v
-        elif u in ("mg/m3",):
-            ugm3 = v * 1000.0
-        elif u in ("ppb", "ppm") and parameter in MOLAR_MASS:
-            ugm3 = v * (1000.0 if u == "ppm" else 1.0) * MOLAR_MASS[parameter] / MOLAR_VOLUME_L
-        else:
-            return None
-        return ugm3 / 1000.0 if target == "mg/m³" else ugm3
-    if parameter == "temperature":
-        if u in ("c", "degc", "celsius"):
-            return v
-        if u in ("f", "degf", "fahrenheit"):
-            return (v - 32.0) * 5.0 / 9.0
+    from airfair import ingest
+
+    canonical = ingest.unit_name(unit)
+    if canonical is None:
         return None
-    if parameter == "rh":
-        return v if u in ("%", "percent", "%rh") else None
-    return None
+    try:
+        return ingest.convert_units(values, parameter, canonical)
+    except ValueError:
+        return None
 
 
 def _paged(client: Client, path: str, params: dict, cache_stem: Path, *, limit: int | None = None,
