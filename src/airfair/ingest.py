@@ -217,8 +217,8 @@ def locate_sites(sites: pd.DataFrame, data_dir: str | Path | None = None, fix_sw
     if "geometry" in df.columns and ("lon" not in df.columns or "lat" not in df.columns):
         g = gpd.GeoSeries(df["geometry"], crs=getattr(sites, "crs", None) or geo.CRS_GEOGRAPHIC).to_crs(geo.CRS_GEOGRAPHIC)
         df["lon"], df["lat"] = g.x.to_numpy(), g.y.to_numpy()
-    lon = pd.to_numeric(df.get("lon"), errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(df.get("lat"), errors="coerce").to_numpy(dtype=float)
+    lon = np.array(pd.to_numeric(df.get("lon"), errors="coerce"), dtype=float)  # writable copies: swaps below
+    lat = np.array(pd.to_numeric(df.get("lat"), errors="coerce"), dtype=float)
     city = shapely.union_all(districts.geometry.to_numpy())
     bad: dict[str, str] = {}
     keep = np.ones(len(df), dtype=bool)
@@ -421,7 +421,8 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
         if "installed" not in sites.columns:
             sites["installed"] = pd.NaT
         sites["installed"] = pd.to_datetime(sites["installed"], utc=True)
-        sites["installed"] = sites["installed"].fillna(sites["site_id"].map(first))
+        sites["installed"] = sites["installed"].fillna(pd.Series(first.reindex(sites["site_id"]).to_numpy(),
+                                                                 index=sites.index, dtype="datetime64[ns, UTC]"))
         if "district_id" not in sites.columns or "elevation_m" not in sites.columns:
             sites, bad = locate_sites(sites, data_dir, report=report)
             if bad:
@@ -576,10 +577,13 @@ def _apply_moves(moves, tmp: Path) -> None:
             os.replace(src, dst)
     except BaseException:
         for src, dst, backup in reversed(done):
-            if dst.exists() and not src.exists():
-                os.replace(dst, src)
-            if backup is not None and backup.exists():
-                os.replace(backup, dst)
+            try:  # best effort for each step, so one failure does not stop the others being undone
+                if dst.exists() and not src.exists():
+                    os.replace(dst, src)
+                if backup is not None and backup.exists():
+                    os.replace(backup, dst)
+            except OSError:  # pragma: no cover (the disk itself failing)
+                continue
         for d in reversed(created_dirs):
             try:
                 d.rmdir()
@@ -1336,7 +1340,8 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
         readings = _reject_stored(report, readings, readings.site_id.isin(bad).to_numpy(),
                                   readings.site_id.map(bad).to_numpy())
     first = readings.groupby("site_id")["time"].min()
-    located["installed"] = located["installed"].fillna(located["site_id"].map(first))
+    located["installed"] = located["installed"].fillna(pd.Series(first.reindex(located["site_id"]).to_numpy(),
+                                                                 index=located.index, dtype="datetime64[ns, UTC]"))
     located = located[located.site_id.isin(set(readings.site_id))]
     name = paths[0].stem if len(paths) == 1 else f"{paths[0].stem}-and-{len(paths) - 1}-more"
     prov = {"source": source or "; ".join(str(p.resolve()) for p in paths), "licence": licence,
