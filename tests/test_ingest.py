@@ -424,3 +424,35 @@ def test_cli_import_csv(tmp_path, demo_copy):
     assert res.exit_code != 0 and "no column or constant for" in res.output and "Nothing was imported" in res.output
     res = CliRunner().invoke(main, ["import", "csv", str(f), "--map", "time", "--data-dir", str(demo_copy)])
     assert res.exit_code != 0 and "not FIELD=VALUE" in res.output
+
+
+def test_cli_map_keeps_commas_inside_column_names(tmp_path, demo_copy):
+    f = write(tmp_path, "no2.csv", "Дата;Пост;NO2, мкг/м3;lat;lon\n15.01.2024 08:00;A;40;43,25;76,93\n")
+    res = CliRunner().invoke(main, ["import", "csv", str(f), "--map", "time=Дата,site=Пост,value=NO2, мкг/м3,lat=lat,lon=lon",
+                                    "--set", "parameter=no2,unit=мкг/м3", "--tz", "Asia/Almaty",
+                                    "--data-dir", str(demo_copy), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["rows_imported"] == 1
+
+
+def test_exposure_page_renders_from_imported_data(tmp_path, demo_copy, monkeypatch):
+    import runpy
+
+    import panel as pn
+
+    times = pd.date_range("2024-01-10 00:00", periods=24 * 7, freq="h")
+    f = write(tmp_path, "pm25_by_station.csv",  # a wide export: one column per station, PM2.5 for the whole file
+              "Дата;АМС-1;АМС-2;АМС-3\n" + "".join(t.strftime("%d.%m.%Y %H:%M") + ";42;42;42\n" for t in times))
+    stations = write(tmp_path, "st.csv", "site;lat;lon\nАМС-1;43,25;76,93\nАМС-2;43,35;76,99\nАМС-3;43,16;76,92\n")
+    rep = ingest.import_csv(f, {"time": "Дата"}, {"parameter": "PM2.5", "unit": "мкг/м³"}, tz="Asia/Almaty", wide=True,
+                            sites=stations, data_dir=demo_copy, official=True, network="Kazhydromet")
+    assert rep.rows_imported == 3 * len(times)
+    monkeypatch.setenv("AIRFAIR_DATA_DIR", str(demo_copy))
+    pn.state.clear_caches()
+    try:
+        page = runpy.run_path(str(Path(__file__).parents[1] / "apps" / "exposure.py"))
+    finally:
+        pn.state.clear_caches()
+    assert set(page["values"].value.round(6)) == {42.0}  # the stations' value everywhere: the imported data, not the demo's
+    assert page["values"].n_sites.sum() == 3 and "42.0 µg/m³" in page["headline"].object
+    assert page["banner"].visible is False  # readings are real now

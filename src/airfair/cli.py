@@ -71,9 +71,12 @@ def import_group():
 
 
 def _pairs(items, option):
+    """FIELD=VALUE pairs; a comma starts a new pair only before a field name, so "NO2, мкг/м3" stays whole."""
+    import re
+
     out = {}
     for item in items:
-        for part in item.split(","):
+        for part in re.split(r",(?=\s*(?:time|site|parameter|value|unit|lat|lon)\s*=)", item):
             if not part.strip():
                 continue
             if "=" not in part:

@@ -520,7 +520,7 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
             entry["imported"] = record["time"]
             entry["imports"] = list(prev.get("imports", [])) + [record]
             entry["sha256"] = sha256_of(tmp / spec.path)  # keys "readings/2024-01.parquet", as a build writes
-            for k in ("seed", "size", "geometry"):
+            for k in ("seed", "size"):  # "geometry" (stylised or real districts) stays: maps read it
                 entry.pop(k, None)
             new_manifest["entries"][n] = entry
         new_manifest["entries"]["readings"]["rows"] = len(merged)
