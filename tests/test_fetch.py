@@ -475,3 +475,31 @@ def test_boundaries_fetch_then_data_build_gives_the_8_districts(realdata, server
         built = area_km2([districts.loc[d.district_id, "geometry"]])[0]
         src = area_km2([source[d.osm_relation_id]])[0]
         assert abs(built / src - 1) < 0.01, (d.district_id, built, src)
+
+
+def test_rate_limit_headers_make_the_client_wait(server):
+    server.routes["/v3/"] = lambda *a: (200, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "0.03"}, b"{}")
+    waits = []
+    client = Client("openaq", server.url, FAST, sleep=waits.append)
+    client.get_json("v3/locations")
+    assert waits == [0.03]  # no request left in the window: wait for its reset before the next one
+
+
+def test_dht22_and_bme280_files_give_temperature_and_rh(tmp_path):
+    # the archive's DHT22 and BME280 layouts (header as in the archive; values made up)
+    dht = tmp_path / "2019-01-01_dht22_sensor_5332.csv"
+    dht.write_text("sensor_id;sensor_type;location;lat;lon;timestamp;temperature;humidity\r\n"
+                   "5332;DHT22;3121;57.138;-2.077;2019-01-01T00:01:02;3.40;87.10\r\n"
+                   "5332;DHT22;3121;57.138;-2.077;2019-01-01T00:03:30;3.30;\r\n")
+    bme = tmp_path / "2019-01-01_bme280_sensor_7000.csv"
+    bme.write_text("sensor_id;sensor_type;location;lat;lon;timestamp;pressure;altitude;pressure_sealevel;temperature;humidity\n"
+                   "7000;BME280;4000;43.25;76.93;2019-01-01T00:00:10;93012.00;;;-5.20;64.00\n")
+    long, rep = sc.parse_files([dht, bme])
+    readings, sites = sc.normalise(long)
+    at = readings.set_index(["site_id", "parameter", "time"])["value"]
+    assert at[("sc-3121", "temperature", pd.Timestamp("2019-01-01T00:01:02Z"))] == 3.40
+    assert at[("sc-3121", "rh", pd.Timestamp("2019-01-01T00:01:02Z"))] == 87.10
+    assert at[("sc-4000", "temperature", pd.Timestamp("2019-01-01T00:00:10Z"))] == -5.20
+    assert rep.empty_values == {"rh": 1} and "pressure" in rep.ignored_columns
+    assert set(readings.unit[readings.parameter == "rh"]) == {"%"}
+    assert sites.set_index("site_id").loc["sc-4000", "sensor_model"] == "BME280"

@@ -97,7 +97,7 @@ def _open_text(path: Path) -> str:
     raw = Path(path).read_bytes()
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
-    return raw.decode("utf-8", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")  # a BOM, if any, is not part of the header
 
 
 def _check_archive_file(path: Path) -> None:
