@@ -366,6 +366,7 @@ def test_openaq_paging_rate_limit_units_and_registration(server, demo_copy, monk
     assert sum("page=2" in q for _, q in pages) == 4  # four sensors, each across two pages
     assert len(server.requests("/v3/sensors/9000012/measurements")) == 3  # 429, then pages 1 and 2
     assert not any("9000023" in p for p, _ in pages)  # um003: not in the contract, not fetched
+    assert len(res.raw_files) == 1 + 4 * 2  # the locations page and every measurements page, kept as served
     r = res.readings
     assert len(r) == 12
     no2 = r[r.parameter == "no2"].value.round(2).tolist()

@@ -169,14 +169,15 @@ def fetch_openaq(*, bbox=None, location_ids=None, start, end, parameters=None, d
     client = oq.make_client(url, api_key, retry)
     raw = _raw_dir(data_dir, oq.SOURCE)
     counts: Counter = Counter()
-    locations = oq.find_locations(client, raw, bbox=bbox, location_ids=location_ids, report=counts)
+    used: list = []
+    locations = oq.find_locations(client, raw, bbox=bbox, location_ids=location_ids, report=counts, used=used)
     jobs = [int(s["id"]) for loc in locations for s in loc.get("sensors") or []
             if oq.PARAMETERS.get(((s.get("parameter") or {}).get("name") or "").lower()) in wanted]
     measurements = {}
     for sid in tqdm(jobs, desc=f"{client.host} sensors", unit="sensor", disable=not progress):
-        measurements[sid] = oq.fetch_measurements(client, sid, start, end, raw, report=counts)
+        measurements[sid] = oq.fetch_measurements(client, sid, start, end, raw, report=counts, used=used)
     readings, sites = oq.normalise(locations, measurements, counts)
-    raw_files = sorted(p for p in raw.rglob("*.json") if _used(p, raw, locations, jobs, start, end, bbox))
+    raw_files = sorted(set(used))
     provenance = {
         "source": client.url, "licence": oq.LICENCE, "licences": oq.licences(locations), "retrieved": _now(),
         "fetcher": "airfair fetch openaq", "attribution": "OpenAQ (https://openaq.org) and the data providers listed",
@@ -191,18 +192,6 @@ def fetch_openaq(*, bbox=None, location_ids=None, start, end, parameters=None, d
     if register:
         result.import_report = _register(result, data_dir, None)
     return result
-
-
-def _used(path: Path, raw: Path, locations, sensor_ids, start, end, bbox) -> bool:
-    """Is this cached page part of this fetch (its locations, its sensors and dates)?"""
-    rel = path.relative_to(raw).parts
-    if rel[0] == "locations":
-        if bbox is not None:
-            return path.name.startswith("bbox_" + ",".join(f"{x:g}" for x in bbox).replace(",", "_"))
-        return path.stem in {str(loc["id"]) for loc in locations}
-    if rel[0] == "sensors":
-        return int(rel[1]) in set(sensor_ids) and path.name.startswith(f"measurements_{start}_{end}_p")
-    return False
 
 
 def _register(result: FetchResult, data_dir, parse):

@@ -86,13 +86,18 @@ def to_contract_units(parameter: str, values, unit: str) -> np.ndarray | None:
 
 
 def _paged(client: Client, path: str, params: dict, cache_stem: Path, *, limit: int | None = None,
-           report: Counter | None = None) -> list:
-    """All results of a paged v3 endpoint; each page cached as served at ``<stem>_p<N>.json``."""
+           report: Counter | None = None, used: list | None = None) -> list:
+    """All results of a paged v3 endpoint; each page stored as served at ``<stem>_p<N>.json`` (and reused).
+
+    ``used`` collects the paths of the pages read (the raw files of the fetch).
+    """
     limit = limit or PAGE_LIMIT
     out, page = [], 1
     while True:
-        doc, cached = client.get_json(path, params={**params, "limit": limit, "page": page},
-                                      cache=cache_stem.with_name(f"{cache_stem.name}_p{page}.json"))
+        cache = cache_stem.with_name(f"{cache_stem.name}_p{page}.json")
+        doc, cached = client.get_json(path, params={**params, "limit": limit, "page": page}, cache=cache)
+        if used is not None:
+            used.append(cache)
         if report is not None:
             report["pages_cached" if cached else "pages_downloaded"] += 1
         results = doc.get("results") or []
@@ -103,13 +108,17 @@ def _paged(client: Client, path: str, params: dict, cache_stem: Path, *, limit: 
         page += 1
 
 
-def find_locations(client: Client, raw_dir: Path, *, bbox=None, location_ids=None, report: Counter | None = None) -> list:
+def find_locations(client: Client, raw_dir: Path, *, bbox=None, location_ids=None, report: Counter | None = None,
+                   used: list | None = None) -> list:
     """Location records (v3 format) for a bounding box (min_lon, min_lat, max_lon, max_lat) or ids."""
     raw_dir = Path(raw_dir)
     if location_ids:
         out = []
         for lid in location_ids:
-            doc, cached = client.get_json(f"v3/locations/{int(lid)}", cache=raw_dir / "locations" / f"{int(lid)}.json")
+            cache = raw_dir / "locations" / f"{int(lid)}.json"
+            doc, cached = client.get_json(f"v3/locations/{int(lid)}", cache=cache)
+            if used is not None:
+                used.append(cache)
             if report is not None:
                 report["pages_cached" if cached else "pages_downloaded"] += 1
             out += doc.get("results") or []
@@ -119,17 +128,26 @@ def find_locations(client: Client, raw_dir: Path, *, bbox=None, location_ids=Non
     b = ",".join(f"{x:g}" for x in bbox)
     today = dt.datetime.now(dt.UTC).date().isoformat()  # the station list changes: one listing a day
     return _paged(client, "v3/locations", {"bbox": b}, raw_dir / "locations" / f"bbox_{b.replace(',', '_')}_{today}",
-                  report=report)
+                  report=report, used=used)
 
 
 def fetch_measurements(client: Client, sensor_id: int, start: dt.date, end: dt.date, raw_dir: Path,
-                       report: Counter | None = None) -> list:
-    """Raw measurements of one sensor from ``start`` 00:00 UTC to ``end`` + 1 day 00:00 UTC."""
+                       report: Counter | None = None, used: list | None = None) -> list:
+    """Raw measurements of one sensor from ``start`` 00:00 UTC to ``end`` + 1 day 00:00 UTC.
+
+    Pages are stored as served under ``raw_dir/sensors/<id>/`` and reused, except when the range
+    reaches today (UTC): data still arriving must not be frozen by the cache, so those pages carry
+    their retrieval time in the name and a later run asks again (rows already registered are not
+    duplicated: registration merges on time, site and parameter).
+    """
     t0 = f"{start.isoformat()}T00:00:00Z"
     t1 = f"{(end + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
     stem = Path(raw_dir) / "sensors" / str(int(sensor_id)) / f"measurements_{start}_{end}"
+    now = dt.datetime.now(dt.UTC)
+    if end >= now.date():
+        stem = stem.with_name(f"{stem.name}_at{now:%Y%m%dT%H%M%SZ}")
     return _paged(client, f"v3/sensors/{int(sensor_id)}/measurements", {"datetime_from": t0, "datetime_to": t1},
-                  stem, report=report)
+                  stem, report=report, used=used)
 
 
 def normalise(locations: list, measurements: dict, report: Counter | None = None):
