@@ -173,7 +173,9 @@ def test_ppb_round_trip(ppb, p, t, hpa):
     mass = ingest.convert_units([ppb], p, unit, temperature_c=t, pressure_hpa=hpa)
     back = ingest.mass_to_mixing_ratio(mass, p, temperature_c=t, pressure_hpa=hpa)
     assert back[0] == pytest.approx(ppb, rel=1e-9, abs=1e-9)
-    assert (mass[0] >= 0) and (t > 0 or hpa < 1000 or ppb == 0 or mass[0] > 0)
+    # warmer or thinner air holds fewer molecules per m³: the same mixing ratio is less mass
+    assert ingest.convert_units([ppb], p, unit, temperature_c=t + 10, pressure_hpa=hpa)[0] <= mass[0]
+    assert ingest.convert_units([ppb], p, unit, temperature_c=t, pressure_hpa=hpa - 50)[0] <= mass[0]
 
 
 def test_ppb_of_particles_is_rejected_with_its_reason(tmp_path):
@@ -456,3 +458,18 @@ def test_exposure_page_renders_from_imported_data(tmp_path, demo_copy, monkeypat
     assert set(page["values"].value.round(6)) == {42.0}  # the stations' value everywhere: the imported data, not the demo's
     assert page["values"].n_sites.sum() == 3 and "42.0 µg/m³" in page["headline"].object
     assert page["banner"].visible is False  # readings are real now
+
+
+def test_several_files_in_one_import(tmp_path, demo_copy):
+    a = kz(tmp_path, [f"15.01.2024 08:00;A;PM2,5;35;мкг/м³;{ALMALY}", f"15.01.2024 09:00;A;PM2,5;36;мкг/м³;{ALMALY}"], "a.csv")
+    b = kz(tmp_path, [f"15.01.2024 09:00;A;PM2,5;36;мкг/м³;{ALMALY}", f"15.01.2024 10:00;A;PM2,5;37;мкг/м³;{ALMALY}",
+                      f"15.01.2024 08:00;A;PM2,5;99;мкг/м³;{ALMALY}", f"15.01.2024 11:00;A;PM2,5;x;мкг/м³;{ALMALY}"], "b.csv")
+    rep = ingest.import_csv([a, b], KZ_MAP, tz="Asia/Almaty", data_dir=demo_copy)
+    assert (rep.rows_read, rep.rows_imported, rep.rows_rejected) == (6, 3, 3)
+    assert reasons(rep) == {"exact duplicate of a row in another file": 1, "conflicting duplicate of a row in another file": 1,
+                            "non-numeric value": 1}
+    assert rep.reasons["rejected: non-numeric value"]["examples"] == ["b.csv: line 5: 'x'"]
+    got = airfair.open_catalog(demo_copy)["readings"].read().compute()
+    assert sorted(got.value) == [35.0, 36.0, 37.0]
+    rejected = pd.read_csv(Path(rep.stored_at) / "rejected.csv")
+    assert len(rejected) == 3 and set(rejected.reason) == set(reasons(rep))

@@ -495,6 +495,9 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
             raise ImportError_("the imported data break the catalog's contracts; nothing was changed:\n  "
                                + "\n  ".join(problems))
         folder = f"imports/{stamp}-{_slug(name)}"
+        k = 2
+        while (data_dir / folder).exists():  # two imports within a second: never overwrite a report
+            folder, k = f"imports/{stamp}-{_slug(name)}-{k}", k + 1
         (tmp / "report").mkdir()
         report.written = True
         report.stored_at = str(data_dir / folder)
@@ -901,9 +904,10 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
             lookup[ts] = (None, None, "nonexistent")
         else:
             lookup[ts] = (u0, u1, "ambiguous")
-    kind = naive.map(lambda x: lookup[x][2] if pd.notna(x) else None)
-    first = naive.map(lambda x: lookup[x][0] if pd.notna(x) else None)
-    second = naive.map(lambda x: lookup[x][1] if pd.notna(x) else None)
+    table = pd.DataFrame.from_dict(lookup, orient="index", columns=["first", "second", "kind"])
+    kind = naive.map(table["kind"])
+    first = naive.map(table["first"])
+    second = naive.map(table["second"])
     out = first.copy()
     reason[kind == "nonexistent"] = f"nonexistent local time in {tz} (skipped by a clock change)"
     amb = kind == "ambiguous"
@@ -1089,13 +1093,14 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
         else:
             reason[mask] = why[mask]
 
+    # names and units: looked up once per distinct spelling, not once per row
     reject(raw.site == "", "missing site")
-    param = raw.parameter.map(parameter_name)
+    param = raw.parameter.map({p: parameter_name(p) for p in raw.parameter.unique()})
     reject(raw.parameter == "", "missing parameter")
-    reject(param.isna(), raw.parameter.map(lambda p: f"unknown parameter {p!r}"))
-    unit = raw.unit.map(unit_name)
+    reject(param.isna(), raw.parameter.map({p: f"unknown parameter {p!r}" for p in raw.parameter.unique()}))
+    unit = raw.unit.map({u: unit_name(u) for u in raw.unit.unique()})
     reject(raw.unit == "", "missing unit")
-    reject(unit.isna(), raw.unit.map(lambda u: f"unknown unit {u!r}"))
+    reject(unit.isna(), raw.unit.map({u: f"unknown unit {u!r}" for u in raw.unit.unique()}))
     number = _numbers(raw.value, decimal_comma=delim != ",")
     reject(raw.value == "", "empty value")
     reject(number.isna(), "non-numeric value")
@@ -1139,9 +1144,9 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
     exact = d.duplicated(keys + ["value"], keep="first")
     reject(raw.index.isin(d.index[exact]), "exact duplicate (same time, site, parameter and value as an earlier line)")
     conflict = dup & ~exact
-    reject(raw.index.isin(d.index[conflict]),
-           pd.Series([f"conflicting duplicate of line {first_line[i]} (same time, site and parameter, another value)"
-                      if i in d.index[conflict] else None for i in raw.index], index=raw.index))
+    conflict_why = ("conflicting duplicate of line " + first_line[conflict].astype(str)
+                    + " (same time, site and parameter, another value)")
+    reject(raw.index.isin(d.index[conflict]), conflict_why.reindex(raw.index))
     firsts = d[~dup & d.set_index(keys).index.isin(d[conflict].set_index(keys).index)].index
     m = raw.index.isin(firsts) & (flag.to_numpy() == 0)
     flag[m] = 2
