@@ -826,6 +826,8 @@ def _resolve_column(name: str, header: list[str], path: Path, field_name: str) -
 def _column_values(spec: str, header, rows, path, field_name) -> list[str]:
     """Values of a mapped column; ``A+B`` joins two columns with a space (date and time apart)."""
     idx = [_resolve_column(part.strip(), header, path, field_name) for part in spec.split("+")]
+    if len(idx) == 1:  # the common case, kept fast (rows are already known to have the header's length)
+        return [r[idx[0]] for r in rows]
     return [" ".join(r[i].strip() if i < len(r) else "" for i in idx).strip() for r in rows]
 
 
@@ -850,10 +852,37 @@ def _numbers(raw: pd.Series, decimal_comma: bool) -> pd.Series:
     return out.where(np.isfinite(out))
 
 
+def _parse_naive(values, time_format: str | None) -> pd.Series:
+    """Distinct naive stamp strings → Timestamps (NaT when unparseable); each string parsed once.
+
+    "DD.MM.YYYY HH:MM" (Russian-style, day first) and ISO 8601 are recognised; anything else needs
+    ``time_format``.
+    """
+    import re
+
+    u = pd.Series(values, dtype=object)
+    if time_format:
+        return pd.Series(pd.to_datetime(u, format=time_format, errors="coerce").to_numpy(), index=u.to_numpy())
+    if len(u) and re.match(r"^\d{1,2}\.\d{1,2}\.\d{4}", str(u.iloc[0])):
+        out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+        for fmt in ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y"):  # fast exact formats first
+            todo = out.isna()
+            if not todo.any():
+                break
+            out[todo] = pd.to_datetime(u[todo], format=fmt, errors="coerce")
+        todo = out.isna()
+        if todo.any():
+            out[todo] = [pd.to_datetime(v, dayfirst=True, errors="coerce") for v in u[todo]]
+    else:
+        out = pd.to_datetime(u, format="ISO8601", errors="coerce")
+        if out.isna().any():  # one bad string makes ISO8601 parsing of a batch fail: retry one by one
+            out = pd.Series([pd.to_datetime(v, format="ISO8601", errors="coerce") for v in u], index=u.index)
+    return pd.Series(pd.to_datetime(out).to_numpy(), index=u.to_numpy())
+
+
 def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambiguous: str, groups: pd.DataFrame,
                  path: Path, report: ImportReport) -> tuple[pd.Series, pd.Series]:
     """UTC times and a reason (or None) per row; fatal errors for mixed or missing time zones."""
-    import re
     import zoneinfo
 
     s = raw.str.strip().str.replace(r"\s*UTC$", "Z", regex=True)
@@ -876,13 +905,7 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
     if not tz:
         raise ImportError_(f"{path}: time stamps have no UTC offset (e.g. {s[present].iloc[0]!r}): say which zone "
                            "they are in, --tz Asia/Almaty (local time) or --tz UTC; airfair does not guess")
-    sample = s[present].iloc[0]
-    if time_format:
-        naive = pd.to_datetime(s.where(present), format=time_format, errors="coerce")
-    elif re.match(r"^\d{1,2}\.\d{1,2}\.\d{4}", sample):  # 01.03.2024 01:00: Russian-style, day first
-        naive = pd.to_datetime(s.where(present), format="mixed", dayfirst=True, errors="coerce")
-    else:
-        naive = pd.to_datetime(s.where(present), format="ISO8601", errors="coerce")
+    naive = s.where(present).map(_parse_naive(s[present].unique(), time_format))
     bad = present & naive.isna()
     reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
     if tz.upper() == "UTC":
