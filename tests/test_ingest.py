@@ -473,3 +473,13 @@ def test_several_files_in_one_import(tmp_path, demo_copy):
     assert sorted(got.value) == [35.0, 36.0, 37.0]
     rejected = pd.read_csv(Path(rep.stored_at) / "rejected.csv")
     assert len(rejected) == 3 and set(rejected.reason) == set(reasons(rep))
+
+
+def test_cli_every_row_rejected_is_a_failure_and_changes_nothing(tmp_path, demo_copy):
+    f = kz(tmp_path, [f"15.01.2024 08:00;A;PM2,5;abc;мкг/м³;{ALMALY}", f"15.01.2024 09:00;A;PM2,5;1;xyz;{ALMALY}"])
+    before = tree_digest(demo_copy)
+    res = CliRunner().invoke(main, ["import", "csv", str(f), "--map", ",".join(f"{k}={v}" for k, v in KZ_MAP.items()),
+                                    "--tz", "Asia/Almaty", "--data-dir", str(demo_copy)])
+    assert res.exit_code == 1 and "rows read 2 = imported 0 + flagged 0 (stored with qc_flag 2/3) + rejected 2" in res.output
+    assert "no row could be imported" in res.output
+    assert tree_digest(demo_copy) == before

@@ -142,8 +142,8 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
     except ingest.ImportError_ as exc:
         raise click.ClickException(f"{exc}\nNothing was imported.") from None
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json else report.to_text())
-    if dry_run:
-        click.echo("dry run: nothing written")
+    if report.rows_read and not (report.rows_imported + report.rows_flagged):
+        raise click.ClickException("no row could be imported (see the reasons above); nothing was changed.")
 
 
 @main.command("qc")

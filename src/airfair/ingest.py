@@ -423,7 +423,7 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
         sites["installed"] = pd.to_datetime(sites["installed"], utc=True)
         sites["installed"] = sites["installed"].fillna(pd.Series(first.reindex(sites["site_id"]).to_numpy(),
                                                                  index=sites.index, dtype="datetime64[ns, UTC]"))
-        if "district_id" not in sites.columns or "elevation_m" not in sites.columns:
+        if not {"district_id", "elevation_m", "geometry"} <= set(sites.columns):
             sites, bad = locate_sites(sites, data_dir, report=report)
             if bad:
                 raise ImportError_("sites that cannot be placed: " + "; ".join(bad.values()))
@@ -467,6 +467,9 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
         merged = new
     report.rows_new = len(fresh)
     report.check()
+    if len(new) == 0:
+        report.notes.append("nothing to store: no row could be imported; the catalog is unchanged")
+        return report
     if dry_run:
         return report
     if real and len(fresh) == 0:
