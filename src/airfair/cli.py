@@ -65,6 +65,87 @@ def data_validate(data_dir):
     click.echo(f"{data_dir}: all entries conform to their contracts and match the manifest")
 
 
+@main.group("import")
+def import_group():
+    """Import real data (replaces the synthetic readings and sites; see `airfair import csv --help`)."""
+
+
+def _pairs(items, option):
+    """FIELD=VALUE pairs; a comma starts a new pair only before a field name, so "NO2, мкг/м3" stays whole."""
+    import re
+
+    out = {}
+    for item in items:
+        for part in re.split(r",(?=\s*(?:time|site|parameter|value|unit|lat|lon)\s*=)", item):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise click.BadParameter(f"{part!r} is not FIELD=VALUE", param_hint=option)
+            k, v = part.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+@import_group.command("csv")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COL[,…]",
+              help="Columns of the fields time, site, parameter, value, unit, lat, lon (time=DATE+HOUR joins two).")
+@click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
+              help="A field constant for the whole file, e.g. --set parameter=pm10 --set unit=µg/m³.")
+@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: Asia/Almaty (local) or UTC.")
+@click.option("--wide", is_flag=True, help="One column per parameter (or per site, with --set parameter=…).")
+@click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Sites table with site id, lat, lon (optional name, network, official, sensor_model).")
+@click.option("--delimiter", default=None, help="Field delimiter (default: sniffed from the header).")
+@click.option("--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.")
+@click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
+              help="Local times that occur twice at a clock change (Almaty, 29 Feb 2024 23:00).")
+@click.option("--temperature-c", type=float, default=25.0, show_default=True, help="Temperature of ppb/ppm values.")
+@click.option("--pressure-hpa", type=float, default=1013.25, show_default=True, help="Pressure of ppb/ppm values.")
+@click.option("--official/--indicative", default=None,
+              help="Reference stations or low-cost sensors (when the sites table does not say). Default indicative.")
+@click.option("--network", default=None, help="Network name of the sites (default 'imported').")
+@click.option("--sensor-model", default=None, help="Sensor model of the sites (default 'unknown').")
+@click.option("--fix-swapped", is_flag=True, help="Swap lat/lon of sites that are in the city only when swapped.")
+@click.option("--licence", default="see the source", show_default=True, help="Licence of the data, for provenance.")
+@click.option("--source", default=None, help="Source to record (default: the file paths).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_format, ambiguous, temperature_c,
+                       pressure_hpa, official, network, sensor_model, fix_swapped, licence, source, data_dir, dry_run,
+                       as_json):
+    """Import readings from CSV FILE(s), long or wide, into the catalog as real data.
+
+    Every row is accounted for: read = imported + flagged (stored with a QC flag) + rejected (listed
+    with its reason in rejected.csv beside the stored report). Raw files are never modified;
+    re-importing a file changes nothing.
+
+    \b
+    Example (a Kazhydromet-style export, Russian headers, local time):
+      airfair import csv kz.csv --map time=Дата,site=Пост,parameter=Примесь,value=Значение,unit=Ед. \\
+          --sites stations.csv --tz Asia/Almaty --official --network Kazhydromet
+    """
+    import json
+
+    from airfair import ingest
+    from airfair.catalog import data_directory
+
+    try:
+        mapping, constants = _pairs(maps, "--map"), _pairs(sets, "--set")
+        report = ingest.import_csv(list(files), mapping, constants, tz=tz, wide=wide, sites=sites, delimiter=delimiter,
+                                   data_dir=data_directory(data_dir), official=official, network=network,
+                                   sensor_model=sensor_model, fix_swapped=fix_swapped, licence=licence, source=source,
+                                   dry_run=dry_run, time_format=time_format, ambiguous=ambiguous,
+                                   temperature_c=temperature_c, pressure_hpa=pressure_hpa)
+    except ingest.ImportError_ as exc:
+        raise click.ClickException(f"{exc}\nNothing was imported.") from None
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json else report.to_text())
+    if report.rows_read and not (report.rows_imported + report.rows_flagged):
+        raise click.ClickException("no row could be imported (see the reasons above); nothing was changed.")
+
+
 @main.command("qc")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
@@ -237,6 +318,124 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
         cmd.append("--show")
     click.echo(f"serving http://{address}:{port}/ — Ctrl+C to stop")
     os.execv(sys.executable, cmd) if os.name != "nt" else subprocess.call(cmd)
+
+
+# --------------------------------------------------------------------------------------------------
+# airfair fetch: real data from Sensor.Community, OpenAQ and OpenStreetMap
+# --------------------------------------------------------------------------------------------------
+
+def _floats(text, name):
+    try:
+        vals = tuple(float(x) for x in str(text).split(","))
+    except ValueError:
+        raise click.BadParameter(f"{name} must be numbers separated by commas, got {text!r}") from None
+    if len(vals) != 4:
+        raise click.BadParameter(f"{name} needs 4 numbers: min_lon,min_lat,max_lon,max_lat")
+    return vals
+
+
+def _ints(text, name):
+    try:
+        return [int(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{name} must be integers separated by commas, got {text!r}") from None
+
+
+def _fetch_errors(fn):
+    """Turn fetch and registration errors into a clear message and exit code 1."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from airfair.fetch import FetchError
+        from airfair.ingest import ImportError_
+
+        try:
+            return fn(*args, **kwargs)
+        except (FetchError, ImportError_, ValueError) as exc:
+            raise click.ClickException(f"{exc}\nThe catalog was not changed.") from None
+    return wrapper
+
+
+@main.group()
+def fetch():
+    """Fetch real data: raw files kept under DATA_DIR/raw/SOURCE, readings and sites registered as real."""
+
+
+@fetch.command("sensor-community")
+@click.option("--sensor-ids", default=None, help="Comma-separated sensor ids, e.g. 5331,15092.")
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API).")
+@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.")
+@click.option("--types", default="sds011,dht22,bme280", show_default=True, help="Sensor types to fetch.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--base-url", default=None, help="Archive URL (default $AIRFAIR_SENSOR_COMMUNITY_URL or archive.sensor.community).")
+@click.option("--api-url", default=None, help="Live API URL for --bbox (default data.sensor.community).")
+@click.option("--no-register", is_flag=True, help="Download and parse only; leave the catalog alone.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_fetch_errors
+def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir, base_url, api_url, no_register, quiet):
+    """Sensor.Community daily archive CSVs (PM10, PM2.5, temperature, humidity), raw ~2.5-min readings."""
+    from airfair.fetch import fetch_sensor_community
+
+    if bool(sensor_ids) == bool(bbox):
+        raise click.UsageError("give exactly one of --sensor-ids or --bbox")
+    res = fetch_sensor_community(sensor_ids=_ints(sensor_ids, "--sensor-ids") if sensor_ids else None,
+                                 bbox=_floats(bbox, "--bbox") if bbox else None, start=start, end=end,
+                                 types=[t.strip() for t in types.split(",") if t.strip()], data_dir=data_dir,
+                                 archive_url=base_url, api_url=api_url, register=not no_register, progress=not quiet)
+    click.echo(res.to_text())
+
+
+@fetch.command("openaq")
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat.")
+@click.option("--location-ids", default=None, help="Comma-separated OpenAQ location ids.")
+@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.")
+@click.option("--parameters", default="pm25,pm10,no2", show_default=True, help="Readings parameters (OpenAQ names).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--base-url", default=None, help="API URL (default $AIRFAIR_OPENAQ_URL or https://api.openaq.org).")
+@click.option("--no-register", is_flag=True, help="Download and parse only; leave the catalog alone.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_fetch_errors
+def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, base_url, no_register, quiet):
+    """OpenAQ v3 locations and measurements (API key from $OPENAQ_API_KEY)."""
+    from airfair.fetch import fetch_openaq
+
+    if bool(bbox) == bool(location_ids):
+        raise click.UsageError("give exactly one of --bbox or --location-ids")
+    res = fetch_openaq(bbox=_floats(bbox, "--bbox") if bbox else None,
+                       location_ids=_ints(location_ids, "--location-ids") if location_ids else None,
+                       start=start, end=end, parameters=[p.strip() for p in parameters.split(",") if p.strip()],
+                       data_dir=data_dir, url=base_url, register=not no_register, progress=not quiet)
+    click.echo(res.to_text())
+
+
+@fetch.command("boundaries")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="District GeoJSON to write (default ./almaty-districts.geojson, outside the data directory, "
+                   "which `airfair data build` replaces); the city polygon goes beside it as <name>-city.geojson.")
+@click.option("--relations", default=None, help="Comma-separated OSM relation ids (default: the 8 districts).")
+@click.option("--no-city", is_flag=True, help="Do not fetch the city relation (2465058).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory whose raw/osm/ keeps the Overpass answer (cache).")
+@click.option("--base-url", default=None, help="Overpass interpreter URL (default $AIRFAIR_OVERPASS_URL or overpass-api.de).")
+@_fetch_errors
+def fetch_boundaries_command(out, relations, no_city, data_dir, base_url):
+    """Real district and city polygons from OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0)."""
+    from airfair.fetch.osm import fetch_boundaries
+
+    out = out or Path("almaty-districts.geojson")
+    res = fetch_boundaries(out, relations=_ints(relations, "--relations") if relations else None, city=not no_city,
+                           data_dir=data_dir, url=base_url)
+    click.echo(f"{'cached Overpass answer' if res['cached'] else 'fetched from ' + res['provenance']['source']}: "
+               f"{len(res['relations'])} relations → {', '.join(res['files'])}")
+    click.echo("  areas (km²): " + ", ".join(f"{k} {v}" for k, v in res["areas_km2"].items()))
+    click.echo(f"  {res['provenance']['attribution']}")
+    click.echo(f"  use it: airfair data build --boundaries {res['files'][0]}")
+
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1382 @@
+"""Real data in: the generic CSV importer and the registration of real readings in the catalog.
+
+Two layers, so that every way of getting data in ends the same way:
+
+* :func:`register_readings` writes normalised ``readings`` and ``sensor_sites`` (already in the
+  contract's units, time in UTC) into a data directory as *real* data, merges them with earlier
+  real imports, records provenance (source, licence, sha256 of the raw inputs and of the written
+  files) in ``manifest.json`` and does all that atomically. The CSV importer and the fetchers
+  (:mod:`airfair.fetch`) both call it.
+* :func:`read_table` parses a CSV as cities publish it (long or wide, Russian headers, decimal
+  commas, naive local time, any unit) into the ``readings`` contract, and accounts for every row
+  in an :class:`ImportReport`; :func:`import_csv` chains it with :func:`locate_sites` and
+  :func:`register_readings` (``airfair import csv``).
+
+Row accounting (the arithmetic every report checks): ``rows_read = rows_imported + rows_flagged +
+rows_rejected``. *Imported* rows are stored with ``qc_flag`` 0 (not checked yet: ``airfair qc``
+does that); *flagged* rows are stored too, value unchanged, with ``qc_flag`` 3 (bad: outside the
+plausible range) or 2 (suspect: a conflicting duplicate kept as the first of its copies);
+*rejected* rows are not stored (they cannot be represented: no time, no number, unknown unit…) and
+are written with their reason to ``rejected.csv`` beside the stored report. In a wide table a
+"row" is one value cell.
+
+Examples
+--------
+>>> from airfair import ingest
+>>> report = ingest.import_csv(["kazhydromet.csv"], mapping={"time": "Дата", "site": "Пост",
+...     "parameter": "Примесь", "value": "Значение", "unit": "Ед."}, tz="Asia/Almaty",
+...     sites="stations.csv")                                        # doctest: +SKIP
+>>> print(report.to_text())                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from airfair import contracts, geo
+from airfair.catalog import MANIFEST, data_directory, read_manifest, sha256_of, write_catalog
+
+
+class ImportError_(ValueError):
+    """A fatal import problem (nothing was written); the message says what and how to fix it."""
+
+
+#: Readings columns in contract order.
+READINGS_COLUMNS = ["time", "site_id", "parameter", "value", "unit", "qc_flag"]
+#: Sites columns in contract order (``name`` is optional but kept when given).
+SITES_COLUMNS = ["site_id", "name", "network", "official", "sensor_model", "district_id", "elevation_m",
+                 "installed", "geometry"]
+#: Folders of a synthetic build that describe the synthetic readings only (fault log, model truth):
+#: once real readings replace them they would mislead QC scoring and exposure checks, so they are
+#: moved to ``retired-synthetic/`` in the same atomic step.
+SYNTHETIC_ONLY = ("faults", "truth")
+
+
+# --------------------------------------------------------------------------------------------------
+# the report
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    """What happened to every row of an import.
+
+    Attributes
+    ----------
+    source : str
+        The input file(s) or URL.
+    rows_read : int
+        Data rows (long table) or value cells (wide table) read.
+    rows_imported, rows_flagged, rows_rejected : int
+        Stored with qc_flag 0; stored with qc_flag 2/3 (value unchanged); not stored (see
+        ``rejected.csv``). They add up to ``rows_read``.
+    reasons : dict
+        ``"rejected: unknown unit 'xyz'"`` → {"count": n, "examples": [up to 3 "line 12: …"]}.
+    notes : list of str
+        Site-level and file-level facts (sites outside the city, ignored columns, conversions).
+    rows_new, rows_already_present : int
+        Of the stored rows, how many were new to the catalog and how many it already held with the
+        same value (a re-import of the same file: all already present, nothing written).
+    """
+
+    source: str = ""
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_flagged: int = 0
+    rows_rejected: int = 0
+    reasons: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    rows_new: int | None = None
+    rows_already_present: int | None = None
+    written: bool = False
+    stored_at: str | None = None
+    rejected: pd.DataFrame | None = field(default=None, repr=False)
+
+    def check(self) -> None:
+        """Raise AssertionError unless read = imported + flagged + rejected."""
+        total = self.rows_imported + self.rows_flagged + self.rows_rejected
+        assert self.rows_read == total, f"report does not add up: read {self.rows_read} != {total}"
+
+    def add(self, kind: str, reason: str, lines, samples=None) -> None:
+        """Count ``len(lines)`` rows under ``kind`` ('rejected' or 'flagged') and ``reason``."""
+        lines = list(lines)
+        if not lines:
+            return
+        key = f"{kind}: {reason}"
+        entry = self.reasons.setdefault(key, {"count": 0, "examples": []})
+        entry["count"] += len(lines)
+        samples = list(samples) if samples is not None else [None] * len(lines)
+        for ln, s in zip(lines, samples):
+            if len(entry["examples"]) >= 3:
+                break
+            entry["examples"].append(f"line {ln}" + (f": {s!r}" if s is not None else ""))
+
+    def merge(self, other: ImportReport, prefix: bool = False) -> None:
+        """Add another file's counts to this one (multi-file imports; ``prefix`` names the file in examples)."""
+        self.source = "; ".join(s for s in (self.source, other.source) if s)
+        for k in ("rows_read", "rows_imported", "rows_flagged", "rows_rejected"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        for key, e in other.reasons.items():
+            mine = self.reasons.setdefault(key, {"count": 0, "examples": []})
+            mine["count"] += e["count"]
+            mine["examples"] = (mine["examples"] + [f"{Path(other.source).name}: {x}" if prefix else x for x in e["examples"]])[:3]
+        self.notes += other.notes
+        if other.rejected is not None:
+            self.rejected = other.rejected if self.rejected is None else pd.concat([self.rejected, other.rejected])
+
+    def to_dict(self) -> dict:
+        """The report as JSON-ready data (without the rejected rows themselves)."""
+        return {"source": self.source, "rows_read": self.rows_read, "rows_imported": self.rows_imported,
+                "rows_flagged": self.rows_flagged, "rows_rejected": self.rows_rejected,
+                "rows_new": self.rows_new, "rows_already_present": self.rows_already_present,
+                "reasons": self.reasons, "notes": self.notes, "written": self.written, "stored_at": self.stored_at,
+                "accounting": "rows_read = rows_imported (qc_flag 0) + rows_flagged (stored, qc_flag 2 or 3) "
+                              "+ rows_rejected (not stored, listed in rejected.csv)"}
+
+    def to_text(self) -> str:
+        """The report as lines for the terminal."""
+        out = [f"import of {self.source}",
+               (f"  rows read {self.rows_read:,} = imported {self.rows_imported:,} + flagged {self.rows_flagged:,} "
+               f"(stored with qc_flag 2/3) + rejected {self.rows_rejected:,}")]
+        if self.rows_new is not None:
+            stored = self.rows_imported + self.rows_flagged
+            if stored and self.rows_new == 0:
+                out.append(f"  nothing new: all {stored:,} stored rows were already in the catalog")
+            else:
+                out.append(f"  new to the catalog: {self.rows_new:,}; already present: {self.rows_already_present:,}")
+        for key, e in sorted(self.reasons.items(), key=lambda kv: -kv[1]["count"]):
+            out.append(f"  {key}: {e['count']:,} (e.g. {'; '.join(e['examples'])})")
+        out += [f"  note: {n}" for n in self.notes]
+        if self.stored_at:
+            out.append(f"  report stored in {self.stored_at}")
+        elif not self.written:
+            out.append("  nothing written (dry run or nothing new)")
+        return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# sites: district by point-in-polygon, elevation from the grid, swapped and outside-city coordinates
+# --------------------------------------------------------------------------------------------------
+
+def _open_entry(data_dir: Path, name: str):
+    from airfair.catalog import read_entry
+
+    spec = contracts.ENTRIES[name]
+    return read_entry(spec, Path(data_dir) / spec.path)
+
+
+def locate_sites(sites: pd.DataFrame, data_dir: str | Path | None = None, fix_swapped: bool = False,
+                 report: ImportReport | None = None):
+    """Place sites in the city: district by point-in-polygon, elevation, and coordinate checks.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        ``site_id`` and ``lon``/``lat`` (degrees, WGS84) or a ``geometry`` of points; optional
+        ``name``, ``network``, ``official``, ``sensor_model``, ``installed``.
+    data_dir : str or Path, optional
+        Data directory whose ``districts`` and ``population_grid`` are used (default
+        :func:`airfair.data_directory`).
+    fix_swapped : bool
+        A site whose given point lies outside the city while the point with latitude and longitude
+        exchanged lies inside has its coordinates swapped (and a note says so). Without this, such
+        a site is returned in ``bad`` with the reason, and its readings are rejected: a guess is
+        never made silently.
+    report : ImportReport, optional
+        Notes about sites outside the city and swapped coordinates are added to it.
+
+    Returns
+    -------
+    located : GeoDataFrame
+        The ``sensor_sites`` contract (EPSG:4326): ``district_id`` null for a site outside the
+        city's districts (kept, and noted); ``elevation_m`` (m) from the nearest
+        ``population_grid`` cell, NaN outside the grid.
+    bad : dict
+        site_id → reason, for sites that cannot be placed (no or invalid coordinates, swapped).
+
+    Examples
+    --------
+    >>> located, bad = locate_sites(pd.DataFrame({"site_id": ["a"], "lon": [76.93], "lat": [43.25]}))  # doctest: +SKIP
+    >>> located.district_id.tolist()                                      # doctest: +SKIP
+    ['almaly']
+    """
+    import geopandas as gpd
+    import shapely
+
+    data_dir = data_directory(data_dir)
+    districts = _open_entry(data_dir, "districts")
+    df = pd.DataFrame(sites).copy()
+    if "geometry" in df.columns and ("lon" not in df.columns or "lat" not in df.columns):
+        g = gpd.GeoSeries(df["geometry"], crs=getattr(sites, "crs", None) or geo.CRS_GEOGRAPHIC).to_crs(geo.CRS_GEOGRAPHIC)
+        df["lon"], df["lat"] = g.x.to_numpy(), g.y.to_numpy()
+    lon = np.array(pd.to_numeric(df.get("lon"), errors="coerce"), dtype=float)  # writable copies: swaps below
+    lat = np.array(pd.to_numeric(df.get("lat"), errors="coerce"), dtype=float)
+    city = shapely.union_all(districts.geometry.to_numpy())
+    bad: dict[str, str] = {}
+    keep = np.ones(len(df), dtype=bool)
+    for i, sid in enumerate(df["site_id"].astype(str)):
+        if not (np.isfinite(lon[i]) and np.isfinite(lat[i])):
+            bad[sid] = f"site {sid!r} has no coordinates (give lat/lon columns or a --sites table)"
+            keep[i] = False
+            continue
+        inside = bool(shapely.contains_xy(city, lon[i], lat[i])) if abs(lat[i]) <= 90 else False
+        inside_swapped = bool(shapely.contains_xy(city, lat[i], lon[i])) if abs(lon[i]) <= 90 else False
+        if not inside and inside_swapped:
+            if fix_swapped:
+                lon[i], lat[i] = lat[i], lon[i]
+                if report is not None:
+                    report.notes.append(f"site {sid!r}: latitude and longitude were swapped in the input "
+                                        f"(given lat {lon[i]}, lon {lat[i]}); corrected (--fix-swapped)")
+                continue
+            bad[sid] = (f"site {sid!r}: latitude and longitude look swapped (lat {lat[i]}, lon {lon[i]} is outside "
+                        f"the city, the swapped point is inside); fix the file or re-run with --fix-swapped")
+            keep[i] = False
+            continue
+        if abs(lat[i]) > 90 or abs(lon[i]) > 180:
+            bad[sid] = f"site {sid!r}: invalid coordinates lat {lat[i]}, lon {lon[i]}"
+            keep[i] = False
+    df["lon"], df["lat"] = lon, lat
+    df = df[keep].reset_index(drop=True)
+    pts = gpd.GeoDataFrame(df.drop(columns=[c for c in ("geometry",) if c in df.columns]),
+                           geometry=gpd.points_from_xy(df["lon"].round(6), df["lat"].round(6)), crs=geo.CRS_GEOGRAPHIC)
+    joined = gpd.sjoin(pts, districts[["district_id", "geometry"]], how="left", predicate="within")
+    # a point on a shared border matches two districts: keep the first, one row per site
+    joined = joined[~joined.index.duplicated(keep="first")]
+    pts["district_id"] = joined["district_id"].astype(object).where(joined["district_id"].notna(), None).to_numpy()
+    outside = pts.loc[pts["district_id"].isna(), "site_id"].astype(str).tolist()
+    if outside and report is not None:
+        report.notes.append(f"{len(outside)} site(s) outside the city's districts, kept with district_id empty "
+                            f"(they count in city-wide series, not in any district): {', '.join(outside[:10])}")
+    pts["elevation_m"] = _elevation(data_dir, pts["lon"].to_numpy(), pts["lat"].to_numpy())
+    for col, default in (("name", None), ("network", "imported"), ("official", False), ("sensor_model", "unknown"),
+                         ("installed", pd.NaT)):
+        if col not in pts.columns:
+            pts[col] = default
+    pts["site_id"] = pts["site_id"].astype(str)
+    pts["name"] = pts["name"].where(pts["name"].notna(), pts["site_id"]).astype(str)
+    pts["network"] = pts["network"].fillna("imported").astype(str)
+    pts["sensor_model"] = pts["sensor_model"].fillna("unknown").astype(str)
+    pts["official"] = pts["official"].map(_as_bool).fillna(False).astype(bool)
+    pts["installed"] = pd.to_datetime(pts["installed"], utc=True)
+    pts["elevation_m"] = pts["elevation_m"].astype(float)
+    return gpd.GeoDataFrame(pts[SITES_COLUMNS], geometry="geometry", crs=geo.CRS_GEOGRAPHIC), bad
+
+
+def _as_bool(x):
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    s = str(x).strip().casefold()
+    if s in ("1", "true", "yes", "y", "official", "да", "иә", "reference"):
+        return True
+    if s in ("0", "false", "no", "n", "indicative", "нет", "жоқ", "low-cost", "lowcost"):
+        return False
+    return None
+
+
+def _elevation(data_dir: Path, lon, lat) -> np.ndarray:
+    """Elevation (m) of the nearest population-grid cell; NaN outside the grid or without one."""
+    out = np.full(len(lon), np.nan)
+    try:
+        grid = _open_entry(data_dir, "population_grid")
+    except FileNotFoundError:
+        return out
+    with grid:
+        x, y = geo.to_metric(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        xs, ys = grid.x.values, grid.y.values
+        half = abs(float(xs[1] - xs[0])) / 2 if len(xs) > 1 else 0.0
+        ix = np.abs(xs[None, :] - np.asarray(x)[:, None]).argmin(axis=1)
+        iy = np.abs(ys[None, :] - np.asarray(y)[:, None]).argmin(axis=1)
+        inside = (np.abs(xs[ix] - x) <= half) & (np.abs(ys[iy] - y) <= half)
+        elev = grid.elevation_m.values[iy, ix]
+        out[inside] = np.round(elev[inside].astype(float), 1)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# registration: the one way real readings enter a data directory
+# --------------------------------------------------------------------------------------------------
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write one Parquet file (its own function so that tests can make a write fail half way)."""
+    df.to_parquet(path, index=False, compression="zstd")
+
+
+def _normalise_readings(readings: pd.DataFrame) -> pd.DataFrame:
+    r = pd.DataFrame(readings)[READINGS_COLUMNS].copy()
+    r["time"] = pd.to_datetime(r["time"], utc=True).astype("datetime64[ns, UTC]")
+    r["site_id"] = r["site_id"].astype(str)
+    r["parameter"] = r["parameter"].astype(str)
+    r["value"] = r["value"].astype(float)
+    r["unit"] = r["unit"].astype(str)
+    r["qc_flag"] = r["qc_flag"].astype("int8")
+    return r
+
+
+def _current_is_real(manifest: dict) -> bool:
+    prov = manifest.get("entries", {}).get("readings", {})
+    return bool(prov) and prov.get("synthetic") is False
+
+
+def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None = None,
+                      provenance: dict | None = None, raw_files=(), report: ImportReport | None = None,
+                      name: str = "import", dry_run: bool = False) -> ImportReport:
+    """Store normalised readings and their sites in a data directory as real data, atomically.
+
+    Parameters
+    ----------
+    readings : DataFrame
+        The ``readings`` contract: time (tz-aware, stored as UTC), site_id, parameter (OpenAQ
+        name), value (in ``contracts.PARAMETER_UNITS``, e.g. µg/m³; CO mg/m³), unit, qc_flag (int8).
+    sites : GeoDataFrame or DataFrame
+        One row per site of ``readings``: ``site_id`` with ``geometry`` (points, EPSG:4326) or
+        ``lon``/``lat``; ``district_id``/``elevation_m`` are computed by :func:`locate_sites` when
+        absent; ``network``, ``official``, ``sensor_model``, ``installed`` default to "imported",
+        False, "unknown" and the site's first reading. Sites already in the catalog's real
+        ``sensor_sites`` may be omitted (the catalog's row is kept).
+    data_dir : str or Path, optional
+        Default :func:`airfair.data_directory` (``$AIRFAIR_DATA_DIR`` or ``data/``). Must hold a
+        built catalog (``airfair data build``): districts, grid and the rest stay as they are.
+    provenance : dict, optional
+        Stored in the manifest's ``readings`` and ``sensor_sites`` entries, e.g. ``{"source":
+        "https://…" or a file path, "licence": "CC BY 4.0", "retrieved": "2025-01-01T00:00:00Z"}``.
+        ``synthetic: false``, ``imported`` (UTC now) and sha256 are added.
+    raw_files : iterable of path
+        The raw inputs (never modified, never copied): their path and sha256 are recorded.
+    report : ImportReport, optional
+        The parse report; it gains ``rows_new``/``rows_already_present`` and is stored as
+        ``imports/<UTC time>-<name>/report.json`` (with ``rejected.csv``). A minimal one is made
+        when omitted (the fetchers' case).
+    name : str
+        Short label of the import (file stem or source name) for the report folder.
+    dry_run : bool
+        Check everything and fill the report, write nothing.
+
+    Returns
+    -------
+    ImportReport
+        ``written`` says whether anything changed on disk.
+
+    Notes
+    -----
+    * If the catalog's readings are synthetic, the import *replaces* the ``readings`` and
+      ``sensor_sites`` entries (the synthetic fault log and model truth, which describe only the
+      synthetic readings, move to ``retired-synthetic/``); every other entry keeps its files and
+      its synthetic provenance.
+    * If they are already real, new rows are merged with the existing ones on (time, site_id,
+      parameter): a row already present with the same value is not written again (re-importing a
+      file changes nothing: same files, same sha256, "nothing new"); one present with a *different*
+      value keeps the catalog's value and the new one is rejected with that reason.
+    * Atomic: new files are built in a temporary folder inside the data directory, validated
+      against ``contracts.SCHEMAS``, then swapped in with ``os.replace``; the manifest is replaced
+      last. Any exception before the manifest is in place restores every file byte for byte.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"time": pd.to_datetime(["2024-03-01T00:00Z"]), "site_id": ["st-1"],
+    ...                   "parameter": ["pm25"], "value": [35.0], "unit": ["µg/m³"], "qc_flag": [0]})
+    >>> s = pd.DataFrame({"site_id": ["st-1"], "lon": [76.93], "lat": [43.25], "official": [True]})
+    >>> register_readings(r, s, "/tmp/data", provenance={"source": "my.csv", "licence": "CC0-1.0"})  # doctest: +SKIP
+    """
+    import geopandas as gpd
+
+    data_dir = data_directory(data_dir).resolve()
+    manifest = read_manifest(data_dir)
+    if not manifest:
+        raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "
+                           f"`airfair data build --out {data_dir}` (districts and grid are needed to place sites).")
+    report = report if report is not None else ImportReport(source=str((provenance or {}).get("source", name)))
+    lines = readings["line"].to_numpy() if "line" in readings.columns else None  # file line numbers, for the report
+    new = _normalise_readings(readings) if len(readings) else _normalise_readings(
+        pd.DataFrame({c: pd.Series(dtype=object) for c in READINGS_COLUMNS}).astype({"value": float, "qc_flag": "int8"}))
+    if report.rows_read == 0 and report.rows_rejected == 0:
+        report.rows_read = len(new)
+        report.rows_imported = int((new.qc_flag == 0).sum())
+        report.rows_flagged = len(new) - report.rows_imported
+    real = _current_is_real(manifest)
+    spec_r, spec_s = contracts.ENTRIES["readings"], contracts.ENTRIES["sensor_sites"]
+
+    # ---- sites: complete them, merge with the catalog's real ones ----
+    old_sites = gpd.read_parquet(data_dir / spec_s.path) if real and (data_dir / spec_s.path).exists() else None
+    sites = pd.DataFrame(sites).copy() if sites is not None else pd.DataFrame({"site_id": []})
+    sites["site_id"] = sites["site_id"].astype(str)
+    if old_sites is not None:
+        known = set(old_sites.site_id.astype(str))
+        given = sorted(set(sites.site_id) & known)
+        if given:
+            report.notes.append(f"{len(given)} site(s) already in the catalog, stored location and attributes kept: "
+                                f"{', '.join(given[:10])}")
+        sites = sites[~sites.site_id.isin(known)]
+    first = new.groupby("site_id")["time"].min()
+    if len(sites):
+        if "installed" not in sites.columns:
+            sites["installed"] = pd.NaT
+        sites["installed"] = pd.to_datetime(sites["installed"], utc=True)
+        sites["installed"] = sites["installed"].fillna(pd.Series(first.reindex(sites["site_id"]).to_numpy(),
+                                                                 index=sites.index, dtype="datetime64[ns, UTC]"))
+        if not {"district_id", "elevation_m", "geometry"} <= set(sites.columns):
+            sites, bad = locate_sites(sites, data_dir, report=report)
+            if bad:
+                raise ImportError_("sites that cannot be placed: " + "; ".join(bad.values()))
+        sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=geo.CRS_GEOGRAPHIC)
+        sites = sites[[c for c in SITES_COLUMNS if c in sites.columns]]
+    all_sites = sites if old_sites is None else pd.concat([old_sites, sites], ignore_index=True)
+    all_sites = gpd.GeoDataFrame(all_sites, geometry="geometry", crs=geo.CRS_GEOGRAPHIC)
+    missing = sorted(set(new.site_id) - set(all_sites.site_id.astype(str)))
+    if missing:
+        raise ImportError_(f"readings name {len(missing)} site(s) with no location: {', '.join(missing[:10])} "
+                           "(give lat/lon columns or a --sites table)")
+
+    # ---- readings: merge with the catalog's real ones on (time, site_id, parameter) ----
+    key = ["time", "site_id", "parameter"]
+    if real and (data_dir / spec_r.path).exists():
+        old = pd.concat([pd.read_parquet(f) for f in sorted((data_dir / spec_r.path).glob("*.parquet"))],
+                        ignore_index=True)
+        old = _normalise_readings(old)
+        both = new.merge(old[key + ["value"]], on=key, how="left", suffixes=("", "_old"), indicator=True)
+        present = (both["_merge"] == "both").to_numpy()
+        same = present & (np.isclose(both["value"], both["value_old"], rtol=1e-9, atol=1e-12)
+                          | (both["value"].isna() & both["value_old"].isna())).to_numpy()
+        conflict = present & ~same
+        if conflict.any():
+            idx = np.flatnonzero(conflict)
+            ln = lines[idx] if lines is not None else idx + 1
+            why = "differs from the value already in the catalog (the catalog's value is kept)"
+            report.add("rejected", why, ln, [f"{both.value[i]} vs {both.value_old[i]}" for i in idx])
+            gone = new.iloc[idx].assign(line=ln, reason=why)
+            report.rejected = gone if report.rejected is None else pd.concat([report.rejected, gone], ignore_index=True)
+            was_flagged = (new["qc_flag"].to_numpy()[conflict] != 0)
+            report.rows_rejected += int(conflict.sum())
+            report.rows_flagged -= int(was_flagged.sum())
+            report.rows_imported -= int((~was_flagged).sum())
+        report.rows_already_present = int(same.sum())
+        fresh = new[~present]
+        merged = pd.concat([old, fresh], ignore_index=True)
+    else:
+        report.rows_already_present = 0
+        fresh = new
+        merged = new
+    report.rows_new = len(fresh)
+    report.check()
+    if len(new) == 0:
+        report.notes.append("nothing to store: no row could be imported; the catalog is unchanged")
+        return report
+    if dry_run:
+        return report
+    if real and len(fresh) == 0:
+        report.notes.append("nothing new: the catalog already holds every row; no file changed")
+        return report
+    merged = merged.sort_values(key, kind="stable").reset_index(drop=True)
+
+    # ---- build in a temp folder inside the data dir, validate, then swap ----
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=data_dir))
+    try:
+        (tmp / spec_r.path).mkdir()
+        month = merged["time"].dt.strftime("%Y-%m")
+        for m, part in merged.groupby(month, sort=True):
+            _write_parquet(part.reset_index(drop=True), tmp / spec_r.path / f"{m}.parquet")
+        all_sites.to_parquet(tmp / spec_s.path, index=False)
+        from airfair.catalog import entry_problems, read_entry
+
+        problems = []
+        for n, spec in (("readings", spec_r), ("sensor_sites", spec_s)):
+            obj = read_entry(spec, tmp / spec.path)
+            obj = obj.compute() if spec.kind == "dask_parquet" else obj
+            problems += [f"{n}: {p}" for p in entry_problems(n, obj)]
+        if problems:
+            raise ImportError_("the imported data break the catalog's contracts; nothing was changed:\n  "
+                               + "\n  ".join(problems))
+        folder = f"imports/{stamp}-{_slug(name)}"
+        k = 2
+        while (data_dir / folder).exists():  # two imports within a second: never overwrite a report
+            folder, k = f"imports/{stamp}-{_slug(name)}-{k}", k + 1
+        (tmp / "report").mkdir()
+        report.written = True
+        report.stored_at = str(data_dir / folder)
+        rej = report.rejected if report.rejected is not None else pd.DataFrame(columns=["line", "reason"])
+        rej.to_csv(tmp / "report" / "rejected.csv", index=False)
+        (tmp / "report" / "report.json").write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False,
+                                                               default=str) + "\n", encoding="utf-8")
+
+        raw = [{"path": str(Path(p).resolve()), "sha256": next(iter(sha256_of(Path(p)).values()))} for p in raw_files]
+        record = {"time": now.isoformat().replace("+00:00", "Z"), "source": (provenance or {}).get("source", name),
+                  "raw_files": raw, "report": f"{folder}/report.json", "rows_new": report.rows_new,
+                  "rows_read": report.rows_read, "rows_rejected": report.rows_rejected}
+        new_manifest = json.loads(json.dumps(manifest))
+        retired = []
+        for n, spec in (("readings", spec_r), ("sensor_sites", spec_s)):
+            prev = manifest["entries"].get(n, {}) if real else {}
+            entry = {"synthetic": False, "schema_version": contracts.SCHEMA_VERSION,
+                     "source": "", "licence": "", **{k: v for k, v in prev.items() if k not in ("sha256",)}}
+            entry.update({k: v for k, v in (provenance or {}).items() if k not in ("sha256", "synthetic")})
+            if real and prev.get("source") and prev.get("source") != entry.get("source"):
+                entry["source"] = "; ".join(dict.fromkeys(str(prev["source"]).split("; ") + [str(entry["source"])]))
+            entry["synthetic"] = False
+            entry["imported"] = record["time"]
+            entry["imports"] = list(prev.get("imports", [])) + [record]
+            entry["sha256"] = sha256_of(tmp / spec.path)  # keys "readings/2024-01.parquet", as a build writes
+            for k in ("seed", "size"):  # "geometry" (stylised or real districts) stays: maps read it
+                entry.pop(k, None)
+            new_manifest["entries"][n] = entry
+        new_manifest["entries"]["readings"]["rows"] = len(merged)
+        if not real:
+            retired = [d for d in SYNTHETIC_ONLY if (data_dir / d).exists()]
+            new_manifest["synthetic"] = False
+            new_manifest["airfair_data"] = "real readings and sites; other entries synthetic (see each entry)"
+            new_manifest.pop("fault_log", None)
+            if retired:
+                new_manifest["retired_synthetic"] = {"path": "retired-synthetic", "folders": retired,
+                                                     "why": "fault log and model truth of the replaced synthetic readings"}
+        (tmp / MANIFEST).write_text(json.dumps(new_manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                    encoding="utf-8")
+        if (data_dir / "catalog.yaml").exists():
+            write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", new_manifest)
+
+        # ---- swap: each step undone in reverse order if a later one fails ----
+        moves = [(tmp / spec_r.path, data_dir / spec_r.path), (tmp / spec_s.path, data_dir / spec_s.path)]
+        moves += [(data_dir / d, data_dir / "retired-synthetic" / d) for d in retired]
+        moves += [(tmp / "report", data_dir / folder)]
+        if (tmp / "catalog.yaml").exists():
+            moves.append((tmp / "catalog.yaml", data_dir / "catalog.yaml"))
+        moves.append((tmp / MANIFEST, data_dir / MANIFEST))
+        _apply_moves(moves, tmp)
+    except BaseException:
+        report.written = False
+        report.stored_at = None
+        raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def _apply_moves(moves, tmp: Path) -> None:
+    """os.replace each (src, dst); a destination that exists is first moved into ``tmp/old``.
+
+    On any failure the moves done so far are undone in reverse order, so the data directory is
+    exactly as before (a rename within one file system does not copy, so bytes are unchanged).
+    """
+    old = tmp / "old"
+    old.mkdir(exist_ok=True)
+    done = []  # (src, dst, backup or None)
+    created_dirs = []
+    try:
+        for k, (src, dst) in enumerate(moves):
+            backup = None
+            if dst.exists():
+                backup = old / f"{k}-{dst.name}"
+                os.replace(dst, backup)
+            if not dst.parent.exists():
+                dst.parent.mkdir(parents=True)
+                created_dirs.append(dst.parent)
+            done.append((src, dst, backup))
+            os.replace(src, dst)
+    except BaseException:
+        for src, dst, backup in reversed(done):
+            try:  # best effort for each step, so one failure does not stop the others being undone
+                if dst.exists() and not src.exists():
+                    os.replace(dst, src)
+                if backup is not None and backup.exists():
+                    os.replace(backup, dst)
+            except OSError:  # pragma: no cover (the disk itself failing)
+                continue
+        for d in reversed(created_dirs):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _slug(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip("-")[:60] or "import"
+
+
+# --------------------------------------------------------------------------------------------------
+# names and units as agencies write them
+# --------------------------------------------------------------------------------------------------
+
+#: Parameter names met in agency exports → OpenAQ names. Keys are compared after
+#: :func:`_key` (NFKC, case-folded, letters and digits only), so "PM2.5", "PM2,5", "pm2_5", "PM₂.₅"
+#: and Cyrillic look-alikes ("РМ2,5") all meet "pm25".
+PARAMETER_ALIASES = {
+    "pm25": "pm25", "pm10": "pm10",
+    "no2": "no2", "nitrogendioxide": "no2", "диоксидазота": "no2",
+    "so2": "so2", "sulfurdioxide": "so2", "sulphurdioxide": "so2", "диоксидсеры": "so2",
+    "co": "co", "carbonmonoxide": "co", "оксидуглерода": "co", "угарныйгаз": "co",
+    "o3": "o3", "ozone": "o3", "озон": "o3",
+    "rh": "rh", "humidity": "rh", "relativehumidity": "rh", "влажность": "rh", "относительнаявлажность": "rh",
+    "temperature": "temperature", "temp": "temperature", "airtemperature": "temperature",
+    "температура": "temperature", "температуравоздуха": "temperature",
+}
+
+#: Unit spellings → canonical units (compared after :func:`_unit_key`).
+UNIT_ALIASES = {
+    "ug/m3": "µg/m³", "мкг/м3": "µg/m³", "microgram/m3": "µg/m³", "ugm-3": "µg/m³",
+    "mg/m3": "mg/m³", "мг/м3": "mg/m³", "mgm-3": "mg/m³",
+    "ppb": "ppb", "ppm": "ppm",
+    "%": "%", "percent": "%",
+    "°c": "°C", "c": "°C", "degc": "°C", "°с": "°C", "k": "K",
+}
+
+#: Molar masses (g/mol) of the gases a ppb/ppm value can be converted for.
+MOLAR_MASS = {"no2": 46.0055, "so2": 64.066, "o3": 47.9982, "co": 28.0101}
+#: Molar gas constant (J/(mol·K)).
+R_GAS = 8.314462618
+#: Values agencies write for "missing" (Breathe London: −999).
+MISSING_SENTINELS = (-999.0, -9999.0)
+
+_HOMOGLYPHS = str.maketrans("рмсоаехк", "pmcoaexk")  # Cyrillic letters that look Latin, as in "РМ2,5"
+
+
+def _key(text) -> str:
+    import re
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text)).casefold()
+    return re.sub(r"[^0-9a-zа-яёәғқңөұүһі]+", "", t)
+
+
+def parameter_name(text) -> str | None:
+    """The OpenAQ name of a parameter as an agency writes it, or None.
+
+    Examples
+    --------
+    >>> [parameter_name(x) for x in ["PM2.5", "PM2,5", "pm2_5", "РМ10", "Диоксид азота", "benzene"]]
+    ['pm25', 'pm25', 'pm25', 'pm10', 'no2', None]
+    """
+    k = _key(text)
+    if not k:
+        return None
+    if k in PARAMETER_ALIASES:
+        return PARAMETER_ALIASES[k]
+    k2 = k.translate(_HOMOGLYPHS)
+    if k2 in PARAMETER_ALIASES:
+        return PARAMETER_ALIASES[k2]
+    for p in ("pm25", "pm10"):  # "взвешенные частицы PM2.5", "PM2.5 mass"
+        if p in k2:
+            return p
+    return None
+
+
+def _unit_key(text) -> str:
+    import unicodedata
+
+    t = unicodedata.normalize("NFKC", str(text)).casefold().replace(" ", "")
+    return t.replace("μ", "u").replace("µ", "u").replace("³", "3").replace("куб.м", "м3").replace("^", "")
+
+
+def unit_name(text) -> str | None:
+    """The canonical unit of a unit as an agency writes it ("ug/m3", "мкг/м³" → "µg/m³"), or None.
+
+    Examples
+    --------
+    >>> [unit_name(x) for x in ["ug/m3", "µg/m³", "мкг/м³", "мг/м3", "PPB", "furlongs"]]
+    ['µg/m³', 'µg/m³', 'µg/m³', 'mg/m³', 'ppb', None]
+    """
+    return UNIT_ALIASES.get(_unit_key(text))
+
+
+def convert_units(values, parameter: str, unit: str, temperature_c: float = 25.0, pressure_hpa: float = 1013.25):
+    """Values of one parameter in ``unit`` → the contract unit (``contracts.PARAMETER_UNITS``).
+
+    Parameters
+    ----------
+    values : array-like of float
+    parameter : str
+        OpenAQ name (pm25, pm10, no2, so2, o3, co, rh, temperature).
+    unit : str
+        Canonical unit (see :func:`unit_name`): µg/m³, mg/m³, ppb, ppm, %, °C or K.
+    temperature_c, pressure_hpa : float
+        Conditions a mixing ratio (ppb, ppm) refers to; default 25 °C and 1013.25 hPa (US EPA, EU
+        for gases). Mass concentration = mixing ratio × molar mass × p / (R T).
+
+    Returns
+    -------
+    numpy.ndarray
+        Values in the contract unit (µg/m³; CO in mg/m³; rh in %; temperature in °C).
+
+    Raises
+    ------
+    ValueError
+        The unit does not apply to the parameter (ppb of PM2.5, mg/m³ of humidity).
+
+    Examples
+    --------
+    >>> round(float(convert_units([1.0], "no2", "ppb")[0]), 3)   # µg/m³ at 25 °C
+    1.88
+    >>> round(float(convert_units([1.0], "co", "ppm")[0]), 3)    # mg/m³
+    1.145
+    """
+    v = np.asarray(values, dtype=float)
+    target = contracts.PARAMETER_UNITS[parameter]
+    mass_ug = {"µg/m³": 1.0, "mg/m³": 1000.0}
+    if target in mass_ug:
+        if unit in mass_ug:
+            return v * mass_ug[unit] / mass_ug[target]
+        if unit in ("ppb", "ppm"):
+            if parameter not in MOLAR_MASS:
+                raise ValueError(f"unit {unit!r} (a mixing ratio) does not apply to {parameter} (a mass of particles)")
+            mol_per_m3 = pressure_hpa * 100.0 / (R_GAS * (temperature_c + 273.15))
+            ug = v * (1.0 if unit == "ppb" else 1000.0) * MOLAR_MASS[parameter] * mol_per_m3 * 1e-3
+            return ug / mass_ug[target]
+    elif target == "%" and unit == "%":
+        return v
+    elif target == "°C" and unit in ("°C", "K"):
+        return v - 273.15 if unit == "K" else v
+    raise ValueError(f"unit {unit!r} does not apply to {parameter} (expected {target})")
+
+
+def mass_to_mixing_ratio(values, parameter: str, temperature_c: float = 25.0, pressure_hpa: float = 1013.25):
+    """Contract-unit values (µg/m³; CO mg/m³) → ppb (ppm for CO): the inverse of :func:`convert_units`."""
+    v = np.asarray(values, dtype=float)
+    mol_per_m3 = pressure_hpa * 100.0 / (R_GAS * (temperature_c + 273.15))
+    ug = v * (1000.0 if contracts.PARAMETER_UNITS[parameter] == "mg/m³" else 1.0)
+    ppb = ug / (MOLAR_MASS[parameter] * mol_per_m3 * 1e-3)
+    return ppb / 1000.0 if parameter == "co" else ppb
+
+
+# --------------------------------------------------------------------------------------------------
+# reading a CSV: every row accounted for
+# --------------------------------------------------------------------------------------------------
+
+#: Fields of ``--map`` / ``--set``.
+FIELDS = ("time", "site", "parameter", "value", "unit", "lat", "lon")
+_DELIMITERS = (";", ",", "\t", "|")
+_SITE_COLUMNS = {"site": ("site_id", "site", "station", "station_id", "id", "пост", "станция", "location_id"),
+                 "lat": ("lat", "latitude", "широта", "y"), "lon": ("lon", "lng", "long", "longitude", "долгота", "x")}
+
+
+def _decode(path: Path) -> tuple[str, str]:
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise ImportError_(f"{path}: the file is empty")
+    for enc in ("utf-8-sig", "cp1251"):  # Russian-language exports are often Windows-1251
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise ImportError_(f"{path}: neither UTF-8 nor Windows-1251 text")  # pragma: no cover (cp1251 decodes any byte)
+
+
+def _sniff(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _read_rows(path: Path, delimiter: str | None, report: ImportReport):
+    """(header, rows, line numbers, delimiter) of a delimited text file; short/long rows are rejected."""
+    import csv
+    import io
+
+    text, enc = _decode(path)
+    if enc != "utf-8-sig":
+        report.notes.append(f"{path.name}: read as Windows-1251 (not UTF-8)")
+    first = text.splitlines()[0] if text.splitlines() else ""
+    delim = delimiter or _sniff(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        header = [h.strip() for h in next(reader)]
+        if len(header) == 1:
+            other = _sniff(header[0])
+            hint = f"; it looks {other!r}-separated (try --delimiter {other!r})" if other in header[0] else ""
+            raise ImportError_(f"{path}: the header is a single column {header[0][:80]!r} with delimiter {delim!r}"
+                               f"{hint}")
+        rows, lines = [], []
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue  # blank line: no data
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise ImportError_(f"{path}: unreadable CSV near line {reader.line_num}: {exc} (a truncated file or an "
+                           "unclosed quote?)") from None
+    if not rows:
+        raise ImportError_(f"{path}: no data rows after the header (an empty or truncated file)")
+    if not text.endswith(("\n", "\r")):
+        report.notes.append(f"{path.name}: the file does not end with a line break: it may be truncated "
+                            f"(last line {lines[-1]} checked like every other)")
+    return header, rows, lines, delim
+
+
+def _resolve_column(name: str, header: list[str], path: Path, field_name: str) -> int:
+    import difflib
+
+    if name in header:
+        return header.index(name)
+    folded = [h.casefold().strip() for h in header]
+    if name.casefold().strip() in folded:
+        return folded.index(name.casefold().strip())
+    close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ImportError_(f"{path}: column {name!r} (mapped to {field_name!r}) not found; the file has columns "
+                       f"{header}.{hint} Fix --map {field_name}=COLUMN (missing or renamed column).")
+
+
+def _column_values(spec: str, header, rows, path, field_name) -> list[str]:
+    """Values of a mapped column; ``A+B`` joins two columns with a space (date and time apart)."""
+    idx = [_resolve_column(part.strip(), header, path, field_name) for part in spec.split("+")]
+    if len(idx) == 1:  # the common case, kept fast (rows are already known to have the header's length)
+        return [r[idx[0]] for r in rows]
+    return [" ".join(r[i].strip() if i < len(r) else "" for i in idx).strip() for r in rows]
+
+
+def _split_header(h: str) -> tuple[str, str | None]:
+    """"PM2.5 (мкг/м³)" → ("PM2.5", "мкг/м³"); "NO2, ppb" → ("NO2", "ppb"); "PM10" → ("PM10", None)."""
+    import re
+
+    m = re.match(r"^(.*?)\s*[\(\[]\s*(.+?)\s*[\)\]]\s*$", h)
+    if m:
+        return m.group(1), m.group(2)
+    m = re.match(r"^(.*\S),\s+(\S+)$", h)
+    if m and unit_name(m.group(2)):
+        return m.group(1), m.group(2)
+    return h, None
+
+
+def _numbers(raw: pd.Series, decimal_comma: bool) -> pd.Series:
+    s = raw.str.strip().str.replace("\u00a0", "", regex=False).str.replace("\u2212", "-", regex=False)
+    if decimal_comma:
+        s = s.str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
+    out = pd.to_numeric(s, errors="coerce")
+    return out.where(np.isfinite(out))
+
+
+def _parse_naive(values, time_format: str | None) -> pd.Series:
+    """Distinct naive stamp strings → Timestamps (NaT when unparseable); each string parsed once.
+
+    "DD.MM.YYYY HH:MM" (Russian-style, day first) and ISO 8601 are recognised; anything else needs
+    ``time_format``.
+    """
+    import re
+
+    u = pd.Series(values, dtype=object)
+    if time_format:
+        return pd.Series(pd.to_datetime(u, format=time_format, errors="coerce").to_numpy(), index=u.to_numpy())
+    if len(u) and re.match(r"^\d{1,2}\.\d{1,2}\.\d{4}", str(u.iloc[0])):
+        out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
+        for fmt in ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y"):  # fast exact formats first
+            todo = out.isna()
+            if not todo.any():
+                break
+            out[todo] = pd.to_datetime(u[todo], format=fmt, errors="coerce")
+        todo = out.isna()
+        if todo.any():
+            out[todo] = [pd.to_datetime(v, dayfirst=True, errors="coerce") for v in u[todo]]
+    else:
+        out = pd.to_datetime(u, format="ISO8601", errors="coerce")
+        if out.isna().any():  # one bad string makes ISO8601 parsing of a batch fail: retry one by one
+            out = pd.Series([pd.to_datetime(v, format="ISO8601", errors="coerce") for v in u], index=u.index)
+    return pd.Series(pd.to_datetime(out).to_numpy(), index=u.to_numpy())
+
+
+def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambiguous: str, groups: pd.DataFrame,
+                 path: Path, report: ImportReport) -> tuple[pd.Series, pd.Series]:
+    """UTC times and a reason (or None) per row; fatal errors for mixed or missing time zones."""
+    import zoneinfo
+
+    s = raw.str.strip().str.replace(r"\s*UTC$", "Z", regex=True)
+    present = s != ""
+    aware = s.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True) & present
+    reason = pd.Series(np.where(present, None, "missing time"), index=raw.index, dtype=object)
+    if aware.any() and (present & ~aware).any():
+        a, n = s[aware].iloc[0], s[present & ~aware].iloc[0]
+        raise ImportError_(f"{path}: the time column mixes stamps with a UTC offset (e.g. {a!r}) and without one "
+                           f"(e.g. {n!r}); fix the file so that every stamp says its offset, or none does (then give --tz)")
+    if aware.any():
+        if tz:
+            report.notes.append(f"{path.name}: time stamps carry their own UTC offsets; --tz {tz} not needed")
+        t = pd.to_datetime(s.where(aware), utc=True, format=time_format or "ISO8601", errors="coerce")
+        bad = present & t.isna()
+        reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
+        return t, reason
+    if not present.any():
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), reason
+    if not tz:
+        raise ImportError_(f"{path}: time stamps have no UTC offset (e.g. {s[present].iloc[0]!r}): say which zone "
+                           "they are in, --tz Asia/Almaty (local time) or --tz UTC; airfair does not guess")
+    naive = s.where(present).map(_parse_naive(s[present].unique(), time_format))
+    bad = present & naive.isna()
+    reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
+    if tz.upper() == "UTC":
+        return naive.dt.tz_localize("UTC"), reason
+    try:
+        zone = zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImportError_(f"unknown time zone {tz!r} (use an IANA name such as Asia/Almaty, or UTC)") from None
+    # zoneinfo, stamp by stamp (few distinct hours): fold 0 is the first of two equal wall times
+    utc = zoneinfo.ZoneInfo("UTC")
+    lookup = {}
+    for ts in pd.unique(naive.dropna()):
+        d = pd.Timestamp(ts).to_pydatetime()
+        d0, d1 = d.replace(tzinfo=zone, fold=0), d.replace(tzinfo=zone, fold=1)
+        u0, u1 = d0.astimezone(utc), d1.astimezone(utc)
+        if u0 == u1:
+            lookup[ts] = (u0, u0, "ok")
+        elif u0.astimezone(zone).replace(tzinfo=None) != d:
+            lookup[ts] = (None, None, "nonexistent")
+        else:
+            lookup[ts] = (u0, u1, "ambiguous")
+    table = pd.DataFrame.from_dict(lookup, orient="index", columns=["first", "second", "kind"])
+    kind = naive.map(table["kind"])
+    first = naive.map(table["first"])
+    second = naive.map(table["second"])
+    out = first.copy()
+    reason[kind == "nonexistent"] = f"nonexistent local time in {tz} (skipped by a clock change)"
+    amb = kind == "ambiguous"
+    if amb.any():
+        if ambiguous == "earlier":
+            pass
+        elif ambiguous == "later":
+            out[amb] = second[amb]
+        elif ambiguous == "infer":
+            # an hourly series that repeats the hour: the first copy is before the change, the second after
+            g = groups[amb].assign(_t=naive[amb])
+            n_same = g.groupby(list(g.columns)).transform("size") if len(g.columns) else None
+            k = g.groupby(list(g.columns)).cumcount()
+            out[amb & (k == 1).reindex(raw.index, fill_value=False)] = second[amb & (k == 1).reindex(raw.index, fill_value=False)]
+            unresolved = amb & ((n_same != 2).reindex(raw.index, fill_value=False))
+            reason[unresolved] = (f"ambiguous local time in {tz} (occurs twice at the clock change; give "
+                                  "--ambiguous earlier|later, or include both copies of the hour)")
+        else:
+            reason[amb] = f"ambiguous local time in {tz} (occurs twice at the clock change; give --ambiguous earlier|later)"
+        report.notes.append(f"{path.name}: {int(amb.sum())} stamp(s) fall in the repeated local hour of a clock change "
+                            f"in {tz}; resolved by --ambiguous {ambiguous}")
+    t = pd.to_datetime(out.where(reason.isna()), utc=True)
+    return t, reason
+
+
+def read_table(path: str | Path, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
+               wide: bool = False, sites: str | Path | pd.DataFrame | None = None, delimiter: str | None = None,
+               time_format: str | None = None, temperature_c: float = 25.0, pressure_hpa: float = 1013.25,
+               ambiguous: str = "infer", missing_values=MISSING_SENTINELS):
+    """Parse an agency's CSV into the ``readings`` contract, accounting for every row.
+
+    Parameters
+    ----------
+    path : str or Path
+        A delimited text file (UTF-8 or Windows-1251). Never modified.
+    mapping : dict
+        Field → column: ``time``, ``site``, ``parameter``, ``value``, ``unit``, optional ``lat``,
+        ``lon``. ``time="Дата+Время"`` joins two columns. Columns are matched exactly, then ignoring
+        case; a missing column is a fatal error that lists the file's columns.
+    constants : dict
+        Field → value for the whole file (``{"parameter": "pm10", "unit": "µg/m³"}``).
+    tz : str, optional
+        Zone of time stamps without an offset: ``"Asia/Almaty"`` (tzdata: UTC+6 until 1 March
+        2024, UTC+5 since) or ``"UTC"``. Required when stamps are naive; stamps with offsets need none.
+    wide : bool
+        One column per parameter (header "PM2.5 (мкг/м³)" gives name and unit; else ``unit`` from
+        ``constants``), or, when ``parameter`` is a constant and no ``site`` is mapped, one column
+        per site. Unrecognised columns are ignored and listed in the report.
+    sites : str, Path or DataFrame, optional
+        Sites table: site id, lat, lon (columns found by common names or by ``mapping``), optional
+        name, network, official, sensor_model, installed.
+    delimiter : str, optional
+        Default: sniffed from the header (; , tab |). With ";" or tab, "12,5" is read as 12.5.
+    time_format : str, optional
+        strftime format of the stamps, when neither ISO 8601 nor "DD.MM.YYYY HH:MM".
+    temperature_c, pressure_hpa : float
+        Conditions of ppb/ppm values (default 25 °C, 1013.25 hPa).
+    ambiguous : {"infer", "earlier", "later", "reject"}
+        Local wall times that occur twice (Asia/Almaty, 29 Feb 2024 23:00–23:59): "infer" takes a
+        series' first copy as the earlier (UTC+6) and its second as the later (UTC+5) and rejects a
+        lone copy; "earlier"/"later" choose one offset for all; "reject" rejects them.
+    missing_values : tuple of float
+        Sentinels meaning "missing" (−999, −9999): rejected as such, not stored as values.
+
+    Returns
+    -------
+    readings : DataFrame
+        The contract's columns plus ``line`` (file line number); value in contract units, qc_flag
+        0 (imported) or 2/3 (flagged, see the module docstring).
+    sites : DataFrame
+        site_id, lat, lon (from the file, or the sites table) and any attributes given.
+    report : ImportReport
+        Counts per reason with examples; ``report.rejected`` holds the rejected rows.
+
+    Raises
+    ------
+    ImportError_
+        A problem that makes the whole file unusable: empty, wrong delimiter, missing columns,
+        mixed or missing time zones, unknown zone.
+
+    Examples
+    --------
+    >>> readings, sites, report = read_table("pm10.csv", {"time": "date", "site": "station", "value": "PM10"},
+    ...     {"parameter": "pm10", "unit": "µg/m³"}, tz="Asia/Almaty")      # doctest: +SKIP
+    """
+    path = Path(path)
+    mapping = {k: v for k, v in (mapping or {}).items() if v}
+    constants = dict(constants or {})
+    unknown = set(mapping) | set(constants)
+    unknown -= set(FIELDS)
+    if unknown:
+        raise ImportError_(f"unknown field(s) {sorted(unknown)} in --map/--set; fields are {list(FIELDS)}")
+    both = set(mapping) & set(constants)
+    if both:
+        raise ImportError_(f"field(s) {sorted(both)} given both as a column (--map) and a constant (--set)")
+    report = ImportReport(source=str(path))
+    header, rows, lines, delim = _read_rows(path, delimiter, report)
+    n = len(header)
+    short = [i for i, r in enumerate(rows) if len(r) < n]
+    long_ = [i for i, r in enumerate(rows) if len(r) > n]
+    keep_rows = [i for i, r in enumerate(rows) if len(r) == n]
+    rejected_parts = []
+    for idx, why in ((short, f"truncated or short row (fewer than the header's {n} fields)"),
+                     (long_, (f"more fields than the header's {n} (a decimal comma in a ','-separated file, or the "
+                             "wrong delimiter?)"))):
+        if idx:
+            report.add("rejected", why, [lines[i] for i in idx], [delim.join(rows[i])[:60] for i in idx])
+            rejected_parts.append(pd.DataFrame({"line": [lines[i] for i in idx], "reason": why,
+                                                "raw": [delim.join(rows[i]) for i in idx]}))
+    report.rows_read = len(rows)
+    report.rows_rejected = len(short) + len(long_)
+    rows = [rows[i] for i in keep_rows]
+    lines = [lines[i] for i in keep_rows]
+
+    def col(field_name):
+        if field_name in mapping:
+            return pd.Series(_column_values(mapping[field_name], header, rows, path, field_name), dtype=object)
+        if field_name in constants:
+            return pd.Series([str(constants[field_name])] * len(rows), dtype=object)
+        return None
+
+    if not wide:
+        need = [f for f in ("time", "site", "parameter", "value", "unit") if f not in mapping and f not in constants]
+        if need:
+            raise ImportError_(f"{path}: no column or constant for {need}: use --map FIELD=COLUMN or --set FIELD=VALUE "
+                               f"(the file has columns {header})")
+        raw = pd.DataFrame({"line": lines, "time": col("time"), "site": col("site"), "parameter": col("parameter"),
+                            "value": col("value"), "unit": col("unit")})
+        for f in ("lat", "lon"):
+            raw[f] = col(f) if (f in mapping or f in constants) else ""
+    else:
+        if "time" not in mapping:
+            raise ImportError_(f"{path}: a wide table needs --map time=COLUMN (the file has columns {header})")
+        by_site = "parameter" in constants and "site" not in mapping and "site" not in constants
+        if not by_site and "site" not in mapping and "site" not in constants:
+            raise ImportError_(f"{path}: a wide table by parameter needs --map site=COLUMN or --set site=ID")
+        used = {_resolve_column(p.strip(), header, path, f) for f, spec in mapping.items() for p in spec.split("+")}
+        value_cols, ignored = [], []
+        for i, h in enumerate(header):
+            if i in used:
+                continue
+            if by_site:
+                value_cols.append((i, h, constants["parameter"], constants.get("unit")))
+                continue
+            name, unit = _split_header(h)
+            p = parameter_name(name)
+            if p is None:
+                ignored.append(h)
+                continue
+            unit = unit or constants.get("unit")
+            if unit is None:
+                raise ImportError_(f"{path}: column {h!r} has no unit: put it in the header (\"{h} (µg/m³)\") or "
+                                   "give --set unit=UNIT")
+            value_cols.append((i, h, p, unit))
+        if not value_cols:
+            raise ImportError_(f"{path}: no value columns recognised in a wide table (columns {header})")
+        if ignored:
+            report.notes.append(f"{path.name}: columns not recognised as parameters, ignored: {ignored}")
+        parts = []
+        base = {"line": lines, "time": col("time")}
+        for f in ("lat", "lon"):
+            base[f] = col(f) if (f in mapping or f in constants) else pd.Series([""] * len(rows), dtype=object)
+        site_col = None if by_site else col("site")
+        for i, h, p, unit in value_cols:
+            parts.append(pd.DataFrame({**base, "site": h if by_site else site_col, "parameter": p,
+                                       "value": [r[i] for r in rows], "unit": unit if unit is not None else ""}))
+        raw = pd.concat(parts, ignore_index=True)
+        # a wide "row" is a value cell: recount what was read
+        report.rows_read = report.rows_rejected + len(raw)
+        if by_site and "unit" not in constants:
+            raise ImportError_(f"{path}: a wide table by site needs --set unit=UNIT")
+    for c in ("time", "site", "parameter", "value", "unit", "lat", "lon"):
+        raw[c] = raw[c].fillna("").astype(str).str.strip()
+
+    reason = pd.Series(None, index=raw.index, dtype=object)
+    flag = pd.Series(0, index=raw.index, dtype="int8")
+    flag_reason = pd.Series(None, index=raw.index, dtype=object)
+
+    def reject(mask, why):
+        mask = mask & reason.isna()
+        if isinstance(why, str):
+            reason[mask] = why
+        else:
+            reason[mask] = why[mask]
+
+    # names and units: looked up once per distinct spelling, not once per row
+    reject(raw.site == "", "missing site")
+    param = raw.parameter.map({p: parameter_name(p) for p in raw.parameter.unique()})
+    reject(raw.parameter == "", "missing parameter")
+    reject(param.isna(), raw.parameter.map({p: f"unknown parameter {p!r}" for p in raw.parameter.unique()}))
+    unit = raw.unit.map({u: unit_name(u) for u in raw.unit.unique()})
+    reject(raw.unit == "", "missing unit")
+    reject(unit.isna(), raw.unit.map({u: f"unknown unit {u!r}" for u in raw.unit.unique()}))
+    number = _numbers(raw.value, decimal_comma=delim != ",")
+    reject(raw.value == "", "empty value")
+    reject(number.isna(), "non-numeric value")
+    reject(number.isin(list(missing_values)), number.map(lambda v: f"missing-value sentinel {v:g}"))
+    value = pd.Series(np.nan, index=raw.index)
+    for (p, u), idx in raw[reason.isna()].groupby([param[reason.isna()], unit[reason.isna()]]).groups.items():
+        try:
+            value[idx] = convert_units(number[idx], p, u, temperature_c, pressure_hpa)
+        except ValueError as exc:
+            reject(raw.index.isin(idx), str(exc))
+    conversions = sorted({f"{p} {u} → {contracts.PARAMETER_UNITS[p]}" for p, u in zip(param[reason.isna()], unit[reason.isna()])
+                          if u != contracts.PARAMETER_UNITS[p]})
+    if conversions:
+        report.notes.append(f"{path.name}: converted " + ", ".join(conversions)
+                            + (f" (ppb/ppm at {temperature_c:g} °C, {pressure_hpa:g} hPa)"
+                               if any(("ppb" in c or "ppm" in c) for c in conversions) else ""))
+    times, treason = _parse_times(raw.time, tz, time_format, ambiguous,
+                                  pd.DataFrame({"site": raw.site, "parameter": param.fillna("")}), path, report)
+    reject(treason.notna(), treason)
+
+    # plausible ranges: one home, airfair.qc; the raw value is kept and flagged bad
+    from airfair.qc import PLAUSIBLE_RANGES
+
+    ok = reason.isna()
+    low = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[0] if isinstance(p, str) else np.nan)
+    high = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[1] if isinstance(p, str) else np.nan)
+    for mask, what in ((ok & (value < low) & (value < 0), "negative value, below the plausible range"),
+                       (ok & (value < low) & (value >= 0), "below the plausible range"),
+                       (ok & (value > high), "physically impossible: above the plausible range")):
+        for p in param[mask].unique():
+            m = mask & (param == p)
+            flag_reason[m] = f"{what} for {p} ({low[m].iloc[0]:g}–{high[m].iloc[0]:g} {contracts.PARAMETER_UNITS[p]}, qc.PLAUSIBLE_RANGES)"
+            flag[m] = 3
+
+    # duplicates, on what the catalog keys by: UTC time, site, parameter
+    ok = reason.isna()
+    d = pd.DataFrame({"time": times, "site": raw.site, "parameter": param, "value": value, "line": raw.line})[ok]
+    keys = ["time", "site", "parameter"]
+    first_line = d.groupby(keys)["line"].transform("first")
+    dup = d.duplicated(keys, keep="first")
+    exact = d.duplicated(keys + ["value"], keep="first")
+    reject(raw.index.isin(d.index[exact]), "exact duplicate (same time, site, parameter and value as an earlier line)")
+    conflict = dup & ~exact
+    conflict_why = ("conflicting duplicate of line " + first_line[conflict].astype(str)
+                    + " (same time, site and parameter, another value)")
+    reject(raw.index.isin(d.index[conflict]), conflict_why.reindex(raw.index))
+    firsts = d[~dup & d.set_index(keys).index.isin(d[conflict].set_index(keys).index)].index
+    m = raw.index.isin(firsts) & (flag.to_numpy() == 0)
+    flag[m] = 2
+    flag_reason[m] = "first of conflicting duplicates (same time, site and parameter): kept, flagged suspect"
+
+    # ---- the accounting ----
+    rej = reason.notna()
+    for why, grp in raw[rej].groupby(reason[rej], sort=False):
+        samples = grp.value if not why.startswith(("unparseable time", "ambiguous", "nonexistent")) else grp.time
+        if why.startswith(("unknown unit", "missing unit")):
+            samples = grp.unit
+        if why.startswith(("unknown parameter",)):
+            samples = grp.parameter
+        report.add("rejected", why, grp.line, samples)
+    fl = ~rej & (flag > 0)
+    for why, grp in raw[fl].groupby(flag_reason[fl], sort=False):
+        report.add("flagged", why, grp.line, grp.value)
+    report.rows_rejected += int(rej.sum())
+    report.rows_flagged = int(fl.sum())
+    report.rows_imported = int((~rej & (flag == 0)).sum())
+    rejected_parts.append(raw[rej].assign(reason=reason[rej]))
+    report.rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else None
+    report.check()
+
+    keep = ~rej
+    readings = pd.DataFrame({"time": times[keep], "site_id": raw.site[keep], "parameter": param[keep],
+                             "value": value[keep].astype(float), "unit": param[keep].map(contracts.PARAMETER_UNITS),
+                             "qc_flag": flag[keep].astype("int8"), "line": raw.line[keep],
+                             "qc_reason": flag_reason[keep].fillna("")}).reset_index(drop=True)
+
+    # ---- sites: from the file's lat/lon, or a sites table ----
+    site_rows = raw[keep & (raw.lat != "") & (raw.lon != "")]
+    found = pd.DataFrame({"site_id": site_rows.site, "lat": _numbers(site_rows.lat, delim != ","),
+                          "lon": _numbers(site_rows.lon, delim != ",")})
+    multi = found.drop_duplicates().groupby("site_id").size()
+    for sid in multi[multi > 1].index[:5]:
+        report.notes.append(f"{path.name}: site {sid!r} has {multi[sid]} different coordinates in the file; the first is used")
+    found = found.drop_duplicates("site_id")
+    if sites is not None:
+        table = read_sites(sites, mapping, delimiter)
+        found = pd.concat([table, found[~found.site_id.isin(table.site_id)]], ignore_index=True)
+    return readings, found.reset_index(drop=True), report
+
+
+def read_sites(sites: str | Path | pd.DataFrame, mapping: dict | None = None, delimiter: str | None = None) -> pd.DataFrame:
+    """A sites table: site_id, lat, lon and any of name, network, official, sensor_model, installed.
+
+    Columns are found by ``mapping`` (``site``, ``lat``, ``lon``, when the table uses the same
+    names as the readings file) or by common names (site_id/station/пост, lat/latitude/широта,
+    lon/longitude/долгота). Decimal commas are read in ';'-separated tables.
+    """
+    if isinstance(sites, pd.DataFrame):
+        df = sites.copy()
+        delim = ","
+    else:
+        path = Path(sites)
+        rep = ImportReport()
+        header, rows, _lines, delim = _read_rows(path, delimiter, rep)
+        df = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows], columns=header)
+    folded = {c.casefold().strip(): c for c in df.columns}
+    out = {}
+    for f, names in _SITE_COLUMNS.items():
+        cands = [(mapping or {}).get(f), *names]
+        hit = next((folded[c.casefold()] for c in cands if c and c.casefold() in folded), None)
+        if hit is None:
+            raise ImportError_(f"sites table: no {f!r} column (looked for {[c for c in cands if c]}; it has {list(df.columns)})")
+        out[f] = hit
+    res = pd.DataFrame({"site_id": df[out["site"]].astype(str).str.strip(),
+                        "lat": _numbers(df[out["lat"]].astype(str), delim != ","),
+                        "lon": _numbers(df[out["lon"]].astype(str), delim != ",")})
+    for c in ("name", "network", "official", "sensor_model", "installed"):
+        if c in folded:
+            res[c] = df[folded[c]].to_numpy()
+    return res
+
+
+def _reject_stored(report: ImportReport, readings: pd.DataFrame, mask, why) -> pd.DataFrame:
+    """Move stored rows (imported or flagged) to rejected, keeping the accounting exact."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return readings
+    gone = readings[mask]
+    whys = pd.Series(why, index=gone.index) if isinstance(why, str) else pd.Series(why, index=readings.index)[mask]
+    for w, grp in gone.groupby(whys, sort=False):
+        report.add("rejected", w, grp["line"], grp["site_id"])
+    for fr, grp in gone[gone.qc_flag > 0].groupby("qc_reason"):
+        e = report.reasons.get(f"flagged: {fr}")
+        if e is not None:
+            e["count"] -= len(grp)
+            if e["count"] <= 0:
+                del report.reasons[f"flagged: {fr}"]
+    report.rows_flagged -= int((gone.qc_flag > 0).sum())
+    report.rows_imported -= int((gone.qc_flag == 0).sum())
+    report.rows_rejected += len(gone)
+    extra = gone.rename(columns={"site_id": "site"}).assign(reason=whys.to_numpy())
+    report.rejected = extra if report.rejected is None else pd.concat([report.rejected, extra], ignore_index=True)
+    report.check()
+    return readings[~mask]
+
+
+def import_csv(paths, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
+               wide: bool = False, sites=None, delimiter: str | None = None, data_dir: str | Path | None = None,
+               official: bool | None = None, network: str | None = None, sensor_model: str | None = None,
+               fix_swapped: bool = False, licence: str = "see the source", source: str | None = None,
+               dry_run: bool = False, **read_options) -> ImportReport:
+    """Import one or more CSV files into a data directory (``airfair import csv``).
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        CSV files of one layout (same ``mapping``); never modified.
+    mapping, constants, tz, wide, sites, delimiter
+        As in :func:`read_table`.
+    data_dir : str or Path, optional
+        Default :func:`airfair.data_directory`.
+    official : bool, optional
+        Whether the sites are reference stations (True) or indicative low-cost sensors (False),
+        where the sites table has no ``official`` column. Default False.
+    network, sensor_model : str, optional
+        Defaults for sites without them (else "imported" / "unknown").
+    fix_swapped : bool
+        Swap latitude and longitude of sites whose swapped point is in the city and given point
+        is not (see :func:`locate_sites`); without it their rows are rejected.
+    licence, source : str
+        Provenance recorded in the manifest (source default: the file paths).
+    dry_run : bool
+        Parse, check and report; write nothing.
+    **read_options
+        ``time_format``, ``temperature_c``, ``pressure_hpa``, ``ambiguous``, ``missing_values``.
+
+    Returns
+    -------
+    ImportReport
+        Also stored (unless dry run or nothing new) as ``imports/<time>-<name>/report.json``
+        beside ``rejected.csv`` in the data directory.
+
+    Examples
+    --------
+    >>> rep = import_csv("pm25.csv", {"time": "time", "site": "site", "value": "pm25", "lat": "lat", "lon": "lon"},
+    ...                  {"parameter": "pm25", "unit": "ug/m3"}, tz="UTC", data_dir="/tmp/data")  # doctest: +SKIP
+    >>> rep.rows_read == rep.rows_imported + rep.rows_flagged + rep.rows_rejected                 # doctest: +SKIP
+    True
+    """
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if not paths:
+        raise ImportError_("no file to import")
+    for p in paths:
+        if not p.is_file():
+            raise ImportError_(f"{p}: no such file")
+    data_dir = data_directory(data_dir)
+    manifest = read_manifest(data_dir)
+    if not manifest:
+        raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "
+                           f"`airfair data build --out {data_dir}`")
+    report = ImportReport()
+    frames, site_frames = [], []
+    for p in paths:
+        r, s, rep = read_table(p, mapping, constants, tz, wide, sites, delimiter, **read_options)
+        if len(paths) > 1:
+            r = r.assign(line=[f"{p.name}:{x}" for x in r["line"]])
+            if rep.rejected is not None:
+                rep.rejected = rep.rejected.assign(file=p.name)
+        report.merge(rep, prefix=len(paths) > 1)
+        frames.append(r)
+        site_frames.append(s)
+    readings = pd.concat(frames, ignore_index=True)
+    found = pd.concat(site_frames, ignore_index=True).drop_duplicates("site_id")
+    if len(paths) > 1:  # duplicates across files (within a file, read_table has seen them)
+        keys = ["time", "site_id", "parameter"]
+        dup = readings.duplicated(keys, keep="first")
+        exact = readings.duplicated(keys + ["value"], keep="first")
+        readings = _reject_stored(report, readings, exact.to_numpy(), "exact duplicate of a row in another file")
+        dup = readings.duplicated(keys, keep="first")
+        readings = _reject_stored(report, readings, dup.to_numpy(), "conflicting duplicate of a row in another file")
+
+    # ---- sites ----
+    real = _current_is_real(manifest)
+    known = set()
+    if real:
+        import geopandas as gpd
+
+        known = set(gpd.read_parquet(data_dir / contracts.ENTRIES["sensor_sites"].path).site_id.astype(str))
+    for c, v in (("official", official), ("network", network), ("sensor_model", sensor_model)):
+        if c not in found.columns:
+            found[c] = v
+        elif v is not None:
+            found[c] = found[c].where(found[c].notna() & (found[c].astype(str) != ""), v)
+    needed = set(readings.site_id)
+    todo = found[found.site_id.isin(needed - known)]
+    no_coords = sorted(needed - known - set(todo.site_id))
+    readings = _reject_stored(report, readings, readings.site_id.isin(no_coords).to_numpy(),
+                              readings.site_id.map(lambda s: f"site {s!r} has no coordinates (give lat/lon columns "
+                                                   "or a --sites table)").to_numpy())
+    located, bad = locate_sites(todo, data_dir, fix_swapped=fix_swapped, report=report)
+    if bad:
+        readings = _reject_stored(report, readings, readings.site_id.isin(bad).to_numpy(),
+                                  readings.site_id.map(bad).to_numpy())
+    first = readings.groupby("site_id")["time"].min()
+    located["installed"] = located["installed"].fillna(pd.Series(first.reindex(located["site_id"]).to_numpy(),
+                                                                 index=located.index, dtype="datetime64[ns, UTC]"))
+    located = located[located.site_id.isin(set(readings.site_id))]
+    name = paths[0].stem if len(paths) == 1 else f"{paths[0].stem}-and-{len(paths) - 1}-more"
+    prov = {"source": source or "; ".join(str(p.resolve()) for p in paths), "licence": licence,
+            "import_settings": {"mapping": mapping, "constants": constants, "tz": tz, "wide": wide,
+                                **{k: v for k, v in read_options.items() if k != "missing_values"}}}
+    return register_readings(readings, located, data_dir, provenance=prov, raw_files=paths, report=report,
+                             name=name, dry_run=dry_run)
