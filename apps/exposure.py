@@ -20,7 +20,8 @@ parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p fo
                          "pollutant", "pm25", "w-parameter")
 metric = pages.select(lambda l: {i18n.t(f"metric_{m}", l): m for m in views.METRICS}, lang, "metric", "mean",
                       "w-metric")
-period = pages.select(lambda l: {i18n.period_label(p, l): p for p in views.PERIODS}, lang, "period", "year", "w-period")
+PERIODS = V.periods()
+period = pages.select(lambda l: {i18n.period_label(p, l): p for p in PERIODS}, lang, "period", "year", "w-period")
 sensors = pages.select(lambda l: {i18n.t(f"sensors_{s}", l): s for s in views.SENSOR_SETS}, lang, "sensors", "all",
                        "w-sensors")
 district = pages.select(lambda l: {"—": "", **{i18n.district_name(D, d, l): d for d in V.district_ids}}, lang,
@@ -75,7 +76,11 @@ def update(event=None):
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
     hourly = views.is_hour(per)
     m = "mean" if hourly else metric.value
-    fig = V.district_figures(p, per, s)
+    try:
+        fig = V.district_figures(p, per, s)
+    except views.ViewsError:  # e.g. a pollutant with no day in the period: say so, keep the last map
+        note.object, note.visible = i18n.t("no_data_period", l), True
+        return
     used = fig["sensors"].iloc[0]
     col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
     label = _value_label(l)
@@ -142,7 +147,10 @@ def _headline(l, p, worst, best, name, unit, cig):
 
 def update_fairness():
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
-    fair = V.inequality(p, per, s)
+    try:
+        fair = V.inequality(p, per, s)
+    except (views.ViewsError, ValueError):
+        return
     fair_title.object = f"## {i18n.t('fairness_title', l)}"
     fair_text.object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))

@@ -440,24 +440,21 @@ def test_cli_map_keeps_commas_inside_column_names(tmp_path, demo_copy):
 def test_exposure_page_renders_from_imported_data(tmp_path, demo_copy, monkeypatch):
     import runpy
 
-    import panel as pn
-
     times = pd.date_range("2024-01-10 00:00", periods=24 * 7, freq="h")
     f = write(tmp_path, "pm25_by_station.csv",  # a wide export: one column per station, PM2.5 for the whole file
-              "Дата;АМС-1;АМС-2;АМС-3\n" + "".join(t.strftime("%d.%m.%Y %H:%M") + ";42;42;42\n" for t in times))
+              "Дата;АМС-1;АМС-2;АМС-3\n" + "".join(t.strftime("%d.%m.%Y %H:%M") + (";42;42;42\n" if i % 2 else ";42,5;42,5;42,5\n")
+                                                     for i, t in enumerate(times)))  # not constant: QC calls that stuck
     stations = write(tmp_path, "st.csv", "site;lat;lon\nАМС-1;43,25;76,93\nАМС-2;43,35;76,99\nАМС-3;43,16;76,92\n")
     rep = ingest.import_csv(f, {"time": "Дата"}, {"parameter": "PM2.5", "unit": "мкг/м³"}, tz="Asia/Almaty", wide=True,
                             sites=stations, data_dir=demo_copy, official=True, network="Kazhydromet")
     assert rep.rows_imported == 3 * len(times)
     monkeypatch.setenv("AIRFAIR_DATA_DIR", str(demo_copy))
-    pn.state.clear_caches()
-    try:
-        page = runpy.run_path(str(Path(__file__).parents[1] / "apps" / "exposure.py"))
-    finally:
-        pn.state.clear_caches()
-    assert set(page["values"].value.round(6)) == {42.0}  # the stations' value everywhere: the imported data, not the demo's
-    assert page["values"].n_sites.sum() == 3 and "42.0 µg/m³" in page["headline"].object
-    assert page["banner"].visible is False  # readings are real now
+    page = runpy.run_path(str(Path(__file__).parents[1] / "apps" / "exposure.py"))  # prepares the views first
+    shown = page["shown"]["table"]
+    assert set(shown.value.round(6)) == {42.25}  # the stations' daily mean everywhere: the imported data, not the demo's
+    assert shown.official_sites.sum() == 3 and "42.2 µg/m³" in page["headline"].object
+    assert page["V"].synthetic_entries == ["districts", "population_grid"]  # readings and sites are real now
+    assert list(page["PERIODS"][:2]) == ["year", "heating"] and "summer" not in page["PERIODS"]  # one week of January
 
 
 def test_several_files_in_one_import(tmp_path, demo_copy):

@@ -330,7 +330,8 @@ def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, met
                                   target_xy[:, None, 1] - site_xy[None, :, 1]), 1.0) ** power  # (targets, sites)
 
     def idw(v):
-        return (np.where(have, v, 0.0) @ w.T) / (have.astype(float) @ w.T)
+        ok = np.isfinite(v)
+        return (np.where(ok, v, 0.0) @ w.T) / (ok.astype(float) @ w.T)
 
     if method == "idw":
         return idw(values)
@@ -349,7 +350,12 @@ def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, met
     b = np.einsum("ds,si,ds->di", m, x, y)
     beta = np.linalg.solve(a, b[..., None])[..., 0]  # (days, k)
     resid = np.where(have, values - beta @ x.T, np.nan)
-    return np.maximum(beta @ xt.T + idw(resid), 0.0)  # a concentration is never negative
+    out = np.maximum(beta @ xt.T + idw(resid), 0.0)  # a concentration is never negative
+    # a regression on k covariates through fewer than 2(k + 1) sites fits noise: such days get plain IDW
+    few = have.sum(axis=1) < 2 * x.shape[1]
+    if few.any():
+        out[few] = idw(values[few])
+    return out
 
 
 def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", official_only: bool = True,

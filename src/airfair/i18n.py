@@ -47,6 +47,18 @@ TEXT: dict[str, dict[str, str]] = {
         "kk": "**Синтетикалық деректер.** Бұл сандар өлшеулерден емес, ашық деректерге сәйкестендірілген airfair "
               "модельдік Алматысынан алынған.",
     },
+    "partly_synthetic_banner": {
+        "en": "**Partly synthetic.** The measurements are real ({source}); these parts are synthetic: {entries}.",
+        "ru": "**Частично синтетические данные.** Измерения реальные ({source}); синтетические: {entries}.",
+        "kk": "**Ішінара синтетикалық деректер.** Өлшеулер нақты ({source}); синтетикалық бөліктер: {entries}.",
+    },
+    "entry_districts": {"en": "district table", "ru": "таблица районов", "kk": "аудандар кестесі"},
+    "entry_population_grid": {"en": "population grid", "ru": "сетка населения", "kk": "халық торы"},
+    "entry_readings": {"en": "measurements", "ru": "измерения", "kk": "өлшеулер"},
+    "entry_sensor_sites": {"en": "sensor sites", "ru": "посты", "kk": "бекеттер"},
+    "no_data_period": {"en": "No data for this choice: showing nothing rather than guessing.",
+                       "ru": "Для этого выбора нет данных: ничего не показываем, чтобы не гадать.",
+                       "kk": "Бұл таңдау үшін деректер жоқ: болжамай, ештеңе көрсетпейміз."},
     "stylised_note": {"en": "District shapes are stylised drawings, not official boundaries.",
                       "ru": "Границы районов схематичны, это не официальные границы.",
                       "kk": "Аудан шекаралары схемалық, ресми шекаралар емес."},

@@ -59,11 +59,18 @@ def banner(views, lang_widget):
     """The warning shown whenever the data are synthetic (and when shapes are stylised)."""
     alert = pn.pane.Alert(alert_type="warning", visible=views.synthetic or views.stylised,
                           css_classes=["synthetic-banner"])
+    synthetic = views.synthetic_entries
 
     def render(lang):
-        parts = ([i18n.t("synthetic_banner", lang)] if views.synthetic else []) + \
-                ([i18n.t("stylised_note", lang)] if views.stylised else [])
-        return " ".join(parts)
+        if "readings" in synthetic:
+            first = [i18n.t("synthetic_banner", lang)]
+        elif synthetic:
+            source = views.provenance.get("readings", {}).get("source", "")
+            first = [i18n.t("partly_synthetic_banner", lang, source=source,
+                            entries=", ".join(i18n.t(f"entry_{e}", lang) for e in synthetic))]
+        else:
+            first = []
+        return " ".join(first + ([i18n.t("stylised_note", lang)] if views.stylised else []))
 
     alert.object = render(lang_widget.value)
     lang_widget.param.watch(lambda e: setattr(alert, "object", render(e.new)), "value")

@@ -325,6 +325,17 @@ class Views:
             return "official"
         raise ViewsError(f"no surfaces for {parameter!r}; available: {self.parameters}")
 
+    def periods(self) -> list[str]:
+        """The keys of :data:`PERIODS` with at least one day of data for some pollutant (hours always)."""
+        dates = pd.DatetimeIndex(sorted(set().union(*(set(pd.DatetimeIndex(a["date"].values)) for k, a in self.arrays.items()
+                                                      if "date" in a.dims))))
+        return [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p).any())]
+
+    @property
+    def synthetic_entries(self) -> list[str]:
+        """Entries shown by the apps whose provenance says synthetic."""
+        return [name for name, p in self.provenance.items() if p.get("synthetic", True)]
+
     @property
     def synthetic(self) -> bool:
         """True when any entry the apps show is synthetic (the banner says so)."""
