@@ -218,17 +218,29 @@ def _attach_tap(event=None):
     tap.source = map_pane.object
 
 
+def on_change(event):
+    with pn.io.hold():  # one message to the browser per change, not one per pane
+        update(event)
+        _attach_tap()
+
+
+def on_district(event):
+    with pn.io.hold():
+        update_drill()
+
+
 for w in (lang, parameter, metric, period, sensors, show_surface, tiles):
-    w.param.watch(lambda e: (update(e), _attach_tap()), "value")
-district.param.watch(lambda e: update_drill(), "value")
+    w.param.watch(on_change, "value")
+district.param.watch(on_district, "value")
 update()
 _attach_tap()
 
 
 def _after_first_paint():
     loaded["done"] = True
-    update_fairness()
-    update_drill()
+    with pn.io.hold():
+        update_fairness()
+        update_drill()
 
 
 pn.state.onload(_after_first_paint)

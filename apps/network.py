@@ -138,9 +138,20 @@ def on_tap(x, y):
 
 tap = hv.streams.Tap(x=None, y=None)
 tap.add_subscriber(on_tap)
+def on_change(event):
+    with pn.io.hold():  # one message to the browser per change, not one per pane
+        update()
+        tap.source = map_pane.object
+
+
+def on_site(event):
+    with pn.io.hold():
+        update_site()
+
+
 for w in (lang, parameter, period, colour_by, show_blind, tiles):
-    w.param.watch(lambda e: (update(), setattr(tap, "source", map_pane.object)), "value")
-site.param.watch(lambda e: update_site(), "value")
+    w.param.watch(on_change, "value")
+site.param.watch(on_site, "value")
 update()
 tap.source = map_pane.object
 pn.state.on_session_destroyed(lambda ctx: setattr(tap, "source", None))

@@ -276,6 +276,21 @@ def bench_command(n_sites, interval_minutes, days, scales, engines, workdir, out
     click.echo(f"written to {out}")
 
 
+@main.command("loadtest")
+@click.option("--sessions", type=int, default=20, show_default=True, help="Concurrent sessions.")
+@click.option("--minutes", type=float, default=3.0, show_default=True, help="How long they change widgets.")
+@click.option("--url", default=None, help="A running server (default: start `airfair serve` on a free port).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data directory to serve.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("loadtest.json"), show_default=True)
+def loadtest_command(sessions, minutes, url, data_dir, out):
+    """Open many app sessions at once and change widgets: latency, first render, errors, server memory."""
+    from airfair import loadtest
+
+    result = loadtest.run(sessions=sessions, minutes=minutes, url=url, data_dir=data_dir, out=out, log=click.echo)
+    if result["n_errors"] or result["server_errors"]:
+        raise SystemExit(1)
+
+
 @main.command()
 @click.option("--port", type=int, default=5006, show_default=True)
 @click.option("--address", default="localhost", show_default=True)

@@ -37,7 +37,7 @@ import xarray as xr
 from airfair import exposure, inequality
 
 #: Bumped whenever what :func:`prepare_views` stores changes, so old caches are rebuilt.
-VIEWS_VERSION = "2"
+VIEWS_VERSION = "3"
 #: Pollutants mapped in the apps (OpenAQ names).
 PARAMETERS = ("pm25", "pm10", "no2")
 #: "official": Kazhydromet reference stations only; "all": every sensor whose readings passed QC,

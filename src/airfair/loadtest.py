@@ -1,0 +1,257 @@
+"""Load test of the served apps: many concurrent sessions changing widgets, with timings and memory.
+
+Not a unit test: ``airfair loadtest`` starts ``airfair serve`` (or uses ``--url``), measures the first
+render of the landing page in headless Chromium, then opens N sessions at once through Bokeh's own
+client protocol (what a browser tab holds on the server: a document, its widgets and callbacks)
+and, for some minutes, has each change a random widget to a random allowed value and wait for the
+server's answer. It reports
+
+- first render: navigation start → map drawn in Chromium, before and during the load (s);
+- widget-update latency: widget change sent → the server's patch received, per session (ms);
+- errors: failed sessions, answers that never came (timeout), server errors in its log;
+- server memory (RSS, MB): baseline after a warm-up, peak under load, and after the sessions are closed
+  and the server has discarded them (``--unused-session-lifetime``).
+
+Example
+-------
+``airfair loadtest --sessions 20 --minutes 3 --out loadtest.json``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+#: CSS class of each widget the sessions change, per page.
+WIDGETS = {
+    "exposure": ["w-metric", "w-period", "w-parameter", "w-sensors", "w-district"],
+    "network": ["w-period", "w-colour", "w-parameter", "w-site"],
+}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (MB), from /proc."""
+    total = 0
+    pids = [pid]
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(k) for k in kids]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024.0
+
+
+def start_server(data_dir: str | None, port: int, log_path: Path, session_lifetime_ms: int = 20_000):
+    """``airfair serve`` in a subprocess; returns (process, base URL) once it answers."""
+    env = {**os.environ}
+    if data_dir:
+        env["AIRFAIR_DATA_DIR"] = str(data_dir)
+    log = open(log_path, "w", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "airfair.cli", "serve", "--address", "127.0.0.1", "--port", str(port),
+                             "--panel-arg=--unused-session-lifetime", f"--panel-arg={session_lifetime_ms}",
+                             "--panel-arg=--check-unused-sessions", "--panel-arg=2000"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 900
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/exposure", timeout=60)
+            return proc, url
+        except Exception:
+            if proc.poll() is not None:
+                raise RuntimeError(f"airfair serve exited; see {log_path}") from None
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("airfair serve did not answer within 15 minutes")
+
+
+def first_renders(url: str, n: int = 3) -> list[dict]:
+    """Open the landing page ``n`` times in headless Chromium: seconds until the map is drawn, and problems."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return []
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        for _ in range(n):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            problems = []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            t0 = time.perf_counter()
+            page.goto(url + "/exposure", wait_until="commit")
+            page.wait_for_selector(".district-map canvas", timeout=120_000)
+            out.append({"seconds": round(time.perf_counter() - t0, 3), "problems": problems})
+            page.wait_for_timeout(1500)  # as a reader would: closing mid-handshake only makes Bokeh log noise
+            page.close()
+        browser.close()
+    return out
+
+
+class SessionDriver(threading.Thread):
+    """One server session, held through Bokeh's client protocol, changing widgets until ``stop`` is set."""
+
+    def __init__(self, url: str, page: str, stop: threading.Event, seed: int, timeout: float = 20.0):
+        super().__init__(daemon=True)
+        self.url, self.page, self.stop, self.timeout = url, page, stop, timeout
+        self.rng = random.Random(seed)
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.opened = False
+
+    def run(self):
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        # the client must know Panel's and GeoViews' model classes to read the documents
+        import geoviews.models  # noqa: F401
+        import panel.models  # noqa: F401
+        import panel.models.browser  # noqa: F401
+        import panel.models.layout  # noqa: F401
+        import panel.models.markup  # noqa: F401
+        import panel.models.widgets  # noqa: F401
+        from bokeh.client import pull_session
+
+        try:
+            session = pull_session(url=f"{self.url}/{self.page}")
+        except Exception as exc:  # a session that cannot open is the first thing a load test must count
+            self.errors.append(f"open: {exc!r}")
+            return
+        self.opened = True
+        doc = session.document
+        widgets = {c: m for m in doc.models for c in (getattr(m, "css_classes", None) or []) if c in WIDGETS[self.page]}
+        answered = threading.Event()
+        doc.on_change(lambda event: answered.set() if getattr(event, "setter", None) is session else None)
+        try:
+            while not self.stop.is_set():
+                name = self.rng.choice(sorted(widgets))
+                w = widgets[name]
+                options = [o[0] if isinstance(o, (list, tuple)) else o for o in w.options]
+                choices = [o for o in options if o != w.value]
+                if not choices:
+                    continue
+                answered.clear()
+                t0 = time.perf_counter()
+                w.value = self.rng.choice(choices)
+                session._connection._loop_until(lambda: answered.is_set() or time.perf_counter() - t0 > self.timeout)
+                if answered.is_set():
+                    self.latencies.append(time.perf_counter() - t0)
+                else:
+                    self.errors.append(f"no answer within {self.timeout} s to {name}={w.value}")
+                time.sleep(self.rng.uniform(0.2, 1.0))  # a person reads before the next click
+        except Exception as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            session.close()
+
+
+def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_dir: str | None = None,
+        out: Path | None = None, log=print) -> dict:
+    """Run the load test and return (and optionally write) its figures; see the module docstring."""
+    log_path = Path(out).with_suffix(".server.log") if out else Path("loadtest.server.log")
+    proc = None
+    if url is None:
+        log("starting airfair serve (prepares the views first if needed) …")
+        proc, url = start_server(data_dir, _free_port(), log_path)
+    pid = proc.pid if proc else None
+    try:
+        log("warm-up and baseline …")
+        before = first_renders(url, 3)
+        time.sleep(25)  # let the warm-up sessions expire (server runs with a 20 s unused-session lifetime)
+        baseline = rss_mb(pid) if pid else None
+        stop = threading.Event()
+        pages = ["exposure" if i % 4 else "network" for i in range(sessions)]
+        drivers = [SessionDriver(url, pages[i], stop, seed=i) for i in range(sessions)]
+        log(f"{sessions} sessions for {minutes:g} min …")
+        t0 = time.time()
+        for d in drivers:
+            d.start()
+        peak, samples, during = baseline or 0.0, [], []
+        while time.time() - t0 < minutes * 60:
+            time.sleep(2)
+            if pid:
+                m = rss_mb(pid)
+                samples.append(round(m, 1))
+                peak = max(peak, m)
+            if not during and time.time() - t0 > minutes * 30:
+                during = first_renders(url, 2)
+        stop.set()
+        for d in drivers:
+            d.join(60)
+        log("sessions closed; waiting for the server to discard them …")
+        after = []
+        for _ in range(30):
+            time.sleep(2)
+            if pid:
+                after.append(round(rss_mb(pid), 1))
+        lat = sorted(x for d in drivers for x in d.latencies)
+        errors = [e for d in drivers for e in d.errors]
+        server_errors = []
+        if log_path.exists():
+            server_errors = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+                             if "Traceback" in line or " ERROR" in line or "Error running" in line]
+        result = {
+            "url": url, "sessions": sessions, "opened": sum(d.opened for d in drivers), "minutes": minutes,
+            "updates": len(lat),
+            "update_ms": {"median": round(1000 * statistics.median(lat), 1) if lat else None,
+                          "p90": round(1000 * lat[int(0.9 * (len(lat) - 1))], 1) if lat else None,
+                          "max": round(1000 * lat[-1], 1) if lat else None},
+            "first_render_s": {"before_load": [r["seconds"] for r in before], "during_load": [r["seconds"] for r in during]},
+            "browser_problems": [p for r in before + during for p in r["problems"]],
+            "errors": errors[:20], "n_errors": len(errors), "server_errors": server_errors[:20],
+            "memory_mb": {"baseline": round(baseline, 1) if baseline else None, "peak": round(peak, 1) if pid else None,
+                          "after_close": after[-1] if after else None, "samples": samples, "after_samples": after},
+            "goals": {"first_render_under_2s": bool(before) and statistics.median(r["seconds"] for r in before) < 2.0,
+                      "update_median_under_250ms": bool(lat) and statistics.median(lat) < 0.25},
+        }
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(20)
+    if out:
+        tmp = Path(out).with_suffix(".tmp")
+        tmp.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        os.replace(tmp, out)
+    log(summary(result))
+    return result
+
+
+def summary(r: dict) -> str:
+    """The load test's figures in a few lines."""
+    m = r["memory_mb"]
+    return "\n".join([
+        f"{r['opened']}/{r['sessions']} sessions, {r['minutes']:g} min, {r['updates']} widget updates, "
+        f"{r['n_errors']} errors, {len(r['server_errors'])} server errors, {len(r['browser_problems'])} browser problems",
+        f"update latency ms: median {r['update_ms']['median']}, p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
+        f"first render s: before load {r['first_render_s']['before_load']}, during load {r['first_render_s']['during_load']}",
+        f"server memory MB: baseline {m['baseline']}, peak {m['peak']}, after the sessions closed {m['after_close']}",
+    ])
+
+
+__all__ = ["run", "summary", "rss_mb", "first_renders", "SessionDriver", "start_server"]

@@ -1,0 +1,144 @@
+"""The apps' precomputed views: same numbers as the library's own functions, cut fast and safely."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from airfair import exposure, i18n, inequality, views
+
+
+@pytest.fixture(scope="module")
+def v(demo_dir):
+    return views.load_views(demo_dir)
+
+
+def test_views_are_stored_once_and_keyed_by_their_inputs(demo_dir, v):
+    path = views.views_path(demo_dir)
+    assert path.exists() and (path / "surfaces.nc").exists()
+    meta = json.loads((path / "meta.json").read_text())
+    assert meta["method"] == views.METHOD and set(meta["parameters"]) >= {"pm25", "pm10", "no2"}
+    assert views.prepare_views(demo_dir, log=None) == path  # nothing to do the second time
+    assert views.load_views(demo_dir) is v  # one copy per process, shared by every session
+
+
+def test_views_follow_a_change_of_inputs(demo_copy):
+    before = views.views_key(demo_copy)
+    manifest = json.loads((demo_copy / "manifest.json").read_text())
+    manifest["entries"]["readings"]["sha256"] = {"readings/x.parquet": "0" * 64}
+    (demo_copy / "manifest.json").write_text(json.dumps(manifest))
+    assert views.views_key(demo_copy) != before
+
+
+def test_group_figures_equal_group_exposure_on_the_same_surfaces(v):
+    """Differential: the fast cut against airfair.exposure.group_exposure."""
+    surf = v.arrays["all_pm25"].astype(float)
+    for by in ("district", "income_quintile", "city"):
+        want = exposure.group_exposure(surf, v.grid, by=by, period="year", weight="children_u5")
+        got = v.group_figures("pm25", "year", "all", by=by, weight="children_u5")
+        np.testing.assert_allclose(got["value"], want["value"], rtol=1e-9)
+        np.testing.assert_array_equal(got["days_over"], want["days_over"])
+        np.testing.assert_allclose(got["person_days_over"], want["person_days_over"], rtol=1e-9)
+        np.testing.assert_allclose(got["share_over"], want["share_over"], rtol=1e-9)
+    # a month is the same as group_exposure's month label
+    jan = v.group_figures("pm25", "m01", "official")
+    want = exposure.group_exposure(v.arrays["official_pm25"].astype(float), v.grid, period="month")
+    want = want[want.period.str.endswith("-01")]
+    np.testing.assert_allclose(jan["value"], want["value"], rtol=1e-9)
+
+
+def test_hour_of_day_and_surfaces(v):
+    h = v.group_figures("pm25", "h21", "official")
+    surf = v.surface("pm25", "h21", "official")
+    want = exposure.population_weighted_means(surf, v.grid)
+    np.testing.assert_allclose(h["value"], want["value"], rtol=1e-9)
+    assert h["days_over"].isna().all()
+    year = v.surface("pm25", "year", "all")
+    assert year.dims == ("y", "x") and float(year.min()) >= 0  # concentrations are never negative
+    assert np.isnan(year.values[v.grid.district.values < 0]).all()
+
+
+def test_inequality_matches_the_library(v):
+    fair = v.inequality("pm25", "heating", "all")
+    cells = fair["cells"]
+    assert fair["indices"].set_index("index").loc["Gini", "value"] == pytest.approx(
+        inequality.gini(cells["value"], cells["population"]))
+    assert fair["fifths_ratio"] == pytest.approx(inequality.quantile_ratio(cells["value"], cells["population"], 0.2))
+    q = fair["quintiles"]
+    assert fair["income_ratio"] == pytest.approx(q["value"].iloc[0] / q["value"].iloc[-1])
+    assert fair["income_ratio"] > 1  # the poorer fifth breathes more, as the design's facts say
+
+
+def test_fallbacks_and_errors(v):
+    # low-cost sensors are calibrated for PM2.5 only: other pollutants come from official stations
+    assert v.sensor_set("no2", "all") == "official"
+    assert v.district_figures("no2", "year", "all")["sensors"].iloc[0] == "official"
+    for bad in (lambda: v.group_figures("pm25", "m13"), lambda: v.group_figures("pm25", "../../x"),
+                lambda: v.district_daily("atlantis"), lambda: v.site_history("no-such-site"),
+                lambda: v.sensor_set("pm25", "everything"), lambda: v.surface("so2")):
+        with pytest.raises(views.ViewsError):
+            bad()
+    assert v.periods()[:3] == ["year", "heating", "summer"]
+
+
+def test_district_drill_down_tables(v):
+    d = v.district_ids[0]
+    daily = v.district_daily(d, "pm25", "all")
+    fig = v.district_figures("pm25", "year", "all").set_index("district_id")
+    assert daily["value"].mean() == pytest.approx(fig.loc[d, "value"])
+    groups = v.district_groups(d, "pm25", "year", "all").set_index("group")
+    assert groups.loc["population", "value"] == pytest.approx(fig.loc[d, "value"], rel=1e-3)
+    assert groups.loc[[q for q in exposure.INCOME_QUINTILES if q in groups.index], "population"].sum() == pytest.approx(
+        groups.loc["population", "population"])
+    di = v.district_diurnal(d, "pm25", "all")
+    assert list(di.hour) == list(range(24)) and di["value"].notna().all()
+
+
+def test_site_summary_and_reports(v):
+    s = v.site_summary("pm25", "year")
+    assert len(s) == len(v.sites) and set(s.qc_status) <= {"good", "check", "poor", "no data"}
+    ok = s[s["value"].notna()]
+    from airfair import aqi
+
+    assert list(ok.aqi_category) == list(aqi.category("pm25", ok["value"].to_numpy()))
+    one = ok.site_id.iloc[0]
+    hist = v.site_history(one)
+    assert hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]).mean() == pytest.approx(
+        ok.set_index("site_id").loc[one, "value"])
+    assert set(v.site_report(one)["parameter"]) >= {"pm25"}
+    cov = v.coverage()
+    assert cov.population.sum() == pytest.approx(float(v.grid.population.where(v.grid.district >= 0).sum()), rel=1e-6)
+    far = v.blind_spots(3.0)
+    assert 0 < float(far.sum()) < float(cov.population.sum())
+
+
+def test_every_text_has_every_language():
+    missing = [(k, lang) for k, entry in i18n.TEXT.items() for lang in i18n.LANGUAGES if not entry.get(lang)]
+    assert missing == []
+    # placeholders agree between languages, so no translation can fail to format
+    import string
+
+    for key, entry in i18n.TEXT.items():
+        fields = {lang: {f for _, f, _, _ in string.Formatter().parse(text) if f} for lang, text in entry.items()}
+        assert len({frozenset(f) for f in fields.values()}) == 1, key
+    assert i18n.period_label("m03", "kk") == "Наурыз" and i18n.period_label("h07", "ru") == "Час суток 07:00"
+    names, meaning = i18n.index_label("Atkinson (ε=0.5)", "ru")
+    assert names == "Аткинсон (ε=0.5)" and meaning
+
+
+def test_quantile_ratio_properties():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.floats(1, 500), min_size=2, max_size=40), st.floats(0.05, 0.5))
+    def check(values, share):
+        r = inequality.quantile_ratio(values, share=share)
+        assert r >= 1 - 1e-9
+        # people, not units: repeating every unit twice changes nothing
+        assert inequality.quantile_ratio(values * 2, share=share) == pytest.approx(r)
+        assert inequality.quantile_ratio(values, np.full(len(values), 3.0), share) == pytest.approx(r)
+
+    check()
+    assert inequality.quantile_ratio(pd.Series([7.0] * 5)) == pytest.approx(1.0)
