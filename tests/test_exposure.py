@@ -131,7 +131,14 @@ def test_regression_surface_recovers_a_field_made_of_its_covariates(demo_dir, gr
     cells = np.column_stack([xx.ravel()[inside], yy.ravel()[inside]])
     cell_cov = np.column_stack([cov.elevation_km.values.ravel()[inside], cov.log_emission.values.ravel()[inside]])
     pred = ex._predict(values, xy, cells, "regression_idw", 2.0, site_cov, cell_cov, ridge=0.0)
-    np.testing.assert_allclose(pred, np.vstack([field.values.ravel()[inside]] * 2), atol=1e-6)
+    # within the covariates the sites span, the field exactly; beyond, no extrapolation: the field at the
+    # nearest covariate value the sites saw
+    clamped = np.clip(cell_cov, site_cov.min(axis=0), site_cov.max(axis=0))
+    want = 40.0 - 20.0 * clamped[:, 0] + 3.0 * clamped[:, 1]
+    np.testing.assert_allclose(pred, np.vstack([want] * 2), atol=1e-6)
+    spanned = (clamped == cell_cov).all(axis=1)
+    assert spanned.mean() > 0.5
+    np.testing.assert_allclose(pred[:, spanned], np.vstack([field.values.ravel()[inside][spanned]] * 2), atol=1e-6)
     x = np.column_stack([np.ones(len(site_cov)), site_cov])
     ok = np.isfinite(values[1])
     beta = np.linalg.lstsq(x[ok], values[1, ok], rcond=None)[0]

@@ -270,6 +270,22 @@ def locate_sites(sites: pd.DataFrame, data_dir: str | Path | None = None, fix_sw
     return gpd.GeoDataFrame(pts[SITES_COLUMNS], geometry="geometry", crs=geo.CRS_GEOGRAPHIC), bad
 
 
+def sites_frame(rows, extra=()):
+    """Site records (dicts with site_id, name, network, official, sensor_model, district_id,
+    elevation_m, installed, geometry, plus ``extra`` columns) as a ``sensor_sites``-typed GeoDataFrame
+    (EPSG:4326; installed as UTC timestamps), the shape :func:`register_readings` takes."""
+    import geopandas as gpd
+
+    cols = ["site_id", "name", "network", "official", "sensor_model", *extra, "district_id", "elevation_m",
+            "installed", "geometry"]
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=geo.CRS_GEOGRAPHIC)
+    gdf["official"] = gdf["official"].astype(bool)
+    gdf["district_id"] = gdf["district_id"].astype(object)
+    gdf["elevation_m"] = gdf["elevation_m"].astype(float)
+    gdf["installed"] = pd.to_datetime(gdf["installed"], utc=True)
+    return gdf
+
+
 def _as_bool(x):
     if isinstance(x, (bool, np.bool_)):
         return bool(x)

@@ -152,7 +152,6 @@ def fetch_measurements(client: Client, sensor_id: int, start: dt.date, end: dt.d
 
 def normalise(locations: list, measurements: dict, report: Counter | None = None):
     """v3 locations and {sensor_id: measurement results} → (readings, sensor_sites) in the contracts."""
-    import geopandas as gpd
     from shapely.geometry import Point
 
     report = report if report is not None else Counter()
@@ -211,13 +210,9 @@ def normalise(locations: list, measurements: dict, report: Counter | None = None
     readings["value"] = readings["value"].astype(float)
     readings["unit"] = readings["parameter"].map(PARAMETER_UNITS).astype(str)
     readings["qc_flag"] = np.zeros(len(readings), dtype="int8")
-    cols = ["site_id", "name", "network", "official", "sensor_model", "district_id", "elevation_m", "installed", "geometry"]
-    gdf = gpd.GeoDataFrame(pd.DataFrame(sites, columns=cols), geometry="geometry", crs="EPSG:4326")
-    gdf["official"] = gdf["official"].astype(bool)
-    gdf["district_id"] = gdf["district_id"].astype(object)
-    gdf["elevation_m"] = gdf["elevation_m"].astype(float)
-    gdf["installed"] = pd.to_datetime(gdf["installed"], utc=True)
-    return readings, gdf
+    from airfair.ingest import sites_frame
+
+    return readings, sites_frame(sites)
 
 
 def licences(locations: list) -> list[dict]:

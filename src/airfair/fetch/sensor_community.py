@@ -248,7 +248,6 @@ def normalise(long: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         registration), elevation_m (None), installed (first reading fetched, UTC), geometry
         (the location's last reported position, EPSG:4326).
     """
-    import geopandas as gpd
     from shapely.geometry import Point
 
     long = long.sort_values(["location", "parameter", "time", "sensor_id"], kind="stable")
@@ -271,14 +270,9 @@ def normalise(long: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "district_id": None, "elevation_m": np.nan, "installed": g["time"].min(),
             "geometry": Point(float(last["lon"]), float(last["lat"])),
         })
-    cols = ["site_id", "name", "network", "official", "sensor_model", "sensor_ids", "district_id", "elevation_m",
-            "installed", "geometry"]
-    sites = gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs="EPSG:4326")
-    sites["official"] = sites["official"].astype(bool)
-    sites["district_id"] = sites["district_id"].astype(object)
-    sites["elevation_m"] = sites["elevation_m"].astype(float)
-    sites["installed"] = pd.to_datetime(sites["installed"], utc=True)
-    return readings, sites
+    from airfair.ingest import sites_frame
+
+    return readings, sites_frame(rows, extra=("sensor_ids",))
 
 
 def make_clients(archive_url: str | None = None, api_url: str | None = None,
