@@ -104,8 +104,10 @@ def update(event=None):
     surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
     map_pane.object = plots.district_map(D, mv, label, title, stylised=V.stylised, lang=l, hover=hover, surface=surf,
                                          tiles=tiles.value, responsive=True, stylised_suffix="")
-    ranking_pane.object = plots.district_ranking(values, D, label, lang=l, title=i18n.t("ranking_title", l),
-                                                 responsive=True, height=300)
+    shown["ranking"] = plots.district_ranking(values, D, label, lang=l, title=i18n.t("ranking_title", l),
+                                              responsive=True, height=300)
+    if loaded["done"]:  # the first paint shows the map alone; the bars follow (see pn.state.onload)
+        ranking_pane.object = shown["ranking"]
     name = f"name_{l}"
     table = pd.DataFrame({
         i18n.t("district", l): values[name],
@@ -145,6 +147,23 @@ def _headline(l, p, worst, best, name, unit, cig):
     return text
 
 
+curves = {}
+
+
+def _curves(p, per, s, l):
+    """Lorenz and income concentration curves of the period's surface (legend without figures, so that
+    a change of period or pollutant updates the plot in place; the figures are in the indices table)."""
+    try:
+        cells = V.inequality(p, per, s)["cells"]
+    except (views.ViewsError, ValueError):
+        return hv.Overlay([])
+    return plots.inequality_curves(
+        cells["value"], cells["population"], rank_by=cells["income"], responsive=True,
+        labels={"equality": i18n.t("equality", l), "lorenz": i18n.t("lorenz_plain", l),
+                "by_income": i18n.t("by_income_plain", l), "x": i18n.t("cum_residents", l),
+                "y": i18n.t("cum_exposure", l), "title": i18n.t("curves_title", l)})
+
+
 def update_fairness():
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
     try:
@@ -154,12 +173,9 @@ def update_fairness():
     fair_title.object = f"## {i18n.t('fairness_title', l)}"
     fair_text.object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
-    cells = fair["cells"]
-    curves_pane.object = plots.inequality_curves(
-        cells["value"], cells["population"], rank_by=cells["income"], responsive=True,
-        labels={"equality": i18n.t("equality", l), "lorenz": i18n.t("lorenz", l, gini="{gini}"),
-                "by_income": i18n.t("by_income", l, ci="{ci}"), "x": i18n.t("cum_residents", l),
-                "y": i18n.t("cum_exposure", l), "title": i18n.t("curves_title", l)})
+    if curves.get("lang") != l:  # new axis labels need a new plot; otherwise the curves update in place
+        curves["lang"] = l
+        curves_pane.object = hv.DynamicMap(pn.bind(_curves, parameter, period, sensors, l))
     rows = [(*i18n.index_label(r["index"], l), r["value"]) for _, r in fair["indices"].iterrows()]
     indices_pane.object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
                                        i18n.t("value", l): [round(r[2], 3) for r in rows],
@@ -239,6 +255,7 @@ _attach_tap()
 def _after_first_paint():
     loaded["done"] = True
     with pn.io.hold():
+        ranking_pane.object = shown["ranking"]
         update_fairness()
         update_drill()
 

@@ -288,6 +288,15 @@ def to_metric(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return _transformer(CRS_GEOGRAPHIC, CRS_METRIC).transform(lon, lat)
 
 
+#: The CRS of web maps and their tile basemaps (Web Mercator, metres).
+CRS_WEB = "EPSG:3857"
+
+
+def to_web(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) in Web Mercator metres (:data:`CRS_WEB`), what map figures are drawn in, of lon/lat in degrees."""
+    return _transformer(CRS_GEOGRAPHIC, CRS_WEB).transform(lon, lat)
+
+
 def to_geographic(x, y) -> tuple[np.ndarray, np.ndarray]:
     """(lon, lat) in degrees of UTM 43N coordinates in metres."""
     return _transformer(CRS_METRIC, CRS_GEOGRAPHIC).transform(x, y)
@@ -311,7 +320,7 @@ def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0) -> tuple[float,
 
 
 __all__ = [
-    "CRS_GEOGRAPHIC", "CRS_METRIC", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
+    "CRS_GEOGRAPHIC", "CRS_METRIC", "CRS_WEB", "to_web", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
     "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
     "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "to_metric", "to_geographic",
 ]

@@ -162,6 +162,8 @@ TEXT: dict[str, dict[str, str]] = {
     "meaning": {"en": "What it means", "ru": "Что это значит", "kk": "Мағынасы"},
     "equality": {"en": "equality", "ru": "равенство", "kk": "теңдік"},
     "lorenz": {"en": "Lorenz (Gini {gini})", "ru": "Лоренц (Джини {gini})", "kk": "Лоренц (Джини {gini})"},
+    "lorenz_plain": {"en": "Lorenz curve", "ru": "кривая Лоренца", "kk": "Лоренц қисығы"},
+    "by_income_plain": {"en": "by income, poorest first", "ru": "по доходу, от бедных", "kk": "табыс бойынша, кедейлерден"},
     "by_income": {"en": "by income, poorest first (CI {ci})", "ru": "по доходу, от бедных (ИК {ci})",
                   "kk": "табыс бойынша, кедейлерден (КИ {ci})"},
     "cum_residents": {"en": "cumulative share of residents", "ru": "накопленная доля жителей",

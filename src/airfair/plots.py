@@ -14,11 +14,32 @@ import pandas as pd
 WHO_PM25_ANNUAL = 5.0
 
 
-def _geo():
-    import geoviews as gv
+def _web_polygons(gdf, columns) -> list[dict]:
+    """Polygons of a GeoDataFrame (EPSG:4326) as HoloViews path dicts in Web Mercator: one dict per row,
+    parts separated by NaN, holes kept, plus the row's ``columns`` as values."""
+    from airfair import geo
 
-    _hv()
-    return gv
+    out = []
+    for geom, (_, row) in zip(gdf.geometry, gdf[list(columns)].iterrows()):
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        xs, ys, holes = [], [], []
+        for k, part in enumerate(parts):
+            ex, ey = np.asarray(part.exterior.coords.xy)
+            wx, wy = geo.to_web(ex, ey)
+            if k:
+                xs.append([np.nan])
+                ys.append([np.nan])
+            xs.append(wx)
+            ys.append(wy)
+            holes.append([np.column_stack(geo.to_web(*np.asarray(r.coords.xy))) for r in part.interiors])
+        out.append({"x": np.concatenate(xs), "y": np.concatenate(ys), "holes": holes, **row.to_dict()})
+    return out
+
+
+def _tiles():
+    from holoviews.element.tiles import OSM
+
+    return OSM().opts(alpha=0.6)
 
 
 def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg/m³)", title: str = "",
@@ -54,10 +75,11 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     Returns
     -------
     holoviews.Overlay
-        District polygons (Web Mercator on screen) coloured by value, with their names as labels; the
-        plotted values are in the glyph's ``value`` column.
+        District polygons in Web Mercator (EPSG:3857, so tiles fit) coloured by value, with their
+        names as labels; the plotted values are in the glyph's ``value`` column. Coordinates are
+        projected once here, not by the plotting library at each render.
     """
-    gv = _geo()
+    hv = _hv()
     name = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
     gdf = districts[["district_id", "name_en", "geometry"] + ([name] if name != "name_en" else [])].merge(
         values, on="district_id")
@@ -73,37 +95,41 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
                 fill_alpha=0.55 if surface is not None else 1.0, **size)
     if clim is not None:
         opts["clim"] = clim
-    polys = gv.Polygons(gdf, vdims=vdims).opts(**opts)
+    polys = hv.Polygons(_web_polygons(gdf, vdims), ["x", "y"], vdims=vdims).opts(**opts)
+    from airfair import geo
+
     pts = gdf.geometry.representative_point()
-    labels = gv.Labels(pd.DataFrame({"x": pts.x, "y": pts.y, "name": gdf["label"]}), ["x", "y"], "name").opts(
+    px, py = geo.to_web(pts.x.to_numpy(), pts.y.to_numpy())
+    labels = hv.Labels(pd.DataFrame({"x": px, "y": py, "name": gdf["label"].to_numpy()}), ["x", "y"], "name").opts(
         text_font_size="9pt", text_color="black")
     layers = [polys, labels]
     if surface is not None:
         layers.insert(0, surface_layer(surface, value_label, cmap, clim))
     if tiles:
-        layers.insert(0, gv.tile_sources.OSM().opts(alpha=0.6))
-    return gv.Overlay(layers).opts(**size) if responsive else gv.Overlay(layers)
+        layers.insert(0, _tiles())
+    return hv.Overlay(layers).opts(**size) if responsive else hv.Overlay(layers)
 
 
 def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "YlOrRd", clim: tuple | None = None,
                   max_cells: int = 250_000):
-    """A gridded surface (y, x in the grid's metric CRS) as a map layer, rasterised with datashader
-    when it has more than ``max_cells`` cells.
+    """A gridded surface (y, x in the grid's metric CRS) as a map layer in Web Mercator, rasterised with
+    datashader when it has more than ``max_cells`` cells.
 
     Returns
     -------
-    geoviews.QuadMesh or holoviews.DynamicMap
+    holoviews.QuadMesh or holoviews.DynamicMap
         Cells drawn at their true (projected) corners; no hover on the cells.
     """
     from airfair import geo
 
-    gv = _geo()
+    hv = _hv()
     x, y = surface["x"].values, surface["y"].values
     xx, yy = np.meshgrid(x, y)
     lon, lat = geo.to_geographic(xx.ravel(), yy.ravel())
-    mesh = gv.QuadMesh((lon.reshape(xx.shape), lat.reshape(xx.shape), np.asarray(surface.values, dtype=float)),
-                       kdims=["lon", "lat"], vdims=[value_label]).opts(cmap=cmap, alpha=0.8, colorbar=False,
-                                                                        tools=[], **({"clim": clim} if clim else {}))
+    wx, wy = geo.to_web(lon, lat)
+    mesh = hv.QuadMesh((wx.reshape(xx.shape), wy.reshape(xx.shape), np.asarray(surface.values, dtype=float)),
+                       kdims=["x", "y"], vdims=[value_label]).opts(cmap=cmap, alpha=0.8, colorbar=False,
+                                                                    tools=[], **({"clim": clim} if clim else {}))
     if surface.size > max_cells:
         from holoviews.operation.datashader import rasterize
 
@@ -200,7 +226,9 @@ def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None 
     """
     from airfair import aqi
 
-    gv = _geo()
+    from airfair import geo
+
+    hv = _hv()
     labels = labels or {}
     if colour_by == "aqi":
         colours = {**aqi.COLOURS, "no data": "#bbbbbb"}
@@ -215,9 +243,10 @@ def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None 
         b = blind_spots.where(blind_spots > 0)
         layers.append(surface_layer(b, labels.get("blind", "residents"), cmap="Greys", clim=(0, float(np.nanmax(b.values) or 1))))
     if districts is not None:
-        layers.append(gv.Polygons(districts[["district_id", "geometry"]]).opts(
+        layers.append(hv.Polygons(_web_polygons(districts, ["district_id"]), ["x", "y"], vdims=["district_id"]).opts(
             fill_alpha=0.0, line_color="#555555", line_width=1, tools=[]))
-    df = summary.assign(value=summary["value"].round(1), category=summary[column])
+    wx, wy = geo.to_web(summary["lon"].to_numpy(), summary["lat"].to_numpy())
+    df = summary.assign(value=summary["value"].round(1), category=summary[column], x=wx, y=wy)
     tips = [("", "@site_id"), (labels.get("network", "network"), "@network"), (labels.get("sensor", "sensor"), "@sensor_model"),
             (labels.get("value", "value"), "@value{0.0}"), (labels.get("pct_good", "% good"), "@pct_good{0.0}")]
     for official, marker, size, line in ((False, "circle", 8, "#444444"), (True, "square", 15, "black")):
@@ -227,14 +256,14 @@ def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None 
             if pts.empty:
                 continue
             kind = labels.get("official" if official else "indicative", "official" if official else "indicative")
-            layers.append(gv.Points(pts, ["lon", "lat"], ["site_id", "network", "sensor_model", "value", "pct_good",
+            layers.append(hv.Points(pts, ["x", "y"], ["site_id", "network", "sensor_model", "value", "pct_good",
                                                          "category"], label=f"{kind}: {labels.get(cat, cat)}").opts(
                 color=colour, marker=marker, size=size, line_color=line, line_width=2 if official else 0.5,
                 tools=["hover", "tap"], hover_tooltips=tips, nonselection_alpha=0.9))
     if tiles:
-        layers.insert(0, gv.tile_sources.OSM().opts(alpha=0.6))
+        layers.insert(0, _tiles())
     size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
-    return gv.Overlay(layers).opts(xaxis=None, yaxis=None, legend_position="bottom_left", title=title,
+    return hv.Overlay(layers).opts(xaxis=None, yaxis=None, legend_position="bottom_left", title=title,
                                    toolbar="above", **size)
 
 
