@@ -29,8 +29,8 @@ show_blind = pages.checkbox(lang, "blind_layer", False, "w-blind")
 tiles = pages.checkbox(lang, "tiles", False, "w-tiles")
 pages.sync_url({"lang": lang, "parameter": parameter, "period": period, "colour": colour_by, "site": site,
                 "blind": show_blind, "tiles": tiles})
-show_blind.name = i18n.t("blind_layer", lang.value, km=f"{BLIND_KM:g}")
-lang.param.watch(lambda e: setattr(show_blind, "name", i18n.t("blind_layer", e.new, km=f"{BLIND_KM:g}")), "value")
+show_blind.label = i18n.t("blind_layer", lang.value, km=f"{BLIND_KM:g}")
+lang.param.watch(lambda e: setattr(show_blind, "label", i18n.t("blind_layer", e.new, km=f"{BLIND_KM:g}")), "value")
 
 map_pane = pn.pane.HoloViews(css_classes=["site-map"], sizing_mode="stretch_width", min_height=380)
 site_title = pn.pane.Markdown(css_classes=["site-title"])

@@ -278,15 +278,18 @@ def bench_command(n_sites, interval_minutes, days, scales, engines, workdir, out
 
 @main.command("loadtest")
 @click.option("--sessions", type=int, default=20, show_default=True, help="Concurrent sessions.")
-@click.option("--minutes", type=float, default=3.0, show_default=True, help="How long they change widgets.")
+@click.option("--minutes", type=float, default=3.0, show_default=True, help="How long they change widgets, per round.")
+@click.option("--rounds", type=int, default=2, show_default=True,
+              help="Rounds of sessions (memory after each shows whether closed sessions are released).")
 @click.option("--url", default=None, help="A running server (default: start `airfair serve` on a free port).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data directory to serve.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("loadtest.json"), show_default=True)
-def loadtest_command(sessions, minutes, url, data_dir, out):
+def loadtest_command(sessions, minutes, rounds, url, data_dir, out):
     """Open many app sessions at once and change widgets: latency, first render, errors, server memory."""
     from airfair import loadtest
 
-    result = loadtest.run(sessions=sessions, minutes=minutes, url=url, data_dir=data_dir, out=out, log=click.echo)
+    result = loadtest.run(sessions=sessions, minutes=minutes, url=url, data_dir=data_dir, out=out, log=click.echo,
+                          rounds=rounds)
     if result["n_errors"] or result["server_errors"]:
         raise SystemExit(1)
 
@@ -320,7 +323,7 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
     prepare_views(data_dir, log=click.echo)
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
-           "--index", "exposure", "--global-loading-spinner", "--reuse-sessions", "--check-unused-sessions", "10000",
+           "--index", "exposure", "--global-loading-spinner", "--check-unused-sessions", "10000",
            "--unused-session-lifetime", "60000", "--num-procs", str(num_procs)]
     for o in origins or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]:
         cmd += ["--allow-websocket-origin", o]

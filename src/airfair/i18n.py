@@ -370,4 +370,4 @@ def index_label(name: str, lang: str = "en") -> tuple[str, str]:
     return name, ""
 
 
-__all__ = ["LANGUAGES", "TEXT", "t", "month", "period_label", "parameter_label", "district_name", "index_label"]
+__all__ = ["LANGUAGES", "TEXT", "district_name", "index_label", "month", "parameter_label", "period_label", "t"]

@@ -131,10 +131,10 @@ class SessionDriver(threading.Thread):
         asyncio.set_event_loop(asyncio.new_event_loop())
         # the client must know Panel's and GeoViews' model classes to read the documents
         import geoviews.models  # noqa: F401
-        import panel.models  # noqa: F401
-        import panel.models.browser  # noqa: F401
-        import panel.models.layout  # noqa: F401
-        import panel.models.markup  # noqa: F401
+        import panel.models
+        import panel.models.browser
+        import panel.models.layout
+        import panel.models.markup
         import panel.models.widgets  # noqa: F401
         from bokeh.client import pull_session
 
@@ -172,7 +172,7 @@ class SessionDriver(threading.Thread):
 
 
 def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_dir: str | None = None,
-        out: Path | None = None, log=print) -> dict:
+        out: Path | None = None, log=print, rounds: int = 2) -> dict:
     """Run the load test and return (and optionally write) its figures; see the module docstring."""
     log_path = Path(out).with_suffix(".server.log") if out else Path("loadtest.server.log")
     proc = None
@@ -185,31 +185,30 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
         before = first_renders(url, 3)
         time.sleep(25)  # let the warm-up sessions expire (server runs with a 20 s unused-session lifetime)
         baseline = rss_mb(pid) if pid else None
-        stop = threading.Event()
         pages = ["exposure" if i % 4 else "network" for i in range(sessions)]
-        drivers = [SessionDriver(url, pages[i], stop, seed=i) for i in range(sessions)]
-        log(f"{sessions} sessions for {minutes:g} min …")
-        t0 = time.time()
-        for d in drivers:
-            d.start()
-        peak, samples, during = baseline or 0.0, [], []
-        while time.time() - t0 < minutes * 60:
-            time.sleep(2)
-            if pid:
-                m = rss_mb(pid)
-                samples.append(round(m, 1))
-                peak = max(peak, m)
-            if not during and time.time() - t0 > minutes * 30:
-                during = first_renders(url, 2)
-        stop.set()
-        for d in drivers:
-            d.join(60)
-        log("sessions closed; waiting for the server to discard them …")
-        after = []
-        for _ in range(30):
-            time.sleep(2)
-            if pid:
-                after.append(round(rss_mb(pid), 1))
+        peak, samples, during, after, drivers = baseline or 0.0, [], [], [], []
+        for r in range(rounds):
+            stop = threading.Event()
+            batch = [SessionDriver(url, pages[i], stop, seed=1000 * r + i) for i in range(sessions)]
+            drivers += batch
+            log(f"round {r + 1}/{rounds}: {sessions} sessions for {minutes:g} min …")
+            t0 = time.time()
+            for d in batch:
+                d.start()
+            while time.time() - t0 < minutes * 60:
+                time.sleep(2)
+                if pid:
+                    m = rss_mb(pid)
+                    samples.append(round(m, 1))
+                    peak = max(peak, m)
+                if not during and time.time() - t0 > minutes * 30:
+                    during = first_renders(url, 2)
+            stop.set()
+            for d in batch:
+                d.join(60)
+            log("sessions closed; waiting for the server to discard them …")
+            time.sleep(40)  # lifetime 20 s, checked every 2 s, then collected
+            after.append(round(rss_mb(pid), 1) if pid else None)
         lat = sorted(x for d in drivers for x in d.latencies)
         errors = [e for d in drivers for e in d.errors]
         server_errors = []
@@ -217,7 +216,8 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
             server_errors = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines()
                              if "Traceback" in line or " ERROR" in line or "Error running" in line]
         result = {
-            "url": url, "sessions": sessions, "opened": sum(d.opened for d in drivers), "minutes": minutes,
+            "url": url, "sessions": sessions, "rounds": rounds, "opened": sum(d.opened for d in drivers),
+            "minutes": minutes,
             "updates": len(lat),
             "update_ms": {"median": round(1000 * statistics.median(lat), 1) if lat else None,
                           "p90": round(1000 * lat[int(0.9 * (len(lat) - 1))], 1) if lat else None,
@@ -226,7 +226,7 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
             "browser_problems": [p for r in before + during for p in r["problems"]],
             "errors": errors[:20], "n_errors": len(errors), "server_errors": server_errors[:20],
             "memory_mb": {"baseline": round(baseline, 1) if baseline else None, "peak": round(peak, 1) if pid else None,
-                          "after_close": after[-1] if after else None, "samples": samples, "after_samples": after},
+                          "after_close": after[-1] if after else None, "after_each_round": after, "samples": samples},
             "goals": {"first_render_under_2s": bool(before) and statistics.median(r["seconds"] for r in before) < 2.0,
                       "update_median_under_250ms": bool(lat) and statistics.median(lat) < 0.25},
         }
@@ -246,12 +246,12 @@ def summary(r: dict) -> str:
     """The load test's figures in a few lines."""
     m = r["memory_mb"]
     return "\n".join([
-        f"{r['opened']}/{r['sessions']} sessions, {r['minutes']:g} min, {r['updates']} widget updates, "
+        f"{r['opened']}/{r['sessions'] * r['rounds']} sessions ({r['rounds']} rounds of {r['sessions']}), {r['minutes']:g} min each, {r['updates']} widget updates, "
         f"{r['n_errors']} errors, {len(r['server_errors'])} server errors, {len(r['browser_problems'])} browser problems",
         f"update latency ms: median {r['update_ms']['median']}, p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
         f"first render s: before load {r['first_render_s']['before_load']}, during load {r['first_render_s']['during_load']}",
-        f"server memory MB: baseline {m['baseline']}, peak {m['peak']}, after the sessions closed {m['after_close']}",
+        f"server memory MB: baseline {m['baseline']}, peak {m['peak']}, after each round's sessions closed {m['after_each_round']}",
     ])
 
 
-__all__ = ["run", "summary", "rss_mb", "first_renders", "SessionDriver", "start_server"]
+__all__ = ["SessionDriver", "first_renders", "rss_mb", "run", "start_server", "summary"]

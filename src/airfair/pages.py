@@ -31,6 +31,23 @@ def setup(title: str):
     pn.extension(sizing_mode="stretch_width", notifications=False, raw_css=[CSS])
     pn.config.loading_indicator = True
     pn.state.cache.setdefault("airfair_pages", set()).add(title)
+    pn.state.on_session_destroyed(release_memory)
+
+
+def release_memory(session_context):
+    """After a session ends: collect its objects and hand freed memory back to the system.
+
+    Python keeps freed memory in its own heap, so a server that served many sessions would otherwise
+    stay at its peak size; glibc's ``malloc_trim`` returns what is free (Linux; a no-op elsewhere).
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def header(page: str, lang_widget, title_key: str):
@@ -51,7 +68,7 @@ def header(page: str, lang_widget, title_key: str):
 
 def language_select(default: str = "en"):
     """The language switch (English / Русский / Қазақша)."""
-    return pn.widgets.Select(name="", options={v: k for k, v in i18n.LANGUAGES.items()}, value=default, width=140,
+    return pn.widgets.Select(label="", options={v: k for k, v in i18n.LANGUAGES.items()}, value=default, width=140,
                              css_classes=["language-select"])
 
 
@@ -108,12 +125,12 @@ def select(options_of, lang_widget, label_key: str, value, css: str, width: int 
     options_of : callable
         lang → {label: value}.
     """
-    w = pn.widgets.Select(name=i18n.t(label_key, lang_widget.value), options=options_of(lang_widget.value), value=value,
+    w = pn.widgets.Select(label=i18n.t(label_key, lang_widget.value), options=options_of(lang_widget.value), value=value,
                           css_classes=[css], **({"width": width} if width else {}))
 
     def relabel(event):
         current = w.value
-        w.param.update(options=options_of(event.new), name=i18n.t(label_key, event.new))
+        w.param.update(options=options_of(event.new), label=i18n.t(label_key, event.new))
         w.value = current
 
     lang_widget.param.watch(relabel, "value")
@@ -122,8 +139,8 @@ def select(options_of, lang_widget, label_key: str, value, css: str, width: int 
 
 def checkbox(lang_widget, label_key: str, value: bool, css: str):
     """A Checkbox whose label follows the language."""
-    w = pn.widgets.Checkbox(name=i18n.t(label_key, lang_widget.value), value=value, css_classes=[css])
-    lang_widget.param.watch(lambda e: setattr(w, "name", i18n.t(label_key, e.new)), "value")
+    w = pn.widgets.Checkbox(label=i18n.t(label_key, lang_widget.value), value=value, css_classes=[css])
+    lang_widget.param.watch(lambda e: setattr(w, "label", i18n.t(label_key, e.new)), "value")
     return w
 
 
@@ -167,7 +184,7 @@ def download(label_key: str, lang_widget, make, filename_of, css: str, button_ty
         return io.BytesIO(data if isinstance(data, bytes) else data.encode("utf-8"))
 
     w = pn.widgets.FileDownload(callback=callback, filename=filename_of(), label=i18n.t(label_key, lang_widget.value),
-                                button_type=button_type, css_classes=[css], sizing_mode="fixed", width=190)
+                                color=button_type, css_classes=[css], sizing_mode="fixed", width=190)
     lang_widget.param.watch(lambda e: setattr(w, "label", i18n.t(label_key, e.new)), "value")
     return w
 
@@ -178,5 +195,16 @@ def geojson_of(districts, table, columns) -> str:
     return gdf.to_json(drop_id=True)
 
 
-__all__ = ["setup", "header", "language_select", "banner", "footer", "select", "checkbox", "sync_url", "download",
-           "geojson_of"]
+__all__ = [
+    "banner",
+    "checkbox",
+    "download",
+    "footer",
+    "geojson_of",
+    "header",
+    "language_select",
+    "release_memory",
+    "select",
+    "setup",
+    "sync_url",
+]

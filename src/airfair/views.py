@@ -617,5 +617,18 @@ class Views:
         return pop.where(dist / 1000.0 > km, 0.0).rename("residents_far_from_official")
 
 
-__all__ = ["Views", "ViewsError", "load_views", "prepare_views", "views_key", "views_path", "is_hour", "PARAMETERS", "PERIODS",
-           "METRICS", "SENSOR_SETS", "WEIGHTS", "METHOD"]
+__all__ = [
+    "METHOD",
+    "METRICS",
+    "PARAMETERS",
+    "PERIODS",
+    "SENSOR_SETS",
+    "WEIGHTS",
+    "Views",
+    "ViewsError",
+    "is_hour",
+    "load_views",
+    "prepare_views",
+    "views_key",
+    "views_path",
+]
