@@ -185,3 +185,39 @@ def test_build_with_real_boundaries_passes_validate(realdata, tmp_path):
     assert prov["geometry"] == "real (imported)" and "ODbL" in prov["licence"]
     sites = gpd.read_parquet(out / "sensor_sites.parquet")
     assert sites.district_id.notna().mean() > 0.95  # sites follow the real polygons
+
+
+def _with_real_inputs(data_dir: Path) -> dict:
+    """Give a copied build what fetch and import leave behind: raw downloads, a report, a real entry."""
+    (data_dir / "raw" / "sensor-community").mkdir(parents=True)
+    (data_dir / "raw" / "sensor-community" / "2025-01-01_sds011_sensor_1.csv").write_text("sensor_id;P1;P2\n1;3;2\n")
+    (data_dir / "imports" / "20250101T000000Z-kz").mkdir(parents=True)
+    (data_dir / "imports" / "20250101T000000Z-kz" / "report.json").write_text('{"rows_read": 1}\n')
+    return {p.relative_to(data_dir): p.read_bytes() for d in ("raw", "imports") for p in (data_dir / d).rglob("*")
+            if p.is_file()}
+
+
+def test_rebuild_keeps_raw_downloads_and_import_reports(demo_copy):
+    kept = _with_real_inputs(demo_copy)
+    build_dataset(demo_copy, size="demo", seed=8, progress=False)
+    assert read_manifest(demo_copy)["seed"] == 8
+    assert {p.relative_to(demo_copy): p.read_bytes() for d in ("raw", "imports")
+            for p in (demo_copy / d).rglob("*") if p.is_file()} == kept
+    assert not [p for p in demo_copy.parent.iterdir() if ".old-" in p.name or ".build-" in p.name]
+
+
+def test_build_over_imported_real_data_is_refused_without_replace_real(demo_copy):
+    kept = _with_real_inputs(demo_copy)
+    manifest = json.loads((demo_copy / "manifest.json").read_text())
+    manifest["entries"]["readings"]["synthetic"] = False
+    (demo_copy / "manifest.json").write_text(json.dumps(manifest))
+    before = {p: p.read_bytes() for p in demo_copy.rglob("*") if p.is_file()}
+    r = airfair_cli("data", "build", "--size", "demo", "--out", demo_copy, "--quiet")
+    assert r.returncode == 1
+    assert "holds imported real data (readings)" in r.stderr and "--replace-real" in r.stderr
+    assert {p: p.read_bytes() for p in demo_copy.rglob("*") if p.is_file()} == before
+    r = airfair_cli("data", "build", "--size", "demo", "--out", demo_copy, "--quiet", "--replace-real")
+    assert r.returncode == 0, r.stderr
+    assert read_manifest(demo_copy)["entries"]["readings"]["synthetic"] is True
+    assert (demo_copy / "raw" / "sensor-community" / "2025-01-01_sds011_sensor_1.csv").read_bytes() == \
+        kept[Path("raw/sensor-community/2025-01-01_sds011_sensor_1.csv")]

@@ -32,14 +32,16 @@ def data():
 @click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="GeoJSON of real district polygons (any id or name column) instead of the stylised geometry.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def data_build(size, seed, out, boundaries, quiet):
+@click.option("--replace-real", is_flag=True,
+              help="Rebuild even though --out holds imported real readings (raw/ and imports/ are kept).")
+def data_build(size, seed, out, boundaries, quiet, replace_real):
     """Generate the synthetic Almaty and register it in the catalog."""
     from airfair.geo import BoundaryFileError
     from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset
 
     try:
         manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
-                                 boundaries=boundaries, progress=not quiet)
+                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real)
     except (BoundaryFileError, BuildError) as exc:
         raise click.ClickException(f"{exc}\nNothing was changed in {out}.") from None
     cal = manifest["calibration"]

@@ -47,6 +47,20 @@ class BuildError(RuntimeError):
     """A build that could not finish; the previous data are untouched."""
 
 
+#: Folders of a data directory that a rebuild carries over: downloads as served (``airfair fetch``)
+#: and import reports (``airfair import``) are records of real inputs, never regenerated.
+KEPT_ON_REBUILD = ("raw", "imports")
+
+
+def _real_entries(out: Path) -> list[str]:
+    """Entries of the data directory ``out`` that hold imported real data (not synthetic)."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return sorted(n for n, e in manifest.get("entries", {}).items() if e.get("synthetic") is False)
+
+
 def _progress(total: int, enabled: bool):
     from tqdm.auto import tqdm
 
@@ -127,8 +141,12 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
     ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with two renames; ``out`` is never half-written."""
+def _swap_into_place(tmp: Path, out: Path, keep: tuple[str, ...] = ()) -> None:
+    """Replace ``out`` by ``tmp`` with two renames; ``out`` is never half-written.
+
+    Folders named in ``keep`` move from the old ``out`` into the new one (renames, no copy); the old
+    directory is removed only once they have.
+    """
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
@@ -140,11 +158,14 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
             os.replace(old, out)
         raise
     if old is not None:
+        for name in keep:
+            if (old / name).exists():
+                os.replace(old / name, out / name)
         shutil.rmtree(old, ignore_errors=True)
 
 
 def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SEED,
-                  boundaries: str | Path | None = None, progress: bool = True) -> dict:
+                  boundaries: str | Path | None = None, progress: bool = True, replace_real: bool = False) -> dict:
     """Generate the synthetic Almaty into ``out`` and return its manifest.
 
     Parameters
@@ -159,6 +180,10 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
         A GeoJSON of real district polygons to use instead of the stylised geometry.
     progress : bool
         Show a progress bar.
+    replace_real : bool
+        Allow replacing a data directory whose entries hold imported real data (``airfair import`` /
+        ``airfair fetch``); without it such a build is refused. Either way the folders in
+        :data:`KEPT_ON_REBUILD` (raw downloads, import reports) are carried over untouched.
 
     Returns
     -------
@@ -170,6 +195,10 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
     out = Path(out).resolve()
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
         raise BuildError(f"{out} exists and is not an airfair data directory (no {MANIFEST}); choose an empty or new --out.")
+    real = _real_entries(out) if out.exists() else []
+    if real and not replace_real:
+        raise BuildError(f"{out} holds imported real data ({', '.join(real)}); a build would replace it with synthetic "
+                         "data. Choose another --out, or pass --replace-real (raw downloads and import reports are kept).")
     sz = SIZES[size]
     geometry = geo.read_boundaries(boundaries) if boundaries else geo.stylised_districts()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -275,7 +304,7 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
             "`airfair.open_catalog('<this dir>')` for a build elsewhere). `faults/` and `truth/` are for tests of "
             "QC and exposure methods, not for analysis.\n", encoding="utf-8")
         bar.update()
-        _swap_into_place(tmp, out)
+        _swap_into_place(tmp, out, keep=KEPT_ON_REBUILD)
         bar.close()
     except BaseException:
         bar.close()
