@@ -283,3 +283,14 @@ def test_cli_qc_without_data_says_how_to_build(tmp_path):
 
     res = CliRunner().invoke(main, ["qc", "--data-dir", str(tmp_path / "nothing")])
     assert res.exit_code != 0 and "airfair data build" in res.output
+
+
+def test_report_capture_counts_clock_hours_for_sub_hourly_sensors():
+    # Sensor.Community-like: a reading every 2.5 min for 10 hours, the 5th hour lost.
+    times = pd.date_range("2025-01-01", periods=10 * 24, freq="150s", tz="UTC")
+    times = times[times.floor("h") != pd.Timestamp("2025-01-01 04:00", tz="UTC")]
+    flagged = _readings(times, np.full(len(times), 12.0)).assign(qc_flag=1, qc_reason="")
+    rep = qc.report(flagged).set_index("site_id").loc["s1"]
+    assert rep.n_readings == len(times) == 9 * 24
+    assert rep.expected_hours == 10 and rep.hours_with_data == 9
+    assert rep.capture_pct == 90.0

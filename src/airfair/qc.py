@@ -535,8 +535,10 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     reasons = df["qc_reason"].astype(str)
     for r, b in _BIT.items():
         bits |= np.where(reasons.str.contains(r, regex=False).to_numpy(), b, 0)
+    # Capture counts clock hours with at least one reading, so sub-hourly sensors (Sensor.Community
+    # reports every ~2.5 min) are not counted as many hours per hour.
     per = pd.DataFrame({"site_id": df["site_id"].astype(str).to_numpy(), "qc_flag": df["qc_flag"].to_numpy(),
-                        "time": df["time"].to_numpy()})
+                        "time": df["time"].dt.floor("h").to_numpy()})
     for r, b in _BIT.items():
         per[r] = (bits & b) != 0
     g = per.groupby("site_id")
