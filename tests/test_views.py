@@ -142,3 +142,21 @@ def test_quantile_ratio_properties():
 
     check()
     assert inequality.quantile_ratio(pd.Series([7.0] * 5)) == pytest.approx(1.0)
+
+
+def test_readings_without_a_complete_day_give_a_clear_error_and_serve_stops(demo_copy):
+    import os
+    import subprocess
+    import sys
+
+    sites = pd.read_parquet(demo_copy / "sensor_sites.parquet")
+    official = set(sites.loc[sites.official, "site_id"])
+    for f in sorted((demo_copy / "readings").glob("*.parquet")):
+        r = pd.read_parquet(f)
+        # official stations only, every other hour: no day reaches the 18-hour rule, nothing to calibrate
+        pd.DataFrame(r[r.site_id.isin(official) & (r.time.dt.hour % 2 == 0)]).to_parquet(f, index=False)
+    with pytest.raises(views.ViewsError, match="no daily surfaces could be made"):
+        views.prepare_views(demo_copy, log=None)
+    r = subprocess.run([sys.executable, "-m", "airfair.cli", "serve", "--port", "5999"], capture_output=True, text=True,
+                       env={**os.environ, "AIRFAIR_DATA_DIR": str(demo_copy)}, timeout=300)
+    assert r.returncode == 1 and "cannot serve the apps" in r.stderr and "no daily surfaces" in r.stderr

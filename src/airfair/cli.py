@@ -313,7 +313,7 @@ def loadtest_command(sessions, minutes, rounds, url, data_dir, out):
 def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_args, show):
     """Serve the Panel apps in apps/ (builds the default data and precomputes the apps' views first if absent)."""
     from airfair.catalog import data_directory, read_manifest
-    from airfair.views import prepare_views
+    from airfair.views import ViewsError, prepare_views
 
     data_dir = data_directory()
     if not read_manifest(data_dir):
@@ -322,7 +322,10 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
 
         build_dataset(data_dir, seed=DEFAULT_SEED)
     # QC, calibration and surfaces take minutes: done once here, so that no visitor waits for them
-    prepare_views(data_dir, log=click.echo)
+    try:
+        prepare_views(data_dir, log=click.echo)
+    except ViewsError as exc:
+        raise click.ClickException(f"cannot serve the apps on {data_dir}: {exc}") from None
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
            "--index", "exposure", "--global-loading-spinner", "--check-unused-sessions", "10000",

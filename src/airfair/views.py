@@ -162,6 +162,10 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
                 loso[f"{s}_{p}"] = {k: float(cv.iloc[0][k]) for k in ("rmse", "bias", "r2", "n")}
             except (ValueError, IndexError, ZeroDivisionError):
                 pass
+    if not arrays:
+        raise ViewsError(f"no daily surfaces could be made from these readings ({', '.join(params)}): no official "
+                         "station has a valid day (≥ 18 hours) and no low-cost sensor could be calibrated against one. "
+                         "The maps need at least one station with complete days; see `airfair qc --by site`.")
     # the day axes differ between pollutants: store each on its own date coordinate
     ds = xr.Dataset({name: a.rename({"date": f"date_{name}"}) if "date" in a.dims else
                      a.rename({"hour": f"hour_{name}"}) for name, a in arrays.items()})
