@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -480,3 +482,20 @@ def test_cli_every_row_rejected_is_a_failure_and_changes_nothing(tmp_path, demo_
     assert res.exit_code == 1 and "rows read 2 = imported 0 + flagged 0 (stored with qc_flag 2/3) + rejected 2" in res.output
     assert "no row could be imported" in res.output
     assert tree_digest(demo_copy) == before
+
+
+def test_a_second_writer_waits_for_the_first_and_is_told_who_holds_the_lock(demo_copy):
+    from airfair.catalog import DataBusyError, writing
+
+    with writing(demo_copy, "an import of first.csv"):
+        with pytest.raises(DataBusyError, match=r"being written by an import of first.csv \(pid \d+\)"):
+            with writing(demo_copy, "an import of second.csv", timeout=0.5):
+                pass
+        # another process (a build, another import) is refused the same way and changes nothing
+        before = tree_digest(demo_copy)
+        r = subprocess.run([sys.executable, "-c", "from airfair.catalog import writing\n"
+                            f"with writing({str(demo_copy)!r}, 'x', timeout=0.5): pass"], capture_output=True, text=True)
+        assert r.returncode == 1 and "DataBusyError" in r.stderr
+        assert tree_digest(demo_copy) == before
+    with writing(demo_copy, "an import of second.csv", timeout=0.5):  # free again once the first is done
+        pass

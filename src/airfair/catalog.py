@@ -16,9 +16,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 from intake.readers.readers import BaseReader
@@ -39,6 +41,61 @@ class DataNotBuiltError(FileNotFoundError):
 
 class DataContractError(ValueError):
     """An entry's files exist but break its contract; the message names the file and the problems."""
+
+
+class DataBusyError(RuntimeError):
+    """Another process is writing to the data directory (a build, an import or a fetch)."""
+
+
+@contextlib.contextmanager
+def writing(data_dir: str | Path, what: str = "a write", timeout: float = 600.0):
+    """Hold the data directory's write lock: one build, import or fetch registration at a time.
+
+    Reads need no lock (every write swaps whole files into place); two writers would each read the
+    manifest and the second would silently drop the first's entries. The lock is an advisory
+    ``flock`` on ``.<name>.lock`` beside the directory (so a build that swaps the directory keeps it);
+    where ``fcntl`` is missing (Windows) no lock is taken.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The data directory.
+    what : str
+        What is about to write, for the other writer's message.
+    timeout : float
+        Seconds to wait for the other writer before raising :class:`DataBusyError`.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    data_dir = Path(data_dir).resolve()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    lock = data_dir.parent / f".{data_dir.name}.lock"
+    with open(lock, "a+", encoding="utf-8") as fh:
+        t0 = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() - t0 > timeout:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    raise DataBusyError(f"{data_dir} is being written by {holder}; waited {timeout:.0f} s. "
+                                        "Try again when it has finished.") from None
+                time.sleep(0.2)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"{what} (pid {os.getpid()})\n")
+            fh.flush()
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _local_path(url: str) -> Path:

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from airfair import contracts, geo
-from airfair.catalog import MANIFEST, data_directory, read_manifest, sha256_of, write_catalog
+from airfair.catalog import MANIFEST, data_directory, read_manifest, sha256_of, write_catalog, writing
 
 
 class ImportError_(ValueError):
@@ -403,9 +403,15 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
     >>> s = pd.DataFrame({"site_id": ["st-1"], "lon": [76.93], "lat": [43.25], "official": [True]})
     >>> register_readings(r, s, "/tmp/data", provenance={"source": "my.csv", "licence": "CC0-1.0"})  # doctest: +SKIP
     """
+    data_dir = data_directory(data_dir).resolve()
+    with writing(data_dir, f"an import of {(provenance or {}).get('source', name)}"):
+        return _register_readings_locked(readings, sites, data_dir, provenance, raw_files, report, name, dry_run)
+
+
+def _register_readings_locked(readings, sites, data_dir, provenance, raw_files, report, name, dry_run):
+    """:func:`register_readings` while holding the data directory's write lock."""
     import geopandas as gpd
 
-    data_dir = data_directory(data_dir).resolve()
     manifest = read_manifest(data_dir)
     if not manifest:
         raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "

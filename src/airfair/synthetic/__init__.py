@@ -20,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from airfair import contracts, geo
-from airfair.catalog import MANIFEST, entry_problems, read_entry, sha256_of, write_catalog
+from airfair.catalog import MANIFEST, entry_problems, read_entry, sha256_of, write_catalog, writing
 from airfair.synthetic import air, city, survey
 
 
@@ -193,6 +193,12 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
     if size not in SIZES:
         raise BuildError(f"unknown size {size!r}: choose one of {sorted(SIZES)}")
     out = Path(out).resolve()
+    with writing(out, "airfair data build"):
+        return _build_locked(out, size, seed, boundaries, progress, replace_real)
+
+
+def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, replace_real: bool) -> dict:
+    """:func:`build_dataset` while holding the data directory's write lock."""
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
         raise BuildError(f"{out} exists and is not an airfair data directory (no {MANIFEST}); choose an empty or new --out.")
     real = _real_entries(out) if out.exists() else []
