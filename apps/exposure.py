@@ -34,7 +34,9 @@ pages.sync_url({"lang": lang, "parameter": parameter, "metric": metric, "period"
 note = pn.pane.Markdown(css_classes=["notes"], styles={"font-size": "0.9em", "color": "#7a3e00"})
 headline = pn.pane.Markdown(css_classes=["headline"])
 cigarettes = pn.pane.Markdown(styles={"font-size": "0.8em", "color": "#666"})
-map_pane = pn.pane.HoloViews(css_classes=["district-map"], sizing_mode="stretch_width", min_height=380)
+choropleth = plots.DistrictChoropleth(D)
+choropleth.figure.css_classes = ["district-map"]
+map_pane = pn.pane.Bokeh(choropleth.figure, sizing_mode="stretch_width", min_height=380)
 ranking_pane = pn.pane.HoloViews(css_classes=["district-ranking"], sizing_mode="stretch_width")
 table_pane = pn.pane.DataFrame(index=False, css_classes=["district-table"], sizing_mode="stretch_width",
                                styles={"overflow-x": "auto", "font-size": "0.85em"})
@@ -102,8 +104,7 @@ def update(event=None):
     title = i18n.t("map_title", l, metric=i18n.t(f"metric_{m}", l), parameter=i18n.parameter_label(p, l, unit=False),
                    period=i18n.period_label(per, l))
     surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
-    map_pane.object = plots.district_map(D, mv, label, title, stylised=V.stylised, lang=l, hover=hover, surface=surf,
-                                         tiles=tiles.value, responsive=True, stylised_suffix="")
+    choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
     shown["ranking"] = plots.district_ranking(values, D, label, lang=l, title=i18n.t("ranking_title", l),
                                               responsive=True, height=300)
     if loaded["done"]:  # the first paint shows the map alone; the bars follow (see pn.state.onload)
@@ -211,33 +212,19 @@ def update_drill():
     drill.visible = True
 
 
-def on_tap(x, y):
-    """A click on the map opens the district under it (coordinates in lon/lat or Web Mercator)."""
-    if x is None or y is None:
-        return
-    from shapely.geometry import Point
-
-    if abs(x) > 360:  # Web Mercator metres → degrees
-        from pyproj import Transformer
-
-        x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
-    hit = D[D.contains(Point(x, y))]
-    if len(hit):
-        district.value = hit.district_id.iloc[0]
+def on_tap(event):
+    """A click on the map opens the district under it."""
+    hit = choropleth.district_at(event.x, event.y)
+    if hit:
+        district.value = hit
 
 
-tap = hv.streams.Tap(x=None, y=None)
-tap.add_subscriber(on_tap)
-
-
-def _attach_tap(event=None):
-    tap.source = map_pane.object
+choropleth.figure.on_event("tap", on_tap)
 
 
 def on_change(event):
     with pn.io.hold():  # one message to the browser per change, not one per pane
         update(event)
-        _attach_tap()
 
 
 def on_district(event):
@@ -249,7 +236,6 @@ for w in (lang, parameter, metric, period, sensors, show_surface, tiles):
     w.param.watch(on_change, "value")
 district.param.watch(on_district, "value")
 update()
-_attach_tap()
 
 
 def _after_first_paint():
@@ -261,7 +247,6 @@ def _after_first_paint():
 
 
 pn.state.onload(_after_first_paint)
-pn.state.on_session_destroyed(lambda ctx: setattr(tap, "source", None))
 
 
 def _filename(ext):

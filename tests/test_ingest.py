@@ -454,6 +454,7 @@ def test_exposure_page_renders_from_imported_data(tmp_path, demo_copy, monkeypat
     page = runpy.run_path(str(Path(__file__).parents[1] / "apps" / "exposure.py"))  # prepares the views first
     shown = page["shown"]["table"]
     assert set(shown.value.round(6)) == {42.25}  # the stations' daily mean everywhere: the imported data, not the demo's
+    assert set(np.round(page["choropleth"].source.data["value"], 6)) == {42.25}  # what the map draws
     assert shown.official_sites.sum() == 3 and "42.2 µg/m³" in page["headline"].object
     assert page["V"].synthetic_entries == ["districts", "population_grid"]  # readings and sites are real now
     assert list(page["PERIODS"][:2]) == ["year", "heating"] and "summer" not in page["PERIODS"]  # one week of January

@@ -160,3 +160,42 @@ def test_readings_without_a_complete_day_give_a_clear_error_and_serve_stops(demo
     r = subprocess.run([sys.executable, "-m", "airfair.cli", "serve", "--port", "5999"], capture_output=True, text=True,
                        env={**os.environ, "AIRFAIR_DATA_DIR": str(demo_copy)}, timeout=300)
     assert r.returncode == 1 and "cannot serve the apps" in r.stderr and "no daily surfaces" in r.stderr
+
+
+def test_choropleth_draws_the_values_and_finds_the_clicked_district(v):
+    from airfair import geo, plots
+
+    fig = v.district_figures("pm25", "year", "all")
+    m = plots.DistrictChoropleth(v.districts)
+    m.update(fig[["district_id", "value", "population"]], "PM2.5 (µg/m³)", "title", lang="kk",
+             hover=[("people", "population", "{0,0}")])
+    data = m.source.data
+    assert dict(zip(data["district_id"], data["value"])) == pytest.approx(dict(zip(fig.district_id, fig.value)))
+    assert set(m.labels.data["name"]) == set(v.districts["name_kk"])
+    assert (m.mapper.low, m.mapper.high) == (pytest.approx(fig.value.min()), pytest.approx(fig.value.max()))
+    assert m.hover.tooltips[-1] == ("people", "@{population}{0,0}") and m.figure.title.text == "title"
+    for _, row in v.districts.iterrows():  # a click at a point inside each district names that district
+        pt = row.geometry.representative_point()
+        x, y = geo.to_web(pt.x, pt.y)
+        assert m.district_at(float(x), float(y)) == row.district_id
+    assert m.district_at(*geo.to_web(60.0, 50.0)) is None
+    assert m.tiles is None  # offline by default: no tile layer until asked
+    m.update(fig[["district_id", "value"]], "PM2.5", surface=v.surface("pm25", "year", "all"), tiles=True)
+    assert m.tiles.visible and len(m.raster.data["image"]) == 1 and m.polygons.glyph.fill_alpha < 1
+
+
+def test_web_raster_takes_the_grid_cell_under_each_pixel(v):
+    from airfair import geo, plots
+
+    surf = v.surface("pm25", "year", "all")
+    image, (x0, y0, dw, dh) = plots.web_raster(surf, shape=(60, 50))
+    assert image.shape == (60, 50) and np.isfinite(image).any()
+    rng = np.random.default_rng(3)
+    for iy, ix in zip(rng.integers(0, 60, 40), rng.integers(0, 50, 40)):
+        # independent path: pixel centre → lon/lat → metric → nearest cell by xarray
+        wx, wy = x0 + (ix + 0.5) * dw / 50, y0 + (iy + 0.5) * dh / 60
+        mx, my = geo.to_metric(*geo.from_web(wx, wy))
+        dx = float(abs(surf.x[1] - surf.x[0]))
+        inside = (surf.x.min() - dx / 2 <= mx <= surf.x.max() + dx / 2) and (surf.y.min() - dx / 2 <= my <= surf.y.max() + dx / 2)
+        expected = float(surf.sel(x=mx, y=my, method="nearest")) if inside else np.nan
+        assert image[iy, ix] == pytest.approx(expected, nan_ok=True)

@@ -328,7 +328,7 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
         raise click.ClickException(f"cannot serve the apps on {data_dir}: {exc}") from None
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
-           "--index", "exposure", "--global-loading-spinner", "--check-unused-sessions", "10000",
+           "--index", "exposure", "--global-loading-spinner", "--warm", "--check-unused-sessions", "10000",
            "--unused-session-lifetime", "60000", "--num-procs", str(num_procs)]
     for o in origins or [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]:
         cmd += ["--allow-websocket-origin", o]

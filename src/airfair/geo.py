@@ -297,6 +297,11 @@ def to_web(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return _transformer(CRS_GEOGRAPHIC, CRS_WEB).transform(lon, lat)
 
 
+def from_web(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of Web Mercator coordinates in metres (e.g. a click on a map figure)."""
+    return _transformer(CRS_WEB, CRS_GEOGRAPHIC).transform(x, y)
+
+
 def to_geographic(x, y) -> tuple[np.ndarray, np.ndarray]:
     """(lon, lat) in degrees of UTM 43N coordinates in metres."""
     return _transformer(CRS_METRIC, CRS_GEOGRAPHIC).transform(x, y)
@@ -320,7 +325,7 @@ def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0) -> tuple[float,
 
 
 __all__ = [
-    "CRS_GEOGRAPHIC", "CRS_METRIC", "CRS_WEB", "to_web", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
+    "CRS_GEOGRAPHIC", "CRS_METRIC", "CRS_WEB", "to_web", "from_web", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
     "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
     "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "to_metric", "to_geographic",
 ]

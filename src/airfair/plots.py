@@ -110,6 +110,213 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     return hv.Overlay(layers).opts(**size) if responsive else hv.Overlay(layers)
 
 
+def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Resample a (y, x) surface on the grid's metric CRS onto a regular Web Mercator raster.
+
+    Each output pixel takes the value of the grid cell under its centre (nearest cell; NaN outside),
+    so the raster can be drawn as one image under map figures in Web Mercator, however large the grid.
+
+    Parameters
+    ----------
+    surface : xarray.DataArray
+        Values on the population grid (``y``, ``x`` cell centres in metres, :data:`airfair.geo.CRS_METRIC`).
+    shape : (ny, nx), optional
+        Output size in pixels (default: the grid's own).
+
+    Returns
+    -------
+    image : numpy.ndarray
+        (ny, nx) values, first row at the bottom (as Bokeh's ``image`` glyph expects).
+    bounds : (x0, y0, width, height)
+        Extent in Web Mercator metres.
+    """
+    from airfair import geo
+
+    x, y = np.asarray(surface["x"].values, float), np.asarray(surface["y"].values, float)
+    dx, dy = abs(x[1] - x[0]) if len(x) > 1 else 500.0, abs(y[1] - y[0]) if len(y) > 1 else 500.0
+    ex = np.array([x.min() - dx / 2, x.max() + dx / 2, x.max() + dx / 2, x.min() - dx / 2])
+    ey = np.array([y.min() - dy / 2, y.min() - dy / 2, y.max() + dy / 2, y.max() + dy / 2])
+    wx, wy = geo.to_web(*geo.to_geographic(ex, ey))
+    ny, nx = shape or (len(y), len(x))
+    x0, x1, y0, y1 = wx.min(), wx.max(), wy.min(), wy.max()
+    px = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+    py = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
+    gx, gy = np.meshgrid(px, py)
+    lon, lat = geo.from_web(gx.ravel(), gy.ravel())
+    mx, my = geo.to_metric(lon, lat)
+    vals = np.asarray(surface.transpose("y", "x").values, float)
+    ix = np.rint((np.asarray(mx) - x[0]) / (x[1] - x[0] if len(x) > 1 else dx)).astype(int)
+    iy = np.rint((np.asarray(my) - y[0]) / (y[1] - y[0] if len(y) > 1 else dy)).astype(int)
+    inside = (ix >= 0) & (ix < len(x)) & (iy >= 0) & (iy < len(y))
+    out = np.full(ix.shape, np.nan)
+    out[inside] = vals[iy[inside], ix[inside]]
+    return out.reshape(ny, nx), (x0, y0, x1 - x0, y1 - y0)
+
+
+def _palette(cmap: str, n: int = 256) -> list[str]:
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    return [to_hex(c) for c in colormaps[cmap](np.linspace(0, 1, n))]
+
+
+class DistrictChoropleth:
+    """A district choropleth as one Bokeh figure whose values, labels and layers change in place.
+
+    :func:`district_map` (HoloViews) is the figure for notebooks, where it composes with other
+    elements. A served app builds a figure for every visitor and redraws it at every click: this
+    one is built in ~15 ms instead of ~200 ms, and :meth:`update` only replaces its data, so the
+    browser patches the figure rather than receiving a new one. It draws the same thing: district
+    polygons in Web Mercator coloured by value, names as labels, hover rows, a colour bar,
+    optionally a surface raster underneath and an OpenStreetMap tile layer (needs the internet).
+
+    Parameters
+    ----------
+    districts : GeoDataFrame
+        The ``districts`` entry (EPSG:4326).
+    cmap : str
+        Matplotlib colour map name.
+
+    Attributes
+    ----------
+    figure : bokeh.plotting.figure
+        The figure to show (e.g. in ``panel.pane.Bokeh``).
+    source : bokeh.models.ColumnDataSource
+        One row per district: ``district_id``, ``value``, ``label`` and the hover columns.
+
+    Examples
+    --------
+    >>> import airfair, pandas as pd
+    >>> d = airfair.open_catalog()["districts"].read()                      # doctest: +SKIP
+    >>> m = DistrictChoropleth(d)                                            # doctest: +SKIP
+    >>> m.update(pd.DataFrame({"district_id": d.district_id, "value": 20.0}), "PM2.5 (µg/m³)")  # doctest: +SKIP
+    """
+
+    def __init__(self, districts, cmap: str = "YlOrRd"):
+        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, TapTool
+        from bokeh.plotting import figure
+
+        from airfair import geo
+
+        self.districts = districts
+        polys = _web_polygons(districts, ["district_id"])
+        # MultiPolygons layout: district → polygons → rings (exterior first, then holes)
+        xs, ys = [], []
+        for p in polys:
+            parts_x = np.split(p["x"], np.where(np.isnan(p["x"]))[0])
+            parts_y = np.split(p["y"], np.where(np.isnan(p["y"]))[0])
+            rings_x, rings_y = [], []
+            for k, (px, py) in enumerate(zip(parts_x, parts_y)):
+                px, py = px[np.isfinite(px)], py[np.isfinite(py)]
+                holes = p["holes"][k] if k < len(p["holes"]) else []
+                rings_x.append([px, *[h[:, 0] for h in holes]])
+                rings_y.append([py, *[h[:, 1] for h in holes]])
+            xs.append(rings_x)
+            ys.append(rings_y)
+        self._geometry = {"xs": xs, "ys": ys, "district_id": [p["district_id"] for p in polys]}
+        pts = districts.geometry.representative_point()
+        lx, ly = geo.to_web(pts.x.to_numpy(), pts.y.to_numpy())
+        self._label_xy = dict(zip(districts["district_id"], zip(lx, ly)))
+        self.mapper = LinearColorMapper(palette=_palette(cmap), nan_color="#dddddd")
+        self.raster_mapper = LinearColorMapper(palette=self.mapper.palette, nan_color=(0, 0, 0, 0))
+        self.source = ColumnDataSource({**self._geometry, "value": [np.nan] * len(xs), "label": [""] * len(xs)})
+        self.labels = ColumnDataSource({"x": list(lx), "y": list(ly), "name": [""] * len(lx)})
+        self.raster = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
+        allx = np.concatenate([np.concatenate([r[0] for r in d]) for d in xs])
+        ally = np.concatenate([np.concatenate([r[0] for r in d]) for d in ys])
+        # the figure's shape follows the city's, plus room for the colour bar, so the map fills it
+        aspect = (allx.max() - allx.min()) / (ally.max() - ally.min()) + 0.25
+        fig = figure(sizing_mode="stretch_width", aspect_ratio=aspect, min_height=300, match_aspect=True,
+                     x_axis_type=None, y_axis_type=None, tools="pan,wheel_zoom,reset,save", toolbar_location="above",
+                     output_backend="canvas")
+        fig.grid.visible = False
+        fig.background_fill_color = None
+        fig.border_fill_color = None
+        fig.outline_line_color = None
+        self.tiles = None  # added at the first request: a tile layer, even hidden, keeps the page from going idle offline
+        self.surface = fig.image(source=self.raster, image="image", x="x", y="y", dw="dw", dh="dh",
+                                 color_mapper=self.raster_mapper, global_alpha=0.8)
+        self.polygons = fig.multi_polygons("xs", "ys", source=self.source, line_color="white", line_width=1.5,
+                                           fill_color={"field": "value", "transform": self.mapper}, fill_alpha=1.0)
+        self.polygons.nonselection_glyph = None
+        fig.text("x", "y", text="name", source=self.labels, text_font_size="9pt", text_color="black",
+                 text_align="center", text_baseline="middle")
+        self.hover = HoverTool(renderers=[self.polygons], tooltips=[("", "@label")])
+        fig.add_tools(self.hover, TapTool(renderers=[self.polygons]))
+        self.colorbar = ColorBar(color_mapper=self.mapper, title="", width=14)
+        fig.add_layout(self.colorbar, "right")
+        self.figure = fig
+
+    def update(self, values: pd.DataFrame, value_label: str, title: str = "", lang: str = "en",
+               hover: list | None = None, surface=None, tiles: bool = False, clim: tuple | None = None) -> None:
+        """Show new values (and optionally a surface, tiles) on the same figure.
+
+        Parameters
+        ----------
+        values : DataFrame
+            district_id, value and the columns named in ``hover``.
+        value_label : str
+            Colour bar title and hover label of the value, with units.
+        title : str
+            Figure title.
+        lang : {"en", "ru", "kk"}
+            Language of the district names.
+        hover : list of (label, column, format), optional
+            Hover rows after the name and value; default: every other column of ``values``.
+        surface : xarray.DataArray, optional
+            A surface drawn under semi-transparent districts (:func:`web_raster`).
+        tiles : bool
+            Show the OpenStreetMap tile layer.
+        clim : (low, high), optional
+            Colour range (default: the values', widened to the surface's).
+        """
+        name = f"name_{lang}" if f"name_{lang}" in self.districts else "name_en"
+        names = dict(zip(self.districts["district_id"], self.districts[name]))
+        v = values.set_index("district_id").reindex(self._geometry["district_id"])
+        extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+        rows = hover if hover is not None else [(c.replace("_", " "), c, "{0,0}") for c in extra]
+        data = dict(self._geometry, value=v["value"].astype(float).tolist(),
+                    label=[names[d] for d in self._geometry["district_id"]])
+        for c in extra:
+            data[c] = v[c].tolist()
+        low, high = np.nanmin(v["value"]), np.nanmax(v["value"])
+        if surface is not None:
+            image, (x0, y0, dw, dh) = web_raster(surface)
+            if np.isfinite(image).any():
+                low, high = min(low, np.nanmin(image)), max(high, np.nanmax(image))
+            self.raster.data = {"image": [image], "x": [x0], "y": [y0], "dw": [dw], "dh": [dh]}
+        elif len(self.raster.data["image"]):
+            self.raster.data = {"image": [], "x": [], "y": [], "dw": [], "dh": []}
+        if clim is not None:
+            low, high = clim
+        if not np.isfinite(low) or low == high:
+            low, high = (0.0, 1.0) if not np.isfinite(low) else (low - 0.5, high + 0.5)
+        self.mapper.update(low=float(low), high=float(high))
+        self.raster_mapper.update(low=float(low), high=float(high))
+        self.polygons.glyph.fill_alpha = 0.55 if surface is not None else 1.0
+        self.source.data = data
+        self.labels.data = dict(self.labels.data, name=[names[d] for d in self._label_xy])
+        self.hover.tooltips = [("", "@label"), (value_label, "@value{0,0.0}")] + [
+            (lab, f"@{{{col}}}{fmt}") for lab, col, fmt in rows]
+        self.colorbar.title = value_label
+        self.figure.title.text = title
+        if tiles and self.tiles is None:
+            self.tiles = self.figure.add_tile("OpenStreetMap Mapnik", alpha=0.6)
+            self.figure.renderers.insert(0, self.figure.renderers.pop())  # under the surface and districts
+        if self.tiles is not None:
+            self.tiles.visible = bool(tiles)
+
+    def district_at(self, x: float, y: float) -> str | None:
+        """The district under a point given in Web Mercator metres (a click on the figure), or None."""
+        from shapely.geometry import Point
+
+        from airfair import geo
+
+        lon, lat = geo.from_web(x, y)
+        hit = self.districts[self.districts.contains(Point(lon, lat))]
+        return None if hit.empty else str(hit["district_id"].iloc[0])
+
+
 def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "YlOrRd", clim: tuple | None = None,
                   max_cells: int = 250_000):
     """A gridded surface (y, x in the grid's metric CRS) as a map layer in Web Mercator, rasterised with
