@@ -105,10 +105,6 @@ def update(event=None):
                    period=i18n.period_label(per, l))
     surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
     choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
-    shown["ranking"] = plots.district_ranking(values, D, label, lang=l, title=i18n.t("ranking_title", l),
-                                              responsive=True, height=300)
-    if loaded["done"]:  # the first paint shows the map alone; the bars follow (see pn.state.onload)
-        ranking_pane.object = shown["ranking"]
     name = f"name_{l}"
     table = pd.DataFrame({
         i18n.t("district", l): values[name],
@@ -131,10 +127,6 @@ def update(event=None):
         headline.object = "### " + i18n.t("headline_days", l, worst=worst[name], best=best[name],
                                            worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
         cigarettes.object = ""
-    changed = event.obj if event is not None else None
-    if loaded["done"] and changed not in (metric, show_surface, tiles):  # below the fold; see pn.state.onload
-        update_fairness()
-        update_drill()
     loso = V.meta.get("loso", {}).get(f"{used}_{p}", {})
     method.object = i18n.t("method", l, rmse=_fmt(loso.get("rmse")))
 
@@ -222,9 +214,26 @@ def on_tap(event):
 choropleth.figure.on_event("tap", on_tap)
 
 
+def update_ranking():
+    l = lang.value
+    ranking_pane.object = plots.district_ranking(shown["table"], D, shown["label"], lang=l,
+                                                 title=i18n.t("ranking_title", l), responsive=True, height=300)
+
+
+def update_below(changed=None):
+    """The bars, the fairness section and the drill-down: sent after the map, so the map never waits for them."""
+    with pn.io.hold():
+        update_ranking()
+        if changed not in (metric, show_surface, tiles):  # these change nothing below the map
+            update_fairness()
+            update_drill()
+
+
 def on_change(event):
     with pn.io.hold():  # one message to the browser per change, not one per pane
         update(event)
+    if loaded["done"]:  # before the first paint, pn.state.onload does it
+        pn.state.execute(lambda: update_below(event.obj), schedule=True)
 
 
 def on_district(event):
@@ -240,10 +249,7 @@ update()
 
 def _after_first_paint():
     loaded["done"] = True
-    with pn.io.hold():
-        ranking_pane.object = shown["ranking"]
-        update_fairness()
-        update_drill()
+    update_below()
 
 
 pn.state.onload(_after_first_paint)

@@ -7,7 +7,9 @@ and, for some minutes, has each change a random widget to a random allowed value
 server's answer. It reports
 
 - first render: navigation start → map drawn in Chromium, before and during the load (s);
-- widget-update latency: widget change sent → the server's patch received, per session (ms);
+- widget-update latency: widget change sent → the server's first content patch received, per session (ms);
+  and in Chromium, a select changed on the landing page → the map's data in the page changed (ms), with
+  and without the load;
 - errors: failed sessions, answers that never came (timeout), server errors in its log;
 - server memory (RSS, MB): baseline after a warm-up, peak under load, and after the sessions are closed
   and the server has discarded them (``--unused-session-lifetime``).
@@ -116,6 +118,62 @@ def first_renders(url: str, n: int = 3) -> list[dict]:
     return out
 
 
+MAP_VALUES_JS = """() => {
+  for (const doc of window.Bokeh.documents)
+    for (const m of doc._all_models.values()) {
+      if (!m.data) continue;
+      const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+      if (d.district_id !== undefined && d.value !== undefined) return Array.from(d.value).join(",");
+    }
+  return null;
+}"""
+
+WAIT_CHANGE_JS = """([before, limit]) => new Promise(resolve => {
+  const t0 = performance.now();
+  const read = """ + MAP_VALUES_JS + """;
+  const tick = () => {
+    const now = read();
+    if (now !== before) resolve(performance.now() - t0);
+    else if (performance.now() - t0 > limit) resolve(null);
+    else requestAnimationFrame(tick);
+  };
+  tick();
+})"""
+
+
+def browser_updates(url: str, n: int = 8) -> list[float]:
+    """What a reader waits for: in headless Chromium, choose another period, month or metric on the landing page
+    and time (ms) until the map's data in the page have changed (the server's patch received and applied)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return []
+    from playwright.sync_api import sync_playwright
+
+    out = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url + "/exposure", wait_until="commit")
+        page.wait_for_selector(".district-map canvas", timeout=120_000)
+        page.wait_for_timeout(2000)
+        rng = random.Random(7)
+        for _ in range(n):
+            css = rng.choice([".w-period select", ".w-metric select", ".w-parameter select"])
+            options = page.locator(f"{css} option").evaluate_all("os => os.map(o => o.value)")
+            current = page.locator(css).input_value()
+            choice = rng.choice([o for o in options if o != current])
+            before = page.evaluate(MAP_VALUES_JS)
+            # includes Playwright's own round trips (a few ms): an upper bound on what a reader waits
+            t0 = time.perf_counter()
+            page.locator(css).select_option(value=choice)
+            waited = page.evaluate(WAIT_CHANGE_JS, [before, 20_000])
+            if waited is not None:
+                out.append(round(1000 * (time.perf_counter() - t0), 1))
+            page.wait_for_timeout(500)
+        browser.close()
+    return out
+
+
 class SessionDriver(threading.Thread):
     """One server session, held through Bokeh's client protocol, changing widgets until ``stop`` is set."""
 
@@ -147,7 +205,13 @@ class SessionDriver(threading.Thread):
         doc = session.document
         widgets = {c: m for m in doc.models for c in (getattr(m, "css_classes", None) or []) if c in WIDGETS[self.page]}
         answered = threading.Event()
-        doc.on_change(lambda event: answered.set() if getattr(event, "setter", None) is session else None)
+
+        def on_patch(event):
+            # the URL echo (Location) comes at once, before the work: only content counts as the answer
+            if getattr(event, "setter", None) is session and type(getattr(event, "model", None)).__name__ != "Location":
+                answered.set()
+
+        doc.on_change(on_patch)
         try:
             while not self.stop.is_set():
                 name = self.rng.choice(sorted(widgets))
@@ -156,6 +220,7 @@ class SessionDriver(threading.Thread):
                 choices = [o for o in options if o != w.value]
                 if not choices:
                     continue
+                session.request_server_info()  # a round trip: patches still queued from the last change are read first
                 answered.clear()
                 t0 = time.perf_counter()
                 w.value = self.rng.choice(choices)
@@ -183,10 +248,11 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
     try:
         log("warm-up and baseline …")
         before = first_renders(url, 3)
+        quiet_updates = browser_updates(url, 10)
         time.sleep(25)  # let the warm-up sessions expire (server runs with a 20 s unused-session lifetime)
         baseline = rss_mb(pid) if pid else None
         pages = ["exposure" if i % 4 else "network" for i in range(sessions)]
-        peak, samples, during, after, drivers = baseline or 0.0, [], [], [], []
+        peak, samples, during, after, drivers, loaded_updates = baseline or 0.0, [], [], [], [], []
         for r in range(rounds):
             stop = threading.Event()
             batch = [SessionDriver(url, pages[i], stop, seed=1000 * r + i) for i in range(sessions)]
@@ -203,6 +269,7 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
                     peak = max(peak, m)
                 if not during and time.time() - t0 > minutes * 30:
                     during = first_renders(url, 2)
+                    loaded_updates += browser_updates(url, 10)
             stop.set()
             for d in batch:
                 d.join(60)
@@ -222,13 +289,18 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
             "update_ms": {"median": round(1000 * statistics.median(lat), 1) if lat else None,
                           "p90": round(1000 * lat[int(0.9 * (len(lat) - 1))], 1) if lat else None,
                           "max": round(1000 * lat[-1], 1) if lat else None},
+            "browser_update_ms": {"quiet": quiet_updates, "under_load": loaded_updates,
+                                  "median_quiet": statistics.median(quiet_updates) if quiet_updates else None,
+                                  "median_under_load": statistics.median(loaded_updates) if loaded_updates else None},
             "first_render_s": {"before_load": [r["seconds"] for r in before], "during_load": [r["seconds"] for r in during]},
             "browser_problems": [p for r in before + during for p in r["problems"]],
             "errors": errors[:20], "n_errors": len(errors), "server_errors": server_errors[:20],
             "memory_mb": {"baseline": round(baseline, 1) if baseline else None, "peak": round(peak, 1) if pid else None,
                           "after_close": after[-1] if after else None, "after_each_round": after, "samples": samples},
             "goals": {"first_render_under_2s": bool(before) and statistics.median(r["seconds"] for r in before) < 2.0,
-                      "update_median_under_250ms": bool(lat) and statistics.median(lat) < 0.25},
+                      "update_median_under_250ms": bool(lat) and statistics.median(lat) < 0.25,
+                      "browser_update_median_under_250ms_quiet": bool(quiet_updates)
+                      and statistics.median(quiet_updates) < 250},
         }
     finally:
         if proc is not None:
@@ -248,10 +320,13 @@ def summary(r: dict) -> str:
     return "\n".join([
         f"{r['opened']}/{r['sessions'] * r['rounds']} sessions ({r['rounds']} rounds of {r['sessions']}), {r['minutes']:g} min each, {r['updates']} widget updates, "
         f"{r['n_errors']} errors, {len(r['server_errors'])} server errors, {len(r['browser_problems'])} browser problems",
-        f"update latency ms: median {r['update_ms']['median']}, p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
+        f"update latency ms (client sessions, change → content patch): median {r['update_ms']['median']}, "
+        f"p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
+        f"update in Chromium ms (select → map data changed): median quiet {r['browser_update_ms']['median_quiet']}, "
+        f"under load {r['browser_update_ms']['median_under_load']}",
         f"first render s: before load {r['first_render_s']['before_load']}, during load {r['first_render_s']['during_load']}",
         f"server memory MB: baseline {m['baseline']}, peak {m['peak']}, after each round's sessions closed {m['after_each_round']}",
     ])
 
 
-__all__ = ["SessionDriver", "first_renders", "rss_mb", "run", "start_server", "summary"]
+__all__ = ["SessionDriver", "browser_updates", "first_renders", "rss_mb", "run", "start_server", "summary"]
