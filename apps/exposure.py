@@ -13,6 +13,7 @@ from airfair import i18n, pages, plots, views
 
 pages.setup("exposure")
 V = views.load_views()
+V.warm()  # every cut, once per server process (the cache is shared by all sessions)
 D = V.districts
 
 lang = pages.language_select()

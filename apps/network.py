@@ -13,6 +13,7 @@ from airfair import aqi, i18n, pages, plots, qc, views
 
 pages.setup("network")
 V = views.load_views()
+V.warm()  # every cut, once per server process (the cache is shared by all sessions)
 D = V.districts
 SITE_IDS = sorted(V.sites["site_id"].astype(str))
 BLIND_KM = 3.0

@@ -220,7 +220,8 @@ class SessionDriver(threading.Thread):
                 choices = [o for o in options if o != w.value]
                 if not choices:
                     continue
-                session.request_server_info()  # a round trip: patches still queued from the last change are read first
+                # a real round trip (request_server_info() is cached): patches still queued from the last change are read first
+                session._connection._send_request_server_info()
                 answered.clear()
                 t0 = time.perf_counter()
                 w.value = self.rng.choice(choices)
