@@ -199,3 +199,16 @@ def test_web_raster_takes_the_grid_cell_under_each_pixel(v):
         inside = (surf.x.min() - dx / 2 <= mx <= surf.x.max() + dx / 2) and (surf.y.min() - dx / 2 <= my <= surf.y.max() + dx / 2)
         expected = float(surf.sel(x=mx, y=my, method="nearest")) if inside else np.nan
         assert image[iy, ix] == pytest.approx(expected, nan_ok=True)
+
+
+def test_warm_computes_every_cut_once_and_changes_no_figure(demo_dir):
+    cold = views.Views(**{f: getattr(views.load_views(demo_dir), f) for f in
+                          ("districts", "sites", "grid", "arrays", "site_daily", "site_qc", "meta", "provenance")})
+    expected = cold.district_figures("pm25", "m01", "all")
+    assert cold.warm() > 0 and cold.warm() == 0.0
+    keys = {k for k in cold._cache if isinstance(k, tuple)}
+    for p in cold.parameters:
+        for per in cold.periods():
+            assert ("sites", p, per) in keys
+    assert ("inequality", "pm25", "h08", "all") in keys
+    pd.testing.assert_frame_equal(cold.district_figures("pm25", "m01", "all"), expected)

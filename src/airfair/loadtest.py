@@ -7,9 +7,12 @@ and, for some minutes, has each change a random widget to a random allowed value
 server's answer. It reports
 
 - first render: navigation start → map drawn in Chromium, before and during the load (s);
-- widget-update latency: widget change sent → the server's first content patch received, per session (ms);
-  and in Chromium, a select changed on the landing page → the map's data in the page changed (ms), with
-  and without the load;
+- widget-update latency in Chromium, what a reader waits for: a select changed on the landing page →
+  the map's data in the page changed (ms), with and without the load; and, from the protocol sessions,
+  change sent → first content patch received (ms). The latter is a lower bound: the server answers a
+  change with several patch messages, and a session does not read between clicks (Bokeh's client only
+  reads while waiting; draining with a request would drop patches), so late patches of one change can
+  count as the answer to the next;
 - errors: failed sessions, answers that never came (timeout), server errors in its log;
 - server memory (RSS, MB): baseline after a warm-up, peak under load, and after the sessions are closed
   and the server has discarded them (``--unused-session-lifetime``).
@@ -220,8 +223,6 @@ class SessionDriver(threading.Thread):
                 choices = [o for o in options if o != w.value]
                 if not choices:
                     continue
-                # a real round trip (request_server_info() is cached): patches still queued from the last change are read first
-                session._connection._send_request_server_info()
                 answered.clear()
                 t0 = time.perf_counter()
                 w.value = self.rng.choice(choices)
@@ -299,9 +300,10 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
             "memory_mb": {"baseline": round(baseline, 1) if baseline else None, "peak": round(peak, 1) if pid else None,
                           "after_close": after[-1] if after else None, "after_each_round": after, "samples": samples},
             "goals": {"first_render_under_2s": bool(before) and statistics.median(r["seconds"] for r in before) < 2.0,
-                      "update_median_under_250ms": bool(lat) and statistics.median(lat) < 0.25,
-                      "browser_update_median_under_250ms_quiet": bool(quiet_updates)
-                      and statistics.median(quiet_updates) < 250},
+                      "update_median_under_250ms_in_chromium_quiet": bool(quiet_updates)
+                      and statistics.median(quiet_updates) < 250,
+                      "update_median_under_250ms_in_chromium_under_load": bool(loaded_updates)
+                      and statistics.median(loaded_updates) < 250},
         }
     finally:
         if proc is not None:
@@ -321,7 +323,7 @@ def summary(r: dict) -> str:
     return "\n".join([
         f"{r['opened']}/{r['sessions'] * r['rounds']} sessions ({r['rounds']} rounds of {r['sessions']}), {r['minutes']:g} min each, {r['updates']} widget updates, "
         f"{r['n_errors']} errors, {len(r['server_errors'])} server errors, {len(r['browser_problems'])} browser problems",
-        f"update latency ms (client sessions, change → content patch): median {r['update_ms']['median']}, "
+        f"update latency ms (protocol sessions, change → first content patch, a lower bound): median {r['update_ms']['median']}, "
         f"p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
         f"update in Chromium ms (select → map data changed): median quiet {r['browser_update_ms']['median_quiet']}, "
         f"under load {r['browser_update_ms']['median_under_load']}",
