@@ -57,7 +57,9 @@ def _labels(l):
     return out
 
 
-def update(*_):
+def update(event=None):
+    """Redraw the site map, and the site panel and equity table only when what they show has changed
+    (each redraw builds new plots: the colour, blind-spot and tile switches touch the map alone)."""
     l, p, per = lang.value, parameter.value, period.value
     summary = V.site_summary(p, per)
     shown["summary"] = summary
@@ -66,8 +68,11 @@ def update(*_):
     map_pane.object = plots.site_map(summary, colour_by.value, _labels(l), districts=D,
                                      blind_spots=BLIND if show_blind.value else None, tiles=tiles.value,
                                      responsive=True, title=title, lang=l)
-    update_site()
-    update_equity()
+    changed = event.obj if event is not None else None
+    if changed in (None, lang, parameter):
+        update_site()
+    if changed in (None, lang):
+        update_equity()
 
 
 def update_site():
@@ -141,7 +146,7 @@ tap = hv.streams.Tap(x=None, y=None)
 tap.add_subscriber(on_tap)
 def on_change(event):
     with pn.io.hold():  # one message to the browser per change, not one per pane
-        update()
+        update(event)
         tap.source = map_pane.object
 
 

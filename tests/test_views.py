@@ -149,6 +149,9 @@ def test_readings_without_a_complete_day_give_a_clear_error_and_serve_stops(demo
     import subprocess
     import sys
 
+    import shutil
+
+    shutil.rmtree(demo_copy / "derived", ignore_errors=True)  # views of the original readings
     sites = pd.read_parquet(demo_copy / "sensor_sites.parquet")
     official = set(sites.loc[sites.official, "site_id"])
     for f in sorted((demo_copy / "readings").glob("*.parquet")):

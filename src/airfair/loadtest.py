@@ -25,6 +25,7 @@ Example
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -96,17 +97,28 @@ def start_server(data_dir: str | None, port: int, log_path: Path, session_lifeti
     raise RuntimeError("airfair serve did not answer within 15 minutes")
 
 
-def first_renders(url: str, n: int = 3) -> list[dict]:
-    """Open the landing page ``n`` times in headless Chromium: seconds until the map is drawn, and problems."""
+@contextlib.contextmanager
+def _chromium():
+    """Headless Debian Chromium through Playwright, or None where it is not installed."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        return []
+        yield None
+        return
     from playwright.sync_api import sync_playwright
 
-    out = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        for _ in range(n):
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def first_renders(url: str, n: int = 3) -> list[dict]:
+    """Open the landing page ``n`` times in headless Chromium: seconds until the map is drawn, and problems."""
+    out = []
+    with _chromium() as browser:
+        for _ in range(n if browser is not None else 0):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             problems = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -117,7 +129,6 @@ def first_renders(url: str, n: int = 3) -> list[dict]:
             out.append({"seconds": round(time.perf_counter() - t0, 3), "problems": problems})
             page.wait_for_timeout(1500)  # as a reader would: closing mid-handshake only makes Bokeh log noise
             page.close()
-        browser.close()
     return out
 
 
@@ -147,14 +158,10 @@ WAIT_CHANGE_JS = """([before, limit]) => new Promise(resolve => {
 def browser_updates(url: str, n: int = 8) -> list[float]:
     """What a reader waits for: in headless Chromium, choose another period, month or metric on the landing page
     and time (ms) until the map's data in the page have changed (the server's patch received and applied)."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        return []
-    from playwright.sync_api import sync_playwright
-
     out = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with _chromium() as browser:
+        if browser is None:
+            return out
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url + "/exposure", wait_until="commit")
         page.wait_for_selector(".district-map canvas", timeout=120_000)
@@ -173,7 +180,6 @@ def browser_updates(url: str, n: int = 8) -> list[float]:
             if waited is not None:
                 out.append(round(1000 * (time.perf_counter() - t0), 1))
             page.wait_for_timeout(500)
-        browser.close()
     return out
 
 
