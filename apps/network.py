@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from airfair import aqi, i18n, pages, plots, qc, views
+from airfair import aqi, geo, i18n, pages, plots, qc, views
 
 pages.setup("network")
 V = views.load_views()
@@ -132,10 +132,8 @@ def on_tap(x, y):
     """A click on the map opens the nearest site within about 1 km."""
     if x is None or y is None:
         return
-    if abs(x) > 360:
-        from pyproj import Transformer
-
-        x, y = Transformer.from_crs(3857, 4326, always_xy=True).transform(x, y)
+    if abs(x) > 360:  # the map is drawn in Web Mercator metres
+        x, y = geo.from_web(x, y)
     s = shown["summary"]
     d = np.hypot((s["lon"] - x) * np.cos(np.radians(y)), s["lat"] - y) * 111.0  # km, near enough at city scale
     if len(d) and d.min() < 1.0:
