@@ -42,6 +42,13 @@ def _tiles():
     return OSM().opts(alpha=0.6)
 
 
+def _district_tooltips(value_label: str, extra: list, hover: list | None) -> list[tuple[str, str]]:
+    """Hover rows of a district map: name, value, then ``hover`` (label, column, format) rows, by default
+    one per ``extra`` column."""
+    rows = hover if hover is not None else [(c.replace("_", " "), c, "{0,0}") for c in extra]
+    return [("", "@label"), (value_label, "@value{0,0.0}")] + [(lab, f"@{{{col}}}{fmt}") for lab, col, fmt in rows]
+
+
 def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg/m³)", title: str = "",
                  stylised: bool = True, cmap: str = "YlOrRd", width: int = 620, height: int = 560, lang: str = "en",
                  hover: list | None = None, surface=None, tiles: bool = False, responsive: bool = False,
@@ -86,8 +93,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     gdf = gdf.assign(label=gdf[name])
     extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
     vdims = ["value", "label", "district_id", *extra]
-    rows = hover if hover is not None else [(c.replace("_", " "), c, "{0,0}") for c in extra]
-    tips = [("", "@label"), (value_label, "@value{0,0.0}")] + [(lab, f"@{{{col}}}{fmt}") for lab, col, fmt in rows]
+    tips = _district_tooltips(value_label, extra, hover)
     size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
     opts = dict(color="value", cmap=cmap, colorbar=True, clabel=value_label, line_color="white", line_width=1.5,
                 tools=["hover", "tap"], hover_tooltips=tips, xaxis=None, yaxis=None, toolbar="above",
@@ -274,7 +280,6 @@ class DistrictChoropleth:
         names = dict(zip(self.districts["district_id"], self.districts[name]))
         v = values.set_index("district_id").reindex(self._geometry["district_id"])
         extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
-        rows = hover if hover is not None else [(c.replace("_", " "), c, "{0,0}") for c in extra]
         data = dict(self._geometry, value=v["value"].astype(float).tolist(),
                     label=[names[d] for d in self._geometry["district_id"]])
         for c in extra:
@@ -296,8 +301,7 @@ class DistrictChoropleth:
         self.polygons.glyph.fill_alpha = 0.55 if surface is not None else 1.0
         self.source.data = data
         self.labels.data = dict(self.labels.data, name=[names[d] for d in self._label_xy])
-        self.hover.tooltips = [("", "@label"), (value_label, "@value{0,0.0}")] + [
-            (lab, f"@{{{col}}}{fmt}") for lab, col, fmt in rows]
+        self.hover.tooltips = _district_tooltips(value_label, extra, hover)
         self.colorbar.title = value_label
         self.figure.title.text = title
         if tiles and self.tiles is None:

@@ -20,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from airfair import contracts, geo
-from airfair.catalog import MANIFEST, entry_problems, read_entry, sha256_of, write_catalog, writing
+from airfair.catalog import MANIFEST, entry_problems, read_entry, read_manifest, sha256_of, write_catalog, writing
 from airfair.synthetic import air, city, survey
 
 
@@ -55,8 +55,8 @@ KEPT_ON_REBUILD = ("raw", "imports")
 def _real_entries(out: Path) -> list[str]:
     """Entries of the data directory ``out`` that hold imported real data (not synthetic)."""
     try:
-        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = read_manifest(out)
+    except (OSError, ValueError):  # an unreadable manifest holds no record of real data
         return []
     return sorted(n for n, e in manifest.get("entries", {}).items() if e.get("synthetic") is False)
 
