@@ -4,7 +4,6 @@ Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: every f
 ``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
 """
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -14,6 +13,7 @@ from airfair import i18n, pages, plots, views
 pages.setup("exposure")
 V = views.load_views()
 V.warm()  # every cut, once per server process (the cache is shared by all sessions)
+pages.freeze_shared_state()  # full collections then skip the shared views
 D = V.districts
 
 lang = pages.language_select()
@@ -38,17 +38,20 @@ cigarettes = pn.pane.Markdown(styles={"font-size": "0.8em", "color": "#666"})
 choropleth = plots.DistrictChoropleth(D)
 choropleth.figure.css_classes = ["district-map"]
 map_pane = pn.pane.Bokeh(choropleth.figure, sizing_mode="stretch_width", min_height=380)
-ranking_pane = pn.pane.HoloViews(css_classes=["district-ranking"], sizing_mode="stretch_width")
+ranking = plots.RankingChart()
+ranking_pane = pn.pane.Bokeh(ranking.figure, css_classes=["district-ranking"], sizing_mode="stretch_width")
 table_pane = pn.pane.DataFrame(index=False, css_classes=["district-table"], sizing_mode="stretch_width",
                                styles={"overflow-x": "auto", "font-size": "0.85em"})
 fair_title = pn.pane.Markdown()
 fair_text = pn.pane.Markdown(css_classes=["fairness"])
-curves_pane = pn.pane.HoloViews(css_classes=["inequality-curves"], sizing_mode="stretch_width")
+curves = plots.LineChart("share", lines=2)
+curves_pane = pn.pane.Bokeh(curves.figure, css_classes=["inequality-curves"], sizing_mode="stretch_width")
 indices_pane = pn.pane.DataFrame(index=False, css_classes=["indices"], sizing_mode="stretch_width",
                                  styles={"font-size": "0.85em"})
 drill_title = pn.pane.Markdown(css_classes=["drill-title"])
-drill_daily = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["drill-daily"])
-drill_diurnal = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["drill-diurnal"])
+charts = {}  # the drill-down's charts, built when a district is first opened (most visits never do)
+drill_daily = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["drill-daily"])
+drill_diurnal = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["drill-diurnal"])
 drill_groups = pn.pane.DataFrame(index=False, css_classes=["drill-groups"], styles={"font-size": "0.85em"})
 drill_sites = pn.pane.DataFrame(index=False, css_classes=["drill-sites"], max_height=260,
                                 styles={"font-size": "0.85em", "overflow-y": "auto"})
@@ -141,23 +144,6 @@ def _headline(l, p, worst, best, name, unit, cig):
     return text
 
 
-curves = {}
-
-
-def _curves(p, per, s, l):
-    """Lorenz and income concentration curves of the period's surface (legend without figures, so that
-    a change of period or pollutant updates the plot in place; the figures are in the indices table)."""
-    try:
-        cells = V.inequality(p, per, s)["cells"]
-    except (views.ViewsError, ValueError):
-        return hv.Overlay([])
-    return plots.inequality_curves(
-        cells["value"], cells["population"], rank_by=cells["income"], responsive=True,
-        labels={"equality": i18n.t("equality", l), "lorenz": i18n.t("lorenz_plain", l),
-                "by_income": i18n.t("by_income_plain", l), "x": i18n.t("cum_residents", l),
-                "y": i18n.t("cum_exposure", l), "title": i18n.t("curves_title", l)})
-
-
 def update_fairness():
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
     try:
@@ -167,9 +153,11 @@ def update_fairness():
     fair_title.object = f"## {i18n.t('fairness_title', l)}"
     fair_text.object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
-    if curves.get("lang") != l:  # new axis labels need a new plot; otherwise the curves update in place
-        curves["lang"] = l
-        curves_pane.object = hv.DynamicMap(pn.bind(_curves, parameter, period, sensors, l))
+    cells = fair["cells"]
+    lines = plots.inequality_lines(cells["value"], cells["population"], rank_by=cells["income"],
+                                   labels={"lorenz": i18n.t("lorenz_plain", l), "by_income": i18n.t("by_income_plain", l)})
+    curves.draw(lines, i18n.t("cum_exposure", l), i18n.t("cum_residents", l), i18n.t("curves_title", l),
+                guide=([0, 1], [0, 1], i18n.t("equality", l)))
     rows = [(*i18n.index_label(r["index"], l), r["value"]) for _, r in fair["indices"].iterrows()]
     indices_pane.object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
                                        i18n.t("value", l): [round(r[2], 3) for r in rows],
@@ -186,13 +174,15 @@ def update_drill():
     name = i18n.district_name(D, d, l)
     drill_title.object = f"## {i18n.t('drill_title', l, district=name)}"
     daily = V.district_daily(d, p, s)
-    drill_daily.object = plots.daily_series(daily, {"value": name}, i18n.parameter_label(p, l),
-                                            guideline=float(daily["guideline"].iloc[0]),
-                                            guideline_label=i18n.t("guideline", l), title=i18n.t("daily_series", l))
+    if not charts:
+        charts.update(daily=plots.LineChart("date", lines=1), diurnal=plots.LineChart("hour", lines=2))
+        drill_daily.object, drill_diurnal.object = charts["daily"].figure, charts["diurnal"].figure
+    charts["daily"].update(daily, {"value": name}, i18n.parameter_label(p, l),
+                           guideline=float(daily["guideline"].iloc[0]), guideline_label=i18n.t("guideline", l),
+                           title=i18n.t("daily_series", l))
     diurnal = V.district_diurnal(d, p, s)
-    drill_diurnal.object = plots.diurnal_profile(diurnal, {"value": name, "city": i18n.t("city", l)},
-                                                 i18n.parameter_label(p, l), xlabel=i18n.t("hour", l),
-                                                 title=i18n.t("diurnal", l))
+    charts["diurnal"].update(diurnal, {"value": name, "city": i18n.t("city", l)}, i18n.parameter_label(p, l),
+                             xlabel=i18n.t("hour", l), title=i18n.t("diurnal", l))
     groups = V.district_groups(d, p, per, s)
     drill_groups.object = pd.DataFrame({i18n.t("groups", l): [i18n.t(f"group_{g}", l) for g in groups.group],
                                        i18n.parameter_label(p, l): groups.value.round(1),
@@ -217,8 +207,7 @@ choropleth.figure.on_event("tap", on_tap)
 
 def update_ranking():
     l = lang.value
-    ranking_pane.object = plots.district_ranking(shown["table"], D, shown["label"], lang=l,
-                                                 title=i18n.t("ranking_title", l), responsive=True, height=300)
+    ranking.update(shown["table"], D, shown["label"], title=i18n.t("ranking_title", l), lang=l)
 
 
 def update_below(changed=None):

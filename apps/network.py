@@ -4,16 +4,16 @@ Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: figures
 ``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
 """
 
-import holoviews as hv
-import numpy as np
 import pandas as pd
 import panel as pn
 
-from airfair import aqi, geo, i18n, pages, plots, qc, views
+from airfair import aqi, i18n, pages, plots, qc, views
+from airfair.aqi import WHO_2021
 
 pages.setup("network")
 V = views.load_views()
 V.warm()  # every cut, once per server process (the cache is shared by all sessions)
+pages.freeze_shared_state()  # full collections then skip the shared views
 D = V.districts
 SITE_IDS = sorted(V.sites["site_id"].astype(str))
 BLIND_KM = 3.0
@@ -33,19 +33,23 @@ pages.sync_url({"lang": lang, "parameter": parameter, "period": period, "colour"
 show_blind.label = i18n.t("blind_layer", lang.value, km=f"{BLIND_KM:g}")
 lang.param.watch(lambda e: setattr(show_blind, "label", i18n.t("blind_layer", e.new, km=f"{BLIND_KM:g}")), "value")
 
-map_pane = pn.pane.HoloViews(css_classes=["site-map"], sizing_mode="stretch_width", min_height=380)
+shown = {}
+BLIND = V.blind_spots(BLIND_KM)
+site_map = plots.SiteMap(D, BLIND)
+site_map.figure.css_classes = ["site-map"]
+map_pane = pn.pane.Bokeh(site_map.figure, sizing_mode="stretch_width", min_height=380)
 site_title = pn.pane.Markdown(css_classes=["site-title"])
-history_pane = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["site-history"])
-calendar_pane = pn.pane.HoloViews(sizing_mode="stretch_width", css_classes=["site-calendar"])
-report_pane = pn.pane.DataFrame(index=False, css_classes=["site-report"], styles={"font-size": "0.85em"})
+charts = {}  # the site's charts, built when a site is first opened
+history_pane = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["site-history"])
+calendar_pane = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["site-calendar"])
+report_pane = pn.pane.DataFrame(index=False, css_classes=["site-report"], sizing_mode="stretch_width",
+                                styles={"font-size": "0.85em", "overflow-x": "auto"})
 site_panel = pn.Column(site_title, history_pane, calendar_pane, report_pane, css_classes=["site-panel"], visible=False)
 site_hint = pn.pane.Markdown()
 equity_title = pn.pane.Markdown()
 equity_text = pn.pane.Markdown(css_classes=["blind-spots"])
 coverage_pane = pn.pane.DataFrame(index=False, css_classes=["coverage"], styles={"font-size": "0.85em"},
                                   sizing_mode="stretch_width")
-shown = {}
-BLIND = V.blind_spots(BLIND_KM)
 
 
 def _labels(l):
@@ -58,16 +62,15 @@ def _labels(l):
 
 
 def update(event=None):
-    """Redraw the site map, and the site panel and equity table only when what they show has changed
-    (each redraw builds new plots: the colour, blind-spot and tile switches touch the map alone)."""
+    """Redraw the site map in place, and the site panel and equity table only when what they show has
+    changed (the colour, blind-spot and tile switches touch the map alone)."""
     l, p, per = lang.value, parameter.value, period.value
     summary = V.site_summary(p, per)
     shown["summary"] = summary
     n_off = int(summary.official.sum())
     title = i18n.t("sites_map_title", l, n=len(summary), official=n_off, lowcost=len(summary) - n_off)
-    map_pane.object = plots.site_map(summary, colour_by.value, _labels(l), districts=D,
-                                     blind_spots=BLIND if show_blind.value else None, tiles=tiles.value,
-                                     responsive=True, title=title, lang=l)
+    site_map.update(summary, colour_by.value, _labels(l), title=title, blind_spots=show_blind.value,
+                    tiles=tiles.value)
     changed = event.obj if event is not None else None
     if changed in (None, lang, parameter):
         update_site()
@@ -87,19 +90,18 @@ def update_site():
     site_title.object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
                         f"{i18n.district_name(D, row['district_id'], l) if isinstance(row['district_id'], str) else '—'}"
     hist = V.site_history(s, p)
-    if hist.empty:
-        history_pane.object = None
-        calendar_pane.object = None
-    else:
-        from airfair.aqi import WHO_2021
-
-        history_pane.object = plots.daily_series(
-            hist, {"raw": i18n.t("raw", l), "calibrated": i18n.t("calibrated", l)}, i18n.parameter_label(p, l),
-            guideline=WHO_2021.get(p, {}).get("24h"), guideline_label=i18n.t("guideline", l), title=i18n.t("history", l))
-        best = hist.assign(value=hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]))
+    if not charts:
+        charts.update(history=plots.LineChart("date", lines=2), calendar=plots.CalendarChart())
+        history_pane.object, calendar_pane.object = charts["history"].figure, charts["calendar"].figure
+    charts["history"].update(hist, {"raw": i18n.t("raw", l), "calibrated": i18n.t("calibrated", l)},
+                             i18n.parameter_label(p, l), guideline=WHO_2021.get(p, {}).get("24h"),
+                             guideline_label=i18n.t("guideline", l), title=i18n.t("history", l))
+    best = hist.assign(value=hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]))
+    calendar_pane.visible = bool(best["value"].notna().any())
+    if calendar_pane.visible:
         year = int(pd.DatetimeIndex(best["date"]).year.value_counts().idxmax())
-        calendar_pane.object = plots.calendar_plot(best[["date", "value"]], year=year, parameter=p,
-                                                   title=f"{i18n.t('calendar', l)} {year}", width=520, lang=l)
+        charts["calendar"].update(best[["date", "value"]], year=year, parameter=p,
+                                  title=f"{i18n.t('calendar', l)} {year}", lang=l)
     rep = V.site_report(s)
     report_pane.object = pd.DataFrame({
         i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],
@@ -128,24 +130,19 @@ def update_equity():
         i18n.t("km_to_official", l): cov["mean_km_to_official"].round(1)})
 
 
-def on_tap(x, y):
-    """A click on the map opens the nearest site within about 1 km."""
-    if x is None or y is None:
-        return
-    if abs(x) > 360:  # the map is drawn in Web Mercator metres
-        x, y = geo.from_web(x, y)
-    s = shown["summary"]
-    d = np.hypot((s["lon"] - x) * np.cos(np.radians(y)), s["lat"] - y) * 111.0  # km, near enough at city scale
-    if len(d) and d.min() < 1.0:
-        site.value = s["site_id"].iloc[int(np.argmin(d.to_numpy()))]
+def on_tap(event):
+    """A click on the map opens the nearest site within 1 km."""
+    hit = site_map.site_at(event.x, event.y)
+    if hit:
+        site.value = hit
 
 
-tap = hv.streams.Tap(x=None, y=None)
-tap.add_subscriber(on_tap)
+site_map.figure.on_event("tap", on_tap)
+
+
 def on_change(event):
     with pn.io.hold():  # one message to the browser per change, not one per pane
         update(event)
-        tap.source = map_pane.object
 
 
 def on_site(event):
@@ -157,8 +154,6 @@ for w in (lang, parameter, period, colour_by, show_blind, tiles):
     w.param.watch(on_change, "value")
 site.param.watch(on_site, "value")
 update()
-tap.source = map_pane.object
-pn.state.on_session_destroyed(lambda ctx: setattr(tap, "source", None))
 
 
 def _filename(ext):

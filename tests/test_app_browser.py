@@ -254,16 +254,25 @@ def test_network_page_sites_colours_and_site_report(server, chromium_browser, de
     rep = demo_views.site_report(site)
     assert str(int(rep["n_readings"].iloc[0])) in report.replace(",", "").replace("\u202f", "")
     assert page2.get_by_text(i18n.t("equity_title", "kk")).first.is_visible()
-    legend = page2.evaluate("""() => {
+    # the legend (one entry per distinct "legend" value of the markers' data) names both sensor classes and the
+    # QC statuses, in Kazakh, and each marker's colour is its status's
+    markers = page2.evaluate("""() => {
       const out = [];
       for (const doc of window.Bokeh.documents) for (const m of doc._all_models.values()) {
-        const l = m.label; if (l && typeof l === 'object' && typeof l.value === 'string') out.push(l.value);
+        if (!m.data) continue; const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+        if (d.site_id && d.legend) for (let i = 0; i < d.site_id.length; i++)
+          out.push([d.site_id[i], d.legend[i], d.colour[i]]);
       }
       return out;
     }""")
-    # the legend names both sensor classes and the QC statuses, in Kazakh
+    legend = [m[1] for m in markers]
     assert any(x.startswith(i18n.t("official", "kk")) and i18n.t("qc_good", "kk") in x for x in legend)
     assert any(x.startswith(i18n.t("indicative", "kk")) for x in legend)
+    qc = dict(zip(summary.site_id, summary.qc_status))
+    from airfair import plots
+
+    assert sorted(m[0] for m in markers) == sorted(summary.site_id)
+    assert all(colour == plots.SITE_COLOURS["qc"][qc[sid]] for sid, _, colour in markers)
     page2.screenshot(path=str(ARTIFACTS / "network-site-kk.png"), full_page=True)
     # a URL value that is not an option is ignored, not used
     page3, problems3 = _open(chromium_browser, server + "/network?site=../../etc/passwd&colour=<script>",

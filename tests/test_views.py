@@ -215,3 +215,70 @@ def test_warm_computes_every_cut_once_and_changes_no_figure(demo_dir):
             assert ("sites", p, per) in keys
     assert ("inequality", "pm25", "h08", "all") in keys
     pd.testing.assert_frame_equal(cold.district_figures("pm25", "m01", "all"), expected)
+
+
+def test_site_map_draws_every_site_in_its_class_and_colour_and_finds_the_clicked_one(v):
+    from airfair import aqi, geo, plots
+
+    summary = v.site_summary("pm25", "year")
+    m = plots.SiteMap(v.districts, v.blind_spots(3.0))
+    m.update(summary, "qc", {"official": "Official", "indicative": "Indicative", "good": "Good"}, title="t")
+    off, ind = m.official.data, m.indicative.data
+    assert sorted(off["site_id"]) == sorted(summary.loc[summary.official, "site_id"])
+    assert sorted(ind["site_id"]) == sorted(summary.loc[~summary.official, "site_id"])
+    status = dict(zip(summary.site_id, summary.qc_status))
+    for data, kind in ((off, "Official"), (ind, "Indicative")):
+        for sid, colour, legend in zip(data["site_id"], data["colour"], data["legend"]):
+            assert colour == plots.SITE_COLOURS["qc"][status[sid]]
+            assert legend.startswith(kind + ": ")
+            assert legend.endswith("Good") == (status[sid] == "good")
+    assert not m.blind.visible and m.tiles is None  # offline by default: no tile layer until asked
+    m.update(summary, "aqi", blind_spots=True)
+    cat = dict(zip(summary.site_id, summary.aqi_category))
+    assert all(c == {**aqi.COLOURS, "no data": "#bbbbbb"}[cat[s]] for s, c in zip(m.official.data["site_id"],
+                                                                                   m.official.data["colour"]))
+    assert m.blind.visible
+    for _, row in summary.iterrows():  # a click 200 m east of a site opens it, unless another site is nearer
+        x, y = geo.to_web(row.lon + 0.2 / (111.32 * np.cos(np.radians(row.lat))), row.lat)
+        hit = m.site_at(float(x), float(y))
+        d = np.hypot((summary.lon - row.lon - 0.2 / (111.32 * np.cos(np.radians(row.lat))))
+                     * 111.32 * np.cos(np.radians(row.lat)), (summary.lat - row.lat) * 110.57)
+        assert hit == summary.site_id.iloc[int(np.argmin(d.to_numpy()))]
+    assert m.site_at(*geo.to_web(60.0, 50.0)) is None  # far from every site
+
+
+def test_served_charts_show_the_same_figures_as_the_library(v):
+    from airfair import aqi, inequality, plots
+
+    # the site calendar: every day of the year, coloured by its AQI category, legend in AQI order
+    hist = v.site_history(v.sites.site_id.iloc[0], "pm25")
+    daily = hist.assign(value=hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]))[["date", "value"]]
+    tab = plots.calendar_table(daily, parameter="pm25")
+    cal = plots.CalendarChart()
+    cal.update(daily, parameter="pm25", lang="ru")
+    assert len(cal.days.data["x"]) == len(tab)
+    assert cal.days.data["colour"] == [aqi.COLOURS.get(c, "#e6e6e6") if c else "#e6e6e6" for c in tab["category"]]
+    labels = [i.label.value for i in cal.legend.items]
+    present = [aqi.LABELS["ru"][c] for c in aqi.CATEGORIES if (tab["category"] == c).any()]
+    assert [x for x in labels if x in present] == present
+    # the ranking: highest at the top (last factor)
+    fig = v.district_figures("pm25", "year", "all")
+    r = plots.RankingChart()
+    r.update(fig, v.districts, "PM2.5", lang="kk")
+    top = fig.sort_values("value").iloc[-1]
+    assert r.figure.y_range.factors[-1] == v.districts.set_index("district_id").loc[top.district_id, "name_kk"]
+    # the inequality curves: the library's curves and indices
+    cells = v.inequality("pm25", "year", "all")["cells"]
+    lines = plots.inequality_lines(cells["value"], cells["population"], rank_by=cells["income"])
+    p, s = inequality.lorenz_curve(cells["value"], cells["population"])
+    np.testing.assert_allclose(lines[0][1], s)
+    assert f"{inequality.gini(cells['value'], cells['population']):.3f}" in lines[0][2]
+    curves = plots.LineChart("share", lines=2)
+    curves.draw(lines, guide=([0, 1], [0, 1], "equality"))
+    assert [i.visible for i in curves.legend.items] == [True, True, True]
+    # a line chart hides what it is not given
+    chart = plots.LineChart("date", lines=2)
+    chart.update(hist, {"raw": "raw", "missing": "x"}, "PM2.5")
+    assert [ln.visible for ln in chart.lines] == [True, False] and not chart.guide.visible
+    chart.update(hist.iloc[:0], {"raw": "raw"}, "PM2.5", guideline=15)
+    assert not any(ln.visible for ln in chart.lines)

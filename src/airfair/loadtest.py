@@ -9,10 +9,10 @@ server's answer. It reports
 - first render: navigation start → map drawn in Chromium, before and during the load (s);
 - widget-update latency in Chromium, what a reader waits for: a select changed on the landing page →
   the map's data in the page changed (ms), with and without the load; and, from the protocol sessions,
-  change sent → first content patch received (ms). The latter is a lower bound: the server answers a
-  change with several patch messages, and a session does not read between clicks (Bokeh's client only
-  reads while waiting; draining with a request would drop patches), so late patches of one change can
-  count as the answer to the next;
+  change sent → the server's acknowledgement (ms), which Bokeh's server sends once it has applied the
+  change and run the page's callbacks, i.e. the server's share of the wait, queueing included (a lower
+  bound: the new figures still have to travel and be drawn; and Bokeh's Python client is not sent the
+  figures' data changes made under ``pn.io.hold``, which browsers are, so it cannot time those);
 - errors: failed sessions, answers that never came (timeout), server errors in its log;
 - server memory (RSS, MB): baseline after a warm-up, peak under load, and after the sessions are closed
   and the server has discarded them (``--unused-session-lifetime``).
@@ -213,14 +213,18 @@ class SessionDriver(threading.Thread):
         self.opened = True
         doc = session.document
         widgets = {c: m for m in doc.models for c in (getattr(m, "css_classes", None) or []) if c in WIDGETS[self.page]}
-        answered = threading.Event()
+        conn = session._connection
+        acks: list[float] = []
+        read = conn._pop_message
 
-        def on_patch(event):
-            # the URL echo (Location) comes at once, before the work: only content counts as the answer
-            if getattr(event, "setter", None) is session and type(getattr(event, "model", None)).__name__ != "Location":
-                answered.set()
+        async def pop_and_note_acks():
+            # the server acknowledges a change (OK) once it has applied it and run the page's callbacks
+            message = await read()
+            if message is not None and message.msgtype == "OK":
+                acks.append(time.perf_counter())
+            return message
 
-        doc.on_change(on_patch)
+        conn._pop_message = pop_and_note_acks
         try:
             while not self.stop.is_set():
                 name = self.rng.choice(sorted(widgets))
@@ -229,14 +233,18 @@ class SessionDriver(threading.Thread):
                 choices = [o for o in options if o != w.value]
                 if not choices:
                     continue
-                answered.clear()
+                before = len(acks)
                 t0 = time.perf_counter()
                 w.value = self.rng.choice(choices)
-                session._connection._loop_until(lambda: answered.is_set() or time.perf_counter() - t0 > self.timeout)
-                if answered.is_set():
-                    self.latencies.append(time.perf_counter() - t0)
+                # the client re-checks its predicate only when a message arrives: a timer stops the wait
+                timer = conn._loop.call_later(self.timeout, conn._loop.stop)
+                conn._loop_until(lambda: len(acks) > before)
+                conn._loop.remove_timeout(timer)
+                if len(acks) > before:
+                    self.latencies.append(acks[before] - t0)
                 else:
                     self.errors.append(f"no answer within {self.timeout} s to {name}={w.value}")
+                    break  # the connection's reader is still waiting: this session cannot go on
                 time.sleep(self.rng.uniform(0.2, 1.0))  # a person reads before the next click
         except Exception as exc:
             self.errors.append(f"{type(exc).__name__}: {exc}")
@@ -329,7 +337,7 @@ def summary(r: dict) -> str:
     return "\n".join([
         f"{r['opened']}/{r['sessions'] * r['rounds']} sessions ({r['rounds']} rounds of {r['sessions']}), {r['minutes']:g} min each, {r['updates']} widget updates, "
         f"{r['n_errors']} errors, {len(r['server_errors'])} server errors, {len(r['browser_problems'])} browser problems",
-        f"update latency ms (protocol sessions, change → first content patch, a lower bound): median {r['update_ms']['median']}, "
+        f"update latency ms (protocol sessions, change → server acknowledged, a lower bound): median {r['update_ms']['median']}, "
         f"p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
         f"update in Chromium ms (select → map data changed): median quiet {r['browser_update_ms']['median_quiet']}, "
         f"under load {r['browser_update_ms']['median_under_load']}",

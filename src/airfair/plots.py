@@ -166,6 +166,57 @@ def _palette(cmap: str, n: int = 256) -> list[str]:
     return [to_hex(c) for c in colormaps[cmap](np.linspace(0, 1, n))]
 
 
+def _district_multipolygons(districts) -> dict:
+    """District outlines in Bokeh's ``multi_polygons`` layout (district → polygons → rings, exterior
+    first, then holes), in Web Mercator: a dict of ``xs``, ``ys`` and ``district_id``."""
+    xs, ys = [], []
+    polys = _web_polygons(districts, ["district_id"])
+    for p in polys:
+        parts_x = np.split(p["x"], np.where(np.isnan(p["x"]))[0])
+        parts_y = np.split(p["y"], np.where(np.isnan(p["y"]))[0])
+        rings_x, rings_y = [], []
+        for k, (px, py) in enumerate(zip(parts_x, parts_y)):
+            px, py = px[np.isfinite(px)], py[np.isfinite(py)]
+            holes = p["holes"][k] if k < len(p["holes"]) else []
+            rings_x.append([px, *[h[:, 0] for h in holes]])
+            rings_y.append([py, *[h[:, 1] for h in holes]])
+        xs.append(rings_x)
+        ys.append(rings_y)
+    return {"xs": xs, "ys": ys, "district_id": [p["district_id"] for p in polys]}
+
+
+def _district_aspect(geometry: dict) -> float:
+    """Width / height of the districts' extent (Web Mercator)."""
+    allx = np.concatenate([np.concatenate([r[0] for r in d]) for d in geometry["xs"]])
+    ally = np.concatenate([np.concatenate([r[0] for r in d]) for d in geometry["ys"]])
+    return float((allx.max() - allx.min()) / (ally.max() - ally.min()))
+
+
+def _map_figure(aspect: float, **kw):
+    """An empty Bokeh map figure (no axes, grid or fill) that keeps the shape of the city."""
+    from bokeh.plotting import figure
+
+    fig = figure(sizing_mode="stretch_width", aspect_ratio=aspect, min_height=300, match_aspect=True,
+                 x_axis_type=None, y_axis_type=None, tools="pan,wheel_zoom,reset,save", toolbar_location="above",
+                 output_backend="canvas", **kw)
+    fig.grid.visible = False
+    fig.background_fill_color = None
+    fig.border_fill_color = None
+    fig.outline_line_color = None
+    return fig
+
+
+def _show_tiles(fig, current, on: bool):
+    """Add (at the first request) or hide the OpenStreetMap tile layer under everything else; returns it."""
+    if on and current is None:
+        # added only when asked: a tile layer, even hidden, keeps the page from going idle offline
+        current = fig.add_tile("OpenStreetMap Mapnik", alpha=0.6)
+        fig.renderers.insert(0, fig.renderers.pop())
+    if current is not None:
+        current.visible = bool(on)
+    return current
+
+
 class DistrictChoropleth:
     """A district choropleth as one Bokeh figure whose values, labels and layers change in place.
 
@@ -200,26 +251,12 @@ class DistrictChoropleth:
 
     def __init__(self, districts, cmap: str = "YlOrRd"):
         from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, TapTool
-        from bokeh.plotting import figure
 
         from airfair import geo
 
         self.districts = districts
-        polys = _web_polygons(districts, ["district_id"])
-        # MultiPolygons layout: district → polygons → rings (exterior first, then holes)
-        xs, ys = [], []
-        for p in polys:
-            parts_x = np.split(p["x"], np.where(np.isnan(p["x"]))[0])
-            parts_y = np.split(p["y"], np.where(np.isnan(p["y"]))[0])
-            rings_x, rings_y = [], []
-            for k, (px, py) in enumerate(zip(parts_x, parts_y)):
-                px, py = px[np.isfinite(px)], py[np.isfinite(py)]
-                holes = p["holes"][k] if k < len(p["holes"]) else []
-                rings_x.append([px, *[h[:, 0] for h in holes]])
-                rings_y.append([py, *[h[:, 1] for h in holes]])
-            xs.append(rings_x)
-            ys.append(rings_y)
-        self._geometry = {"xs": xs, "ys": ys, "district_id": [p["district_id"] for p in polys]}
+        self._geometry = _district_multipolygons(districts)
+        xs, ys = self._geometry["xs"], self._geometry["ys"]
         pts = districts.geometry.representative_point()
         lx, ly = geo.to_web(pts.x.to_numpy(), pts.y.to_numpy())
         self._label_xy = dict(zip(districts["district_id"], zip(lx, ly)))
@@ -228,18 +265,9 @@ class DistrictChoropleth:
         self.source = ColumnDataSource({**self._geometry, "value": [np.nan] * len(xs), "label": [""] * len(xs)})
         self.labels = ColumnDataSource({"x": list(lx), "y": list(ly), "name": [""] * len(lx)})
         self.raster = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []})
-        allx = np.concatenate([np.concatenate([r[0] for r in d]) for d in xs])
-        ally = np.concatenate([np.concatenate([r[0] for r in d]) for d in ys])
         # the figure's shape follows the city's, plus room for the colour bar, so the map fills it
-        aspect = (allx.max() - allx.min()) / (ally.max() - ally.min()) + 0.25
-        fig = figure(sizing_mode="stretch_width", aspect_ratio=aspect, min_height=300, match_aspect=True,
-                     x_axis_type=None, y_axis_type=None, tools="pan,wheel_zoom,reset,save", toolbar_location="above",
-                     output_backend="canvas")
-        fig.grid.visible = False
-        fig.background_fill_color = None
-        fig.border_fill_color = None
-        fig.outline_line_color = None
-        self.tiles = None  # added at the first request: a tile layer, even hidden, keeps the page from going idle offline
+        fig = _map_figure(_district_aspect(self._geometry) + 0.25)
+        self.tiles = None  # added at the first request (see _show_tiles)
         self.surface = fig.image(source=self.raster, image="image", x="x", y="y", dw="dw", dh="dh",
                                  color_mapper=self.raster_mapper, global_alpha=0.8)
         self.polygons = fig.multi_polygons("xs", "ys", source=self.source, line_color="white", line_width=1.5,
@@ -304,11 +332,7 @@ class DistrictChoropleth:
         self.hover.tooltips = _district_tooltips(value_label, extra, hover)
         self.colorbar.title = value_label
         self.figure.title.text = title
-        if tiles and self.tiles is None:
-            self.tiles = self.figure.add_tile("OpenStreetMap Mapnik", alpha=0.6)
-            self.figure.renderers.insert(0, self.figure.renderers.pop())  # under the surface and districts
-        if self.tiles is not None:
-            self.tiles.visible = bool(tiles)
+        self.tiles = _show_tiles(self.figure, self.tiles, tiles)
 
     def district_at(self, x: float, y: float) -> str | None:
         """The district under a point given in Web Mercator metres (a click on the figure), or None."""
@@ -319,6 +343,163 @@ class DistrictChoropleth:
         lon, lat = geo.from_web(x, y)
         hit = self.districts[self.districts.contains(Point(lon, lat))]
         return None if hit.empty else str(hit["district_id"].iloc[0])
+
+
+#: Marker colours of the site map: AQI category (US EPA colours) or QC status.
+SITE_COLOURS = {"qc": {"good": "#1a9850", "check": "#fdae61", "poor": "#d73027", "no data": "#bbbbbb"}}
+
+
+def _site_colours(colour_by: str) -> tuple[dict, str]:
+    """(category → colour, column of :meth:`airfair.views.Views.site_summary` holding the category)."""
+    from airfair import aqi
+
+    if colour_by == "aqi":
+        return {**aqi.COLOURS, "no data": "#bbbbbb"}, "aqi_category"
+    if colour_by == "qc":
+        return SITE_COLOURS["qc"], "qc_status"
+    raise ValueError("colour_by must be 'aqi' or 'qc'")
+
+
+def _site_tooltips(labels: dict) -> list[tuple[str, str]]:
+    return [("", "@site_id"), (labels.get("network", "network"), "@network"),
+            (labels.get("sensor", "sensor"), "@sensor_model"), (labels.get("value", "value"), "@value{0.0}"),
+            (labels.get("pct_good", "% good"), "@pct_good{0.0}")]
+
+
+class SiteMap:
+    """Every monitoring site on one Bokeh figure whose markers, colours and layers change in place.
+
+    The served counterpart of :func:`site_map` (HoloViews, for notebooks), as
+    :class:`DistrictChoropleth` is of :func:`district_map`: built once per visitor, then
+    :meth:`update` replaces only its data, so a change of pollutant, period or colouring is a small
+    patch in the browser rather than a new figure (and leaves no old plot behind on the server).
+    Official stations are large outlined squares, indicative (low-cost) sensors small circles; the
+    legend names class and category; hover shows the site; district outlines underneath; optional
+    blind-spot layer (residents far from an official station) and OpenStreetMap tiles (need the internet).
+
+    Parameters
+    ----------
+    districts : GeoDataFrame
+        The ``districts`` entry (EPSG:4326), drawn as outlines.
+    blind_spots : xarray.DataArray, optional
+        Residents per cell far from any official station (:meth:`airfair.views.Views.blind_spots`);
+        hidden until :meth:`update` is asked to show it.
+
+    Attributes
+    ----------
+    figure : bokeh.plotting.figure
+    official, indicative : bokeh.models.ColumnDataSource
+        One row per site: site_id, network, sensor_model, value, pct_good, category, colour, legend, x, y.
+
+    Examples
+    --------
+    >>> import airfair
+    >>> from airfair import views
+    >>> v = views.load_views()                                   # doctest: +SKIP
+    >>> m = SiteMap(v.districts, v.blind_spots(3.0))             # doctest: +SKIP
+    >>> m.update(v.site_summary("pm25", "year"), "qc")           # doctest: +SKIP
+    >>> m.site_at(*m.official.data["x"][:1], *m.official.data["y"][:1])  # doctest: +SKIP
+    """
+
+    COLUMNS = ("site_id", "network", "sensor_model", "value", "pct_good", "category", "colour", "legend", "x", "y")
+
+    def __init__(self, districts, blind_spots=None):
+        from bokeh.core.properties import field
+        from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, LinearColorMapper, TapTool
+
+        geometry = _district_multipolygons(districts)
+        fig = _map_figure(_district_aspect(geometry))
+        self.tiles = None  # added at the first request (see _show_tiles)
+        self.blind = None
+        if blind_spots is not None:
+            b = blind_spots.where(blind_spots > 0)
+            image, (x0, y0, dw, dh) = web_raster(b)
+            high = float(np.nanmax(image)) if np.isfinite(image).any() else 1.0
+            mapper = LinearColorMapper(palette=_palette("Greys")[40:], low=0.0, high=high or 1.0, nan_color=(0, 0, 0, 0))
+            self.blind = fig.image(image=[image], x=x0, y=y0, dw=dw, dh=dh, color_mapper=mapper, global_alpha=0.6,
+                                   visible=False)
+        fig.multi_polygons("xs", "ys", source=ColumnDataSource(geometry), fill_alpha=0.0, line_color="#555555",
+                           line_width=1)
+        empty = {c: [] for c in self.COLUMNS}
+        self.indicative = ColumnDataSource(dict(empty))
+        self.official = ColumnDataSource(dict(empty))
+        common = dict(x="x", y="y", fill_color="colour", line_alpha=1.0, fill_alpha=0.95)
+        small = fig.scatter(source=self.indicative, marker="circle", size=9, line_color="#444444", line_width=0.5,
+                            **common)
+        large = fig.scatter(source=self.official, marker="square", size=15, line_color="black", line_width=2, **common)
+        for r in (small, large):
+            r.nonselection_glyph = None
+            r.selection_glyph = None
+        self.markers = [small, large]
+        # one entry per distinct "legend" value of each source, grouped in the browser, so a new colouring or
+        # language needs no new legend; below the map, so it never hides a site, one entry per line, so long
+        # labels (Kazakh, Russian) are never cut
+        self.legend = Legend(items=[LegendItem(label=field("legend"), renderers=[r]) for r in (large, small)],
+                             orientation="vertical", label_text_font_size="8.5pt", border_line_color=None,
+                             click_policy="none", label_height=12, glyph_height=14, spacing=1, padding=4)
+        fig.add_layout(self.legend, "below")
+        self.hover = HoverTool(renderers=self.markers, tooltips=_site_tooltips({}))
+        fig.add_tools(self.hover, TapTool(renderers=self.markers))
+        self.figure = fig
+        self._sites = None
+
+    def update(self, summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None = None, title: str = "",
+               blind_spots: bool = False, tiles: bool = False) -> None:
+        """Show the sites of ``summary`` coloured by ``colour_by`` on the same figure.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            :meth:`airfair.views.Views.site_summary` (site_id, lon, lat, official, value, aqi_category,
+            qc_status, pct_good, network, sensor_model).
+        colour_by : {"aqi", "qc"}
+        labels : dict, optional
+            Display text of each category, of "official" / "indicative" and of the hover rows
+            ("network", "sensor", "value", "pct_good"), e.g. in Russian.
+        title : str
+        blind_spots : bool
+            Show the blind-spot layer given at construction.
+        tiles : bool
+            Show the OpenStreetMap tile layer.
+        """
+        from airfair import geo
+
+        labels = labels or {}
+        colours, column = _site_colours(colour_by)
+        order = {c: k for k, c in enumerate(colours)}
+        x, y = geo.to_web(summary["lon"].to_numpy(), summary["lat"].to_numpy())
+        df = pd.DataFrame({"site_id": summary["site_id"].astype(str), "network": summary["network"].astype(str),
+                           "sensor_model": summary["sensor_model"].astype(str),
+                           "value": summary["value"].astype(float).round(1), "pct_good": summary["pct_good"].astype(float),
+                           "category": summary[column].astype(str), "x": x, "y": y, "official": summary["official"]})
+        df["colour"] = df["category"].map(colours).fillna("#bbbbbb")
+        # legend entries appear in category order (the browser groups rows by first appearance)
+        df = df.assign(_order=df["category"].map(order).fillna(len(order))).sort_values(["_order", "site_id"])
+        for official, source in ((True, self.official), (False, self.indicative)):
+            part = df[df["official"] == official]
+            kind = labels.get("official" if official else "indicative", "official" if official else "indicative")
+            data = {c: part[c].tolist() for c in self.COLUMNS if c != "legend"}
+            data["legend"] = [f"{kind}: {labels.get(c, c)}" for c in part["category"]]
+            source.data = data
+        self._sites = df[["site_id", "x", "y"]].reset_index(drop=True)
+        self.hover.tooltips = _site_tooltips(labels)
+        self.figure.title.text = title
+        if self.blind is not None:
+            self.blind.visible = bool(blind_spots)
+        self.tiles = _show_tiles(self.figure, self.tiles, tiles)
+
+    def site_at(self, x: float, y: float, within_km: float = 1.0) -> str | None:
+        """The site nearest a point in Web Mercator metres (a click on the figure), if within ``within_km``."""
+        from airfair import geo
+
+        if self._sites is None or self._sites.empty:
+            return None
+        lon, lat = geo.from_web(np.asarray(self._sites["x"]), np.asarray(self._sites["y"]))
+        sx, sy = geo.to_metric(lon, lat)
+        cx, cy = geo.to_metric(*geo.from_web(x, y))
+        d = np.hypot(np.asarray(sx) - cx, np.asarray(sy) - cy) / 1000.0
+        k = int(np.argmin(d))
+        return str(self._sites["site_id"].iloc[k]) if d[k] <= within_km else None
 
 
 def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "YlOrRd", clim: tuple | None = None,
@@ -412,6 +593,51 @@ def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str
         toolbar=None, title=title, **size)
 
 
+class RankingChart:
+    """Districts ranked by value as horizontal bars (highest at the top) on one Bokeh figure that changes
+    in place: the served counterpart of :func:`district_ranking`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> names = pd.DataFrame({"district_id": ["a", "b"], "name_en": ["Alatau", "Medeu"]})
+    >>> r = RankingChart()
+    >>> r.update(pd.DataFrame({"district_id": ["a", "b"], "value": [30.0, 12.5]}), names, "PM2.5 (µg/m³)")
+    >>> r.source.data["district"], list(r.figure.y_range.factors)
+    (['Medeu', 'Alatau'], ['Medeu', 'Alatau'])
+    """
+
+    def __init__(self, height: int = 300, cmap: str = "YlOrRd"):
+        from bokeh.models import ColumnDataSource, FactorRange, HoverTool, LinearColorMapper
+        from bokeh.plotting import figure
+
+        self.source = ColumnDataSource({"district": [], "value": []})
+        self.mapper = LinearColorMapper(palette=_palette(cmap), low=0, high=1)
+        fig = figure(sizing_mode="stretch_width", height=height, y_range=FactorRange(), toolbar_location=None,
+                     tools="", output_backend="canvas", min_border_left=10)
+        self.bars = fig.hbar(y="district", right="value", height=0.8, source=self.source, line_color="white",
+                             fill_color={"field": "value", "transform": self.mapper})
+        fig.ygrid.visible = False
+        fig.x_range.start = 0
+        self.hover = HoverTool(renderers=[self.bars], tooltips=[("", "@district"), ("", "@value{0,0.0}")])
+        fig.add_tools(self.hover)
+        self.figure = fig
+
+    def update(self, values: pd.DataFrame, names: pd.DataFrame, value_label: str, title: str = "",
+               lang: str = "en") -> None:
+        """Rank ``values`` (district_id, value) with district names from ``names`` (name_en, name_ru, name_kk)."""
+        col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
+        df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
+        v = df["value"].astype(float)
+        self.figure.y_range.factors = df[col].tolist()
+        self.source.data = {"district": df[col].tolist(), "value": v.tolist()}
+        low, high = (float(np.nanmin(v)), float(np.nanmax(v))) if v.notna().any() else (0.0, 1.0)
+        self.mapper.update(low=low, high=high if high > low else low + 1)
+        self.hover.tooltips = [("", "@district"), (value_label, "@value{0,0.0}")]
+        self.figure.xaxis.axis_label = value_label
+        self.figure.title.text = title
+
+
 def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None = None, districts=None,
              blind_spots=None, tiles: bool = False, width: int = 700, height: int = 600, responsive: bool = False,
              title: str = "", lang: str = "en"):
@@ -435,20 +661,11 @@ def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None 
     holoviews.Overlay
         One Points layer per sensor class and colour, so the legend names both; hover shows the site.
     """
-    from airfair import aqi
-
     from airfair import geo
 
     hv = _hv()
     labels = labels or {}
-    if colour_by == "aqi":
-        colours = {**aqi.COLOURS, "no data": "#bbbbbb"}
-        column = "aqi_category"
-    elif colour_by == "qc":
-        colours = {"good": "#1a9850", "check": "#fdae61", "poor": "#d73027", "no data": "#bbbbbb"}
-        column = "qc_status"
-    else:
-        raise ValueError("colour_by must be 'aqi' or 'qc'")
+    colours, column = _site_colours(colour_by)
     layers = []
     if blind_spots is not None:
         b = blind_spots.where(blind_spots > 0)
@@ -458,8 +675,7 @@ def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None 
             fill_alpha=0.0, line_color="#555555", line_width=1, tools=[]))
     wx, wy = geo.to_web(summary["lon"].to_numpy(), summary["lat"].to_numpy())
     df = summary.assign(value=summary["value"].round(1), category=summary[column], x=wx, y=wy)
-    tips = [("", "@site_id"), (labels.get("network", "network"), "@network"), (labels.get("sensor", "sensor"), "@sensor_model"),
-            (labels.get("value", "value"), "@value{0.0}"), (labels.get("pct_good", "% good"), "@pct_good{0.0}")]
+    tips = _site_tooltips(labels)
     for official, marker, size, line in ((False, "circle", 8, "#444444"), (True, "square", 15, "black")):
         part = df[df["official"] == official]
         for cat, colour in colours.items():
@@ -476,6 +692,110 @@ def site_map(summary: pd.DataFrame, colour_by: str = "aqi", labels: dict | None 
     size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
     return hv.Overlay(layers).opts(xaxis=None, yaxis=None, legend_position="bottom_left", title=title,
                                    toolbar="above", **size)
+
+
+class LineChart:
+    """A few lines on one Bokeh figure that changes in place: a site's or a district's daily means with
+    the guideline, an hour-of-day profile against the city, or inequality curves.
+
+    The served counterpart of :func:`daily_series`, :func:`diurnal_profile` and
+    :func:`inequality_curves` (HoloViews, for notebooks): built once per visitor, then
+    :meth:`update` (a table's columns) or :meth:`draw` (any lines) replaces only the lines' data and
+    labels, so nothing is rebuilt on the server or in the browser.
+
+    Parameters
+    ----------
+    x : {"date", "hour", "share"}
+        What the horizontal axis holds: dates (datetime axis), the hour of the local day (0–23), or a
+        cumulative share (0–1 on both axes, square).
+    lines : int
+        Most lines shown at once, not counting the dashed reference line (guideline or equality).
+    height : int
+        Figure height (px) for dates and hours; the width follows the page. Shares are square.
+    colours : list of str, optional
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = LineChart("date")
+    >>> df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3), "raw": [30.0, 41.5, 12.0]})
+    >>> c.update(df, {"raw": "Raw"}, "PM2.5 (µg/m³)", guideline=15.0, guideline_label="WHO 24-h")
+    >>> list(c.sources[0].data["y"]), c.legend.items[0].label.value, c.legend.items[-1].label.value
+    ([30.0, 41.5, 12.0], 'Raw', 'WHO 24-h')
+    """
+
+    def __init__(self, x: str = "date", lines: int = 3, height: int = 260, colours: list | None = None):
+        from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
+        from bokeh.plotting import figure
+
+        if x not in ("date", "hour", "share"):
+            raise ValueError("x must be 'date', 'hour' or 'share'")
+        self.x = x
+        colours = colours or {"date": [_LINE, "#d62728", "#999999"], "hour": [_LINE, "#999999"],
+                              "share": ["#d62728", _LINE]}[x]
+        size = (dict(aspect_ratio=1, min_height=250, x_range=(0, 1), y_range=(0, 1)) if x == "share"
+                else dict(height=height))
+        # few tools: every tool is a model to build for each visitor; zooming helps only along dates
+        fig = figure(sizing_mode="stretch_width", x_axis_type="datetime" if x == "date" else "linear",
+                     tools="xpan,xwheel_zoom,reset,save" if x == "date" else "save", toolbar_location="above",
+                     output_backend="canvas", **size)
+        if x == "hour":
+            fig.xaxis.ticker = list(range(0, 24, 3))
+        self.sources = [ColumnDataSource({"x": [], "y": []}) for _ in range(lines)]
+        self.lines = [fig.line("x", "y", source=src, line_width=2 if x != "date" else 1.5,
+                               color=colours[k % len(colours)], name="") for k, src in enumerate(self.sources)]
+        self.guide_source = ColumnDataSource({"x": [], "y": []})
+        self.guide = fig.line("x", "y", source=self.guide_source, color="black", line_dash="dashed", line_width=1)
+        self.legend = Legend(items=[LegendItem(label="", renderers=[r], visible=False) for r in self.lines + [self.guide]],
+                             location="top_right" if x == "date" else "top_left", label_text_font_size="8.5pt",
+                             background_fill_alpha=0.7)
+        fig.add_layout(self.legend)
+        self.hover = HoverTool(renderers=self.lines, tooltips=[("", "$name")],
+                               formatters={"@x": "datetime"} if x == "date" else {})
+        fig.add_tools(self.hover)
+        self.figure = fig
+
+    def draw(self, lines: list, ylabel: str = "", xlabel: str = "", title: str = "", guide: tuple | None = None) -> None:
+        """Show ``lines``, a list of (x values, y values, legend label), and ``guide``, an optional dashed
+        reference line (x values, y values, label); unused lines are hidden."""
+        from bokeh.core.properties import value  # a bare string label would be read as a column name
+
+        for k, (line, src, item) in enumerate(zip(self.lines, self.sources, self.legend.items)):
+            if k < len(lines):
+                xs, ys, lab = lines[k]
+                src.data = {"x": list(xs), "y": np.asarray(ys, dtype=float).tolist()}
+                line.name, item.label, item.visible, line.visible = lab, value(lab), True, True
+            else:
+                src.data = {"x": [], "y": []}
+                item.visible, line.visible = False, False
+        item = self.legend.items[-1]
+        if guide is not None:
+            xs, ys, lab = guide
+            self.guide_source.data = {"x": list(xs), "y": np.asarray(ys, dtype=float).tolist()}
+            item.label, item.visible, self.guide.visible = value(lab), True, True
+        else:
+            self.guide_source.data = {"x": [], "y": []}
+            item.visible, self.guide.visible = False, False
+        xfmt = {"date": "@x{%F}", "hour": "@x", "share": "@x{0.00}"}[self.x]
+        self.hover.tooltips = [("", "$name"), (xlabel, xfmt), (ylabel, "@y{0.0}" if self.x != "share" else "@y{0.00}")]
+        self.figure.yaxis.axis_label = ylabel
+        self.figure.xaxis.axis_label = xlabel
+        self.figure.title.text = title
+
+    def update(self, df: pd.DataFrame, columns: dict, ylabel: str, title: str = "", xlabel: str = "",
+               guideline: float | None = None, guideline_label: str = "WHO 24-h guideline") -> None:
+        """Draw ``df``'s columns named in ``columns`` (column → legend label) against ``df[x]``
+        ("date" or "hour"), with the guideline (same units) as a dashed line.
+
+        Columns absent from ``df`` or without any value are hidden; so is the guideline when None.
+        """
+        if not len(df):
+            self.draw([], ylabel, xlabel, title)
+            return
+        xs = pd.to_datetime(df[self.x]).tolist() if self.x == "date" else df[self.x].tolist()
+        lines = [(xs, df[c], lab) for c, lab in columns.items() if c in df and df[c].notna().any()]
+        guide = None if guideline is None else ([min(xs), max(xs)], [guideline] * 2, guideline_label)
+        self.draw(lines[: len(self.lines)], ylabel, xlabel, title, guide)
 
 
 def daily_series(df: pd.DataFrame, columns: dict, ylabel: str, guideline: float | None = None,
@@ -890,6 +1210,125 @@ def calendar_table(daily, year: int | None = None, value: str = "value", paramet
     return out
 
 
+def _calendar_colours(tab: pd.DataFrame, parameter: str | None, cmap: str = "aqi") -> tuple[pd.Series, bool]:
+    """Fill colour of each day of :func:`calendar_table` (AQI category colour, or a continuous colour map
+    for parameters without AQI breakpoints), and whether AQI colours were used."""
+    from airfair import aqi
+
+    if cmap == "aqi" and parameter in aqi.BREAKPOINTS:
+        return tab["colour"].where(tab["colour"].notna(), "#e6e6e6"), True
+    palette = np.array(_palette("YlOrRd" if cmap == "aqi" else cmap))
+    v = tab["value"].to_numpy(dtype=float)
+    lo, hi = (np.nanmin(v), np.nanmax(v)) if np.isfinite(v).any() else (0.0, 1.0)
+    k = np.clip(np.nan_to_num((v - lo) / ((hi - lo) or 1.0) * 255), 0, 255).astype(int)
+    return pd.Series(np.where(np.isnan(v), "#e6e6e6", palette[k]), index=tab.index), False
+
+
+def _calendar_layout(tab: pd.DataFrame, fill: pd.Series, lang: str = "en") -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                                    pd.DataFrame]:
+    """Where each day of :func:`calendar_table` sits: months in 3 rows of 4, weeks as rows, Monday–Sunday as
+    columns (one unit per day). Returns the days with their cell (x0, y0, x1, y1), display strings, day number
+    ``t`` and its ink colour on ``fill``; the month titles and the weekday initials (x, y, t)."""
+    from airfair import aqi
+
+    year = int(tab["date"].dt.year.iloc[0])
+    pc = (tab["month"] - 1) % 4
+    pr = (tab["month"] - 1) // 4
+    top = -pr * 9.0
+    tab = tab.assign(
+        x0=pc * 8 + tab["weekday"], y1=top - 2 - tab["week"],
+        date_str=tab["date"].dt.strftime("%a %d %b %Y"),
+        category_label=[aqi.LABELS[lang].get(c, "no AQI") if c else _tr("aqi_no data", lang) for c in tab["category"]],
+        value_str=[f"{v:.1f}" if np.isfinite(v) else "–" for v in tab["value"]],
+        t=tab["day"].astype(str))
+    tab["x1"] = tab["x0"] + 1
+    tab["y0"] = tab["y1"] - 1
+    tab["ink"] = [_ink(c) for c in fill]
+    months = pd.DataFrame({"m": range(12)})
+    months = months.assign(x=(months.m % 4) * 8 + 3.5, y=-(months.m // 4) * 9.0 - 0.3,
+                           t=[f"{_month_name(m + 1, lang)} {year}" for m in months.m])
+    wd = pd.DataFrame([(c * 8 + w + 0.5, -r * 9.0 - 1.35, _weekday_initial(w, lang)) for c in range(4) for r in range(3)
+                       for w in range(7)], columns=["x", "y", "t"])
+    return tab, months[["x", "y", "t"]], wd
+
+
+def _calendar_tooltips(label: str, lang: str) -> list[tuple[str, str]]:
+    return [(_tr("date", lang), "@{date_str}"), (label, "@{value_str}"), ("AQI", "@{category_label}"),
+            (_tr("site", lang), "@{n_sites}")]
+
+
+class CalendarChart:
+    """openair's calendarPlot as one Bokeh figure that changes in place (the served counterpart of
+    :func:`calendar_plot`): a year of daily values, month by month, coloured by US EPA AQI category.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = CalendarChart()
+    >>> daily = pd.DataFrame({"date": pd.date_range("2024-01-01", "2024-12-31"), "value": 20.0})
+    >>> c.update(daily, parameter="pm25")
+    >>> len(c.days.data["x"]), c.days.data["colour"][0], [i.label.value for i in c.legend.items]
+    (366, '#ffff00', ['Moderate'])
+    """
+
+    def __init__(self):
+        from bokeh.models import ColumnDataSource, HoverTool, Legend, Range1d
+        from bokeh.plotting import figure
+
+        fig = figure(sizing_mode="stretch_width", aspect_ratio=32 / 29.5, min_height=260, x_range=Range1d(-0.2, 31.2),
+                     y_range=Range1d(-26.2, 0.4), x_axis_type=None, y_axis_type=None, tools="save",
+                     toolbar_location=None, output_backend="canvas")
+        fig.grid.visible = False
+        fig.outline_line_color = None
+        cols = ["x", "y", "colour", "ink", "t", "date_str", "value_str", "category_label", "n_sites"]
+        self.days = ColumnDataSource({c: [] for c in cols})
+        self.months = ColumnDataSource({"x": [], "y": [], "t": []})
+        self.weekdays = ColumnDataSource({"x": [], "y": [], "t": []})
+        self.cells = fig.rect("x", "y", width=1, height=1, source=self.days, fill_color="colour", line_color="white",
+                              line_width=1)
+        fig.text("x", "y", text="t", source=self.days, text_color="ink", text_font_size="7pt", text_align="center",
+                 text_baseline="middle")
+        fig.text("x", "y", text="t", source=self.months, text_font_size="9pt", text_font_style="bold",
+                 text_align="center", text_baseline="middle")
+        fig.text("x", "y", text="t", source=self.weekdays, text_font_size="6.5pt", text_color="#777777",
+                 text_align="center", text_baseline="middle")
+        self.legend = Legend(items=[], orientation="horizontal", ncols=3, label_text_font_size="8pt",
+                             border_line_color=None)
+        fig.add_layout(self.legend, "below")
+        self.hover = HoverTool(renderers=[self.cells], tooltips=[])
+        fig.add_tools(self.hover)
+        self.figure = fig
+
+    def update(self, daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
+               title: str = "", lang: str = "en") -> None:
+        """Show the daily values of ``daily`` (as in :func:`calendar_table`) for ``year``."""
+        from bokeh.core.properties import value as fixed
+        from bokeh.models import LegendItem
+
+        from airfair import aqi
+
+        tab = calendar_table(daily, year=year, value=value, parameter=parameter)
+        fill, use_aqi = _calendar_colours(tab, parameter)
+        tab, months, wd = _calendar_layout(tab, fill, lang)
+        self.days.data = {"x": (tab["x0"] + 0.5).tolist(), "y": (tab["y0"] + 0.5).tolist(), "colour": fill.tolist(),
+                          "ink": tab["ink"].tolist(), "t": tab["t"].tolist(), "date_str": tab["date_str"].tolist(),
+                          "value_str": tab["value_str"].tolist(), "category_label": tab["category_label"].tolist(),
+                          "n_sites": tab["n_sites"].tolist()}
+        self.months.data = months.to_dict("list")
+        self.weekdays.data = wd.to_dict("list")
+        items = []
+        if use_aqi:  # one entry per category present, in AQI order, drawn like one of its days
+            for cat in [None, *aqi.CATEGORIES]:
+                rows = np.flatnonzero((tab["category"].isna() & tab["value"].isna()).to_numpy() if cat is None
+                                      else (tab["category"] == cat).to_numpy())
+                if len(rows):
+                    name = _tr("aqi_no data", lang) if cat is None else aqi.LABELS[lang][cat]
+                    items.append(LegendItem(label=fixed(name), renderers=[self.cells], index=int(rows[0])))
+        self.legend.items = items
+        self.hover.tooltips = _calendar_tooltips(_label(parameter) if parameter else value, lang)
+        self.figure.title.text = title
+
+
 def calendar_plot(daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
                   sites=None, cmap: str = "aqi", title: str | None = None, width: int = 900, lang: str = "en"):
     """openair's calendarPlot: daily values of a year as a calendar, month by month.
@@ -921,19 +1360,9 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     hv = _hv()
     tab = calendar_table(daily, year=year, value=value, parameter=parameter, sites=sites)
     year = int(tab["date"].dt.year.iloc[0])
-    pc = (tab["month"] - 1) % 4
-    pr = (tab["month"] - 1) // 4
-    top = -pr * 9.0
-    tab = tab.assign(
-        x0=pc * 8 + tab["weekday"], y1=top - 2 - tab["week"],
-        date_str=tab["date"].dt.strftime("%a %d %b %Y"),
-        category_label=[aqi.LABELS[lang].get(c, "no AQI") if c else _tr("aqi_no data", lang) for c in tab["category"]],
-        value_str=[f"{v:.1f}" if np.isfinite(v) else "–" for v in tab["value"]],
-    )
-    tab["x1"] = tab["x0"] + 1
-    tab["y0"] = tab["y1"] - 1
+    tab, months, wd = _calendar_layout(tab, _calendar_colours(tab, parameter, cmap)[0], lang)
     label = _label(parameter) if parameter else value
-    hover = [(_tr("date", lang), "@{date_str}"), (label, "@{value_str}"), ("AQI", "@{category_label}"), (_tr("site", lang), "@{n_sites}")]
+    hover = _calendar_tooltips(label, lang)
     kdims = ["x0", "y0", "x1", "y1"]
     vdims = ["value", "date_str", "value_str", "category_label", "n_sites"]
     rect_opts = {"line_color": "white", "line_width": 1, "tools": ["hover"], "hover_tooltips": hover}
@@ -943,33 +1372,19 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
     if len(missing):
         layers.append(hv.Rectangles(missing, kdims, vdims, label=_tr("aqi_no data", lang)).opts(color="#e6e6e6", **rect_opts))
     if use_aqi:
-        fill = tab["colour"]
         for cat in aqi.CATEGORIES:
             sub = tab[tab["category"] == cat]
             if len(sub):
                 layers.append(hv.Rectangles(sub, kdims, vdims, label=aqi.LABELS[lang][cat]).opts(
                     color=aqi.COLOURS[cat], **rect_opts))
     else:
-        from holoviews.plotting.util import process_cmap
-
         cm = "YlOrRd" if cmap == "aqi" else cmap
-        palette = np.array(process_cmap(cm, ncolors=256))
-        v = tab["value"].to_numpy(dtype=float)
-        lo, hi = np.nanmin(v), np.nanmax(v)
-        k = np.clip(np.nan_to_num((v - lo) / ((hi - lo) or 1.0) * 255), 0, 255).astype(int)
-        fill = pd.Series(np.where(np.isnan(v), None, palette[k]), index=tab.index)
         layers.append(hv.Rectangles(tab[tab["value"].notna()], kdims, vdims).opts(
             color="value", cmap=cm, colorbar=True, clabel=label, **rect_opts))
-    text = tab.assign(x=tab["x0"] + 0.5, y=tab["y0"] + 0.5, t=tab["day"].astype(str),
-                      ink=[_ink(c) for c in fill])
-    day_labels = hv.Labels(text, ["x", "y"], ["t", "ink"]).opts(text_font_size="7pt", text_color="ink")
-    months = pd.DataFrame({"m": range(12)})
-    months = months.assign(x=(months.m % 4) * 8 + 3.5, y=-(months.m // 4) * 9.0 - 0.3,
-                           t=[f"{_month_name(m + 1, lang)} {year}" for m in months.m])
+    day_labels = hv.Labels(tab.assign(x=tab["x0"] + 0.5, y=tab["y0"] + 0.5), ["x", "y"], ["t", "ink"]).opts(
+        text_font_size="7pt", text_color="ink")
     month_labels = hv.Labels(months, ["x", "y"], "t").opts(text_font_size="10pt", text_font_style="bold",
                                                              text_color="black")
-    wd = pd.DataFrame([(c * 8 + w + 0.5, -r * 9.0 - 1.35, _weekday_initial(w, lang)) for c in range(4) for r in range(3)
-                       for w in range(7)], columns=["x", "y", "t"])
     wd_labels = hv.Labels(wd, ["x", "y"], "t").opts(text_font_size="7pt", text_color="#777777")
     title = title or f"{_PARAMETER_LABELS.get(parameter, value)}: daily means {year}" + (
         " (US EPA AQI categories)" if use_aqi else "")
@@ -1596,6 +2011,36 @@ def calibration_scatter(pairs: pd.DataFrame, network: pd.DataFrame | None = None
     return hv.Layout(panels).cols(len(panels))
 
 
+def _curve_labels(labels: dict | None) -> dict:
+    return {"equality": "equality", "lorenz": "Lorenz (Gini {gini})", "by_income": "by income, poorest first (CI {ci})",
+            "x": "cumulative share of residents", "y": "cumulative share of exposure",
+            "title": "Who carries the exposure", **(labels or {})}
+
+
+def inequality_lines(values, weights=None, rank_by=None, labels: dict | None = None) -> list[tuple]:
+    """The Lorenz curve of exposure and, with ``rank_by``, the concentration curve by income, as
+    (cumulative share of residents, cumulative share of exposure, legend label) triples.
+
+    Parameters are those of :func:`inequality_curves`; the labels' ``{gini}`` and ``{ci}``
+    placeholders are filled with the indices (3 decimals).
+
+    Examples
+    --------
+    >>> [round(float(v), 2) for v in inequality_lines([1.0, 3.0], [1, 1])[0][1]]
+    [0.0, 0.25, 1.0]
+    """
+    from airfair import inequality
+
+    lab = _curve_labels(labels)
+    p, s = inequality.lorenz_curve(values, weights)
+    out = [(p, s, lab["lorenz"].format(gini=f"{inequality.gini(values, weights):.3f}"))]
+    if rank_by is not None:
+        pc, sc = inequality.concentration_curve(values, rank_by, weights)
+        ci = f"{inequality.concentration_index(values, rank_by, weights):+.3f}"
+        out.append((pc, sc, lab["by_income"].format(ci=ci)))
+    return out
+
+
 def inequality_curves(values, weights=None, rank_by=None, size: int = 380, labels: dict | None = None,
                       responsive: bool = False):
     """Lorenz curve of exposure and, with ``rank_by``, the concentration curve by income.
@@ -1615,23 +2060,12 @@ def inequality_curves(values, weights=None, rank_by=None, size: int = 380, label
         The diagonal of equality, the Lorenz curve (Gini in the legend) and the concentration curve
         (index in the legend): above the diagonal, the poorer carry more than their share.
     """
-    from airfair import inequality
-
     hv = _hv()
-    lab = {"equality": "equality", "lorenz": "Lorenz (Gini {gini})", "by_income": "by income, poorest first (CI {ci})",
-           "x": "cumulative share of residents", "y": "cumulative share of exposure", "title": "Who carries the exposure",
-           **(labels or {})}
+    lab = _curve_labels(labels)
     eq = hv.Curve([(0, 0), (1, 1)], lab["x"], lab["y"], label=lab["equality"]).opts(color="black", line_dash="dashed",
                                                                                     line_width=1)
-    p, s = inequality.lorenz_curve(values, weights)
-    gini = f"{inequality.gini(values, weights):.3f}"
-    layers = [eq, hv.Curve((p, s), lab["x"], lab["y"], label=lab["lorenz"].format(gini=gini)).opts(
-        color="#d62728", line_width=2)]
-    if rank_by is not None:
-        pc, sc = inequality.concentration_curve(values, rank_by, weights)
-        ci = f"{inequality.concentration_index(values, rank_by, weights):+.3f}"
-        layers.append(hv.Curve((pc, sc), lab["x"], lab["y"], label=lab["by_income"].format(ci=ci)).opts(
-            color=_LINE, line_width=2))
+    layers = [eq] + [hv.Curve((x, y), lab["x"], lab["y"], label=name).opts(color=colour, line_width=2)
+                     for (x, y, name), colour in zip(inequality_lines(values, weights, rank_by, labels), ["#d62728", _LINE])]
     dims = dict(responsive=True, aspect=1, min_height=250) if responsive else dict(width=size, height=size)
     return hv.Overlay(layers).opts(legend_position="top_left", show_grid=True, title=lab["title"], xlim=(0, 1),
                                    ylim=(0, 1), **dims)

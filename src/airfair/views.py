@@ -375,6 +375,8 @@ class Views:
                     except (ViewsError, ValueError, IndexError):
                         continue  # a period without days for this pollutant: the app says so
                 self.site_summary(p, per)
+            if len(self.sites):
+                self.site_history(str(self.sites["site_id"].iloc[0]), p)
         self._cache["warm"] = True
         return time.perf_counter() - t0
 
@@ -612,10 +614,17 @@ class Views:
 
     def site_history(self, site_id: str, parameter: str = "pm25") -> pd.DataFrame:
         """A site's daily means: date, raw (QC-passed), calibrated (PM2.5), in µg/m³."""
-        if site_id not in set(self.site_daily["site_id"]) and site_id not in set(self.sites["site_id"].astype(str)):
+        key = ("histories", parameter)
+        if key not in self._cache:  # one split per pollutant, shared by all sessions; a click is then a lookup
+            d = self.site_daily[self.site_daily["parameter"] == parameter]
+            self._cache[key] = {str(k): g[["date", "raw", "calibrated"]].reset_index(drop=True)
+                                for k, g in d.groupby("site_id", sort=False, observed=True)}
+        if site_id in self._cache[key]:
+            return self._cache[key][site_id]
+        if site_id not in set(self.sites["site_id"].astype(str)):
             raise ViewsError(f"unknown site {site_id!r}")
-        d = self.site_daily[(self.site_daily["site_id"] == site_id) & (self.site_daily["parameter"] == parameter)]
-        return d[["date", "raw", "calibrated"]].reset_index(drop=True)
+        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "raw": pd.Series(dtype=float),
+                             "calibrated": pd.Series(dtype=float)})
 
     def site_report(self, site_id: str) -> pd.DataFrame:
         """A site's QC report per pollutant (:func:`airfair.qc.report` rows)."""
