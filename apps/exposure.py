@@ -38,18 +38,18 @@ cigarettes = pn.pane.Markdown(styles={"font-size": "0.8em", "color": "#666"})
 choropleth = plots.DistrictChoropleth(D)
 choropleth.figure.css_classes = ["district-map"]
 map_pane = pn.pane.Bokeh(choropleth.figure, sizing_mode="stretch_width", min_height=380)
-ranking = plots.RankingChart()
-ranking_pane = pn.pane.Bokeh(ranking.figure, css_classes=["district-ranking"], sizing_mode="stretch_width")
+# figures below or beside the map are built after the first paint (see update_below): the first
+# message then carries the map alone, and a drill-down's charts only when a district is opened
+charts = {}
+ranking_pane = pn.pane.Bokeh(css_classes=["district-ranking"], sizing_mode="stretch_width", min_height=300)
 table_pane = pn.pane.DataFrame(index=False, css_classes=["district-table"], sizing_mode="stretch_width",
                                styles={"overflow-x": "auto", "font-size": "0.85em"})
 fair_title = pn.pane.Markdown()
 fair_text = pn.pane.Markdown(css_classes=["fairness"])
-curves = plots.LineChart("share", lines=2)
-curves_pane = pn.pane.Bokeh(curves.figure, css_classes=["inequality-curves"], sizing_mode="stretch_width")
+curves_pane = pn.pane.Bokeh(css_classes=["inequality-curves"], sizing_mode="stretch_width")
 indices_pane = pn.pane.DataFrame(index=False, css_classes=["indices"], sizing_mode="stretch_width",
                                  styles={"font-size": "0.85em"})
 drill_title = pn.pane.Markdown(css_classes=["drill-title"])
-charts = {}  # the drill-down's charts, built when a district is first opened (most visits never do)
 drill_daily = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["drill-daily"])
 drill_diurnal = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["drill-diurnal"])
 drill_groups = pn.pane.DataFrame(index=False, css_classes=["drill-groups"], styles={"font-size": "0.85em"})
@@ -156,7 +156,10 @@ def update_fairness():
     cells = fair["cells"]
     lines = plots.inequality_lines(cells["value"], cells["population"], rank_by=cells["income"],
                                    labels={"lorenz": i18n.t("lorenz_plain", l), "by_income": i18n.t("by_income_plain", l)})
-    curves.draw(lines, i18n.t("cum_exposure", l), i18n.t("cum_residents", l), i18n.t("curves_title", l),
+    if "curves" not in charts:
+        charts["curves"] = plots.LineChart("share", lines=2)
+        curves_pane.object = charts["curves"].figure
+    charts["curves"].draw(lines, i18n.t("cum_exposure", l), i18n.t("cum_residents", l), i18n.t("curves_title", l),
                 guide=([0, 1], [0, 1], i18n.t("equality", l)))
     rows = [(*i18n.index_label(r["index"], l), r["value"]) for _, r in fair["indices"].iterrows()]
     indices_pane.object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
@@ -174,7 +177,7 @@ def update_drill():
     name = i18n.district_name(D, d, l)
     drill_title.object = f"## {i18n.t('drill_title', l, district=name)}"
     daily = V.district_daily(d, p, s)
-    if not charts:
+    if "daily" not in charts:
         charts.update(daily=plots.LineChart("date", lines=1), diurnal=plots.LineChart("hour", lines=2))
         drill_daily.object, drill_diurnal.object = charts["daily"].figure, charts["diurnal"].figure
     charts["daily"].update(daily, {"value": name}, i18n.parameter_label(p, l),
@@ -207,7 +210,10 @@ choropleth.figure.on_event("tap", on_tap)
 
 def update_ranking():
     l = lang.value
-    ranking.update(shown["table"], D, shown["label"], title=i18n.t("ranking_title", l), lang=l)
+    if "ranking" not in charts:
+        charts["ranking"] = plots.RankingChart()
+        ranking_pane.object = charts["ranking"].figure
+    charts["ranking"].update(shown["table"], D, shown["label"], title=i18n.t("ranking_title", l), lang=l)
 
 
 def update_below(changed=None):

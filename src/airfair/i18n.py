@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
+
 LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
 
 _MONTHS = {
@@ -355,8 +357,9 @@ def parameter_label(parameter: str, lang: str = "en", unit: bool = True) -> str:
 def district_name(districts, district_id: str, lang: str = "en") -> str:
     """A district's name in ``lang`` from the ``districts`` table."""
     col = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
-    row = districts.loc[districts["district_id"] == district_id, col]
-    return str(row.iloc[0]) if len(row) else district_id
+    ids = districts["district_id"].to_numpy()
+    hit = np.flatnonzero(ids == district_id)  # a plain array lookup: called for every label of every page
+    return str(districts[col].iloc[hit[0]]) if len(hit) else district_id
 
 
 def index_label(name: str, lang: str = "en") -> tuple[str, str]:

@@ -5,6 +5,8 @@ A figure shown in both an app and a notebook is one function here.
 
 from __future__ import annotations
 
+import functools
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,16 +161,37 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     return out.reshape(ny, nx), (x0, y0, x1 - x0, y1 - y0)
 
 
-def _palette(cmap: str, n: int = 256) -> list[str]:
+@functools.lru_cache(maxsize=32)
+def _palette_cached(cmap: str, n: int) -> tuple[str, ...]:
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    return [to_hex(c) for c in colormaps[cmap](np.linspace(0, 1, n))]
+    return tuple(to_hex(c) for c in colormaps[cmap](np.linspace(0, 1, n)))
+
+
+def _palette(cmap: str, n: int = 256) -> list[str]:
+    """``n`` hex colours along a matplotlib colour map (computed once per map: every visitor's figures use it)."""
+    return list(_palette_cached(cmap, n))
+
+
+_GEOMETRY_CACHE: dict[int, tuple] = {}
 
 
 def _district_multipolygons(districts) -> dict:
     """District outlines in Bokeh's ``multi_polygons`` layout (district → polygons → rings, exterior
-    first, then holes), in Web Mercator: a dict of ``xs``, ``ys`` and ``district_id``."""
+    first, then holes), in Web Mercator: a dict of ``xs``, ``ys`` and ``district_id``.
+
+    Remembered for as long as ``districts`` lives (a served page draws the same districts for every
+    visitor); treat the result as read-only."""
+    ref, cached = _GEOMETRY_CACHE.get(id(districts), (None, None))
+    if ref is not None and ref() is districts:
+        return cached
+    out = _district_multipolygons_of(districts)
+    _GEOMETRY_CACHE[id(districts)] = (weakref.ref(districts), out)
+    return out
+
+
+def _district_multipolygons_of(districts) -> dict:
     xs, ys = [], []
     polys = _web_polygons(districts, ["district_id"])
     for p in polys:

@@ -331,9 +331,12 @@ class Views:
 
     def periods(self) -> list[str]:
         """The keys of :data:`PERIODS` with at least one day of data for some pollutant (hours always)."""
+        if "periods" in self._cache:
+            return list(self._cache["periods"])
         dates = pd.DatetimeIndex(sorted(set().union(*(set(pd.DatetimeIndex(a["date"].values)) for k, a in self.arrays.items()
                                                       if "date" in a.dims))))
-        return [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p).any())]
+        self._cache["periods"] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p).any())]
+        return list(self._cache["periods"])
 
     @property
     def synthetic_entries(self) -> list[str]:
