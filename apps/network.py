@@ -101,7 +101,7 @@ def update_site():
     if calendar_pane.visible:
         year = int(pd.DatetimeIndex(best["date"]).year.value_counts().idxmax())
         charts["calendar"].update(best[["date", "value"]], year=year, parameter=p,
-                                  title=f"{i18n.t('calendar', l)} {year}", lang=l)
+                                  title=f"{i18n.t('calendar', l)} {year}", lang=l, cache_key=(id(V), s, p, year, l))
     rep = V.site_report(s)
     report_pane.object = pd.DataFrame({
         i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],

@@ -281,6 +281,44 @@ def test_network_page_sites_colours_and_site_report(server, chromium_browser, de
     assert problems == [] and problems2 == [] and problems3 == []
 
 
+# where a site is drawn on screen: the site map's own scales (Bokeh's view of the figure), in page pixels
+SITE_PIXEL_JS = """(siteId) => {
+  for (const doc of window.Bokeh.documents) for (const m of doc._all_models.values()) {
+    if (!m.data) continue; const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+    if (!d.site_id || !d.legend) continue;
+    const i = Array.from(d.site_id).indexOf(siteId); if (i < 0) continue;
+    const fig = [...doc._all_models.values()].find(f => f.renderers && f.renderers.some(r => r.data_source === m));
+    const view = window.Bokeh.index.find_one(fig);
+    const box = view.el.getBoundingClientRect();
+    return [box.left + view.frame.x_scale.compute(d.x[i]), box.top + view.frame.y_scale.compute(d.y[i])];
+  }
+  return null;
+}"""
+
+
+def test_network_site_opens_on_click(server, chromium_browser, demo_views):
+    page, problems = _open(chromium_browser, server + "/network?lang=ru", selector=".site-map canvas")
+    assert not page.locator(".site-panel").is_visible()
+    summary = demo_views.site_summary("pm25", "year")
+    site = summary[summary.official].site_id.iloc[0]
+    x, y = page.evaluate(SITE_PIXEL_JS, site)
+    page.mouse.click(x, y)
+    page.wait_for_selector(".site-calendar canvas", state="visible", timeout=20_000)
+    assert _text(page, ".site-title").startswith(site)
+    assert f"site={site}" in page.url
+    # the history drawn is the site's daily means
+    hist = demo_views.site_history(site, "pm25")
+    lines = page.evaluate("""() => { const out = [];
+      for (const doc of window.Bokeh.documents) for (const m of doc._all_models.values()) {
+        if (!m.data) continue; const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+        if (Object.keys(d).sort().join() === 'x,y' && d.y.length > 100) out.push(Array.from(d.y).slice(0, 20)); }
+      return out; }""")
+    want = hist["raw"].iloc[:20].tolist()
+    assert any(y == pytest.approx(want, nan_ok=True) for y in lines), lines
+    page.screenshot(path=str(ARTIFACTS / "network-site-clicked-ru.png"), full_page=True)
+    assert problems == []
+
+
 @pytest.mark.parametrize("path, selector", [("/exposure", ".district-map canvas"), ("/network", ".site-map canvas")])
 def test_pages_on_a_phone(server, chromium_browser, path, selector):
     page, problems = _open(chromium_browser, server + path, selector=selector, width=390, height=844)

@@ -5,6 +5,7 @@ A figure shown in both an app and a notebook is one function here.
 
 from __future__ import annotations
 
+import collections
 import functools
 import weakref
 from dataclasses import dataclass, field
@@ -1290,7 +1291,7 @@ class CalendarChart:
     >>> c = CalendarChart()
     >>> daily = pd.DataFrame({"date": pd.date_range("2024-01-01", "2024-12-31"), "value": 20.0})
     >>> c.update(daily, parameter="pm25")
-    >>> len(c.days.data["x"]), c.days.data["colour"][0], [i.label.value for i in c.legend.items]
+    >>> len(c.days.data["x"]), c.days.data["colour"][0], [i.label.value for i in c.legend.items if i.visible]
     (366, '#ffff00', ['Moderate'])
     """
 
@@ -1315,41 +1316,69 @@ class CalendarChart:
                  text_align="center", text_baseline="middle")
         fig.text("x", "y", text="t", source=self.weekdays, text_font_size="6.5pt", text_color="#777777",
                  text_align="center", text_baseline="middle")
-        self.legend = Legend(items=[], orientation="horizontal", ncols=3, label_text_font_size="8pt",
-                             border_line_color=None)
+        from bokeh.models import LegendItem
+
+        from airfair import aqi
+
+        # one entry per AQI category (and "no data"), shown when the year has such a day: changed in place
+        self._legend_keys = [None, *aqi.CATEGORIES]
+        self.legend = Legend(items=[LegendItem(label="", renderers=[self.cells], index=0, visible=False)
+                                    for _ in self._legend_keys], orientation="horizontal", ncols=3,
+                             label_text_font_size="8pt", border_line_color=None)
         fig.add_layout(self.legend, "below")
         self.hover = HoverTool(renderers=[self.cells], tooltips=[])
         fig.add_tools(self.hover)
         self.figure = fig
 
+    #: Laid-out calendars by the callers' ``cache_key``, shared by every chart of the process (a served
+    #: page shows the same site's calendar to many visitors); the oldest are forgotten first.
+    _laid_out: collections.OrderedDict = collections.OrderedDict()
+    CACHE_SIZE = 256
+
     def update(self, daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
-               title: str = "", lang: str = "en") -> None:
-        """Show the daily values of ``daily`` (as in :func:`calendar_table`) for ``year``."""
+               title: str = "", lang: str = "en", cache_key: tuple | None = None) -> None:
+        """Show the daily values of ``daily`` (as in :func:`calendar_table`) for ``year``.
+
+        ``cache_key`` names what ``daily``, ``year``, ``parameter`` and ``lang`` hold (e.g. site, pollutant,
+        year, language) when the same calendar may be asked for again: it is laid out once.
+        """
         from bokeh.core.properties import value as fixed
-        from bokeh.models import LegendItem
 
         from airfair import aqi
 
+        laid = self._laid_out.get(cache_key) if cache_key is not None else None
+        if laid is None:
+            laid = self._lay_out(daily, year, value, parameter, lang)
+            if cache_key is not None:
+                self._laid_out[cache_key] = laid
+                while len(self._laid_out) > self.CACHE_SIZE:
+                    self._laid_out.popitem(last=False)
+        days, months, wd, first, use_aqi = laid
+        self.days.data = dict(days)
+        self.months.data = dict(months)
+        self.weekdays.data = dict(wd)
+        # each category present, in AQI order, drawn like its first day
+        for cat, item in zip(self._legend_keys, self.legend.items):
+            k = "no data" if cat is None else cat
+            item.visible = bool(use_aqi and k in first)
+            if item.visible:
+                item.index = int(first[k])
+                item.label = fixed(_tr("aqi_no data", lang) if cat is None else aqi.LABELS[lang][cat])
+        self.hover.tooltips = _calendar_tooltips(_label(parameter) if parameter else value, lang)
+        self.figure.title.text = title
+
+    @staticmethod
+    def _lay_out(daily, year, value, parameter, lang) -> tuple:
         tab = calendar_table(daily, year=year, value=value, parameter=parameter)
         fill, use_aqi = _calendar_colours(tab, parameter)
         tab, months, wd = _calendar_layout(tab, fill, lang)
-        self.days.data = {"x": (tab["x0"] + 0.5).tolist(), "y": (tab["y0"] + 0.5).tolist(), "colour": fill.tolist(),
-                          "ink": tab["ink"].tolist(), "t": tab["t"].tolist(), "date_str": tab["date_str"].tolist(),
-                          "value_str": tab["value_str"].tolist(), "category_label": tab["category_label"].tolist(),
-                          "n_sites": tab["n_sites"].tolist()}
-        self.months.data = months.to_dict("list")
-        self.weekdays.data = wd.to_dict("list")
-        items = []
-        if use_aqi:  # one entry per category present, in AQI order, drawn like one of its days
-            for cat in [None, *aqi.CATEGORIES]:
-                rows = np.flatnonzero((tab["category"].isna() & tab["value"].isna()).to_numpy() if cat is None
-                                      else (tab["category"] == cat).to_numpy())
-                if len(rows):
-                    name = _tr("aqi_no data", lang) if cat is None else aqi.LABELS[lang][cat]
-                    items.append(LegendItem(label=fixed(name), renderers=[self.cells], index=int(rows[0])))
-        self.legend.items = items
-        self.hover.tooltips = _calendar_tooltips(_label(parameter) if parameter else value, lang)
-        self.figure.title.text = title
+        days = {"x": (tab["x0"] + 0.5).tolist(), "y": (tab["y0"] + 0.5).tolist(), "colour": fill.tolist(),
+                "ink": tab["ink"].tolist(), "t": tab["t"].tolist(), "date_str": tab["date_str"].tolist(),
+                "value_str": tab["value_str"].tolist(), "category_label": tab["category_label"].tolist(),
+                "n_sites": tab["n_sites"].tolist()}
+        key = tab["category"].where(tab["value"].notna(), "no data").fillna("no data")
+        first = dict(zip(key.drop_duplicates(), key.drop_duplicates().index))
+        return days, months.to_dict("list"), wd.to_dict("list"), first, use_aqi
 
 
 def calendar_plot(daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",

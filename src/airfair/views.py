@@ -359,7 +359,8 @@ class Views:
 
     def warm(self) -> float:
         """Compute every cut the apps can ask for (each pollutant, sensor set and period): district and
-        income-fifth figures, surfaces, inequality, site summaries; return the seconds it took.
+        income-fifth figures, surfaces, inequality, hour-of-day profiles, site summaries and histories;
+        return the seconds it took.
 
         The cache is shared by all sessions of a server process and has a fixed number of keys, so
         filling it at start-up costs memory once (tens of MB on the default build) and makes the
@@ -378,6 +379,11 @@ class Views:
                     except (ViewsError, ValueError, IndexError):
                         continue  # a period without days for this pollutant: the app says so
                 self.site_summary(p, per)
+            for s in sets:
+                try:
+                    self.district_diurnal(self.district_ids[0], p, s)
+                except (ViewsError, ValueError, IndexError, KeyError):
+                    continue
             if len(self.sites):
                 self.site_history(str(self.sites["site_id"].iloc[0]), p)
         self._cache["warm"] = True
@@ -479,6 +485,9 @@ class Views:
         WHO annual guideline; ``district_id`` instead of ``group``, sorted by value (worst first)."""
         from airfair.aqi import WHO_2021
 
+        key = ("districts", parameter, period, self.sensor_set(parameter, sensors), weight)
+        if key in self._cache:  # every click of every visitor asks for one of these: a copy of a small table
+            return self._cache[key].copy()
         out = self.group_figures(parameter, period, sensors, "district", weight).rename(columns={"group": "district_id"})
         names = self.districts[["district_id", "name_en", "name_ru", "name_kk"]]
         out = out.merge(names, on="district_id", how="left")
@@ -487,7 +496,8 @@ class Views:
         out["lowcost_sites"] = [int(counts.get((d, False), 0)) for d in out.district_id]
         annual = WHO_2021.get(parameter, {}).get("annual", np.nan)
         out["times_who_annual"] = out["value"] / annual
-        return out.sort_values("value", ascending=False).reset_index(drop=True)
+        self._cache[key] = out.sort_values("value", ascending=False).reset_index(drop=True)
+        return self._cache[key].copy()
 
     def inequality(self, parameter: str = "pm25", period: str = "year", sensors: str = "official") -> dict:
         """Inequality of exposure across residents over a period.
@@ -535,12 +545,17 @@ class Views:
     def district_diurnal(self, district_id: str, parameter: str = "pm25", sensors: str = "official") -> pd.DataFrame:
         """Population-weighted mean by local hour (0–23) for one district and for the city."""
         self._check_district(district_id)
-        rows = []
-        for h in range(24):
-            per = self.group_figures(parameter, f"h{h:02d}", sensors, "district")
-            city = float((per["value"] * per["population"]).sum() / per["population"].sum())
-            rows.append({"hour": h, "value": float(per.set_index("group").loc[district_id, "value"]), "city": city})
-        return pd.DataFrame(rows)
+        key = ("diurnal", parameter, self.sensor_set(parameter, sensors))
+        if key not in self._cache:  # all districts at once: 24 hourly surfaces, once per pollutant and sensor set
+            rows = []
+            for h in range(24):
+                per = self.group_figures(parameter, f"h{h:02d}", sensors, "district")
+                city = float((per["value"] * per["population"]).sum() / per["population"].sum())
+                rows += [{"district_id": d, "hour": h, "value": float(v), "city": city}
+                         for d, v in zip(per["group"], per["value"])]
+            self._cache[key] = pd.DataFrame(rows)
+        t = self._cache[key]
+        return t.loc[t["district_id"] == district_id, ["hour", "value", "city"]].reset_index(drop=True)
 
     def district_groups(self, district_id: str, parameter: str = "pm25", period: str = "year",
                         sensors: str = "official") -> pd.DataFrame:
