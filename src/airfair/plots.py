@@ -1333,7 +1333,7 @@ class CalendarChart:
     #: Laid-out calendars by the callers' ``cache_key``, shared by every chart of the process (a served
     #: page shows the same site's calendar to many visitors); the oldest are forgotten first.
     _laid_out: collections.OrderedDict = collections.OrderedDict()
-    CACHE_SIZE = 256
+    CACHE_SIZE = 32  # ~190 kB each on a year of days
 
     def update(self, daily, year: int | None = None, value: str = "value", parameter: str | None = "pm25",
                title: str = "", lang: str = "en", cache_key: tuple | None = None) -> None:
