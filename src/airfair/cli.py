@@ -286,12 +286,15 @@ def bench_command(n_sites, interval_minutes, days, scales, engines, workdir, out
 @click.option("--url", default=None, help="A running server (default: start `airfair serve` on a free port).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data directory to serve.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("loadtest.json"), show_default=True)
-def loadtest_command(sessions, minutes, rounds, url, data_dir, out):
+@click.option("--pause", type=(float, float), default=(0.2, 1.0), show_default=True, metavar="MIN MAX",
+              help="Seconds each session waits between two changes (uniform): the default is a stress test; "
+                   "a reader looking at each view is more like 3 10.")
+def loadtest_command(sessions, minutes, rounds, url, data_dir, out, pause):
     """Open many app sessions at once and change widgets: latency, first render, errors, server memory."""
     from airfair import loadtest
 
     result = loadtest.run(sessions=sessions, minutes=minutes, url=url, data_dir=data_dir, out=out, log=click.echo,
-                          rounds=rounds)
+                          rounds=rounds, pause=pause)
     if result["n_errors"] or result["server_errors"]:
         raise SystemExit(1)
 

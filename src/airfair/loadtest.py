@@ -186,9 +186,10 @@ def browser_updates(url: str, n: int = 8) -> list[float]:
 class SessionDriver(threading.Thread):
     """One server session, held through Bokeh's client protocol, changing widgets until ``stop`` is set."""
 
-    def __init__(self, url: str, page: str, stop: threading.Event, seed: int, timeout: float = 20.0):
+    def __init__(self, url: str, page: str, stop: threading.Event, seed: int, timeout: float = 20.0,
+                 pause: tuple[float, float] = (0.2, 1.0)):
         super().__init__(daemon=True)
-        self.url, self.page, self.stop, self.timeout = url, page, stop, timeout
+        self.url, self.page, self.stop, self.timeout, self.pause = url, page, stop, timeout, pause
         self.rng = random.Random(seed)
         self.latencies: list[float] = []
         self.errors: list[str] = []
@@ -245,7 +246,7 @@ class SessionDriver(threading.Thread):
                 else:
                     self.errors.append(f"no answer within {self.timeout} s to {name}={w.value}")
                     break  # the connection's reader is still waiting: this session cannot go on
-                time.sleep(self.rng.uniform(0.2, 1.0))  # a person reads before the next click
+                self.stop.wait(self.rng.uniform(*self.pause))  # a person reads before the next click
         except Exception as exc:
             self.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -253,7 +254,7 @@ class SessionDriver(threading.Thread):
 
 
 def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_dir: str | None = None,
-        out: Path | None = None, log=print, rounds: int = 2) -> dict:
+        out: Path | None = None, log=print, rounds: int = 2, pause: tuple[float, float] = (0.2, 1.0)) -> dict:
     """Run the load test and return (and optionally write) its figures; see the module docstring."""
     log_path = Path(out).with_suffix(".server.log") if out else Path("loadtest.server.log")
     proc = None
@@ -271,7 +272,7 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
         peak, samples, during, after, drivers, loaded_updates = baseline or 0.0, [], [], [], [], []
         for r in range(rounds):
             stop = threading.Event()
-            batch = [SessionDriver(url, pages[i], stop, seed=1000 * r + i) for i in range(sessions)]
+            batch = [SessionDriver(url, pages[i], stop, seed=1000 * r + i, pause=pause) for i in range(sessions)]
             drivers += batch
             log(f"round {r + 1}/{rounds}: {sessions} sessions for {minutes:g} min …")
             t0 = time.time()
@@ -300,7 +301,7 @@ def run(sessions: int = 20, minutes: float = 3.0, url: str | None = None, data_d
                              if "Traceback" in line or " ERROR" in line or "Error running" in line]
         result = {
             "url": url, "sessions": sessions, "rounds": rounds, "opened": sum(d.opened for d in drivers),
-            "minutes": minutes,
+            "minutes": minutes, "pause_s": list(pause),
             "updates": len(lat),
             "update_ms": {"median": round(1000 * statistics.median(lat), 1) if lat else None,
                           "p90": round(1000 * lat[int(0.9 * (len(lat) - 1))], 1) if lat else None,
@@ -335,7 +336,8 @@ def summary(r: dict) -> str:
     """The load test's figures in a few lines."""
     m = r["memory_mb"]
     return "\n".join([
-        f"{r['opened']}/{r['sessions'] * r['rounds']} sessions ({r['rounds']} rounds of {r['sessions']}), {r['minutes']:g} min each, {r['updates']} widget updates, "
+        f"{r['opened']}/{r['sessions'] * r['rounds']} sessions ({r['rounds']} rounds of {r['sessions']}), {r['minutes']:g} min each, "
+        f"{r.get('pause_s', [0.2, 1.0])[0]:g}–{r.get('pause_s', [0.2, 1.0])[1]:g} s between changes, {r['updates']} widget updates, "
         f"{r['n_errors']} errors, {len(r['server_errors'])} server errors, {len(r['browser_problems'])} browser problems",
         f"update latency ms (protocol sessions, change → server acknowledged, a lower bound): median {r['update_ms']['median']}, "
         f"p90 {r['update_ms']['p90']}, max {r['update_ms']['max']}",
