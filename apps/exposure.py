@@ -160,7 +160,7 @@ def update_fairness():
         charts["curves"] = plots.LineChart("share", lines=2)
         curves_pane.object = charts["curves"].figure
     charts["curves"].draw(lines, i18n.t("cum_exposure", l), i18n.t("cum_residents", l), i18n.t("curves_title", l),
-                guide=([0, 1], [0, 1], i18n.t("equality", l)))
+                          guide=([0, 1], [0, 1], i18n.t("equality", l)))
     rows = [(*i18n.index_label(r["index"], l), r["value"]) for _, r in fair["indices"].iterrows()]
     indices_pane.object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
                                        i18n.t("value", l): [round(r[2], 3) for r in rows],

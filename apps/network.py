@@ -96,11 +96,10 @@ def update_site():
     charts["history"].update(hist, {"raw": i18n.t("raw", l), "calibrated": i18n.t("calibrated", l)},
                              i18n.parameter_label(p, l), guideline=WHO_2021.get(p, {}).get("24h"),
                              guideline_label=i18n.t("guideline", l), title=i18n.t("history", l))
-    best = hist.assign(value=hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]))
-    calendar_pane.visible = bool(best["value"].notna().any())
+    calendar_pane.visible = bool(hist["value"].notna().any())
     if calendar_pane.visible:
-        year = int(pd.DatetimeIndex(best["date"]).year.value_counts().idxmax())
-        charts["calendar"].update(best[["date", "value"]], year=year, parameter=p,
+        year = int(pd.DatetimeIndex(hist["date"]).year.value_counts().idxmax())
+        charts["calendar"].update(hist[["date", "value"]], year=year, parameter=p,
                                   title=f"{i18n.t('calendar', l)} {year}", lang=l, cache_key=(id(V), s, p, year, l))
     rep = V.site_report(s)
     report_pane.object = pd.DataFrame({

@@ -295,6 +295,11 @@ def _hour_of(period: str) -> int | None:
     return None
 
 
+def _best_daily(d: pd.DataFrame) -> pd.Series:
+    """A site's daily value as shown: calibrated where there is one (low-cost PM2.5), else the QC-passed raw mean."""
+    return d["calibrated"].where(d["calibrated"].notna(), d["raw"])
+
+
 @dataclass
 class Views:
     """Precomputed surfaces and site tables of one dataset, with fast cuts for the apps.
@@ -611,7 +616,7 @@ class Views:
             period = "year"  # site means by hour of day are not stored: the map shows the period's mean
         d = self.site_daily[self.site_daily["parameter"] == parameter]
         d = d[_period_mask(pd.DatetimeIndex(d["date"]), period)]
-        val = d["calibrated"].where(d["calibrated"].notna(), d["raw"])
+        val = _best_daily(d)
         means = val.groupby(d["site_id"]).agg(["mean", "size"]).rename(columns={"mean": "value", "size": "days"})
         s = self.sites
         out = pd.DataFrame({"site_id": s["site_id"].astype(str).to_numpy(), "network": s["network"].to_numpy(),
@@ -631,18 +636,19 @@ class Views:
         return out
 
     def site_history(self, site_id: str, parameter: str = "pm25") -> pd.DataFrame:
-        """A site's daily means: date, raw (QC-passed), calibrated (PM2.5), in µg/m³."""
+        """A site's daily means: date, raw (QC-passed), calibrated (PM2.5) and value (calibrated where there
+        is one, else raw: what the site map and calendar show), in µg/m³."""
         key = ("histories", parameter)
         if key not in self._cache:  # one split per pollutant, shared by all sessions; a click is then a lookup
             d = self.site_daily[self.site_daily["parameter"] == parameter]
-            self._cache[key] = {str(k): g[["date", "raw", "calibrated"]].reset_index(drop=True)
-                                for k, g in d.groupby("site_id", sort=False, observed=True)}
+            self._cache[key] = {str(k): g[["date", "raw", "calibrated"]].assign(value=_best_daily(g))
+                                .reset_index(drop=True) for k, g in d.groupby("site_id", sort=False, observed=True)}
         if site_id in self._cache[key]:
             return self._cache[key][site_id]
         if site_id not in set(self.sites["site_id"].astype(str)):
             raise ViewsError(f"unknown site {site_id!r}")
         return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "raw": pd.Series(dtype=float),
-                             "calibrated": pd.Series(dtype=float)})
+                             "calibrated": pd.Series(dtype=float), "value": pd.Series(dtype=float)})
 
     def site_report(self, site_id: str) -> pd.DataFrame:
         """A site's QC report per pollutant (:func:`airfair.qc.report` rows)."""
