@@ -38,28 +38,16 @@ cigarettes = pn.pane.Markdown(styles={"font-size": "0.8em", "color": "#666"})
 choropleth = plots.DistrictChoropleth(D)
 choropleth.figure.css_classes = ["district-map"]
 map_pane = pn.pane.Bokeh(choropleth.figure, sizing_mode="stretch_width", min_height=380)
-# figures below or beside the map are built after the first paint (see update_below): the first
-# message then carries the map alone, and a drill-down's charts only when a district is opened
+# what lies below or beside the map is built after the first paint (see update_below), and a drill-down
+# only when a district is first opened: the session's first page then carries the map alone, which is
+# what a visitor waits for (each Panel component costs the server some milliseconds per new visitor)
 charts = {}
+panes = {}
 ranking_pane = pn.pane.Bokeh(css_classes=["district-ranking"], sizing_mode="stretch_width", min_height=300)
 table_pane = pn.pane.DataFrame(index=False, css_classes=["district-table"], sizing_mode="stretch_width",
                                styles={"overflow-x": "auto", "font-size": "0.85em"})
-fair_title = pn.pane.Markdown()
-fair_text = pn.pane.Markdown(css_classes=["fairness"])
-curves_pane = pn.pane.Bokeh(css_classes=["inequality-curves"], sizing_mode="stretch_width")
-indices_pane = pn.pane.DataFrame(index=False, css_classes=["indices"], sizing_mode="stretch_width",
-                                 styles={"font-size": "0.85em"})
-drill_title = pn.pane.Markdown(css_classes=["drill-title"])
-drill_daily = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["drill-daily"])
-drill_diurnal = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["drill-diurnal"])
-drill_groups = pn.pane.DataFrame(index=False, css_classes=["drill-groups"], styles={"font-size": "0.85em"})
-drill_sites = pn.pane.DataFrame(index=False, css_classes=["drill-sites"], max_height=260,
-                                styles={"font-size": "0.85em", "overflow-y": "auto"})
-drill = pn.Column(drill_title, pn.FlexBox(pn.Column(drill_daily, min_width=320, styles={"flex": "1 1 420px"}),
-                                          pn.Column(drill_diurnal, min_width=320, styles={"flex": "1 1 420px"})),
-                  pn.FlexBox(pn.Column(drill_groups, min_width=300, styles={"flex": "1 1 360px"}),
-                             pn.Column(drill_sites, min_width=300, styles={"flex": "1 1 480px"})),
-                  css_classes=["drill-down"], visible=False)
+fairness = pn.Column(css_classes=["fairness-view"])
+drill = pn.Column(css_classes=["drill-down"], visible=False)
 drill_hint = pn.pane.Markdown(css_classes=["drill-hint"])
 method = pn.pane.Markdown(styles={"font-size": "0.9em"})
 shown = {}
@@ -91,7 +79,7 @@ def update(event=None):
     col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
     label = _value_label(l)
     values = fig.assign(value=fig[col].astype(float))
-    shown.update(table=values, metric=m, label=label)
+    shown.update(table=values, figures=fig, metric=m, label=label)
     notes = []
     if used != s:
         notes.append(i18n.t("sensors_fallback", l, parameter=i18n.parameter_label(p, l, unit=False)))
@@ -110,17 +98,6 @@ def update(event=None):
     surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
     choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
     name = f"name_{l}"
-    table = pd.DataFrame({
-        i18n.t("district", l): values[name],
-        i18n.parameter_label(p, l): fig["value"].round(1),
-        i18n.t("times_who", l): fig["times_who_annual"].round(1),
-        i18n.t("days_over", l): fig["days_over"],
-        i18n.t("share_over", l): (100 * fig["share_over"]).round(0),
-        i18n.t("population", l): fig["population"].round(-2).astype(int),
-        i18n.t("official_sites", l): fig["official_sites"],
-        i18n.t("lowcost_sites", l): fig["lowcost_sites"],
-    })
-    table_pane.object = table
     worst, best = values.sort_values("value").iloc[-1], values.sort_values("value").iloc[0]
     if m == "mean":
         unit = i18n.parameter_label(p, l).split("(")[-1].rstrip(")")
@@ -144,27 +121,74 @@ def _headline(l, p, worst, best, name, unit, cig):
     return text
 
 
+def update_table():
+    """The districts' figures as a table beside the map (the shown language's names)."""
+    l, p, fig = lang.value, parameter.value, shown["figures"]
+    table_pane.object = pd.DataFrame({
+        i18n.t("district", l): fig[f"name_{l}"],
+        i18n.parameter_label(p, l): fig["value"].round(1),
+        i18n.t("times_who", l): fig["times_who_annual"].round(1),
+        i18n.t("days_over", l): fig["days_over"],
+        i18n.t("share_over", l): (100 * fig["share_over"]).round(0),
+        i18n.t("population", l): fig["population"].round(-2).astype(int),
+        i18n.t("official_sites", l): fig["official_sites"],
+        i18n.t("lowcost_sites", l): fig["lowcost_sites"],
+    })
+
+
+def _fairness_panes():
+    """The fairness section's panes, made after the first paint."""
+    charts["curves"] = plots.LineChart("share", lines=2)
+    charts["curves"].figure.css_classes = ["inequality-curves"]
+    made = {"title": pn.pane.Markdown(), "text": pn.pane.Markdown(css_classes=["fairness"]),
+            "curves": pn.pane.Bokeh(charts["curves"].figure, sizing_mode="stretch_width"),
+            "indices": pn.pane.DataFrame(index=False, css_classes=["indices"], sizing_mode="stretch_width",
+                                         styles={"font-size": "0.85em"})}
+    fairness.objects = [made["title"], made["text"], pn.FlexBox(
+        pn.Column(made["curves"], styles={"flex": "1 1 340px", "min-width": "280px", "max-width": "520px"}),
+        pn.Column(made["indices"], styles={"flex": "2 1 420px", "min-width": "280px"}))]
+    return made
+
+
+def _drill_panes():
+    """The drill-down's panes and charts, made when a district is first opened."""
+    charts.update(daily=plots.LineChart("date", lines=1), diurnal=plots.LineChart("hour", lines=2))
+    charts["daily"].figure.css_classes, charts["diurnal"].figure.css_classes = ["drill-daily"], ["drill-diurnal"]
+    made = {"title": pn.pane.Markdown(css_classes=["drill-title"]),
+            "daily": pn.pane.Bokeh(charts["daily"].figure, sizing_mode="stretch_width"),
+            "diurnal": pn.pane.Bokeh(charts["diurnal"].figure, sizing_mode="stretch_width"),
+            "groups": pn.pane.DataFrame(index=False, css_classes=["drill-groups"], styles={"font-size": "0.85em"}),
+            "sites": pn.pane.DataFrame(index=False, css_classes=["drill-sites"], max_height=260,
+                                       styles={"font-size": "0.85em", "overflow-y": "auto"})}
+    drill.objects = [made["title"], pn.FlexBox(
+        pn.Column(made["daily"], min_width=320, styles={"flex": "1 1 420px"}),
+        pn.Column(made["diurnal"], min_width=320, styles={"flex": "1 1 420px"})), pn.FlexBox(
+        pn.Column(made["groups"], min_width=300, styles={"flex": "1 1 360px"}),
+        pn.Column(made["sites"], min_width=300, styles={"flex": "1 1 480px"}))]
+    return made
+
+
 def update_fairness():
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
     try:
         fair = V.inequality(p, per, s)
     except (views.ViewsError, ValueError):
         return
-    fair_title.object = f"## {i18n.t('fairness_title', l)}"
-    fair_text.object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
+    if "fairness" not in panes:
+        panes["fairness"] = _fairness_panes()
+    fp = panes["fairness"]
+    fp["title"].object = f"## {i18n.t('fairness_title', l)}"
+    fp["text"].object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
     cells = fair["cells"]
     lines = plots.inequality_lines(cells["value"], cells["population"], rank_by=cells["income"],
                                    labels={"lorenz": i18n.t("lorenz_plain", l), "by_income": i18n.t("by_income_plain", l)})
-    if "curves" not in charts:
-        charts["curves"] = plots.LineChart("share", lines=2)
-        curves_pane.object = charts["curves"].figure
     charts["curves"].draw(lines, i18n.t("cum_exposure", l), i18n.t("cum_residents", l), i18n.t("curves_title", l),
                           guide=([0, 1], [0, 1], i18n.t("equality", l)))
     rows = [(*i18n.index_label(r["index"], l), r["value"]) for _, r in fair["indices"].iterrows()]
-    indices_pane.object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
-                                       i18n.t("value", l): [round(r[2], 3) for r in rows],
-                                       i18n.t("meaning", l): [r[1] for r in rows]})
+    fp["indices"].object = pd.DataFrame({i18n.t("index", l): [r[0] for r in rows],
+                                         i18n.t("value", l): [round(r[2], 3) for r in rows],
+                                         i18n.t("meaning", l): [r[1] for r in rows]})
     shown["indices"] = fair["indices"]
 
 
@@ -174,12 +198,12 @@ def update_drill():
     if not d:
         drill.visible = False
         return
+    if "drill" not in panes:
+        panes["drill"] = _drill_panes()
+    dp = panes["drill"]
     name = i18n.district_name(D, d, l)
-    drill_title.object = f"## {i18n.t('drill_title', l, district=name)}"
+    dp["title"].object = f"## {i18n.t('drill_title', l, district=name)}"
     daily = V.district_daily(d, p, s)
-    if "daily" not in charts:
-        charts.update(daily=plots.LineChart("date", lines=1), diurnal=plots.LineChart("hour", lines=2))
-        drill_daily.object, drill_diurnal.object = charts["daily"].figure, charts["diurnal"].figure
     charts["daily"].update(daily, {"value": name}, i18n.parameter_label(p, l),
                            guideline=float(daily["guideline"].iloc[0]), guideline_label=i18n.t("guideline", l),
                            title=i18n.t("daily_series", l))
@@ -187,11 +211,11 @@ def update_drill():
     charts["diurnal"].update(diurnal, {"value": name, "city": i18n.t("city", l)}, i18n.parameter_label(p, l),
                              xlabel=i18n.t("hour", l), title=i18n.t("diurnal", l))
     groups = V.district_groups(d, p, per, s)
-    drill_groups.object = pd.DataFrame({i18n.t("groups", l): [i18n.t(f"group_{g}", l) for g in groups.group],
-                                       i18n.parameter_label(p, l): groups.value.round(1),
-                                       i18n.t("population", l): groups.population.round(-1).astype(int)})
+    dp["groups"].object = pd.DataFrame({i18n.t("groups", l): [i18n.t(f"group_{g}", l) for g in groups.group],
+                                        i18n.parameter_label(p, l): groups.value.round(1),
+                                        i18n.t("population", l): groups.population.round(-1).astype(int)})
     sites = V.district_sites(d, p, per)
-    drill_sites.object = pd.DataFrame({
+    dp["sites"].object = pd.DataFrame({
         i18n.t("site", l): sites.site_id, i18n.t("network", l): sites.network,
         i18n.t("official", l): np.where(sites.official, "✔", ""), i18n.parameter_label(p, l): sites.value.round(1),
         i18n.t("pct_good", l): sites.pct_good})
@@ -217,10 +241,11 @@ def update_ranking():
 
 
 def update_below(changed=None):
-    """The bars, the fairness section and the drill-down: sent after the map, so the map never waits for them."""
+    """The bars, the table, the fairness section and the drill-down: sent after the map, so the map never waits for them."""
     with pn.io.hold():
         update_ranking()
         if changed not in (metric, show_surface, tiles):  # these change nothing below the map
+            update_table()
             update_fairness()
             update_drill()
 
@@ -289,9 +314,6 @@ for w in (parameter, metric, period, sensors, district):
     w.styles = {"flex": "1 1 170px", "min-width": "150px"}
 left = pn.Column(headline, note, map_pane, cigarettes, downloads, styles={"flex": "3 1 520px", "min-width": "300px"})
 right = pn.Column(ranking_pane, table_pane, styles={"flex": "2 1 380px", "min-width": "300px"})
-fairness = pn.Column(fair_title, fair_text, pn.FlexBox(
-    pn.Column(curves_pane, styles={"flex": "1 1 340px", "min-width": "280px", "max-width": "520px"}),
-    pn.Column(indices_pane, styles={"flex": "2 1 420px", "min-width": "280px"})), css_classes=["fairness-view"])
 
 pn.Column(
     pages.header("exposure", lang, "exposure_title"), pages.banner(V, lang), controls,

@@ -38,18 +38,15 @@ BLIND = V.blind_spots(BLIND_KM)
 site_map = plots.SiteMap(D, BLIND)
 site_map.figure.css_classes = ["site-map"]
 map_pane = pn.pane.Bokeh(site_map.figure, sizing_mode="stretch_width", min_height=380)
-site_title = pn.pane.Markdown(css_classes=["site-title"])
-charts = {}  # the site's charts, built when a site is first opened
-history_pane = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["site-history"])
-calendar_pane = pn.pane.Bokeh(sizing_mode="stretch_width", css_classes=["site-calendar"])
-report_pane = pn.pane.DataFrame(index=False, css_classes=["site-report"], sizing_mode="stretch_width",
-                                styles={"font-size": "0.85em", "overflow-x": "auto"})
-site_panel = pn.Column(site_title, history_pane, calendar_pane, report_pane, css_classes=["site-panel"], visible=False)
+# a site's panel is built when a site is first opened and the equity view after the first paint: the
+# session's first page then carries the map alone (each Panel component costs the server some
+# milliseconds per new visitor)
+charts = {}
+panes = {}
+site_panel = pn.Column(css_classes=["site-panel"], visible=False)
 site_hint = pn.pane.Markdown()
-equity_title = pn.pane.Markdown()
-equity_text = pn.pane.Markdown(css_classes=["blind-spots"])
-coverage_pane = pn.pane.DataFrame(index=False, css_classes=["coverage"], styles={"font-size": "0.85em"},
-                                  sizing_mode="stretch_width")
+equity = pn.Column(css_classes=["equity-view"])
+loaded = {"done": False}
 
 
 def _labels(l):
@@ -74,8 +71,30 @@ def update(event=None):
     changed = event.obj if event is not None else None
     if changed in (None, lang, parameter):
         update_site()
-    if changed in (None, lang):
+    if changed is lang and loaded["done"]:  # before the first paint, pn.state.onload draws it
         update_equity()
+
+
+def _site_panes():
+    """The site panel's panes and charts, made when a site is first opened."""
+    charts.update(history=plots.LineChart("date", lines=2), calendar=plots.CalendarChart())
+    charts["history"].figure.css_classes, charts["calendar"].figure.css_classes = ["site-history"], ["site-calendar"]
+    made = {"title": pn.pane.Markdown(css_classes=["site-title"]),
+            "history": pn.pane.Bokeh(charts["history"].figure, sizing_mode="stretch_width"),
+            "calendar": pn.pane.Bokeh(charts["calendar"].figure, sizing_mode="stretch_width"),
+            "report": pn.pane.DataFrame(index=False, css_classes=["site-report"], sizing_mode="stretch_width",
+                                        styles={"font-size": "0.85em", "overflow-x": "auto"})}
+    site_panel.objects = [made["title"], made["history"], made["calendar"], made["report"]]
+    return made
+
+
+def _equity_panes():
+    """The monitoring equity view's panes, made after the first paint."""
+    made = {"title": pn.pane.Markdown(), "text": pn.pane.Markdown(css_classes=["blind-spots"]),
+            "coverage": pn.pane.DataFrame(index=False, css_classes=["coverage"], styles={"font-size": "0.85em"},
+                                          sizing_mode="stretch_width")}
+    equity.objects = [made["title"], made["text"], made["coverage"]]
+    return made
 
 
 def update_site():
@@ -85,24 +104,24 @@ def update_site():
     if not s or match.empty:
         site_panel.visible = False
         return
+    if "site" not in panes:
+        panes["site"] = _site_panes()
+    sp = panes["site"]
     row = match.iloc[0]
     kind = i18n.t("official" if row["official"] else "indicative", l)
-    site_title.object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
+    sp["title"].object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
                         f"{i18n.district_name(D, row['district_id'], l) if isinstance(row['district_id'], str) else '—'}"
     hist = V.site_history(s, p)
-    if not charts:
-        charts.update(history=plots.LineChart("date", lines=2), calendar=plots.CalendarChart())
-        history_pane.object, calendar_pane.object = charts["history"].figure, charts["calendar"].figure
     charts["history"].update(hist, {"raw": i18n.t("raw", l), "calibrated": i18n.t("calibrated", l)},
                              i18n.parameter_label(p, l), guideline=WHO_2021.get(p, {}).get("24h"),
                              guideline_label=i18n.t("guideline", l), title=i18n.t("history", l))
-    calendar_pane.visible = bool(hist["value"].notna().any())
-    if calendar_pane.visible:
+    sp["calendar"].visible = bool(hist["value"].notna().any())
+    if sp["calendar"].visible:
         year = int(pd.DatetimeIndex(hist["date"]).year.value_counts().idxmax())
         charts["calendar"].update(hist[["date", "value"]], year=year, parameter=p,
                                   title=f"{i18n.t('calendar', l)} {year}", lang=l, cache_key=(id(V), s, p, year, l))
     rep = V.site_report(s)
-    report_pane.object = pd.DataFrame({
+    sp["report"].object = pd.DataFrame({
         i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],
         i18n.t("readings_n", l): rep["n_readings"], i18n.t("capture", l): rep["capture_pct"],
         i18n.t("pct_good", l): rep["pct_good"],
@@ -112,16 +131,19 @@ def update_site():
 
 def update_equity():
     l = lang.value
+    if "equity" not in panes:
+        panes["equity"] = _equity_panes()
+    ep = panes["equity"]
     cov = V.coverage()
-    equity_title.object = f"## {i18n.t('equity_title', l)}"
+    ep["title"].object = f"## {i18n.t('equity_title', l)}"
     far = float(BLIND.sum())
     total = float(V.grid["population"].where(V.grid["district"] >= 0).sum())
     none = [i18n.district_name(D, d, l) for d in cov.loc[cov.no_official_station, "district_id"]]
     key = "blind_spots" if none else "blind_spots_none"
-    equity_text.object = i18n.t(key, l, people=f"{far:,.0f}", share=f"{100 * far / total:.0f}", km=f"{BLIND_KM:g}",
+    ep["text"].object = i18n.t(key, l, people=f"{far:,.0f}", share=f"{100 * far / total:.0f}", km=f"{BLIND_KM:g}",
                                 names=", ".join(none))
     shown["coverage"] = cov
-    coverage_pane.object = pd.DataFrame({
+    ep["coverage"].object = pd.DataFrame({
         i18n.t("district", l): cov[f"name_{l}"], i18n.t("population", l): cov["population"].round(-2).astype(int),
         i18n.t("official_sites", l): cov["official_sites"], i18n.t("lowcost_sites", l): cov["lowcost_sites"],
         i18n.t("per_100k_official", l): cov["official_per_100k"].round(2),
@@ -155,6 +177,15 @@ site.param.watch(on_site, "value")
 update()
 
 
+def _after_first_paint():
+    loaded["done"] = True
+    with pn.io.hold():
+        update_equity()
+
+
+pn.state.onload(_after_first_paint)
+
+
 def _filename(ext):
     return f"airfair-sites-{parameter.value}-{period.value}-{lang.value}.{ext}"
 
@@ -183,6 +214,6 @@ pn.Column(
     pages.header("network", lang, "network_title"), pages.banner(V, lang), controls,
     pn.FlexBox(pn.Column(map_pane, downloads, styles={"flex": "3 1 520px", "min-width": "300px"}),
                pn.Column(site_hint, site_panel, styles={"flex": "2 1 420px", "min-width": "300px"})),
-    equity_title, equity_text, coverage_pane, pages.footer(V, lang),
+    equity, pages.footer(V, lang),
     styles={"font-family": "system-ui, sans-serif", "max-width": "1400px", "margin": "0 auto"},
 ).servable(title="airfair · sensor network")

@@ -254,6 +254,14 @@ def test_network_page_sites_colours_and_site_report(server, chromium_browser, de
     rep = demo_views.site_report(site)
     assert str(int(rep["n_readings"].iloc[0])) in report.replace(",", "").replace("\u202f", "")
     assert page2.get_by_text(i18n.t("equity_title", "kk")).first.is_visible()
+    # the monitoring equity view: every district's stations per 100,000 residents and the blind-spot count
+    page2.wait_for_selector(".coverage table", timeout=20_000)
+    coverage = _text(page2, ".coverage")
+    cov = demo_views.coverage()
+    for _, r in cov.iterrows():
+        assert f"{r['official_per_100k']:.2f}" in coverage and r["name_kk"] in coverage
+    people = f"{float(demo_views.blind_spots(3.0).sum()):,.0f}"
+    assert people in _text(page2, ".blind-spots")
     # the legend (one entry per distinct "legend" value of the markers' data) names both sensor classes and the
     # QC statuses, in Kazakh, and each marker's colour is its status's
     markers = page2.evaluate("""() => {
