@@ -336,3 +336,23 @@ def test_pages_on_a_phone(server, chromium_browser, path, selector):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 2
     box = page.locator(selector).first.bounding_box()
     assert box["width"] > 250
+
+
+def test_load_script_sessions_change_widgets_and_get_answers(server):
+    """The load script's protocol sessions (``airfair loadtest``) on both pages: each announces its page drawn,
+    changes widgets, and every change is answered; the client's copy of the page follows every change."""
+    import threading
+
+    from airfair.loadtest import SessionDriver
+
+    stop = threading.Event()
+    drivers = [SessionDriver(server, page, stop, seed=i, pause=(0.1, 0.3)) for i, page in enumerate(["exposure", "network"])]
+    for d in drivers:
+        d.start()
+    time.sleep(12)
+    stop.set()
+    for d in drivers:
+        d.join(60)
+    for d in drivers:
+        assert d.opened and d.errors == [] and d.unmirrored == 0, (d.page, d.errors, d.unmirrored)
+        assert len(d.latencies) >= 5 and all(0 < x < 20 for x in d.latencies)
