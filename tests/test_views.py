@@ -106,6 +106,11 @@ def test_site_summary_and_reports(v):
     hist = v.site_history(one)
     assert hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]).mean() == pytest.approx(
         ok.set_index("site_id").loc[one, "value"])
+    # a reference station is what the calibration is fitted to: no calibrated line of its own
+    ref = v.site_history(str(v.sites[v.sites.official].site_id.iloc[0]))
+    assert ref["raw"].notna().any() and ref["calibrated"].isna().all() and ref["value"].equals(ref["raw"])
+    low = v.site_history(str(s[~s.official & s.value.notna()].site_id.iloc[0]))
+    assert low["calibrated"].notna().any()
     assert set(v.site_report(one)["parameter"]) >= {"pm25"}
     cov = v.coverage()
     assert cov.population.sum() == pytest.approx(float(v.grid.population.where(v.grid.district >= 0).sum()), rel=1e-6)

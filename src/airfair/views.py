@@ -636,13 +636,17 @@ class Views:
         return out
 
     def site_history(self, site_id: str, parameter: str = "pm25") -> pd.DataFrame:
-        """A site's daily means: date, raw (QC-passed), calibrated (PM2.5) and value (calibrated where there
-        is one, else raw: what the site map and calendar show), in µg/m³."""
+        """A site's daily means: date, raw (QC-passed), calibrated (PM2.5 at low-cost sensors; none at a
+        reference station, which the calibration is fitted to) and value (calibrated where there is one,
+        else raw: what the site map and calendar show), in µg/m³."""
         key = ("histories", parameter)
         if key not in self._cache:  # one split per pollutant, shared by all sessions; a click is then a lookup
             d = self.site_daily[self.site_daily["parameter"] == parameter]
-            self._cache[key] = {str(k): g[["date", "raw", "calibrated"]].assign(value=_best_daily(g))
-                                .reset_index(drop=True) for k, g in d.groupby("site_id", sort=False, observed=True)}
+            reference = set(self.sites.loc[self.sites["official"], "site_id"].astype(str))
+            self._cache[key] = {
+                str(k): g[["date", "raw", "calibrated"]].assign(
+                    value=_best_daily(g), calibrated=np.nan if str(k) in reference else g["calibrated"])
+                .reset_index(drop=True) for k, g in d.groupby("site_id", sort=False, observed=True)}
         if site_id in self._cache[key]:
             return self._cache[key][site_id]
         if site_id not in set(self.sites["site_id"].astype(str)):
