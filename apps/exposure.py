@@ -4,6 +4,8 @@ Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: every f
 ``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
 """
 
+import functools
+
 import numpy as np
 import pandas as pd
 import panel as pn
@@ -42,7 +44,6 @@ map_pane = pn.pane.Bokeh(choropleth.figure, sizing_mode="stretch_width", min_hei
 # only when a district is first opened: the session's first page then carries the map alone, which is
 # what a visitor waits for (each Panel component costs the server some milliseconds per new visitor)
 charts = {}
-panes = {}
 ranking_pane = pn.pane.Bokeh(css_classes=["district-ranking"], sizing_mode="stretch_width", min_height=300)
 table_pane = pn.pane.DataFrame(index=False, css_classes=["district-table"], sizing_mode="stretch_width",
                                styles={"overflow-x": "auto", "font-size": "0.85em"})
@@ -136,6 +137,7 @@ def update_table():
     })
 
 
+@functools.cache  # once per visitor (this module runs once per session)
 def _fairness_panes():
     """The fairness section's panes, made after the first paint."""
     charts["curves"] = plots.LineChart("share", lines=2)
@@ -150,6 +152,7 @@ def _fairness_panes():
     return made
 
 
+@functools.cache  # once per visitor (this module runs once per session)
 def _drill_panes():
     """The drill-down's panes and charts, made when a district is first opened."""
     charts.update(daily=plots.LineChart("date", lines=1), diurnal=plots.LineChart("hour", lines=2))
@@ -174,9 +177,7 @@ def update_fairness():
         fair = V.inequality(p, per, s)
     except (views.ViewsError, ValueError):
         return
-    if "fairness" not in panes:
-        panes["fairness"] = _fairness_panes()
-    fp = panes["fairness"]
+    fp = _fairness_panes()
     fp["title"].object = f"## {i18n.t('fairness_title', l)}"
     fp["text"].object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
@@ -198,9 +199,7 @@ def update_drill():
     if not d:
         drill.visible = False
         return
-    if "drill" not in panes:
-        panes["drill"] = _drill_panes()
-    dp = panes["drill"]
+    dp = _drill_panes()
     name = i18n.district_name(D, d, l)
     dp["title"].object = f"## {i18n.t('drill_title', l, district=name)}"
     daily = V.district_daily(d, p, s)

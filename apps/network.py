@@ -4,6 +4,8 @@ Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: figures
 ``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
 """
 
+import functools
+
 import pandas as pd
 import panel as pn
 
@@ -42,7 +44,6 @@ map_pane = pn.pane.Bokeh(site_map.figure, sizing_mode="stretch_width", min_heigh
 # session's first page then carries the map alone (each Panel component costs the server some
 # milliseconds per new visitor)
 charts = {}
-panes = {}
 site_panel = pn.Column(css_classes=["site-panel"], visible=False)
 site_hint = pn.pane.Markdown()
 equity = pn.Column(css_classes=["equity-view"])
@@ -75,6 +76,7 @@ def update(event=None):
         update_equity()
 
 
+@functools.cache  # once per visitor (this module runs once per session)
 def _site_panes():
     """The site panel's panes and charts, made when a site is first opened."""
     charts.update(history=plots.LineChart("date", lines=2), calendar=plots.CalendarChart())
@@ -88,6 +90,7 @@ def _site_panes():
     return made
 
 
+@functools.cache  # once per visitor (this module runs once per session)
 def _equity_panes():
     """The monitoring equity view's panes, made after the first paint."""
     made = {"title": pn.pane.Markdown(), "text": pn.pane.Markdown(css_classes=["blind-spots"]),
@@ -104,9 +107,7 @@ def update_site():
     if not s or match.empty:
         site_panel.visible = False
         return
-    if "site" not in panes:
-        panes["site"] = _site_panes()
-    sp = panes["site"]
+    sp = _site_panes()
     row = match.iloc[0]
     kind = i18n.t("official" if row["official"] else "indicative", l)
     sp["title"].object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
@@ -131,9 +132,7 @@ def update_site():
 
 def update_equity():
     l = lang.value
-    if "equity" not in panes:
-        panes["equity"] = _equity_panes()
-    ep = panes["equity"]
+    ep = _equity_panes()
     cov = V.coverage()
     ep["title"].object = f"## {i18n.t('equity_title', l)}"
     far = float(BLIND.sum())

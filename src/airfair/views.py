@@ -37,7 +37,7 @@ import xarray as xr
 from airfair import exposure, inequality
 
 #: Bumped whenever what :func:`prepare_views` stores changes, so old caches are rebuilt.
-VIEWS_VERSION = "3"
+VIEWS_VERSION = "4"
 #: Pollutants mapped in the apps (OpenAQ names).
 PARAMETERS = ("pm25", "pm10", "no2")
 #: "official": Kazhydromet reference stations only; "all": every sensor whose readings passed QC,
@@ -183,7 +183,8 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
 
 
 def _site_daily(flagged, calibrated, sites, params) -> pd.DataFrame:
-    """Daily means per site (local days, ≥ 18 h): raw (QC-passed) and, for PM2.5, calibrated."""
+    """Daily means per site (local days, ≥ 18 h): raw (QC-passed) and, for PM2.5 at low-cost sensors,
+    calibrated (none at reference stations: they are what the calibration is fitted to)."""
     from airfair import qc
 
     raw = qc.daily_means(flagged, params)
@@ -196,7 +197,7 @@ def _site_daily(flagged, calibrated, sites, params) -> pd.DataFrame:
         raw["calibrated"] = np.nan
     official = set(sites.loc[sites.official, "site_id"])
     ref = raw["site_id"].isin(official)
-    raw.loc[ref, "calibrated"] = raw.loc[ref, "raw"]  # reference stations need no calibration
+    raw.loc[ref, "calibrated"] = np.nan
     raw["site_id"] = raw["site_id"].astype(str)
     return raw.sort_values(["site_id", "parameter", "date"]).reset_index(drop=True)
 
@@ -642,11 +643,8 @@ class Views:
         key = ("histories", parameter)
         if key not in self._cache:  # one split per pollutant, shared by all sessions; a click is then a lookup
             d = self.site_daily[self.site_daily["parameter"] == parameter]
-            reference = set(self.sites.loc[self.sites["official"], "site_id"].astype(str))
-            self._cache[key] = {
-                str(k): g[["date", "raw", "calibrated"]].assign(
-                    value=_best_daily(g), calibrated=np.nan if str(k) in reference else g["calibrated"])
-                .reset_index(drop=True) for k, g in d.groupby("site_id", sort=False, observed=True)}
+            self._cache[key] = {str(k): g[["date", "raw", "calibrated"]].assign(value=_best_daily(g))
+                                .reset_index(drop=True) for k, g in d.groupby("site_id", sort=False, observed=True)}
         if site_id in self._cache[key]:
             return self._cache[key][site_id]
         if site_id not in set(self.sites["site_id"].astype(str)):
