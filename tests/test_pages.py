@@ -1,5 +1,6 @@
 """Serving helpers of the pages: memory released once per burst of closed sessions, shared state frozen once."""
 
+import contextlib
 import gc
 
 import panel as pn
@@ -30,5 +31,29 @@ def test_shared_state_is_frozen_once():
         assert gc.get_freeze_count() == frozen
         del garbage
     finally:
+        gc.unfreeze()
+        pn.state.cache.pop("airfair_frozen", None)
+
+
+def test_a_server_process_is_warmed_before_its_first_visitor(demo_dir):
+    """What `airfair serve --num-procs N` has each forked process run at start (Panel's --setup): one session
+    of each app opened and closed, so the views are loaded there before the first visitor comes."""
+    import os
+    from pathlib import Path
+
+    from airfair import views
+
+    views.prepare_views(demo_dir)
+    apps = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "apps").glob("*.py"))
+    views._load.cache_clear()
+    os.environ[pages.WARM_APPS_ENV] = os.pathsep.join(apps)
+    try:
+        assert pages.warm_process() == len(apps) == 2
+        assert views._load.cache_info().currsize == 1  # loaded once, shared by both pages
+        assert views._load.cache_info().hits >= 1
+    finally:
+        os.environ.pop(pages.WARM_APPS_ENV)
+        with contextlib.suppress(KeyError):  # scheduled when the warm sessions were destroyed
+            pn.state.cancel_task("airfair.release_memory")
         gc.unfreeze()
         pn.state.cache.pop("airfair_frozen", None)

@@ -305,8 +305,10 @@ def loadtest_command(sessions, minutes, rounds, url, data_dir, out, pause):
 @click.option("--allow-websocket-origin", "origins", multiple=True,
               help="Host[:port] allowed to open the apps (repeatable); default: the address and port. Behind a proxy, "
                    "give the public host name.")
-@click.option("--num-procs", type=int, default=1, show_default=True,
-              help="Server processes (each loads the precomputed views once and shares them between its sessions).")
+@click.option("--num-procs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes, each loading the precomputed views once (about 0.5 GB) and sharing them "
+                   "between its sessions. Above 1: more visitors at once, but with Panel 1.9 some sessions' "
+                   "stylesheets then point to cdn.holoviz.org (unstyled pages offline); see the README.")
 @click.option("--basic-auth", default=None,
               help="Panel's basic auth: a password, or a file of user:password lines. Use with --cookie-secret.")
 @click.option("--cookie-secret", default=None, help="Secret for signed cookies (needed by --basic-auth and OAuth).")
@@ -339,6 +341,9 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
         cmd += ["--basic-auth", basic_auth]
     if cookie_secret:
         cmd += ["--cookie-secret", cookie_secret]
+    if num_procs != 1:  # each forked process loads the views and warms the apps itself
+        os.environ["AIRFAIR_WARM_APPS"] = os.pathsep.join(apps)
+        cmd += ["--setup", str(Path(__file__).with_name("serve_setup.py"))]
     cmd += list(panel_args)
     if show:
         cmd.append("--show")

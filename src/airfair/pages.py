@@ -80,6 +80,46 @@ def freeze_shared_state():
     pn.state.cache["airfair_frozen"] = True
 
 
+#: Environment variable through which ``airfair serve`` tells each server process which apps to warm.
+WARM_APPS_ENV = "AIRFAIR_WARM_APPS"
+
+
+def warm_process(app_paths: list[str] | None = None) -> int:
+    """Open and close one session of each app in this server process, so its first visitor does not
+    wait for the views to load (about 10 s on the default build).
+
+    ``panel serve --warm`` does this in the one process it starts; with ``--num-procs`` above 1 the
+    processes are forked before any session runs (Panel does not warm sessions before a fork on Python
+    < 3.12), so ``airfair serve`` has each of them call this at start (Panel's ``--setup``).
+
+    Parameters
+    ----------
+    app_paths : list of str, optional
+        App scripts; default: the paths in the ``AIRFAIR_WARM_APPS`` environment variable (os.pathsep-separated).
+
+    Returns
+    -------
+    int
+        Apps warmed.
+    """
+    import os
+
+    from bokeh.command.util import build_single_handler_applications
+    from panel.io.document import _cleanup_doc
+    from panel.io.session import generate_session
+    from panel.io.state import set_curdoc
+
+    if app_paths is None:
+        app_paths = [p for p in os.environ.get(WARM_APPS_ENV, "").split(os.pathsep) if p]
+    apps = build_single_handler_applications(app_paths, {p: [] for p in app_paths})
+    for app in apps.values():
+        session = generate_session(app, initialize=True)
+        with set_curdoc(session.document):
+            pn.state._on_load(None)  # what a drawn page runs: the figures built after the first paint
+        _cleanup_doc(session.document, destroy=True)
+    return len(apps)
+
+
 def header(page: str, lang_widget, title_key: str):
     """The coloured bar: site name, page title, links to both pages (language kept), language switch."""
     html = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["af-header-html"])
