@@ -10,6 +10,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -52,12 +53,13 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(demo_dir):
+def _serve(demo_dir, *args):
+    """`airfair serve` on the demo build and a free port: yields its URL once it answers."""
     port = _free_port()
     env = {**os.environ, "AIRFAIR_DATA_DIR": str(demo_dir)}
-    proc = subprocess.Popen([sys.executable, "-m", "airfair.cli", "serve", "--address", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "airfair.cli", "serve", "--address", "127.0.0.1", "--port", str(port),
+                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # its own process group: the forked processes are stopped with it
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 300  # the first serve of a build prepares its views (about 30 s on the demo)
     while time.time() < deadline:
@@ -69,11 +71,28 @@ def server(demo_dir):
                 pytest.fail(f"airfair serve exited: {proc.stdout.read()}")
             time.sleep(0.5)
     else:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail("airfair serve did not answer within 300 s")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    try:
+        yield url
+    finally:
+        proc.terminate()  # the server only, as a process manager would: its forked processes must follow
+        proc.wait(10)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                os.killpg(proc.pid, 0)  # any process of the server's group left?
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"server processes outlived the server: airfair serve {' '.join(args)}")
+
+
+@pytest.fixture(scope="module")
+def server(demo_dir):
+    yield from _serve(demo_dir)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +112,10 @@ def chromium_browser():
         b.close()
 
 
-def _open(chromium_browser, url, selector=".district-map canvas", width=1400, height=1000, **kw):
+def _open(chromium_browser, url, selector=".district-map canvas", width=1400, height=1000, on_request=None, **kw):
     page = chromium_browser.new_page(viewport={"width": width, "height": height}, **kw)
+    if on_request is not None:
+        page.on("request", on_request)
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
@@ -356,3 +377,19 @@ def test_load_script_sessions_change_widgets_and_get_answers(server):
     for d in drivers:
         assert d.opened and d.errors == [] and d.unmirrored == 0, (d.page, d.errors, d.unmirrored)
         assert len(d.latencies) >= 5 and all(0 < x < 20 for x in d.latencies)
+
+
+def test_pages_from_several_server_processes_need_nothing_from_the_internet(demo_dir, chromium_browser):
+    """With --num-procs 2 a page's websocket often reaches another process than the one that sent the page,
+    which then makes the session anew; Panel gave such sessions its stylesheets from cdn.holoviz.org."""
+    from urllib.parse import urlparse
+
+    for url in _serve(demo_dir, "--num-procs", "2"):
+        for path, selector in [("/exposure", ".district-map canvas")] * 6 + [("/network", ".site-map canvas")] * 4:
+            requested = []
+            page, problems = _open(chromium_browser, url + path, selector,
+                                   on_request=lambda r: requested.append(urlparse(r.url)))
+            page.close()
+            assert not problems, (path, problems)
+            fetched = {u.hostname for u in requested if u.scheme in ("http", "https", "ws", "wss")}  # not data: URIs
+            assert fetched == {"127.0.0.1"}, (path, fetched)

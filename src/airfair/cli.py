@@ -307,8 +307,7 @@ def loadtest_command(sessions, minutes, rounds, url, data_dir, out, pause):
                    "give the public host name.")
 @click.option("--num-procs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes, each loading the precomputed views once (about 0.5 GB) and sharing them "
-                   "between its sessions. Above 1: more visitors at once, but with Panel 1.9 some sessions' "
-                   "stylesheets then point to cdn.holoviz.org (unstyled pages offline); see the README.")
+                   "between its sessions. Above 1: more visitors at once; see the README.")
 @click.option("--basic-auth", default=None,
               help="Panel's basic auth: a password, or a file of user:password lines. Use with --cookie-secret.")
 @click.option("--cookie-secret", default=None, help="Secret for signed cookies (needed by --basic-auth and OAuth).")

@@ -28,6 +28,14 @@ table.dataframe td, table.dataframe th {text-align:left !important; padding:2px 
 
 def setup(title: str):
     """Panel's settings for an airfair page (call once, at the top of the app)."""
+    from panel.io.resources import get_dist_path
+
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context:
+        # Panel makes its components' stylesheets local only in a document whose page it rendered itself;
+        # a session made elsewhere (the websocket reaching another process than the page, --num-procs > 1,
+        # or a reused session) would otherwise get them from cdn.holoviz.org, unstyled offline
+        doc.template_variables.setdefault("dist_url", get_dist_path())
     pn.extension(sizing_mode="stretch_width", notifications=False, raw_css=[CSS])
     pn.config.loading_indicator = True
     pn.state.cache.setdefault("airfair_pages", set()).add(title)
