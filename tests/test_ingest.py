@@ -439,6 +439,7 @@ def test_cli_map_keeps_commas_inside_column_names(tmp_path, demo_copy):
     assert json.loads(res.output)["rows_imported"] == 1
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # e.g. R² of held-out values that do not vary is NaN, not 0/0
 def test_exposure_page_renders_from_imported_data(tmp_path, demo_copy, monkeypatch):
     import runpy
 

@@ -508,7 +508,8 @@ def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=
     Returns
     -------
     pandas.DataFrame
-        method, n (site-days), rmse, bias (predicted − observed), r2, with the parameter's unit.
+        method, n (site-days), rmse, bias (predicted − observed), r2 (NaN where the observed values do not
+        vary), with the parameter's unit.
     """
     wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
     values = wide.to_numpy()
@@ -530,8 +531,9 @@ def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=
         p, o = np.concatenate(pred), np.concatenate(obs)
         ok = np.isfinite(p) & np.isfinite(o)
         e = p[ok] - o[ok]
+        spread = np.sum((o[ok] - o[ok].mean()) ** 2)
         rows.append({"method": method, "n": int(ok.sum()), "rmse": float(np.sqrt(np.mean(e ** 2))), "bias": float(e.mean()),
-                     "r2": float(1 - np.sum(e ** 2) / np.sum((o[ok] - o[ok].mean()) ** 2))})
+                     "r2": float(1 - np.sum(e ** 2) / spread) if spread > 0 else np.nan})
     return pd.DataFrame(rows)
 
 
