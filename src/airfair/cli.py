@@ -340,7 +340,7 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
         cmd += ["--basic-auth", basic_auth]
     if cookie_secret:
         cmd += ["--cookie-secret", cookie_secret]
-    if num_procs != 1:  # each forked process loads the views and warms the apps itself
+    if num_procs > 1:  # each forked process loads the views and warms the apps itself
         os.environ["AIRFAIR_WARM_APPS"] = os.pathsep.join(apps)
         cmd += ["--setup", str(Path(__file__).with_name("serve_setup.py"))]
     cmd += list(panel_args)

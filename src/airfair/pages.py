@@ -46,15 +46,23 @@ def setup(title: str):
 RELEASE_DELAY_S = 5.0
 
 
-def _collect_and_trim():
+def _libc():
+    """glibc, or None where there is none (not Linux)."""
     import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+def _collect_and_trim():
     import gc
 
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def release_memory(session_context):
@@ -126,6 +134,23 @@ def warm_process(app_paths: list[str] | None = None) -> int:
             pn.state._on_load(None)  # what a drawn page runs: the figures built after the first paint
         _cleanup_doc(session.document, destroy=True)
     return len(apps)
+
+
+def stop_with_the_server():
+    """Make this forked server process exit when the server stops.
+
+    Bokeh's SIGTERM handler does not stop a forked process's loop, and stopping the server process alone
+    (``kill PID``, a process manager) signals none of its forked processes: they would keep the port. Here
+    SIGTERM ends the process at once (sessions hold nothing to save), and on Linux the kernel sends it
+    SIGTERM when its parent dies (``PR_SET_PDEATHSIG``); elsewhere a signal to the process group stops it.
+    """
+    import os
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(0))
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def header(page: str, lang_widget, title_key: str):
