@@ -85,3 +85,30 @@ def demo_flagged(demo_dir):
 def default_flagged(default_dir):
     """The default build's readings, sites and QC flags, computed once (read-only)."""
     return _flagged(default_dir)
+
+
+#: How the shared Kazhydromet NO2 export is imported (its SOURCES.md gives the columns).
+NO2_MAPPING = {"time": "datetime_utc", "site": "station_id", "value": "value_ugm3", "lat": "lat", "lon": "lon"}
+
+
+@pytest.fixture(scope="session")
+def no2_real_dir(realdata, tmp_path_factory) -> Path:
+    """A demo build on the real OSM district polygons with the real Kazhydromet hourly NO2 export
+    (11 reference stations, Dec 2021 – Apr 2026, uncleaned) imported as a user would: read-only for
+    tests (copy it before changing anything; views prepared in it are shared)."""
+    import gzip
+
+    from airfair import ingest
+    from airfair.synthetic import build_dataset
+
+    root = tmp_path_factory.mktemp("no2real")
+    out = root / "data"
+    build_dataset(out, size="demo", seed=7, boundaries=realdata / "almaty-boundaries-osm" / "almaty-districts.geo.json",
+                  progress=False)
+    csv = root / "no2_kgmt.csv"  # decompressed copy: the import must not depend on compressed-input support
+    with gzip.open(realdata / "kazhydromet-almaty-no2" / "no2_kgmt.csv.gz", "rb") as src, open(csv, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    ingest.import_csv([csv], mapping=NO2_MAPPING, constants={"parameter": "no2", "unit": "ug/m3"}, data_dir=out,
+                      official=True, network="Kazhydromet", licence="CC BY-NC 4.0 (AirData.kz)",
+                      source="AirData.kz open dataset, KazHydroMet rows")
+    return out
