@@ -11,6 +11,8 @@ import pandas as pd
 import panel as pn
 
 from airfair import i18n, pages, plots, views
+from airfair.escaping import markdown_text as md_text
+from airfair.escaping import to_csv
 
 pages.setup("exposure")
 V = views.load_views()
@@ -106,7 +108,7 @@ def update(event=None):
         headline.object = "### " + _headline(l, p, worst, best, name, unit, cig)
         cigarettes.object = i18n.t("cigarette_note", l) if p == "pm25" else ""
     else:
-        headline.object = "### " + i18n.t("headline_days", l, worst=worst[name], best=best[name],
+        headline.object = "### " + i18n.t("headline_days", l, worst=md_text(worst[name]), best=md_text(best[name]),
                                            worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
         cigarettes.object = ""
     loso = V.meta.get("loso", {}).get(f"{used}_{p}", {})
@@ -114,7 +116,7 @@ def update(event=None):
 
 
 def _headline(l, p, worst, best, name, unit, cig):
-    text = i18n.t("headline", l, worst=worst[name], best=best[name], worst_value=f"{worst.value:.1f} {unit}",
+    text = i18n.t("headline", l, worst=md_text(worst[name]), best=md_text(best[name]), worst_value=f"{worst.value:.1f} {unit}",
                   best_value=f"{best.value:.1f} {unit}", parameter=i18n.parameter_label(p, l, unit=False),
                   ratio=f"{worst.value / max(best.value, 1e-9):.1f}", cigarettes=_fmt(cig))
     if p != "pm25":  # the cigarette rule of thumb is for PM2.5 only
@@ -201,7 +203,7 @@ def update_drill():
         return
     dp = _drill_panes()
     name = i18n.district_name(D, d, l)
-    dp["title"].object = f"## {i18n.t('drill_title', l, district=name)}"
+    dp["title"].object = f"## {i18n.t('drill_title', l, district=md_text(name))}"
     daily = V.district_daily(d, p, s)
     charts["daily"].update(daily, {"value": name}, i18n.parameter_label(p, l),
                            guideline=float(daily["guideline"].iloc[0]), guideline_label=i18n.t("guideline", l),
@@ -283,7 +285,7 @@ def _csv():
     t = shown["table"]
     cols = ["district_id", "name_en", "name_ru", "name_kk", "value", "days", "days_over", "person_days_over",
             "share_over", "population", "guideline", "official_sites", "lowcost_sites", "parameter", "period", "sensors"]
-    return t[cols].assign(metric=shown["metric"], value_label=shown["label"]).to_csv(index=False)
+    return to_csv(t[cols].assign(metric=shown["metric"], value_label=shown["label"]), index=False)
 
 
 def _geojson():

@@ -11,6 +11,8 @@ import panel as pn
 
 from airfair import aqi, i18n, pages, plots, qc, views
 from airfair.aqi import WHO_2021
+from airfair.escaping import markdown_text as md_text
+from airfair.escaping import to_csv
 
 pages.setup("network")
 V = views.load_views()
@@ -110,8 +112,8 @@ def update_site():
     sp = _site_panes()
     row = match.iloc[0]
     kind = i18n.t("official" if row["official"] else "indicative", l)
-    sp["title"].object = f"## {s}  \n{kind} · {row['network']} · {row['sensor_model']} · " \
-                        f"{i18n.district_name(D, row['district_id'], l) if isinstance(row['district_id'], str) else '—'}"
+    sp["title"].object = f"## {md_text(s)}  \n{kind} · {md_text(row['network'])} · {md_text(row['sensor_model'])} · " \
+                        f"{md_text(i18n.district_name(D, row['district_id'], l)) if isinstance(row['district_id'], str) else '—'}"
     hist = V.site_history(s, p)
     charts["history"].update(hist, {"raw": i18n.t("raw", l), "calibrated": i18n.t("calibrated", l)},
                              i18n.parameter_label(p, l), guideline=WHO_2021.get(p, {}).get("24h"),
@@ -137,7 +139,7 @@ def update_equity():
     ep["title"].object = f"## {i18n.t('equity_title', l)}"
     far = float(BLIND.sum())
     total = float(V.grid["population"].where(V.grid["district"] >= 0).sum())
-    none = [i18n.district_name(D, d, l) for d in cov.loc[cov.no_official_station, "district_id"]]
+    none = [md_text(i18n.district_name(D, d, l)) for d in cov.loc[cov.no_official_station, "district_id"]]
     key = "blind_spots" if none else "blind_spots_none"
     ep["text"].object = i18n.t(key, l, people=f"{far:,.0f}", share=f"{100 * far / total:.0f}", km=f"{BLIND_KM:g}",
                                 names=", ".join(none))
@@ -190,7 +192,7 @@ def _filename(ext):
 
 
 def _csv():
-    return shown["summary"].assign(parameter=parameter.value, period=period.value).to_csv(index=False)
+    return to_csv(shown["summary"].assign(parameter=parameter.value, period=period.value), index=False)
 
 
 def _geojson():

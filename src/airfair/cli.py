@@ -162,7 +162,7 @@ def qc_command(data_dir, by, report_path):
     import pandas as pd
 
     import airfair
-    from airfair import qc
+    from airfair import escaping, qc
     from airfair.catalog import DataNotBuiltError
 
     from airfair.catalog import data_directory
@@ -184,7 +184,7 @@ def qc_command(data_dir, by, report_path):
     click.echo(rep[cols].to_string(index=False))
     if report_path is not None:
         tmp = report_path.with_name(report_path.name + ".tmp")
-        rep.to_csv(tmp, index=False)
+        escaping.to_csv(rep, tmp, index=False)  # formula cells neutralised
         os.replace(tmp, report_path)
         click.echo(f"report written to {report_path}")
     log = data_dir / "faults" / "fault_log.parquet"
@@ -210,7 +210,7 @@ def qc_command(data_dir, by, report_path):
 def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, out):
     """Population-weighted PM2.5 exposure per district, income quintile or the whole city."""
     import airfair
-    from airfair import correction, exposure, qc
+    from airfair import correction, escaping, exposure, qc
     from airfair.catalog import DataNotBuiltError, data_directory
 
     client = None
@@ -244,7 +244,7 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
     click.echo(table[cols].round(3).to_string(index=False))
     if out is not None:
         tmp = out.with_name(out.name + ".tmp")
-        table.to_csv(tmp, index=False)
+        escaping.to_csv(table, tmp, index=False)  # formula cells neutralised
         os.replace(tmp, out)
         click.echo(f"written to {out}")
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airfair import contracts, geo
+from airfair import contracts, escaping, geo
 from airfair.catalog import MANIFEST, data_directory, read_manifest, sha256_of, write_catalog, writing
 
 
@@ -527,7 +527,7 @@ def _register_readings_locked(readings, sites, data_dir, provenance, raw_files, 
         report.written = True
         report.stored_at = str(data_dir / folder)
         rej = report.rejected if report.rejected is not None else pd.DataFrame(columns=["line", "reason"])
-        rej.to_csv(tmp / "report" / "rejected.csv", index=False)
+        escaping.to_csv(rej, tmp / "report" / "rejected.csv", index=False)  # raw text: no formula travels
         (tmp / "report" / "report.json").write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False,
                                                                default=str) + "\n", encoding="utf-8")
 

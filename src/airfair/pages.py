@@ -4,7 +4,9 @@ state in the URL.
 
 Pages are plain Panel layouts, not templates: templates pull web fonts from the internet, and the
 pages must render offline. Nothing read from the URL is used as a file path: URL values only
-select among fixed options (:func:`sync_url` ignores anything else).
+select among fixed options (:func:`sync_url` puts the widget's own value in place of anything else).
+Every value from the data that a page shows is escaped for where it goes (:mod:`airfair.escaping`),
+and provenance shows file names, never the server's paths (:func:`airfair.escaping.display_source`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import io
 import panel as pn
 
 from airfair import i18n
+from airfair.escaping import display_source, html_text, markdown_text
 
 CSS = """
 .af-header {background:#8c2d04; color:white; padding:10px 18px; border-radius:4px;}
@@ -159,10 +162,10 @@ def header(page: str, lang_widget, title_key: str):
 
     def render(lang):
         links = "".join(
-            f"<a class='{'current' if key == page else ''}' href='./{key}?lang={lang}'>{i18n.t('nav_' + key, lang)}</a>"
-            for key in ("exposure", "network"))
-        return (f"<div class='af-header'><h1>{i18n.t('site_title', lang)} — {i18n.t(title_key, lang)}</h1>"
-                f"<nav>{links}</nav></div>")
+            f"<a class='{'current' if key == page else ''}' href='./{key}?lang={html_text(lang)}'>"
+            f"{html_text(i18n.t('nav_' + key, lang))}</a>" for key in ("exposure", "network"))
+        return (f"<div class='af-header'><h1>{html_text(i18n.t('site_title', lang))} — "
+                f"{html_text(i18n.t(title_key, lang))}</h1><nav>{links}</nav></div>")
 
     html.object = render(lang_widget.value)
     lang_widget.param.watch(lambda e: setattr(html, "object", render(e.new)), "value")
@@ -176,7 +179,8 @@ def language_select(default: str = "en"):
 
 
 def banner(views, lang_widget):
-    """The warning shown whenever the data are synthetic (and when shapes are stylised)."""
+    """The warning shown whenever the data are synthetic (and when shapes are stylised); the real
+    measurements' source by file name (never a server path), as literal text."""
     alert = pn.pane.Alert(alert_type="warning", visible=views.synthetic or views.stylised,
                           css_classes=["synthetic-banner"])
     synthetic = views.synthetic_entries
@@ -185,7 +189,7 @@ def banner(views, lang_widget):
         if "readings" in synthetic:
             first = [i18n.t("synthetic_banner", lang)]
         elif synthetic:
-            source = views.provenance.get("readings", {}).get("source", "")
+            source = markdown_text(display_source(views.provenance.get("readings", {}).get("source", "")))
             first = [i18n.t("partly_synthetic_banner", lang, source=source,
                             entries=", ".join(i18n.t(f"entry_{e}", lang) for e in synthetic))]
         else:
@@ -198,7 +202,8 @@ def banner(views, lang_widget):
 
 
 def footer(views, lang_widget):
-    """Source and licence of every entry shown, the official/indicative rule, and the version."""
+    """Source and licence of every entry shown (file names, never server paths; as literal text), the
+    official/indicative rule, and the version."""
     import airfair
 
     md = pn.pane.Markdown(css_classes=["af-footer", "footer"])
@@ -210,10 +215,11 @@ def footer(views, lang_widget):
             if key in seen or not any(key):
                 continue
             seen.add(key)
-            lines.append(f"{i18n.t('source', lang)}: {prov.get('source', '—')}. {i18n.t('licence', lang)}: "
-                         f"{prov.get('licence', '—')}.")
+            source = markdown_text(display_source(prov.get("source"))) or "—"
+            licence = markdown_text(prov.get("licence")) or "—"
+            lines.append(f"{i18n.t('source', lang)}: {source}. {i18n.t('licence', lang)}: {licence}.")
         return "  \n".join(lines + [i18n.t("not_regulatory", lang), i18n.t("share_link", lang),
-                                    f"airfair {airfair.__version__} · views {views.meta.get('key', '')}"])
+                                    f"airfair {airfair.__version__} · views {markdown_text(views.meta.get('key', ''))}"])
 
     md.object = render(lang_widget.value)
     lang_widget.param.watch(lambda e: setattr(md, "object", render(e.new)), "value")
