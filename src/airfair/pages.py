@@ -253,28 +253,58 @@ def checkbox(lang_widget, label_key: str, value: bool, css: str):
     return w
 
 
+def _url_value(w, raw: str):
+    """The value of widget ``w`` that the URL text ``raw`` stands for, or None when it stands for none."""
+    if isinstance(w, pn.widgets.Checkbox):
+        return {"true": True, "false": False}.get(raw.strip().lower())
+    allowed = list(w.options.values()) if isinstance(w.options, dict) else list(w.options)
+    # compared as text: the URL holds text, and site ids such as "12345" are text options
+    return next((v for v in allowed if str(v) == raw), None)
+
+
+def _url_text(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def sync_url(widgets: dict):
     """Keep each widget's value in the page URL's query (``?lang=ru&metric=days_over``…), both ways.
 
-    Values from the URL are accepted only when they are one of the widget's options (for selects)
-    or a boolean (for checkboxes); anything else is ignored, never used as a path or evaluated.
+    A URL value is accepted only when it is, as text, one of the widget's options (for selects) or
+    ``true``/``false`` (for checkboxes); anything else (``?metric=__class__``, an unknown site or
+    district, ``lang=xx``) is never given to the widget, and the address bar shows the widget's own
+    value in its place. Values are never used as a path or evaluated.
+
+    Panel's ``Location.sync`` is not used: it hands the widget whatever the URL holds (a ``Select``
+    takes any value, so the page would compute with ``__class__``; numbers become ints, so the site
+    ``"12345"`` would not match), and the browser sends the original address after the page is made,
+    which would undo a correction made only once.
     """
-    if pn.state.location is None:
+    loc = pn.state.location
+    if loc is None:
         return
-    query = dict(pn.state.location.query_params)
+    from urllib.parse import parse_qsl
+
+    def from_url(*_):
+        query = dict(parse_qsl(loc.search.lstrip("?"), keep_blank_values=True))
+        fixes = {}
+        for key, w in widgets.items():
+            if key not in query:
+                continue
+            value = _url_value(w, query[key])
+            if value is None:
+                fixes[key] = _url_text(w.value)
+            elif value != w.value:
+                w.value = value
+        if fixes:
+            loc.update_query(**fixes)
+
+    def to_url(key):
+        return lambda event: loc.update_query(**{key: _url_text(event.new)})
+
+    from_url()
+    loc.param.watch(from_url, "search")  # also the address the browser reports once the page is drawn
     for key, w in widgets.items():
-        if key not in query:
-            continue
-        raw = query[key]
-        if isinstance(w, pn.widgets.Checkbox):
-            ok = raw in (True, False) or str(raw).lower() in ("true", "false")
-        else:
-            allowed = list(w.options.values()) if isinstance(w.options, dict) else list(w.options)
-            ok = raw in allowed
-        if not ok:  # Location.sync would apply it as is: put the widget's own value back first
-            pn.state.location.update_query(**{key: w.value})
-    for key, w in widgets.items():
-        pn.state.location.sync(w, {"value": key})
+        w.param.watch(to_url(key), "value")
 
 
 def download(label_key: str, lang_widget, make, filename_of, css: str, button_type: str = "default"):
