@@ -151,12 +151,16 @@ def to_csv(frame: pd.DataFrame, path_or_buf=None, **kwargs):
     path_or_buf : str, path or file-like, optional
         Where to write; ``None`` returns the text.
     **kwargs
-        Passed to :meth:`pandas.DataFrame.to_csv` (e.g. ``index=False``).
+        Passed to :meth:`pandas.DataFrame.to_csv` (e.g. ``index=False``). Lines end in CRLF unless
+        ``lineterminator`` says otherwise (RFC 4180, what spreadsheets write): the csv module quotes a
+        field holding any character of the line terminator, so a carriage return inside a text cell is
+        quoted too (with pandas' default ``"\n"`` it would be written bare and end the row for a reader).
 
     Returns
     -------
     str or None
     """
+    kwargs.setdefault("lineterminator", "\r\n")
     return csv_safe(frame).to_csv(path_or_buf, **kwargs)
 
 
