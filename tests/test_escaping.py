@@ -346,3 +346,16 @@ def test_every_csv_writer_goes_through_escaping():
             if re.search(r"(?<!escaping)\.to_csv\(|csv\.(Dict)?[wW]riter\(", code):
                 offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_png_map_shows_district_names_with_dollars_as_text(demo_dir):
+    """The page's "Map (PNG)" download draws district names from a user's boundaries file with matplotlib,
+    which would read "$…$" as mathtext (and fail on "$\\frac$")."""
+    import airfair
+    from airfair import plots
+
+    districts = airfair.open_catalog(demo_dir)["districts"].read()
+    districts = districts.assign(name_en=[r"$\frac$ " + PAYLOADS[0]] + list(districts.name_en.iloc[1:]))
+    values = pd.DataFrame({"district_id": districts.district_id, "value": range(len(districts))})
+    png = plots.district_map_png(districts, values, "PM2.5 (µg/m³)", r"$\frac$ title", note="$x")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

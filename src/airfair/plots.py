@@ -583,11 +583,14 @@ def district_map_png(districts, values: pd.DataFrame, value_label: str, title: s
              legend_kwds={"label": value_label, "shrink": 0.7})
     for _, r in gdf.iterrows():
         pt = r.geometry.representative_point()
-        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center", fontsize=8)
+        # parse_math=False: names come from a user's boundaries file; "$…$" in one must stay text, not
+        # become matplotlib mathtext (which fails on "$\frac$" and would break the download)
+        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+                    parse_math=False)
     ax.set_axis_off()
-    ax.set_title(title, fontsize=11)
+    ax.set_title(title, fontsize=11, parse_math=False)
     if note:
-        fig.text(0.01, 0.01, note, fontsize=7, color="#555555")
+        fig.text(0.01, 0.01, note, fontsize=7, color="#555555", parse_math=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
