@@ -359,3 +359,22 @@ def test_png_map_shows_district_names_with_dollars_as_text(demo_dir):
     values = pd.DataFrame({"district_id": districts.district_id, "value": range(len(districts))})
     png = plots.district_map_png(districts, values, "PM2.5 (µg/m³)", r"$\frac$ title", note="$x")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@given(st.text(st.characters(exclude_categories=("Cs",)), max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_file_name_is_made_of_safe_characters(s):
+    out = escaping.file_name(s)
+    assert out and re.fullmatch(r"[\w.-]+", out) and not out.startswith(".")
+    assert "/" not in out and "\\" not in out
+
+
+def test_download_file_names_are_safe():
+    from airfair import pages
+
+    lang = pages.language_select()
+    w = pages.download("download_csv", lang, lambda: "a,b\r\n", lambda: 'airfair-"../../etc/passwd"<x>.csv', "dl-csv")
+    assert w.filename == "airfair--..-..-etc-passwd-x-.csv"
+    w.filename = "x"
+    assert w.callback().read() == b"a,b\r\n"  # what a click runs: the file made, and named again
+    assert w.filename == "airfair--..-..-etc-passwd-x-.csv"

@@ -12,6 +12,7 @@ names from a boundaries file, file names): they are data, never markup or formul
   spreadsheet shows it as text instead of evaluating it); numbers, and text that is just a number such as
   ``-3.2``, stay as they are.
 - :func:`display_source`: a provenance ``source`` as a page may show it (file names, not server paths).
+- :func:`file_name`: a download's file name made only of safe characters.
 
 Bokeh needs nothing here: a HoverTool's ``@field`` values are HTML-escaped by BokehJS unless the
 ``{safe}`` format is used (the project never uses it), canvas text (titles, labels, legends, axes) is
@@ -164,6 +165,28 @@ def to_csv(frame: pd.DataFrame, path_or_buf=None, **kwargs):
     return csv_safe(frame).to_csv(path_or_buf, **kwargs)
 
 
+def file_name(name) -> str:
+    """``name`` as a safe download file name: letters, digits, ``.``, ``-`` and ``_`` kept, every other run
+    of characters (path separators, quotes, spaces, control characters) one ``-``; no leading dot.
+
+    Parameters
+    ----------
+    name : object
+
+    Returns
+    -------
+    str
+        Never empty (``"download"`` when nothing is left).
+
+    Examples
+    --------
+    >>> file_name("airfair-pm25-2024/25-../x <b>.csv")
+    'airfair-pm25-2024-25-..-x-b-.csv'
+    """
+    out = re.sub(r"[^\w.-]+", "-", str(name), flags=re.UNICODE).lstrip(".")
+    return out or "download"
+
+
 def _is_path(piece: str) -> bool:
     if _URL.match(piece) and not piece.lower().startswith("file://"):
         return False  # an address on the internet is provenance, not a server path
@@ -211,6 +234,7 @@ __all__ = [
     "csv_cell",
     "csv_safe",
     "display_source",
+    "file_name",
     "html_text",
     "markdown_text",
     "to_csv",

@@ -16,7 +16,7 @@ import io
 import panel as pn
 
 from airfair import i18n
-from airfair.escaping import display_source, html_text, markdown_text
+from airfair.escaping import display_source, file_name, html_text, markdown_text
 
 CSS = """
 .af-header {background:#8c2d04; color:white; padding:10px 18px; border-radius:4px;}
@@ -315,14 +315,14 @@ def download(label_key: str, lang_widget, make, filename_of, css: str, button_ty
     make : callable
         () → str or bytes, the file contents (what is shown right now).
     filename_of : callable
-        () → file name.
+        () → file name (made safe by :func:`airfair.escaping.file_name`).
     """
     def callback():
         data = make()
-        w.filename = filename_of()
+        w.filename = file_name(filename_of())
         return io.BytesIO(data if isinstance(data, bytes) else data.encode("utf-8"))
 
-    w = pn.widgets.FileDownload(callback=callback, filename=filename_of(), label=i18n.t(label_key, lang_widget.value),
+    w = pn.widgets.FileDownload(callback=callback, filename=file_name(filename_of()), label=i18n.t(label_key, lang_widget.value),
                                 color=button_type, css_classes=[css], sizing_mode="fixed", width=190)
     lang_widget.param.watch(lambda e: setattr(w, "label", i18n.t(label_key, e.new)), "value")
     return w
