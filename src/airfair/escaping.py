@@ -38,6 +38,7 @@ import re
 import string
 from pathlib import PurePosixPath, PureWindowsPath
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
@@ -136,7 +137,16 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(s.dtype, pd.CategoricalDtype):
             s = s.astype(object)
-        out.isetitem(i, s.map(csv_cell, na_action="ignore").astype(object if s.dtype == object else s.dtype))
+        try:  # vectorised first look: only the few cells starting with a prefix are checked one by one
+            starts = np.asarray(s.str.startswith(FORMULA_PREFIXES, na=False), dtype=bool)
+        except AttributeError:  # no text in the column at all
+            continue
+        if not starts.any():
+            continue
+        vals = s.to_numpy(dtype=object, copy=True)
+        for k in np.flatnonzero(starts):
+            vals[k] = csv_cell(vals[k])
+        out.isetitem(i, pd.Series(vals, index=out.index, dtype=object if s.dtype == object else s.dtype))
     out.columns = [csv_cell(c) for c in out.columns]
     if out.index.dtype == object or isinstance(out.index.dtype, pd.StringDtype):
         out.index = out.index.map(csv_cell)
