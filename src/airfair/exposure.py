@@ -539,10 +539,13 @@ def loso_predictions(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
         with both.
     """
     wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
+    wide = wide.loc[:, wide.notna().any()]
     values = wide.to_numpy()
     site_xy = _site_xy(sites, wide.columns)
     official = set(sites.loc[sites.official, "site_id"])
-    targets = [j for j, s in enumerate(wide.columns) if (s in official) or not evaluate_on_official]
+    # a site can only be held out when another is left to predict it
+    targets = [j for j, s in enumerate(wide.columns) if ((s in official) or not evaluate_on_official)] \
+        if wide.shape[1] >= 2 else []
     site_cov = None
     if any(METHOD_COVARIATES.get(m) for m in methods) and "elevation_m" in grid:
         site_cov = _covariates_at(grid, emissions, site_xy)[0]

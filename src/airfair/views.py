@@ -233,6 +233,9 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
             except (ValueError, KeyError, IndexError) as exc:
                 log(f"views: no {p} surfaces from {s} sensors ({exc})")
                 continue
+            if day.sizes.get("date", 0) == 0 or int(day.attrs.get("n_sites", 0)) == 0:
+                log(f"views: no {p} surfaces from {s} sensors (no site has a valid day)")
+                continue
             hour = exposure.diurnal_surfaces(src, sites, grid, p, official_only=official_only, method=method,
                                              emissions=emis)
             # attrs hold booleans NetCDF cannot store; what they say is in meta.json
