@@ -839,7 +839,7 @@ class Views:
         method = info.get("method", self.arrays[f"{s}_{parameter}"].attrs.get("method", METHOD))
         record = pd.DataFrame([{"method": m, **v} for m, v in info.get("cv", {}).items()],
                               columns=["method", "n", "n_sites", "rmse", "bias", "r2"])
-        if self.loso is not None and len(self.loso):
+        if self.loso is not None:
             pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)]
             if _hour_of(period) is None and len(pred):
                 pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period)]
