@@ -241,6 +241,8 @@ def update_fairness():
     fp["title"].object = f"## {i18n.t('fairness_title', l)}"
     fp["text"].object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
+    if not V.map_skill(p, per, s)["resolved"]:
+        fp["text"].object += "  \n" + i18n.t("fairness_unresolved", l)
     cells = fair["cells"]
     lines = plots.inequality_lines(cells["value"], cells["population"], rank_by=cells["income"],
                                    labels={"lorenz": i18n.t("lorenz_plain", l), "by_income": i18n.t("by_income_plain", l)})

@@ -181,6 +181,7 @@ def test_real_no2_page_shows_stations_not_a_ranking(no2_copy, monkeypatch):
     skill = page["skill_pane"].object
     assert "R² -0.15" in skill and "inverse-distance" in skill and "synthetic grids" in skill
     page["update_below"]()
+    assert "does not resolve differences between districts here" in page["_fairness_panes"]()["text"].object
     ranking = page["charts"]["ranking"]
     assert ranking.figure.title.text == "Station values (not a district ranking)"
     st = page["V"].site_summary("no2", "year")

@@ -320,6 +320,16 @@ TEXT: dict[str, dict[str, str]] = {
         "kk": "{parameter}, {period}: {n} бекеттегі орташа мәндер {lo}–{hi} мкг/м³. Бұл желі аудандар арасындағы "
               "айырмашылықты ажырата алмайды.",
     },
+    "fairness_unresolved": {
+        "en": "**Read with care:** these figures come from the same map, and this network does not resolve differences "
+              "between districts here (see beside the map). They describe the interpolation, not measured differences "
+              "between residents.",
+        "ru": "**Осторожно:** эти цифры получены по той же карте, а эта сеть здесь не позволяет различить районы (см. "
+              "рядом с картой). Они описывают интерполяцию, а не измеренные различия между жителями.",
+        "kk": "**Абайлап оқыңыз:** бұл сандар сол картадан алынған, ал бұл желі мұнда аудандар арасындағы "
+              "айырмашылықты ажырата алмайды (картаның жанын қараңыз). Олар тұрғындар арасындағы өлшенген "
+              "айырмашылықты емес, интерполяцияны сипаттайды.",
+    },
     "stations_title": {"en": "Station values (not a district ranking)", "ru": "Значения станций (не рейтинг районов)",
                        "kk": "Бекеттер мәндері (аудандар рейтингі емес)"},
     "map_unresolved": {"en": "{title} (interpolated; districts not resolved)",
