@@ -1,6 +1,7 @@
 """Maps that know their skill: the surface method chosen by leave-one-site-out CV, no synthetic covariate
 with real readings, and "this network does not resolve districts" where the error exceeds their spread."""
 
+import io
 import json
 import runpy
 import shutil
@@ -12,7 +13,7 @@ import pytest
 
 import airfair
 from airfair import exposure as ex
-from airfair import geo, views
+from airfair import views
 
 APPS = Path(__file__).parents[1] / "apps"
 
@@ -187,7 +188,7 @@ def test_real_no2_page_shows_stations_not_a_ranking(no2_copy, monkeypatch):
     st = page["V"].site_summary("no2", "year")
     st = st[st.official & st.value.notna()]
     assert sorted(ranking.source.data["value"]) == pytest.approx(sorted(st.value))
-    rows = pd.read_csv(pd.io.common.StringIO(page["_csv"]()))
+    rows = pd.read_csv(io.StringIO(page["_csv"]()))
     assert (~rows.districts_resolved).all() and set(rows.map_method) == {"idw"} and rows.km_to_station.notna().all()
     net = runpy.run_path(str(APPS / "network.py"))
     assert net["parameter"].value == "no2" and len(net["shown"]["summary"]) == 11

@@ -4,9 +4,9 @@ they open on what the data hold, show the map's skill, and say the network does 
 import shutil
 
 import pytest
+from test_app_browser import ARTIFACTS, _map_values, _open, _serve, _text, chromium_browser  # noqa: F401
 
 from airfair import i18n, views
-from test_app_browser import ARTIFACTS, _map_values, _open, _serve, _text, chromium_browser  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
@@ -21,7 +21,7 @@ def no2_served(no2_real_dir, tmp_path_factory):
         yield url, views.load_views(dst)
 
 
-def test_real_no2_pages_open_on_no2_show_the_skill_and_no_ranking(no2_served, chromium_browser):
+def test_real_no2_pages_open_on_no2_show_the_skill_and_no_ranking(no2_served, chromium_browser):  # noqa: F811
     url, v = no2_served
     k = v.map_skill("no2", "year", "official")
     page, problems = _open(chromium_browser, url + "/exposure")
