@@ -367,9 +367,13 @@ def _csv():
 
 
 def _geojson():
-    return pages.geojson_of(D, shown["table"].assign(metric=shown["metric"]),
+    k = shown["skill"]
+    return pages.geojson_of(D, shown["table"].assign(metric=shown["metric"], map_method=k["method"],
+                                                     cv_r2_record=k["r2_record"], cv_rmse_period=k["rmse"],
+                                                     districts_resolved=k["resolved"]),
                             ["name_en", "name_ru", "name_kk", "value", "metric", "population", "days_over", "parameter",
-                             "period", "sensors"])
+                             "period", "sensors", "km_to_station", "map_method", "cv_r2_record", "cv_rmse_period",
+                             "districts_resolved"])
 
 
 def _png():
@@ -379,6 +383,8 @@ def _png():
     title = i18n.t("map_title", lang.value, metric=i18n.t(f"metric_{shown['metric']}", lang.value),
                    parameter=i18n.parameter_label(parameter.value, lang.value, unit=False),
                    period=i18n.period_label(period.value, lang.value))
+    if not shown["skill"]["resolved"]:
+        title = i18n.t("map_unresolved", lang.value, title=title)
     return plots.district_map_png(D, t, shown["label"], title, lang=lang.value, note=note)
 
 

@@ -190,6 +190,9 @@ def test_real_no2_page_shows_stations_not_a_ranking(no2_copy, monkeypatch):
     assert sorted(ranking.source.data["value"]) == pytest.approx(sorted(st.value))
     rows = pd.read_csv(io.StringIO(page["_csv"]()))
     assert (~rows.districts_resolved).all() and set(rows.map_method) == {"idw"} and rows.km_to_station.notna().all()
+    props = [f["properties"] for f in json.loads(page["_geojson"]())["features"]]
+    assert {p["districts_resolved"] for p in props} == {False} and all(p["km_to_station"] > 0 for p in props)
+    assert page["_png"]()[:8] == b"\x89PNG\r\n\x1a\n"
     net = runpy.run_path(str(APPS / "network.py"))
     assert net["parameter"].value == "no2" and len(net["shown"]["summary"]) == 11
 
