@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from airfair import i18n, pages, plots, views
+from airfair import exposure, i18n, pages, plots, views
 from airfair.escaping import markdown_text as md_text
 from airfair.escaping import to_csv
 
@@ -22,19 +22,37 @@ D = V.districts
 
 lang = pages.language_select()
 parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p for p in V.parameters}, lang,
-                         "pollutant", "pm25", "w-parameter")
+                         "pollutant", V.default_parameter, "w-parameter")
 metric = pages.select(lambda l: {i18n.t(f"metric_{m}", l): m for m in views.METRICS}, lang, "metric", "mean",
                       "w-metric")
 PERIODS = V.periods()
 period = pages.select(lambda l: {i18n.period_label(p, l): p for p in PERIODS}, lang, "period", "year", "w-period")
-sensors = pages.select(lambda l: {i18n.t(f"sensors_{s}", l): s for s in views.SENSOR_SETS}, lang, "sensors", "all",
-                       "w-sensors")
+# only the sensor sets the data hold for the pollutant shown (no "all sensors" without low-cost sensors)
+sensors = pages.select(lambda l: {i18n.t(f"sensors_{s}", l): s for s in V.sensor_sets(parameter.value)}, lang,
+                       "sensors", "all" if "all" in V.sensor_sets(parameter.value) else "official", "w-sensors")
+wanted = {"sensors": sensors.value}  # what the visitor chose, restored when a pollutant has it again
+
+
+def _sensor_options(event):
+    sets = V.sensor_sets(event.new)
+    wanted["switching"] = True  # not the visitor's choice: the pollutant's own change redraws the page
+    try:
+        sensors.param.update(options={i18n.t(f"sensors_{s}", lang.value): s for s in sets},
+                             value=wanted["sensors"] if wanted["sensors"] in sets else sets[0])
+    finally:
+        wanted["switching"] = False
+
+
+parameter.param.watch(_sensor_options, "value")
 district = pages.select(lambda l: {"—": "", **{i18n.district_name(D, d, l): d for d in V.district_ids}}, lang,
                         "district", "", "w-district")
 show_surface = pages.checkbox(lang, "show_surface", False, "w-surface")
 tiles = pages.checkbox(lang, "tiles", False, "w-tiles")
 pages.sync_url({"lang": lang, "parameter": parameter, "metric": metric, "period": period, "sensors": sensors,
                 "district": district, "surface": show_surface, "tiles": tiles})
+if sensors.value not in V.sensor_sets(parameter.value):  # e.g. a link with sensors=all and a pollutant without
+    sensors.value = V.sensor_sets(parameter.value)[0]
+wanted["sensors"] = sensors.value
 
 note = pn.pane.Markdown(css_classes=["notes"], styles={"font-size": "0.9em", "color": "#7a3e00"})
 headline = pn.pane.Markdown(css_classes=["headline"])
@@ -53,6 +71,7 @@ fairness = pn.Column(css_classes=["fairness-view"])
 drill = pn.Column(css_classes=["drill-down"], visible=False)
 drill_hint = pn.pane.Markdown(css_classes=["drill-hint"])
 method = pn.pane.Markdown(styles={"font-size": "0.9em"})
+skill_pane = pn.pane.Markdown(css_classes=["map-skill"], styles={"font-size": "0.9em"})
 shown = {}
 loaded = {"done": False}
 
@@ -75,34 +94,47 @@ def update(event=None):
     m = "mean" if hourly else metric.value
     try:
         fig = V.district_figures(p, per, s)
+        skill = V.map_skill(p, per, s)
     except views.ViewsError:  # e.g. a pollutant with no day in the period: say so, keep the last map
         note.object, note.visible = i18n.t("no_data_period", l), True
         return
     used = fig["sensors"].iloc[0]
+    if not skill["resolved"]:  # no ranking: the table in district order, not worst first
+        fig = fig.sort_values(f"name_{l}").reset_index(drop=True)
     col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
     label = _value_label(l)
     values = fig.assign(value=fig[col].astype(float))
-    shown.update(table=values, figures=fig, metric=m, label=label)
+    shown.update(table=values, figures=fig, metric=m, label=label, skill=skill)
     notes = []
-    if used != s:
+    if used != wanted["sensors"]:
         notes.append(i18n.t("sensors_fallback", l, parameter=i18n.parameter_label(p, l, unit=False)))
     if m != metric.value:
         notes.append(i18n.t("hour_metric_note", l))
     note.object = "  \n".join(notes)
     note.visible = bool(notes)
     hover = [(i18n.t("population", l), "population", "{0,0}"), (i18n.t("days_over", l), "days_over", "{0}"),
-             (i18n.t("official_sites", l), "official_sites", "{0}"), (i18n.t("lowcost_sites", l), "lowcost_sites", "{0}")]
+             (i18n.t("official_sites", l), "official_sites", "{0}"), (i18n.t("lowcost_sites", l), "lowcost_sites", "{0}"),
+             (i18n.t("km_to_station", l), "km_to_station", "{0.0}")]
     if m != "mean":
         hover.insert(0, (i18n.parameter_label(p, l), "mean_value", "{0.0}"))
-    cols = ["district_id", "value", "population", "days_over", "official_sites", "lowcost_sites"]
+    cols = ["district_id", "value", "population", "days_over", "official_sites", "lowcost_sites", "km_to_station"]
     mv = values[cols].assign(mean_value=fig["value"])
     title = i18n.t("map_title", l, metric=i18n.t(f"metric_{m}", l), parameter=i18n.parameter_label(p, l, unit=False),
                    period=i18n.period_label(per, l))
+    if not skill["resolved"]:
+        title = i18n.t("map_unresolved", l, title=title)
     surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
     choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
     name = f"name_{l}"
     worst, best = values.sort_values("value").iloc[-1], values.sort_values("value").iloc[0]
-    if m == "mean":
+    skill_pane.object = _skill_text(l, p, skill)
+    if not skill["resolved"]:  # no "X breathes N, 2× Y": the stations' range, and why
+        st = _station_values(p, per)
+        headline.object = "### " + (i18n.t("headline_unresolved", l, parameter=i18n.parameter_label(p, l, unit=False),
+                                            period=i18n.period_label(per, l), n=len(st), lo=_fmt(st["value"].min()),
+                                            hi=_fmt(st["value"].max())) if len(st) else i18n.t("no_data_period", l))
+        cigarettes.object = ""
+    elif m == "mean":
         unit = i18n.parameter_label(p, l).split("(")[-1].rstrip(")")
         cig = fig.loc[fig.district_id == worst.district_id, "value"].iloc[0] / 22.0 if p == "pm25" else np.nan
         headline.object = "### " + _headline(l, p, worst, best, name, unit, cig)
@@ -111,8 +143,35 @@ def update(event=None):
         headline.object = "### " + i18n.t("headline_days", l, worst=md_text(worst[name]), best=md_text(best[name]),
                                            worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
         cigarettes.object = ""
-    loso = V.meta.get("loso", {}).get(f"{used}_{p}", {})
-    method.object = i18n.t("method", l, rmse=_fmt(loso.get("rmse")))
+    method.object = i18n.t("method", l, how=i18n.t(f"method_{skill['method']}", l))
+
+
+def _skill_text(l, p, skill):
+    """The map's skill in plain words (Views.map_skill), and whether it resolves the districts."""
+    text = i18n.t("skill", l, method=i18n.t(f"method_{skill['method']}", l), n_sites=skill["n_sites"],
+                  r2=_fmt(skill["r2_record"], 2), rmse=_fmt(skill["rmse"]), n=f"{skill['n']:,}",
+                  spread=_fmt(skill["spread"]))
+    if skill["resolved"]:
+        text += " " + i18n.t("skill_resolved", l, min_r2=f"{skill['min_r2']:g}")
+    else:
+        why = "; ".join(i18n.t(f"why_{r}", l, rmse=_fmt(skill["rmse"]), spread=_fmt(skill["spread"]),
+                               r2=_fmt(skill["r2_record"], 2), min_r2=f"{skill['min_r2']:g}") for r in skill["reasons"])
+        text += "  \n" + i18n.t("skill_unresolved", l, parameter=i18n.parameter_label(p, l, unit=False), why=why)
+    if skill["excluded"]:
+        covs = [c for c in exposure.COVARIATE_ENTRIES
+                if any(c in exposure.METHOD_COVARIATES[m] for m in skill["excluded"])]
+        text += "  \n" + i18n.t("skill_excluded", l, covariates=", ".join(i18n.t(f"cov_{c}", l) for c in covs),
+                                 methods="; ".join(i18n.t(f"method_{m}", l) for m in skill["excluded"]))
+    if skill["synthetic_covariates"]:
+        text += "  \n" + i18n.t("skill_synthetic_covariates", l,
+                                 entries=", ".join(i18n.t(f"entry_{e}", l) for e in skill["synthetic_covariates"]))
+    return text
+
+
+def _station_values(p, per):
+    """Official stations measuring the pollutant, with their mean over the period (what replaces a ranking)."""
+    st = V.site_summary(p, per)
+    return st[st["official"] & st["value"].notna()].sort_values("value").reset_index(drop=True)
 
 
 def _headline(l, p, worst, best, name, unit, cig):
@@ -136,6 +195,7 @@ def update_table():
         i18n.t("population", l): fig["population"].round(-2).astype(int),
         i18n.t("official_sites", l): fig["official_sites"],
         i18n.t("lowcost_sites", l): fig["lowcost_sites"],
+        i18n.t("km_to_station", l): fig["km_to_station"].round(1),
     })
 
 
@@ -183,6 +243,8 @@ def update_fairness():
     fp["title"].object = f"## {i18n.t('fairness_title', l)}"
     fp["text"].object = (i18n.t("fifths_ratio", l, ratio=f"{fair['fifths_ratio']:.1f}") + "  \n" +
                         i18n.t("income_ratio", l, ratio=f"{fair['income_ratio']:.2f}"))
+    if not V.map_skill(p, per, s)["resolved"]:
+        fp["text"].object += "  \n" + i18n.t("fairness_unresolved", l)
     cells = fair["cells"]
     lines = plots.inequality_lines(cells["value"], cells["population"], rank_by=cells["income"],
                                    labels={"lorenz": i18n.t("lorenz_plain", l), "by_income": i18n.t("by_income_plain", l)})
@@ -238,7 +300,16 @@ def update_ranking():
     if "ranking" not in charts:
         charts["ranking"] = plots.RankingChart()
         ranking_pane.object = charts["ranking"].figure
-    charts["ranking"].update(shown["table"], D, shown["label"], title=i18n.t("ranking_title", l), lang=l)
+    if shown["skill"]["resolved"]:
+        charts["ranking"].update(shown["table"], D, shown["label"], title=i18n.t("ranking_title", l), lang=l)
+        return
+    # not resolved: the stations' own means over the period, each labelled with its district
+    st = _station_values(parameter.value, period.value)
+    labels = [f"{sid} · {i18n.district_name(D, d, l) if isinstance(d, str) else '—'}"
+              for sid, d in zip(st["site_id"], st["district_id"])]
+    names = pd.DataFrame({"district_id": st["site_id"], f"name_{l}": labels})
+    charts["ranking"].update(st[["site_id", "value"]].rename(columns={"site_id": "district_id"}), names,
+                             i18n.parameter_label(parameter.value, l), title=i18n.t("stations_title", l), lang=l)
 
 
 def update_below(changed=None):
@@ -252,6 +323,10 @@ def update_below(changed=None):
 
 
 def on_change(event):
+    if event.obj is sensors:
+        if wanted.get("switching"):
+            return
+        wanted["sensors"] = event.new
     with pn.io.hold():  # one message to the browser per change, not one per pane
         update(event)
     if loaded["done"]:  # before the first paint, pn.state.onload does it
@@ -284,14 +359,23 @@ def _filename(ext):
 def _csv():
     t = shown["table"]
     cols = ["district_id", "name_en", "name_ru", "name_kk", "value", "days", "days_over", "person_days_over",
-            "share_over", "population", "guideline", "official_sites", "lowcost_sites", "parameter", "period", "sensors"]
-    return to_csv(t[cols].assign(metric=shown["metric"], value_label=shown["label"]), index=False)
+            "share_over", "population", "guideline", "official_sites", "lowcost_sites", "km_to_station", "parameter",
+            "period", "sensors"]
+    k = shown["skill"]  # how sure the figures are, on every row (a row travels alone in a spreadsheet)
+    return to_csv(t[cols].assign(metric=shown["metric"], value_label=shown["label"], map_method=k["method"],
+                                 cv_r2_record=k["r2_record"], cv_rmse_period=k["rmse"], cv_stations=k["n_sites"],
+                                 cv_station_days=k["n"], district_spread=k["spread"], districts_resolved=k["resolved"],
+                                 not_resolved_because=";".join(k["reasons"])), index=False)
 
 
 def _geojson():
-    return pages.geojson_of(D, shown["table"].assign(metric=shown["metric"]),
+    k = shown["skill"]
+    return pages.geojson_of(D, shown["table"].assign(metric=shown["metric"], map_method=k["method"],
+                                                     cv_r2_record=k["r2_record"], cv_rmse_period=k["rmse"],
+                                                     districts_resolved=k["resolved"]),
                             ["name_en", "name_ru", "name_kk", "value", "metric", "population", "days_over", "parameter",
-                             "period", "sensors"])
+                             "period", "sensors", "km_to_station", "map_method", "cv_r2_record", "cv_rmse_period",
+                             "districts_resolved"])
 
 
 def _png():
@@ -301,6 +385,8 @@ def _png():
     title = i18n.t("map_title", lang.value, metric=i18n.t(f"metric_{shown['metric']}", lang.value),
                    parameter=i18n.parameter_label(parameter.value, lang.value, unit=False),
                    period=i18n.period_label(period.value, lang.value))
+    if not shown["skill"]["resolved"]:
+        title = i18n.t("map_unresolved", lang.value, title=title)
     return plots.district_map_png(D, t, shown["label"], title, lang=lang.value, note=note)
 
 
@@ -313,7 +399,8 @@ controls = pn.FlexBox(parameter, metric, period, sensors, district, pn.Column(sh
                       css_classes=["af-controls"])
 for w in (parameter, metric, period, sensors, district):
     w.styles = {"flex": "1 1 170px", "min-width": "150px"}
-left = pn.Column(headline, note, map_pane, cigarettes, downloads, styles={"flex": "3 1 520px", "min-width": "300px"})
+left = pn.Column(headline, note, map_pane, skill_pane, cigarettes, downloads,
+                 styles={"flex": "3 1 520px", "min-width": "300px"})
 right = pn.Column(ranking_pane, table_pane, styles={"flex": "2 1 380px", "min-width": "300px"})
 
 pn.Column(

@@ -24,7 +24,7 @@ BLIND_KM = 3.0
 
 lang = pages.language_select()
 parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p for p in V.parameters}, lang,
-                         "pollutant", "pm25", "w-parameter")
+                         "pollutant", V.default_parameter, "w-parameter")
 period = pages.select(lambda l: {i18n.period_label(p, l): p for p in V.periods() if not views.is_hour(p)}, lang,
                       "period", "year", "w-period")
 colour_by = pages.select(lambda l: {i18n.t("colour_aqi", l): "aqi", i18n.t("colour_qc", l): "qc"}, lang, "colour_by",

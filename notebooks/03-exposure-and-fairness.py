@@ -75,14 +75,18 @@ plots.district_map(districts, coverage.rename(columns={"mean_km_to_official": "v
 
 # %% [markdown]
 # ## 2. Surfaces, and which to trust
-# Two ways to fill the map between sensors:
+# Three ways to fill the map between sensors (`exposure.SURFACE_METHODS`):
 # - **IDW**: inverse-distance weighting of each day's site means;
 # - **regression + IDW**: each day, a regression of the site means on elevation and ground-level emission
-#   density, plus the interpolated residuals.
+#   density, plus the interpolated residuals;
+# - **elevation regression + IDW**: the same on elevation alone.
 #
 # And two sets of sensors: the 11 official stations, or every QC-passed sensor after correction and
 # calibration (notebook 02). Leave-one-site-out cross-validation removes each reference station in turn
-# and predicts it from the rest.
+# and predicts it from the rest. The served apps choose the method the same way, and with real
+# readings never use a covariate from a synthetic grid (`views.candidate_methods`);
+# `views.load_views().map_skill(parameter, period, sensors)` tells whether the map's error is small
+# enough beside the differences between districts to rank them.
 
 # %%
 flagged = qc.flag(readings.compute(), sites)

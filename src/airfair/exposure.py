@@ -245,22 +245,34 @@ def _period_labels(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
 # surfaces
 # --------------------------------------------------------------------------------------------------
 
-#: Interpolation methods of :func:`daily_surfaces` and :func:`loso_cv`.
-SURFACE_METHODS = ("idw", "regression_idw")
+#: Interpolation methods of :func:`daily_surfaces` and :func:`loso_cv`: inverse-distance weighting,
+#: and IDW of the residuals of a daily regression on elevation and ground-level emissions, or on
+#: elevation alone (for when no emission inventory, or only a synthetic one, stands beside real readings).
+SURFACE_METHODS = ("idw", "regression_idw", "regression_elevation_idw")
+
+#: The covariates (columns of :func:`covariates`) each surface method regresses on.
+METHOD_COVARIATES = {"idw": (), "regression_idw": ("elevation_km", "log_emission"),
+                     "regression_elevation_idw": ("elevation_km",)}
+
+#: The catalog entry each covariate comes from: where its provenance (synthetic or real) is read.
+COVARIATE_ENTRIES = {"elevation_km": "population_grid", "log_emission": "emissions_grid"}
+
+_COVARIATE_ORDER = ("elevation_km", "log_emission")
 
 #: Sectors whose emissions reach breathing height near the source (CHP stacks are tall).
 GROUND_LEVEL_SECTORS = ("transport", "residential_heating", "industry", "other")
 
 
-def covariates(grid: xr.Dataset, emissions: xr.Dataset, smoothing_m: float = 1500.0) -> xr.Dataset:
+def covariates(grid: xr.Dataset, emissions: xr.Dataset | None, smoothing_m: float = 1500.0) -> xr.Dataset:
     """Land-use covariates on the grid for the regression surface.
 
     Parameters
     ----------
     grid : xarray.Dataset
         ``population_grid`` (elevation_m).
-    emissions : xarray.Dataset
-        ``emissions_grid`` on the same grid (pm25 by sector, t/yr per cell).
+    emissions : xarray.Dataset or None
+        ``emissions_grid`` on the same grid (pm25 by sector, t/yr per cell); ``None``: log_emission is
+        NaN (only the elevation-only regression can then be fitted).
     smoothing_m : float
         Gaussian smoothing of the emission density (m): air carries a source's emissions over a
         neighbourhood, not only its cell.
@@ -273,6 +285,10 @@ def covariates(grid: xr.Dataset, emissions: xr.Dataset, smoothing_m: float = 150
     """
     from scipy.ndimage import gaussian_filter
 
+    if emissions is None:
+        return xr.Dataset({"elevation_km": (("y", "x"), grid["elevation_m"].values / 1000.0),
+                           "log_emission": (("y", "x"), np.full(grid["elevation_m"].shape, np.nan))},
+                          coords={"y": grid.y, "x": grid.x})
     cell = float(grid.attrs.get("cell_size_m", abs(float(grid.x[1] - grid.x[0]))))
     sectors = [s for s in GROUND_LEVEL_SECTORS if s in emissions["sector"].values]
     dens = emissions["pm25"].sel(sector=sectors).sum("sector").values / (cell / 1000.0) ** 2
@@ -335,10 +351,15 @@ def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, met
 
     if method == "idw":
         return idw(values)
-    if method != "regression_idw":
+    if method not in METHOD_COVARIATES:
         raise ValueError(f"method must be one of {SURFACE_METHODS}")
     if site_cov is None or target_cov is None:
-        raise ValueError("method='regression_idw' needs covariates (pass emissions=the emissions_grid entry)")
+        raise ValueError(f"method={method!r} needs covariates (pass emissions=the emissions_grid entry)")
+    use = [_COVARIATE_ORDER.index(c) for c in METHOD_COVARIATES[method]]
+    site_cov, target_cov = np.asarray(site_cov)[:, use], np.asarray(target_cov)[:, use]
+    if not (np.isfinite(site_cov).all() and np.isfinite(target_cov).all()):
+        raise ValueError(f"method={method!r} needs covariates {METHOD_COVARIATES[method]} (for log_emission "
+                         "pass emissions=the emissions_grid entry)")
     x = np.column_stack([np.ones(len(site_cov)), site_cov])  # (sites, k)
     # no extrapolation past the covariates the sites span: a straight line fitted between 600 and
     # 1,300 m says nothing about a cell at 3,000 m, and unclamped it gave negative concentrations
@@ -368,12 +389,12 @@ def daily_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", o
     readings, sites : ``readings`` (or calibrated readings) and ``sensor_sites``.
     grid : xarray.Dataset
         ``population_grid``.
-    method : {"idw", "regression_idw"}
+    method : {"idw", "regression_idw", "regression_elevation_idw"}
         ``"idw"``: inverse-distance weighting of the day's site means. ``"regression_idw"``: each day, a
         linear regression of the site means on elevation and ground-level emission density (the two
         things that make Almaty's north dirtier than its foothills), plus the IDW-interpolated
-        residuals, so the surface still passes through the sites. Check which to trust with
-        :func:`loso_cv`.
+        residuals, so the surface still passes through the sites. ``"regression_elevation_idw"``: the
+        same on elevation alone. Check which to trust with :func:`loso_cv`.
     emissions : xarray.Dataset, optional
         ``emissions_grid`` (needed for ``"regression_idw"``).
     chunks : int, optional
@@ -396,7 +417,7 @@ def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, pa
     cells = np.column_stack([xx.ravel()[inside], yy.ravel()[inside]])
     site_xy = _site_xy(sites, wide.columns)
     site_cov = cell_cov = None
-    if method == "regression_idw" and emissions is not None:
+    if METHOD_COVARIATES.get(method) and (emissions is not None or "log_emission" not in METHOD_COVARIATES[method]):
         site_cov, flat = _covariates_at(grid, emissions, site_xy)
         cell_cov = flat[inside]
     ny, nx = grid.sizes["y"], grid.sizes["x"]
@@ -491,13 +512,90 @@ def _group_codes(grid: xr.Dataset, by: str):
     raise ValueError("by must be 'district', 'income_quintile' or 'city'")
 
 
+def loso_predictions(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=SURFACE_METHODS,
+                     official_only: bool = True, emissions: xr.Dataset | None = None, min_hours: int = 18,
+                     power: float = 2.0, evaluate_on_official: bool = True) -> pd.DataFrame:
+    """Leave-one-site-out predictions of the surface methods on daily means, one row per held-out site-day.
+
+    Each site in turn is removed, the surface is rebuilt from the others for every day, and its value
+    at the removed site is compared with what the site measured. Score them with :func:`cv_scores`
+    (over the whole record, or over the days of a period).
+
+    Parameters
+    ----------
+    readings, sites, grid, parameter, official_only, emissions, min_hours, power
+        As in :func:`daily_surfaces`.
+    methods : sequence of str
+        Of :data:`SURFACE_METHODS`; a regression on a covariate that cannot be had (log_emission
+        without ``emissions``) is left out.
+    evaluate_on_official : bool
+        Score only at reference stations (default): low-cost sites help build the surface but their
+        own values are not the yardstick.
+
+    Returns
+    -------
+    pandas.DataFrame
+        method, site_id, date (local day), observed, predicted (the parameter's unit); only site-days
+        with both.
+    """
+    wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
+    wide = wide.loc[:, wide.notna().any()]
+    values = wide.to_numpy()
+    site_xy = _site_xy(sites, wide.columns)
+    official = set(sites.loc[sites.official, "site_id"])
+    # a site can only be held out when another is left to predict it
+    targets = [j for j, s in enumerate(wide.columns) if ((s in official) or not evaluate_on_official)] \
+        if wide.shape[1] >= 2 else []
+    site_cov = None
+    if any(METHOD_COVARIATES.get(m) for m in methods) and "elevation_m" in grid:
+        site_cov = _covariates_at(grid, emissions, site_xy)[0]
+    frames = []
+    for method in methods:
+        if "log_emission" in METHOD_COVARIATES.get(method, ()) and emissions is None:
+            continue
+        for j in targets:
+            keep = np.arange(values.shape[1]) != j
+            p = _predict(values[:, keep], site_xy[keep], site_xy[j:j + 1], method, power,
+                         None if site_cov is None else site_cov[keep], None if site_cov is None else site_cov[j:j + 1])
+            ok = np.isfinite(p[:, 0]) & np.isfinite(values[:, j])
+            frames.append(pd.DataFrame({"method": method, "site_id": wide.columns[j], "date": wide.index[ok],
+                                        "observed": values[ok, j], "predicted": p[ok, 0]}))
+    if not frames:
+        return pd.DataFrame({"method": pd.Series(dtype=object), "site_id": pd.Series(dtype=object),
+                             "date": pd.Series(dtype="datetime64[ns]"), "observed": pd.Series(dtype=float),
+                             "predicted": pd.Series(dtype=float)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def cv_scores(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Skill of each method from held-out predictions (:func:`loso_predictions`, or a subset of its rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        method, n (site-days), n_sites (sites held out), rmse, bias (predicted − observed), r2
+        (1 − SSE/SST about the held-out observations' mean; NaN where they do not vary), in the
+        parameter's unit; one row per method, in the order met.
+    """
+    rows = []
+    for method, g in predictions.groupby("method", sort=False):
+        o, e = g["observed"].to_numpy(float), g["predicted"].to_numpy(float) - g["observed"].to_numpy(float)
+        spread = np.sum((o - o.mean()) ** 2) if len(o) else 0.0
+        rows.append({"method": method, "n": int(len(g)), "n_sites": int(g["site_id"].nunique()),
+                     "rmse": float(np.sqrt(np.mean(e ** 2))) if len(g) else np.nan,
+                     "bias": float(e.mean()) if len(g) else np.nan,
+                     "r2": float(1 - np.sum(e ** 2) / spread) if spread > 0 else np.nan})
+    return pd.DataFrame(rows, columns=["method", "n", "n_sites", "rmse", "bias", "r2"])
+
+
 def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=SURFACE_METHODS,
             official_only: bool = True, emissions: xr.Dataset | None = None, min_hours: int = 18,
             power: float = 2.0, evaluate_on_official: bool = True) -> pd.DataFrame:
     """Leave-one-site-out cross-validation of the surface methods on daily means.
 
     Each site in turn is removed, the surface is rebuilt from the others for every day, and its value
-    at the removed site is compared with what the site measured.
+    at the removed site is compared with what the site measured (:func:`loso_predictions` scored by
+    :func:`cv_scores`).
 
     Parameters
     ----------
@@ -508,33 +606,26 @@ def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=
     Returns
     -------
     pandas.DataFrame
-        method, n (site-days), rmse, bias (predicted − observed), r2 (NaN where the observed values do not
-        vary), with the parameter's unit.
+        method, n (site-days), n_sites, rmse, bias (predicted − observed), r2 (NaN where the observed
+        values do not vary), with the parameter's unit. Methods needing emissions are left out without them.
     """
-    wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
-    values = wide.to_numpy()
-    site_xy = _site_xy(sites, wide.columns)
-    official = set(sites.loc[sites.official, "site_id"])
-    targets = [j for j, s in enumerate(wide.columns) if (s in official) or not evaluate_on_official]
-    site_cov = None
-    if emissions is not None:
-        site_cov = _covariates_at(grid, emissions, site_xy)[0]
-    rows = []
-    for method in methods:
-        pred, obs = [], []
-        for j in targets:
-            keep = np.arange(values.shape[1]) != j
-            p = _predict(values[:, keep], site_xy[keep], site_xy[j:j + 1], method, power,
-                         None if site_cov is None else site_cov[keep], None if site_cov is None else site_cov[j:j + 1])
-            pred.append(p[:, 0])
-            obs.append(values[:, j])
-        p, o = np.concatenate(pred), np.concatenate(obs)
-        ok = np.isfinite(p) & np.isfinite(o)
-        e = p[ok] - o[ok]
-        spread = np.sum((o[ok] - o[ok].mean()) ** 2)
-        rows.append({"method": method, "n": int(ok.sum()), "rmse": float(np.sqrt(np.mean(e ** 2))), "bias": float(e.mean()),
-                     "r2": float(1 - np.sum(e ** 2) / spread) if spread > 0 else np.nan})
-    return pd.DataFrame(rows)
+    pred = loso_predictions(readings, sites, grid, parameter, methods, official_only, emissions, min_hours, power,
+                            evaluate_on_official)
+    return cv_scores(pred)
+
+
+def best_method(scores: pd.DataFrame, candidates=None) -> str | None:
+    """The method with the lowest finite RMSE in :func:`cv_scores` output, among ``candidates``
+    (default all); ``None`` when none has one. Ties go to the simpler method (earlier in
+    :data:`SURFACE_METHODS`)."""
+    t = scores[np.isfinite(scores["rmse"].astype(float))]
+    if candidates is not None:
+        t = t[t["method"].isin(list(candidates))]
+    if t.empty:
+        return None
+    order = {m: i for i, m in enumerate(SURFACE_METHODS)}
+    t = t.assign(_o=t["method"].map(order).fillna(len(order))).sort_values(["rmse", "_o"], kind="stable")
+    return str(t["method"].iloc[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -639,7 +730,7 @@ def district_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25"
         24-h threshold (µg/m³); default the WHO 2021 24-h guideline for the parameter.
     weight : {"population", "children_u5", "elderly_65p"}
         Who is counted.
-    method : {"idw", "regression_idw"}
+    method : {"idw", "regression_idw", "regression_elevation_idw"}
         Surface method (see :func:`daily_surfaces`); ``emissions`` is needed for the regression.
 
     Returns

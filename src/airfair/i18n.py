@@ -236,18 +236,108 @@ TEXT: dict[str, dict[str, str]] = {
                            "kk": "Табыс: 5-бестен бір (ең бай)"},
     "method": {
         "en": "**Method.** Daily means at each station (≥ 18 of 24 hours; readings that failed quality checks left "
-              "out) are mapped to a 500 m population grid by a regression on elevation and ground-level emissions "
-              "plus inverse-distance-weighted residuals, then averaged over each district's residents. "
-              "Cross-validated error at the reference stations: {rmse} µg/m³ (leave one site out).",
+              "out) are mapped to a 500 m population grid by {how}, then averaged over each district's residents. "
+              "The method is chosen for each pollutant and set of sensors: the one with the lowest error when each "
+              "reference station in turn is left out and predicted from the others.",
         "ru": "**Метод.** Среднесуточные значения на станциях (≥ 18 из 24 часов; не прошедшие проверку качества "
-              "показания исключены) переносятся на сетку населения 500 м регрессией по высоте и приземным "
-              "выбросам с остатками, интерполированными обратными расстояниями, и усредняются по жителям района. "
-              "Ошибка кросс-валидации на эталонных станциях: {rmse} мкг/м³ (с исключением по одной станции).",
+              "показания исключены) переносятся на сетку населения 500 м методом «{how}» и усредняются по жителям "
+              "района. Метод выбирается для каждого загрязнителя и набора датчиков: тот, у которого ошибка меньше, "
+              "когда каждая эталонная станция по очереди исключается и предсказывается по остальным.",
         "kk": "**Әдіс.** Бекеттердегі тәуліктік орташалар (24 сағаттың ≥ 18-і; сапа тексерісінен өтпеген "
-              "көрсеткіштер алынып тасталған) биіктік пен жерге жақын шығарындылар бойынша регрессиямен және "
-              "кері қашықтық әдісімен интерполяцияланған қалдықтармен 500 м халық торына көшіріледі, сосын аудан "
-              "тұрғындары бойынша орташаланады. Эталондық бекеттердегі кросс-валидация қатесі: {rmse} мкг/м³.",
+              "көрсеткіштер алынып тасталған) «{how}» әдісімен 500 м халық торына көшіріледі, сосын аудан "
+              "тұрғындары бойынша орташаланады. Әдіс әр ластаушы мен датчиктер жиыны үшін таңдалады: әр эталондық "
+              "бекет кезекпен алынып, қалғандары бойынша болжанғанда қатесі ең аз әдіс.",
     },
+    # map skill (leave-one-site-out cross-validation) and the "not resolved" mode
+    "method_idw": {"en": "inverse-distance weighting of the stations' values",
+                   "ru": "интерполяция значений станций обратными расстояниями",
+                   "kk": "бекеттер мәндерін кері қашықтық әдісімен интерполяциялау"},
+    "method_regression_idw": {
+        "en": "a regression on elevation and ground-level emissions plus inverse-distance-weighted residuals",
+        "ru": "регрессия по высоте и приземным выбросам с остатками, интерполированными обратными расстояниями",
+        "kk": "биіктік пен жерге жақын шығарындылар бойынша регрессия және кері қашықтық әдісімен қалдықтар"},
+    "method_regression_elevation_idw": {
+        "en": "a regression on elevation plus inverse-distance-weighted residuals",
+        "ru": "регрессия по высоте с остатками, интерполированными обратными расстояниями",
+        "kk": "биіктік бойынша регрессия және кері қашықтық әдісімен қалдықтар"},
+    "skill": {
+        "en": "**How sure is this map?** Method: {method}. Each of the {n_sites} reference stations was left out in "
+              "turn and predicted from the others: R² {r2} over the whole record; typical error of a daily value in "
+              "this period {rmse} µg/m³ (RMSE, {n} station-days). The districts' means differ by up to {spread} µg/m³.",
+        "ru": "**Насколько точна эта карта?** Метод: {method}. Каждая из {n_sites} эталонных станций по очереди "
+              "исключалась и предсказывалась по остальным: R² {r2} за весь период данных; типичная ошибка "
+              "среднесуточного значения в этом периоде {rmse} мкг/м³ (RMSE, {n} станцие-дней). Средние по районам "
+              "различаются не более чем на {spread} мкг/м³.",
+        "kk": "**Бұл карта қаншалықты дәл?** Әдіс: {method}. {n_sites} эталондық бекеттің әрқайсысы кезекпен алынып, "
+              "қалғандары бойынша болжанды: барлық деректер бойынша R² {r2}; осы кезеңдегі тәуліктік мәннің әдеттегі "
+              "қатесі {rmse} мкг/м³ (RMSE, {n} бекет-күн). Аудандардың орташалары ең көбі {spread} мкг/м³-ге ерекшеленеді.",
+    },
+    "skill_resolved": {
+        "en": "The error is smaller than the differences between districts, and R² is at least {min_r2}: the districts "
+              "are ranked.",
+        "ru": "Ошибка меньше различий между районами, а R² не ниже {min_r2}: районы ранжированы.",
+        "kk": "Қате аудандар арасындағы айырмашылықтан кіші, ал R² кемінде {min_r2}: аудандар рейтингі көрсетілген.",
+    },
+    "skill_unresolved": {
+        "en": "**This network does not resolve differences between districts** for {parameter} in this period: {why}. "
+              "Station values are shown instead of a ranking; the district map is an interpolation, not a measurement.",
+        "ru": "**Эта сеть не позволяет различить районы** по {parameter} в этом периоде: {why}. Вместо рейтинга "
+              "показаны значения станций; карта районов — интерполяция, а не измерение.",
+        "kk": "**Бұл желі аудандар арасындағы айырмашылықты ажырата алмайды** ({parameter}, осы кезең): {why}. "
+              "Рейтингтің орнына бекеттер мәндері көрсетілген; аудандар картасы — өлшеу емес, интерполяция.",
+    },
+    "why_rmse_exceeds_spread": {
+        "en": "the map's error ({rmse} µg/m³) is larger than the differences between districts ({spread} µg/m³)",
+        "ru": "ошибка карты ({rmse} мкг/м³) больше различий между районами ({spread} мкг/м³)",
+        "kk": "картаның қатесі ({rmse} мкг/м³) аудандар арасындағы айырмашылықтан ({spread} мкг/м³) үлкен"},
+    "why_r2_below_threshold": {
+        "en": "at a station it did not see, the map explains too little of what was measured (R² {r2}, below {min_r2})",
+        "ru": "на станции, которую карта не видела, она объясняет слишком мало измеренного (R² {r2}, ниже {min_r2})",
+        "kk": "карта көрмеген бекетте өлшенгеннің тым аз бөлігін түсіндіреді (R² {r2}, {min_r2}-ден төмен)"},
+    "why_no_cross_validation": {
+        "en": "the map could not be tested (fewer than two stations measured on the same days)",
+        "ru": "карту нельзя проверить (меньше двух станций с измерениями в одни и те же дни)",
+        "kk": "картаны тексеру мүмкін емес (бір күндері өлшеген бекеттер екіден аз)"},
+    "skill_excluded": {
+        "en": "Not used with real measurements: {methods}, because the {covariates} they need come from synthetic "
+              "grids here.",
+        "ru": "Не использованы с реальными измерениями: {methods}, так как нужные им данные ({covariates}) здесь "
+              "синтетические.",
+        "kk": "Нақты өлшеулермен қолданылмады: {methods}, себебі оларға қажет деректер ({covariates}) мұнда "
+              "синтетикалық."},
+    "cov_elevation_km": {"en": "elevation", "ru": "высота", "kk": "биіктік"},
+    "cov_log_emission": {"en": "ground-level emissions", "ru": "приземные выбросы", "kk": "жерге жақын шығарындылар"},
+    "skill_synthetic_covariates": {
+        "en": "The regression uses synthetic data: {entries}.",
+        "ru": "Регрессия использует синтетические данные: {entries}.",
+        "kk": "Регрессия синтетикалық деректерді пайдаланады: {entries}."},
+    "entry_emissions_grid": {"en": "emission grid", "ru": "сетка выбросов", "kk": "шығарындылар торы"},
+    "headline_unresolved": {
+        "en": "{parameter}, {period}: the {n} stations measured {lo} to {hi} µg/m³ on average. This network does not "
+              "resolve differences between districts.",
+        "ru": "{parameter}, {period}: средние на {n} станциях — от {lo} до {hi} мкг/м³. Эта сеть не позволяет "
+              "различить районы.",
+        "kk": "{parameter}, {period}: {n} бекеттегі орташа мәндер {lo}–{hi} мкг/м³. Бұл желі аудандар арасындағы "
+              "айырмашылықты ажырата алмайды.",
+    },
+    "fairness_unresolved": {
+        "en": "**Read with care:** these figures come from the same map, and this network does not resolve differences "
+              "between districts here (see beside the map). They describe the interpolation, not measured differences "
+              "between residents.",
+        "ru": "**Осторожно:** эти цифры получены по той же карте, а эта сеть здесь не позволяет различить районы (см. "
+              "рядом с картой). Они описывают интерполяцию, а не измеренные различия между жителями.",
+        "kk": "**Абайлап оқыңыз:** бұл сандар сол картадан алынған, ал бұл желі мұнда аудандар арасындағы "
+              "айырмашылықты ажырата алмайды (картаның жанын қараңыз). Олар тұрғындар арасындағы өлшенген "
+              "айырмашылықты емес, интерполяцияны сипаттайды.",
+    },
+    "stations_title": {"en": "Station values (not a district ranking)", "ru": "Значения станций (не рейтинг районов)",
+                       "kk": "Бекеттер мәндері (аудандар рейтингі емес)"},
+    "map_unresolved": {"en": "{title} (interpolated; districts not resolved)",
+                       "ru": "{title} (интерполяция; районы не различимы)",
+                       "kk": "{title} (интерполяция; аудандар ажыратылмайды)"},
+    "km_to_station": {"en": "Mean distance to a station measuring it, km",
+                      "ru": "Среднее расстояние до станции, измеряющей его, км",
+                      "kk": "Оны өлшейтін бекетке дейінгі орташа қашықтық, км"},
     # network page
     "colour_by": {"en": "Colour sites by", "ru": "Цвет точек", "kk": "Нүктелер түсі"},
     "colour_aqi": {"en": "AQI category of the period's mean", "ru": "Категория AQI среднего за период",

@@ -37,14 +37,25 @@ import xarray as xr
 from airfair import exposure, inequality
 
 #: Bumped whenever what :func:`prepare_views` stores changes, so old caches are rebuilt.
-VIEWS_VERSION = "4"
+VIEWS_VERSION = "5"
 #: Pollutants mapped in the apps (OpenAQ names).
 PARAMETERS = ("pm25", "pm10", "no2")
 #: "official": Kazhydromet reference stations only; "all": every sensor whose readings passed QC,
 #: low-cost PM2.5 corrected and calibrated against co-located reference stations.
 SENSOR_SETS = ("official", "all")
-#: Surface method of the apps (the better of the two in leave-one-site-out cross-validation).
-METHOD = "regression_idw"
+#: Surface method used where cross-validation cannot choose (fewer than two stations with valid days).
+#: Otherwise :func:`prepare_views` chooses, per pollutant and sensor set, the method of
+#: :data:`airfair.exposure.SURFACE_METHODS` with the lowest leave-one-site-out RMSE (see :func:`candidate_methods`).
+METHOD = "idw"
+#: Below this leave-one-site-out R² (of daily means at held-out reference stations, over the whole
+#: record) a map is not taken to resolve differences between districts in any period
+#: (:meth:`Views.map_skill`). Why 0.5: this R² credits a map for the day-to-day swing every station
+#: shares, which the other stations give away for free; a map that cannot explain even half of the
+#: variation at a station it did not see has no skill left for the smaller differences between places.
+#: Why the whole record: within a short or calm period (a summer) the variance is small and R² falls
+#: even where the error is small beside the districts' differences, which the RMSE rule judges per
+#: period. A screening rule, stated on the page, not a statistical test.
+MIN_R2 = 0.5
 #: Population groups a district drill-down shows (population_grid variables).
 WEIGHTS = ("population", "children_u5", "elderly_65p")
 #: Periods the apps offer: the whole record, heating season (15 Oct – 15 Apr), summer (JJA),
@@ -82,14 +93,69 @@ def views_path(data_dir: str | Path | None = None) -> Path:
     return data_directory(data_dir) / "derived" / f"views-{views_key(data_dir)}"
 
 
+def candidate_methods(provenance: dict) -> tuple[list[str], dict[str, list[str]]]:
+    """The surface methods the views may choose from, given the data's provenance.
+
+    The rule: a regression on a covariate from a synthetic entry (elevation from a synthetic
+    ``population_grid``, emissions from a synthetic ``emissions_grid``) is never used with real
+    readings. A simulated emission inventory would otherwise shape a map of real measurements, and no
+    page could tell a visitor which part of it was measured. Such methods are still cross-validated
+    (their scores are stored and shown), only not chosen. With synthetic readings (the demo city) every
+    method is a candidate: the covariates and the readings come from the same simulation.
+
+    Parameters
+    ----------
+    provenance : dict
+        Entry name → its provenance dict (``synthetic``: bool); an entry missing counts as synthetic.
+
+    Returns
+    -------
+    (list of str, dict)
+        The candidate methods (in :data:`airfair.exposure.SURFACE_METHODS` order) and, for each method
+        left out, the synthetic entries that kept it out.
+    """
+    def synthetic(name):
+        return bool((provenance.get(name) or {}).get("synthetic", True))
+
+    real = not synthetic("readings")
+    candidates, excluded = [], {}
+    for m in exposure.SURFACE_METHODS:
+        bad = sorted({exposure.COVARIATE_ENTRIES[c] for c in exposure.METHOD_COVARIATES[m]
+                      if synthetic(exposure.COVARIATE_ENTRIES[c])})
+        if real and bad:
+            excluded[m] = bad
+        else:
+            candidates.append(m)
+    return candidates, excluded
+
+
+def _skill_entry(scores: pd.DataFrame, candidates, excluded, provenance: dict, n_sites: int) -> dict:
+    """What meta.json says about one surface: every method's CV, the choice and its covariates."""
+    chosen = exposure.best_method(scores, candidates) or METHOD
+    cov = list(exposure.METHOD_COVARIATES[chosen])
+    synthetic = sorted({exposure.COVARIATE_ENTRIES[c] for c in cov
+                        if (provenance.get(exposure.COVARIATE_ENTRIES[c]) or {}).get("synthetic", True)})
+    cv = {r["method"]: {k: (float(r[k]) if np.isfinite(r[k]) else None) for k in ("rmse", "bias", "r2")}
+          | {"n": int(r["n"]), "n_sites": int(r["n_sites"])} for _, r in scores.iterrows()}
+    return {"method": chosen, "chosen_by": "loso_cv" if chosen in cv else "default (no cross-validation possible)",
+            "cv": cv, "candidates": list(candidates), "excluded": {m: list(v) for m, v in excluded.items()},
+            "covariates": cov, "covariate_entries": [exposure.COVARIATE_ENTRIES[c] for c in cov],
+            "synthetic_covariates": synthetic,
+            "readings_synthetic": bool((provenance.get("readings") or {}).get("synthetic", True)),
+            "n_sites": int(n_sites)}
+
+
 def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=print) -> Path:
     """Compute and store the apps' figures for a data directory, unless they are already there.
 
     Steps: QC flags on every reading (:func:`airfair.qc.flag`); EPA correction and co-location
-    calibration of the low-cost PM2.5 (:mod:`airfair.correction`); daily and hour-of-day surfaces
-    (:data:`METHOD`) of each pollutant in :data:`PARAMETERS` from the official stations and, for PM2.5,
-    from all checked sensors; daily site means (raw and calibrated); a QC report per site;
-    leave-one-site-out errors at the reference stations. About two minutes on the default build.
+    calibration of the low-cost PM2.5 (:mod:`airfair.correction`); for each pollutant in
+    :data:`PARAMETERS` from the official stations and, for PM2.5, from all checked sensors:
+    leave-one-site-out cross-validation of every surface method at the reference stations
+    (:func:`airfair.exposure.loso_predictions`), the choice of the candidate with the lowest RMSE
+    (:func:`candidate_methods`: no synthetic covariate with real readings), and daily and hour-of-day
+    surfaces by that method; daily site means (raw and calibrated); a QC report per site. About two
+    minutes on the default build.
 
     Parameters
     ----------
@@ -103,7 +169,10 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
     Returns
     -------
     Path
-        The directory holding ``surfaces.nc``, ``site_daily.parquet``, ``site_qc.parquet`` and ``meta.json``.
+        The directory holding ``surfaces.nc``, ``site_daily.parquet``, ``site_qc.parquet``,
+        ``loso.parquet`` (held-out predictions of every method: parameter, sensors, method, site_id,
+        date, observed, predicted) and ``meta.json`` (``skill``: per ``{sensors}_{parameter}``, every
+        method's CV, the method chosen, its covariates and whether any is synthetic).
     """
     import airfair
     from airfair import correction, qc
@@ -119,6 +188,9 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
     sites = cat["sensor_sites"].read()
     grid = cat["population_grid"].read().load()
     emis = cat["emissions_grid"].read().load()
+    prov = {name: (cat[name].metadata.get("provenance") if isinstance(cat[name].metadata.get("provenance"), dict)
+                   else {}) for name in ("readings", "population_grid", "emissions_grid")}
+    candidates, excluded = candidate_methods(prov)
     log(f"views: reading and checking every reading in {folder} (QC) …")
     readings = cat["readings"].read().compute()
     flagged = qc.flag(readings, sites)
@@ -138,30 +210,44 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
     params = [p for p in PARAMETERS if p in present]
     if not params:
         raise ViewsError(f"the readings hold none of {PARAMETERS}: nothing to map")
-    arrays, loso, sets = {}, {}, {}
+    arrays, loso, sets, skill, held_out = {}, {}, {}, {}, []
     for p in params:
         for s in SENSOR_SETS:
             if s == "all" and (p != "pm25" or calibrated is None):
                 continue  # low-cost sensors are calibrated for PM2.5 only: other pollutants stay official
             src, official_only = (flagged, True) if s == "official" else (calibrated, False)
-            log(f"views: {p} surfaces from {s} sensors …")
+            log(f"views: {p} from {s} sensors: cross-validating {', '.join(exposure.SURFACE_METHODS)} …")
             try:
-                day = exposure.daily_surfaces(src, sites, grid, p, official_only=official_only, method=METHOD,
+                pred = exposure.loso_predictions(src, sites, grid, p, official_only=official_only, emissions=emis)
+            except (ValueError, KeyError, IndexError, np.linalg.LinAlgError) as exc:
+                log(f"views: no cross-validation of {p} from {s} sensors ({exc})")
+                pred = None
+            scores = exposure.cv_scores(pred if pred is not None else pd.DataFrame(
+                columns=["method", "site_id", "date", "observed", "predicted"]))
+            info = _skill_entry(scores, candidates, excluded, prov, 0)
+            method = info["method"]
+            log(f"views: {p} surfaces from {s} sensors by {method} …")
+            try:
+                day = exposure.daily_surfaces(src, sites, grid, p, official_only=official_only, method=method,
                                               emissions=emis)
             except (ValueError, KeyError, IndexError) as exc:
                 log(f"views: no {p} surfaces from {s} sensors ({exc})")
                 continue
-            hour = exposure.diurnal_surfaces(src, sites, grid, p, official_only=official_only, method=METHOD,
+            if day.sizes.get("date", 0) == 0 or int(day.attrs.get("n_sites", 0)) == 0:
+                log(f"views: no {p} surfaces from {s} sensors (no site has a valid day)")
+                continue
+            hour = exposure.diurnal_surfaces(src, sites, grid, p, official_only=official_only, method=method,
                                              emissions=emis)
             # attrs hold booleans NetCDF cannot store; what they say is in meta.json
-            arrays[f"{s}_{p}"] = day.astype("float32").assign_attrs(method=METHOD, n_sites=int(day.attrs.get("n_sites", 0)), official_only=int(official_only))
-            arrays[f"{s}_{p}_hour"] = hour.astype("float32").assign_attrs(method=METHOD, official_only=int(official_only))
+            arrays[f"{s}_{p}"] = day.astype("float32").assign_attrs(method=method, n_sites=int(day.attrs.get("n_sites", 0)), official_only=int(official_only))
+            arrays[f"{s}_{p}_hour"] = hour.astype("float32").assign_attrs(method=method, official_only=int(official_only))
             sets[f"{s}_{p}"] = int(day.attrs.get("n_sites", 0))
-            try:
-                cv = exposure.loso_cv(src, sites, grid, p, methods=(METHOD,), official_only=official_only, emissions=emis)
-                loso[f"{s}_{p}"] = {k: float(cv.iloc[0][k]) for k in ("rmse", "bias", "r2", "n")}
-            except (ValueError, IndexError, ZeroDivisionError):
-                pass
+            info["n_sites"] = sets[f"{s}_{p}"]
+            skill[f"{s}_{p}"] = info
+            if method in info["cv"]:
+                loso[f"{s}_{p}"] = info["cv"][method]
+            if pred is not None and len(pred):
+                held_out.append(pred.assign(parameter=p, sensors=s))
     if not arrays:
         raise ViewsError(f"no daily surfaces could be made from these readings ({', '.join(params)}): no official "
                          "station has a valid day (≥ 18 hours) and no low-cost sensor could be calibrated against one. "
@@ -174,10 +260,14 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
     site_qc = pd.concat([qc.report(flagged, sites, by="site", parameter=p).assign(parameter=p)
                          for p in params if p in ("pm25", "pm10", "no2")], ignore_index=True)
     site_qc = site_qc.drop(columns=[c for c in ("district_id", "network", "official") if c in site_qc])
-    meta = {"version": VIEWS_VERSION, "key": target.name, "method": METHOD, "parameters": params,
-            "sensor_sets": sets, "loso": loso, "calibration": calibration_note,
+    loso_table = (pd.concat(held_out, ignore_index=True) if held_out else
+                  pd.DataFrame(columns=["method", "site_id", "date", "observed", "predicted", "parameter", "sensors"]))
+    loso_table = loso_table.astype({"site_id": str, "method": str, "parameter": str, "sensors": str})
+    meta = {"version": VIEWS_VERSION, "key": target.name,
+            "method": {k: v["method"] for k, v in skill.items()}, "parameters": params,
+            "sensor_sets": sets, "loso": loso, "skill": skill, "min_r2": MIN_R2, "calibration": calibration_note,
             "seconds": round(time.perf_counter() - t0, 1)}
-    _write_atomically(target, ds, site_daily, site_qc, meta)
+    _write_atomically(target, ds, site_daily, site_qc, meta, loso_table)
     log(f"views: ready in {meta['seconds']} s → {target}")
     return target
 
@@ -202,13 +292,15 @@ def _site_daily(flagged, calibrated, sites, params) -> pd.DataFrame:
     return raw.sort_values(["site_id", "parameter", "date"]).reset_index(drop=True)
 
 
-def _write_atomically(target: Path, ds: xr.Dataset, site_daily: pd.DataFrame, site_qc: pd.DataFrame, meta: dict):
+def _write_atomically(target: Path, ds: xr.Dataset, site_daily: pd.DataFrame, site_qc: pd.DataFrame, meta: dict,
+                      loso: pd.DataFrame):
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".views-", dir=target.parent))
     try:
         ds.to_netcdf(tmp / "surfaces.nc", engine="h5netcdf")
         site_daily.to_parquet(tmp / "site_daily.parquet", index=False)
         site_qc.to_parquet(tmp / "site_qc.parquet", index=False)
+        loso.to_parquet(tmp / "loso.parquet", index=False)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
         if target.exists():  # another process finished first: keep its copy
             shutil.rmtree(tmp)
@@ -244,6 +336,7 @@ def _load(folder: str, key: str) -> Views:
         site_qc=pd.read_parquet(path / "site_qc.parquet"),
         meta=json.loads((path / "meta.json").read_text(encoding="utf-8")),
         provenance=prov,
+        loso=pd.read_parquet(path / "loso.parquet"),
     )
 
 
@@ -316,6 +409,8 @@ class Views:
     site_qc: pd.DataFrame
     meta: dict
     provenance: dict
+    #: held-out predictions of every method (``loso.parquet``), for the skill over a period
+    loso: pd.DataFrame | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- what is available ------------------------------------------------------------------
@@ -323,6 +418,19 @@ class Views:
     def parameters(self) -> list[str]:
         """Pollutants with surfaces."""
         return [p for p in PARAMETERS if f"official_{p}" in self.arrays or f"all_{p}" in self.arrays]
+
+    @property
+    def default_parameter(self) -> str:
+        """The pollutant a page opens on: PM2.5 when the data hold it, else the first with surfaces."""
+        ps = self.parameters
+        if not ps:
+            raise ViewsError("no pollutant has surfaces")
+        return "pm25" if "pm25" in ps else ps[0]
+
+    def sensor_sets(self, parameter: str) -> list[str]:
+        """The sensor sets with their own surfaces for a pollutant (in :data:`SENSOR_SETS` order): no
+        "all" where no low-cost sensor measures it or could be calibrated."""
+        return [s for s in SENSOR_SETS if f"{s}_{parameter}" in self.arrays]
 
     def sensor_set(self, parameter: str, sensors: str) -> str:
         """The sensor set actually used: "all" falls back to "official" where low-cost sensors do not
@@ -381,6 +489,7 @@ class Views:
                 for s in sets:
                     try:
                         self.district_figures(p, per, s)
+                        self.map_skill(p, per, s)
                         self.inequality(p, per, s)
                     except (ViewsError, ValueError, IndexError):
                         continue  # a period without days for this pollutant: the app says so
@@ -502,6 +611,8 @@ class Views:
         out["lowcost_sites"] = [int(counts.get((d, False), 0)) for d in out.district_id]
         annual = WHO_2021.get(parameter, {}).get("annual", np.nan)
         out["times_who_annual"] = out["value"] / annual
+        # how far the district's residents live from a station that measures this pollutant (km)
+        out["km_to_station"] = out["district_id"].map(self.coverage(parameter).set_index("district_id")["mean_km_to_official"])
         self._cache[key] = out.sort_values("value", ascending=False).reset_index(drop=True)
         return self._cache[key].copy()
 
@@ -658,13 +769,112 @@ class Views:
             raise ViewsError(f"unknown site {site_id!r}")
         return self.site_qc[self.site_qc["site_id"] == site_id].reset_index(drop=True)
 
-    def coverage(self) -> pd.DataFrame:
-        """:func:`airfair.exposure.monitoring_coverage` with district names, worst covered first."""
-        if "coverage" not in self._cache:
-            cov = exposure.monitoring_coverage(self.sites, self.grid)
+    def coverage(self, parameter: str | None = None) -> pd.DataFrame:
+        """:func:`airfair.exposure.monitoring_coverage` with district names, worst covered first.
+
+        Parameters
+        ----------
+        parameter : str, optional
+            Count only the sites that measure this pollutant (a valid day of it in the site tables):
+            the distances are then to the nearest official station measuring it (NaN when none does).
+            Default: every site.
+        """
+        key = "coverage" if parameter is None else ("coverage", parameter)
+        if key not in self._cache:
+            sites = self.sites
+            if parameter is not None:
+                measuring = set(self.site_daily.loc[self.site_daily["parameter"] == parameter, "site_id"].astype(str))
+                sites = sites[sites["site_id"].astype(str).isin(measuring)]
+            if sites["official"].any():
+                cov = exposure.monitoring_coverage(sites, self.grid)
+            else:  # no official station measures it: counts stay, distances are unknown
+                cov = exposure.monitoring_coverage(self.sites, self.grid)
+                cov["official_sites"] = 0
+                cov["official_per_100k"] = 0.0
+                cov[["mean_km_to_official", "p90_km_to_official"]] = np.nan
+                cov["no_official_station"] = True
             cov = cov.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id")
-            self._cache["coverage"] = cov.sort_values("mean_km_to_official", ascending=False).reset_index(drop=True)
-        return self._cache["coverage"]
+            self._cache[key] = cov.sort_values("mean_km_to_official", ascending=False).reset_index(drop=True)
+        return self._cache[key]
+
+    # -- map skill -------------------------------------------------------------------------------
+    def map_skill(self, parameter: str = "pm25", period: str = "year", sensors: str = "official") -> dict:
+        """How sure the district map of a pollutant is over a period, and whether it resolves districts.
+
+        The skill is the leave-one-site-out cross-validation of the method :func:`prepare_views` chose,
+        at the reference stations, over the period's days (the whole record for an hour of the day,
+        whose surfaces are means over the record). The spread is the range (max − min) of the
+        period's population-weighted district means. The map resolves differences between districts
+        when its cross-validated RMSE over the period is no larger than that spread and its R² over
+        the whole record is at least :data:`MIN_R2` (see there why the whole record); otherwise the
+        pages say so and show station values instead of a ranking. The RMSE is of daily means, so
+        the rule is conservative for a mean over many days.
+
+        Parameters
+        ----------
+        parameter : str
+        period : str
+            One of :meth:`periods`.
+        sensors : {"official", "all"}
+            Falls back as :meth:`sensor_set` does.
+
+        Returns
+        -------
+        dict
+            parameter, period, sensors (the set used), method, chosen_by, covariates,
+            synthetic_covariates (entries of the method's covariates that are synthetic),
+            excluded ({method: synthetic entries that kept it out}), r2, rmse and bias (µg/m³) over
+            the period, r2_record (over the whole record: what :data:`MIN_R2` is compared with), n
+            (station-days), n_sites (stations held out in turn), n_surface_sites (sites the surface is
+            built from), spread (µg/m³), min_r2, resolved (bool), reasons (list: "no_cross_validation",
+            "rmse_exceeds_spread", "r2_below_threshold"), reason (the first, or "resolved"), and cv
+            (DataFrame: every method's scores over the same days).
+        """
+        s = self.sensor_set(parameter, sensors)
+        key = ("skill", parameter, period, s)
+        if key in self._cache:
+            return {**self._cache[key], "cv": self._cache[key]["cv"].copy()}
+        fig = self.district_figures(parameter, period, s)
+        info = self.meta.get("skill", {}).get(f"{s}_{parameter}", {})
+        method = info.get("method", self.arrays[f"{s}_{parameter}"].attrs.get("method", METHOD))
+        record = pd.DataFrame([{"method": m, **v} for m, v in info.get("cv", {}).items()],
+                              columns=["method", "n", "n_sites", "rmse", "bias", "r2"])
+        if self.loso is not None:
+            pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)]
+            if _hour_of(period) is None and len(pred):
+                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period)]
+            cv = exposure.cv_scores(pred)
+        else:  # views built without held-out predictions: the whole record's scores from meta.json
+            cv = record
+        rec = record.loc[record["method"] == method, "r2"]
+        r2_record = float(rec.iloc[0]) if len(rec) and rec.iloc[0] is not None and np.isfinite(float(rec.iloc[0])) else np.nan
+        row = cv[cv["method"] == method]
+        r = row.iloc[0] if len(row) else None
+
+        def num(k):
+            return float(r[k]) if r is not None and r[k] is not None and np.isfinite(float(r[k])) else np.nan
+
+        rmse, r2 = num("rmse"), num("r2")
+        values = fig["value"].astype(float)
+        spread = float(values.max() - values.min()) if values.notna().any() else np.nan
+        reasons = []
+        if r is None or int(r["n"]) == 0 or not np.isfinite(rmse):
+            reasons.append("no_cross_validation")
+        else:
+            if not rmse <= spread:
+                reasons.append("rmse_exceeds_spread")
+            if not r2_record >= MIN_R2:  # NaN (stations that do not vary) fails too
+                reasons.append("r2_below_threshold")
+        out = {"parameter": parameter, "period": period, "sensors": s, "method": method,
+               "chosen_by": info.get("chosen_by", "unknown"), "covariates": list(info.get("covariates", [])),
+               "synthetic_covariates": list(info.get("synthetic_covariates", [])),
+               "excluded": dict(info.get("excluded", {})), "r2": r2, "rmse": rmse, "bias": num("bias"),
+               "r2_record": r2_record, "n": int(r["n"]) if r is not None else 0, "n_sites": int(r["n_sites"]) if r is not None else 0,
+               "n_surface_sites": int(info.get("n_sites", self.meta.get("sensor_sets", {}).get(f"{s}_{parameter}", 0))),
+               "spread": spread, "min_r2": MIN_R2, "resolved": not reasons, "reasons": reasons,
+               "reason": reasons[0] if reasons else "resolved", "cv": cv.reset_index(drop=True)}
+        self._cache[key] = out
+        return {**out, "cv": out["cv"].copy()}
 
     def blind_spots(self, km: float = 3.0) -> xr.DataArray:
         """Residents (persons per cell) living farther than ``km`` from every official station; 0 elsewhere."""
@@ -683,12 +893,14 @@ class Views:
 __all__ = [
     "METHOD",
     "METRICS",
+    "MIN_R2",
     "PARAMETERS",
     "PERIODS",
     "SENSOR_SETS",
     "WEIGHTS",
     "Views",
     "ViewsError",
+    "candidate_methods",
     "is_hour",
     "load_views",
     "prepare_views",
