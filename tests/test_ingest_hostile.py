@@ -565,3 +565,17 @@ def test_every_option_of_every_command_with_a_bad_value(tmp_path, demo_copy, mon
                 assert opt.opts[0] in res.output or str(shown) in res.output, (args, res.output)
                 tried += 1
     assert tried >= 60
+
+
+# ---------------------------------------------------------------------- the real file keeps working
+
+@pytest.mark.realdata
+def test_the_real_kazhydromet_export_reads_directly_from_its_gz(realdata):
+    gz = realdata / "kazhydromet-almaty-no2" / "no2_kgmt.csv.gz"
+    lines = data_lines(gzip.decompress(gz.read_bytes()).decode("utf-8"))
+    readings, sites, rep = ingest.read_table(gz, {"time": "datetime_utc", "site": "station_id", "value": "value_ugm3",
+                                                  "lat": "lat", "lon": "lon"}, {"parameter": "no2", "unit": "ug/m3"})
+    rep.check()
+    assert rep.rows_read == lines == 285_764 == rep.rows_imported == len(readings)
+    assert rep.notes == ["no2_kgmt.csv.gz: read as gzip-decompressed"]
+    assert len(sites) == 11 and readings.time.min() == pd.Timestamp("2021-12-02 19:00", tz="UTC")

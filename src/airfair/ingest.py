@@ -9,11 +9,15 @@ Two layers, so that every way of getting data in ends the same way:
   (:mod:`airfair.fetch`) both call it.
 * :func:`read_table` parses a CSV as cities publish it (long or wide, Russian headers, decimal
   commas, naive local time, any unit) into the ``readings`` contract, and accounts for every row
-  in an :class:`ImportReport`; :func:`import_csv` chains it with :func:`locate_sites` and
+  in an :class:`ImportReport`; :func:`open_sources` first unpacks what people actually hand over
+  (``.gz``/``.bz2``/``.xz`` by their first bytes, a ``.zip`` of one or several CSVs, an ``.xlsx``
+  even renamed ``.csv``; UTF-16, Excel's ``sep=`` line); :func:`import_csv` chains it with :func:`locate_sites` and
   :func:`register_readings` (``airfair import csv``).
 
 Row accounting (the arithmetic every report checks): ``rows_read = rows_imported + rows_flagged +
-rows_rejected``. *Imported* rows are stored with ``qc_flag`` 0 (not checked yet: ``airfair qc``
+rows_rejected``, and ``rows_read`` is the file's data lines (physical lines after the header, blank
+lines aside): a record running over several lines, an unbalanced quote, is a fatal error naming
+its first line rather than lines swallowed into one field. *Imported* rows are stored with ``qc_flag`` 0 (not checked yet: ``airfair qc``
 does that); *flagged* rows are stored too, value unchanged, with ``qc_flag`` 3 (bad: outside the
 plausible range) or 2 (suspect: a conflicting duplicate kept as the first of its copies);
 *rejected* rows are not stored (they cannot be represented: no time, no number, unknown unit…) and
@@ -1009,7 +1013,10 @@ def _read_rows(path, delimiter: str | None, report: ImportReport):
     import io
     import re
 
-    src = path if isinstance(path, Source) else open_sources(path)[0]
+    srcs = [path] if isinstance(path, Source) else open_sources(path)
+    if len(srcs) > 1:
+        raise ImportError_(f"{path}: holds {len(srcs)} tables ({', '.join(s.name for s in srcs[:5])}); give one")
+    src = srcs[0]
     text, enc = _decode(src)
     if src.how:
         report.notes.append(f"{src.name}: read as {src.how}")
@@ -1412,8 +1419,10 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
 
     Parameters
     ----------
-    path : str or Path
-        A delimited text file (UTF-8 or Windows-1251). Never modified.
+    path : str, Path or Source
+        A delimited text file (UTF-8, UTF-16 with or without BOM, or Windows-1251), compressed or
+        not, or an .xlsx workbook (first sheet); a zip of several CSVs needs :func:`import_csv`
+        (or one of :func:`open_sources`). Never modified.
     mapping : dict
         Field → column: ``time``, ``site``, ``parameter``, ``value``, ``unit``, optional ``lat``,
         ``lon``. ``time="Дата+Время"`` joins two columns. Columns are matched exactly, then ignoring
@@ -1887,3 +1896,10 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
                                 **{k: v for k, v in read_options.items() if k != "missing_values"}}}
     return register_readings(readings, located, data_dir, provenance=prov, raw_files=paths, report=report,
                              name=name, dry_run=dry_run)
+
+
+__all__ = ["FIELDS", "MISSING_SENTINELS", "MOLAR_MASS", "PARAMETER_ALIASES", "PARAMETER_NAMES", "READINGS_COLUMNS",
+           "R_GAS", "SITES_COLUMNS", "SYNTHETIC_ONLY", "UNIT_ALIASES", "ImportError_", "ImportReport", "Source",
+           "convert_units", "coordinates", "import_csv", "locate_sites", "mass_to_mixing_ratio", "open_sources",
+           "parameter_name", "parameter_problem", "plausible_window", "read_sites", "read_table", "register_readings",
+           "sites_frame", "unit_name"]
