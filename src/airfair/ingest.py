@@ -1450,9 +1450,11 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
     temperature_c, pressure_hpa : float
         Conditions of ppb/ppm values (default 25 °C, 1013.25 hPa).
     ambiguous : {"infer", "earlier", "later", "reject"}
-        Local wall times that occur twice (Asia/Almaty, 29 Feb 2024 23:00–23:59): "infer" takes a
-        series' first copy as the earlier (UTC+6) and its second as the later (UTC+5) and rejects a
-        lone copy; "earlier"/"later" choose one offset for all; "reject" rejects them.
+        Local wall times that occur twice (Asia/Almaty, 29 Feb 2024 23:00–23:59): "infer" reads
+        each (site, parameter) series in its own time order (oldest or newest first, from its other
+        stamps): the copy met first in time is the earlier (UTC+6), the other the later (UTC+5); a
+        lone copy, or a series in no clear order, is rejected with the reason; "earlier"/"later"
+        choose one offset for all; "reject" rejects them.
     missing_values : tuple of float
         Sentinels meaning "missing" (−999, −9999): rejected as such, not stored as values.
 
