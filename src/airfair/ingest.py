@@ -1042,10 +1042,8 @@ def _read_rows(path, delimiter: str | None, report: ImportReport):
     if offset:
         lines_iter.readline()
     reader = csv.reader(lines_iter, delimiter=delim)
-    start = offset + 1
 
     def records():
-        nonlocal start
         prev = 0
         while True:
             try:
@@ -1081,11 +1079,10 @@ def _read_rows(path, delimiter: str | None, report: ImportReport):
                            f"{hint}")
     rows, lines, blank, trailing = [], [], 0, 0
     for ln, row in recs:
-        if not any(c.strip() for c in row):
-            if len(row) <= 1:
-                blank += 1
-                continue  # a blank line: no data (a line of delimiters only is a data line, rejected as empty)
-        if len(row) > n and not any(c.strip() for c in row[n:]):
+        if len(row) <= 1 and not "".join(row).strip():
+            blank += 1
+            continue  # a blank line: no data (a line of delimiters only is a data line, rejected as empty)
+        if len(row) > n and not "".join(row[n:]).strip():
             del row[n:]
             trailing += 1
         rows.append(row)
@@ -1340,12 +1337,14 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
     if aware.any():
         if tz:
             report.notes.append(f"{path.name}: time stamps carry their own UTC offsets; --tz {tz} not needed")
-        fixed, eod = _end_of_day(s.where(aware, ""))
+        u = pd.Series(pd.unique(s[aware]), dtype=object)  # each distinct stamp parsed once
+        fixed, eod = _end_of_day(u)
         try:
-            t = pd.to_datetime(fixed.where(aware), utc=True, format=time_format or "ISO8601", errors="coerce")
+            parsed = pd.to_datetime(fixed, utc=True, format=time_format or "ISO8601", errors="coerce")
         except (ValueError, TypeError) as exc:
             raise _bad_format(time_format, exc) from None
-        t = t + pd.to_timedelta(eod.astype(int), unit="D")
+        parsed = parsed + pd.to_timedelta(eod.astype(int), unit="D")
+        t = pd.to_datetime(s.where(aware).map(pd.Series(parsed.to_numpy(), index=u.to_numpy())), utc=True)
         bad = present & t.isna()
         reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
         return window(t), reason
