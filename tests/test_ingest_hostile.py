@@ -107,7 +107,7 @@ def test_a_delimiter_at_the_end_of_every_row_works(tmp_path, header_trailing):
     text = hourly(5).replace("\n", ",\n")
     if not header_trailing:
         text = text.replace("lon,\n", "lon\n", 1)
-    r, _s, rep = read(write(tmp_path, "trailing.csv", text))
+    _r, _s, rep = read(write(tmp_path, "trailing.csv", text))
     assert rep.rows_read == data_lines(text) == rep.rows_imported == 5
     assert any("end with empty fields after the header's 5 columns" in n for n in rep.notes)
 
@@ -116,8 +116,8 @@ def test_a_file_whose_every_row_is_rejected_is_reported_not_a_crash(tmp_path):
     text = hourly(4).replace("\n", ",extra\n").replace("lon,extra", "lon", 1)
     _r, _s, rep = read(write(tmp_path, "long.csv", text))
     assert rep.rows_read == data_lines(text) == rep.rows_rejected == 4
-    assert list(reasons(rep)) == ["more fields than the header's 5 (a decimal comma in a ','-separated file, or the "
-                                  "wrong delimiter?)"]
+    assert list(reasons(rep)) == [("more fields than the header's 5 (a decimal comma in a ','-separated file, or the "
+                                   "wrong delimiter?)")]
 
 
 # ---------------------------------------------------------------------- item 3: names, dates, headers
@@ -240,9 +240,9 @@ def test_ambiguous_infer_refuses_a_series_in_no_time_order(tmp_path):
     text = "time,site,value,lat,lon\n" + "".join(f"{t},a,{v},{POINT}\n" for t, v in order)
     _r, _s, rep = read(write(tmp_path, "shuffled.csv", text), tz="Asia/Almaty")
     assert rep.rows_read == data_lines(text) == 6 and rep.rows_imported == 4 and rep.rows_rejected == 2
-    assert [k for k in reasons(rep)] == ["ambiguous local time in Asia/Almaty (occurs twice at the clock change) in a "
-                                         "series that is not in time order, so which copy is which cannot be inferred; "
-                                         "sort the file or give --ambiguous earlier|later"]
+    assert list(reasons(rep)) == [("ambiguous local time in Asia/Almaty (occurs twice at the clock change) in a "
+                                   "series that is not in time order, so which copy is which cannot be inferred; "
+                                   "sort the file or give --ambiguous earlier|later")]
 
 
 def test_stamps_outside_the_plausible_window_are_rejected_with_a_reason(tmp_path):
@@ -327,7 +327,7 @@ def test_utf16_files(tmp_path, encoding):
 
 def test_excel_sep_line_names_the_delimiter_and_line_numbers_stay_physical(tmp_path):
     text = "sep=;\n" + hourly(4, sep=";", point="43,25;76,93").replace(";22;", ";abc;")
-    r, s, rep = read(write(tmp_path, "excel.csv", text))
+    _r, s, rep = read(write(tmp_path, "excel.csv", text))
     assert rep.rows_read == data_lines(text) == 4 and rep.rows_imported == 3
     assert rep.reasons["rejected: non-numeric value"]["examples"] == ["line 5: 'abc'"]  # physical line of the row
     assert s.lat.tolist() == [43.25] and any("Excel's delimiter line" in n for n in rep.notes)

@@ -740,7 +740,7 @@ def parameter_problem(text) -> str | None:
     if "aqi" in k or re.search(r"\b(?:AQI|IZA|ИЗА)\b", t) or (pollutant and re.search(r"index|индекс|nowcast", k)):
         return f"{t!r} is an air quality index (a unitless score), not a concentration"
     if pollutant and (re.search(r"ratio|отношение|соотношение", k)
-                      or re.search(r"\S\s*[/:÷]\s*(?:PM|РМ|NO|SO|O3|CO)", t, re.I)):
+                      or re.search(r"\S\s*[/:÷]\s*(?:PM|РМ|NO|SO|O3|CO)", t, re.IGNORECASE)):
         return f"{t!r} is a ratio of two quantities, not a concentration"
     return None
 
@@ -937,7 +937,7 @@ def _xlsx_source(path: Path, member: str | None, data: bytes, how: str | None) -
                            "the sheet as CSV UTF-8 (File → Save As → CSV UTF-8) and import that") from None
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+    except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds for a damaged workbook)
         raise ImportError_(f"{label}: an Excel workbook that cannot be read ({type(exc).__name__}: {exc}); save the "
                            "sheet as CSV UTF-8 and import that") from None
     sheets = wb.sheetnames
@@ -1024,8 +1024,7 @@ def _read_rows(path, delimiter: str | None, report: ImportReport):
         report.notes.append(f"{src.name}: read as Windows-1251 (not UTF-8)")
     elif enc.startswith("utf-16"):
         report.notes.append(f"{src.name}: read as UTF-16 text")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     lines_iter = io.StringIO(text, newline="")
     first = lines_iter.readline()
     offset = 0
@@ -1065,7 +1064,7 @@ def _read_rows(path, delimiter: str | None, report: ImportReport):
 
     recs = records()
     try:
-        hline, header = next(recs)
+        _hline, header = next(recs)
     except StopIteration:
         raise ImportError_(f"{src}: no header line") from None
     header = [h.strip() for h in header]
@@ -1174,7 +1173,7 @@ def coordinates(raw: pd.Series) -> tuple[pd.Series, int]:
     n_dms = 0
     if todo.any():
         parts = s[todo].str.extract(_DMS)
-        f = lambda c: pd.to_numeric(parts[c].str.replace(",", ".", regex=False), errors="coerce")  # noqa: E731
+        f = lambda c: pd.to_numeric(parts[c].str.replace(",", ".", regex=False), errors="coerce")
         deg, mins, secs = f(1), f(2).fillna(0.0), f(3).fillna(0.0)
         hemi = parts[0].fillna(parts[4])
         ok = deg.notna() & (mins < 60) & (secs < 60) & ~(parts[0].notna() & parts[4].notna())
@@ -1308,7 +1307,7 @@ def _infer_repeated_hour(naive: pd.Series, amb: pd.Series, groups: pd.DataFrame)
     idx = pd.MultiIndex.from_frame(ga[keys]) if len(keys) > 1 else pd.Index(ga[keys[0]])
     dirs = pd.Series(direction.reindex(idx).fillna(0).to_numpy(), index=ga.index)
     later = ((dirs == 1) & (k == 1)) | ((dirs == -1) & (k == 0))
-    full = lambda s: s.reindex(naive.index, fill_value=False).astype(bool)  # noqa: E731
+    full = lambda s: s.reindex(naive.index, fill_value=False).astype(bool)
     return full(later & (n == 2)), full(n != 2), full((n == 2) & (dirs == 0))
 
 
@@ -1717,11 +1716,10 @@ def read_sites(sites: str | Path | pd.DataFrame, mapping: dict | None = None, de
     """
     if isinstance(sites, pd.DataFrame):
         df = sites.copy()
-        delim = ","
     else:
         path = Path(sites)
         rep = ImportReport()
-        header, rows, _lines, delim = _read_rows(path, delimiter, rep)
+        header, rows, _lines, _delim = _read_rows(path, delimiter, rep)
         df = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows], columns=header)
     folded = {c.casefold().strip(): c for c in df.columns}
     out = {}
