@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,75 @@ import click
 from airfair.catalog import DEFAULT_DATA_DIR, REPO_ROOT
 
 
-@click.group()
+class _NoTraceback(click.Group):
+    """The top-level group: an unexpected exception becomes one line and exit code 1, not a traceback.
+
+    Every expected problem has its own message where it is raised; this is the last resort, so that
+    a user never sees a stack (AIRFAIR_DEBUG=1 shows it, for a bug report).
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("AIRFAIR_DEBUG"):
+                raise
+            what = " ".join(str(exc).split()) or "no detail"
+            raise click.ClickException(f"{type(exc).__name__}: {what} (set AIRFAIR_DEBUG=1 for the traceback)") from None
+
+
+@click.group(cls=_NoTraceback)
 @click.version_option(package_name="airfair")
 def main():
     """airfair: urban air pollution and who bears it."""
+
+
+# checks of option values, so that a bad one is told by its option's name before any work starts
+def _check(test, explain):
+    """A click callback: the value passes ``test`` (or is None) or the option is named with ``explain``."""
+    def callback(ctx, param, value):
+        if value is None or value == ():
+            return value
+        for v in (value if isinstance(value, tuple) else (value,)):
+            try:
+                ok = test(v)
+            except (ValueError, TypeError, LookupError):
+                ok = False
+            if not ok:
+                raise click.BadParameter(f"{v!r}: {explain}")
+        return value
+    return callback
+
+
+def _is_zone(v):
+    import zoneinfo
+
+    return v.upper() == "UTC" or bool(zoneinfo.ZoneInfo(v))
+
+
+def _is_time_format(v):
+    import pandas as pd
+
+    pd.to_datetime(["2024-01-01"], format=v, errors="coerce")  # ValueError for a bad directive (%Q, %s)
+    return "%" in v
+
+
+def _is_day(v):
+    import datetime as dt
+
+    return bool(dt.date.fromisoformat(v))
+
+
+def _openaq_parameters():
+    from airfair.fetch.openaq import PARAMETERS
+
+    return PARAMETERS
+
+
+_URL = r"^(?:https?|file)://[^\s]+$"
+_url_check = _check(lambda v: re.match(_URL, v), "not a URL (give http://… or https://…)")
 
 
 @main.group()
@@ -94,16 +160,24 @@ def _pairs(items, option):
               help="Columns of the fields time, site, parameter, value, unit, lat, lon (time=DATE+HOUR joins two).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
               help="A field constant for the whole file, e.g. --set parameter=pm10 --set unit=µg/m³.")
-@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: Asia/Almaty (local) or UTC.")
+@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: Asia/Almaty (local) or UTC.",
+              callback=_check(_is_zone, "unknown time zone; give an IANA name such as Asia/Almaty, or UTC"))
 @click.option("--wide", is_flag=True, help="One column per parameter (or per site, with --set parameter=…).")
 @click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Sites table with site id, lat, lon (optional name, network, official, sensor_model).")
-@click.option("--delimiter", default=None, help="Field delimiter (default: sniffed from the header).")
-@click.option("--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.")
+@click.option("--delimiter", default=None, help="Field delimiter (default: sniffed from the header).",
+              callback=_check(lambda v: len(v.replace("\\t", "\t")) == 1, "give one character, e.g. ';' or ',' (\\t for a tab)"))
+@click.option("--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.",
+              callback=_check(_is_time_format, "not a strftime format airfair can read; e.g. '%d.%m.%Y %H:%M' or "
+                                               "'%m/%d/%Y %H:%M' (ISO 8601 and DD.MM.YYYY need none)"))
+@click.option("--dayfirst/--monthfirst", default=None,
+              help="Order of dates like 01/05/2025 (default: decided from the file's dates; an error if they all read both ways).")
 @click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
               help="Local times that occur twice at a clock change (Almaty, 29 Feb 2024 23:00).")
-@click.option("--temperature-c", type=float, default=25.0, show_default=True, help="Temperature of ppb/ppm values.")
-@click.option("--pressure-hpa", type=float, default=1013.25, show_default=True, help="Pressure of ppb/ppm values.")
+@click.option("--temperature-c", type=click.FloatRange(-100, 100, min_open=True, max_open=True), default=25.0,
+              show_default=True, help="Temperature of ppb/ppm values (°C).")
+@click.option("--pressure-hpa", type=click.FloatRange(100, 1100), default=1013.25, show_default=True,
+              help="Pressure of ppb/ppm values (hPa).")
 @click.option("--official/--indicative", default=None,
               help="Reference stations or low-cost sensors (when the sites table does not say). Default indicative.")
 @click.option("--network", default=None, help="Network name of the sites (default 'imported').")
@@ -115,7 +189,7 @@ def _pairs(items, option):
               help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_format, ambiguous, temperature_c,
+def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_format, dayfirst, ambiguous, temperature_c,
                        pressure_hpa, official, network, sensor_model, fix_swapped, licence, source, data_dir, dry_run,
                        as_json):
     """Import readings from CSV FILE(s), long or wide, into the catalog as real data.
@@ -136,10 +210,11 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
 
     try:
         mapping, constants = _pairs(maps, "--map"), _pairs(sets, "--set")
+        delimiter = delimiter.replace("\\t", "\t") if delimiter else delimiter
         report = ingest.import_csv(list(files), mapping, constants, tz=tz, wide=wide, sites=sites, delimiter=delimiter,
                                    data_dir=data_directory(data_dir), official=official, network=network,
                                    sensor_model=sensor_model, fix_swapped=fix_swapped, licence=licence, source=source,
-                                   dry_run=dry_run, time_format=time_format, ambiguous=ambiguous,
+                                   dry_run=dry_run, time_format=time_format, ambiguous=ambiguous, dayfirst=dayfirst,
                                    temperature_c=temperature_c, pressure_hpa=pressure_hpa)
     except ingest.ImportError_ as exc:
         raise click.ClickException(f"{exc}\nNothing was imported.") from None
@@ -205,7 +280,9 @@ def qc_command(data_dir, by, report_path):
 @click.option("--method", type=click.Choice(["idw", "regression_idw"]), default="regression_idw", show_default=True)
 @click.option("--sensors", type=click.Choice(["official", "all"]), default="official", show_default=True,
               help="Reference stations only, or every QC-passed sensor after correction and calibration.")
-@click.option("--scheduler", default=None, help="Address of a Dask distributed scheduler (default: local threads).")
+@click.option("--scheduler", default=None, help="Address of a Dask distributed scheduler (default: local threads).",
+              callback=_check(lambda v: re.match(r"^(?:(?:tcp|tls|ws|wss|inproc|ucx)://\S+|[\w.\-]+:\d+)$", v),
+                              "not a scheduler address; give tcp://HOST:PORT (as the scheduler prints it)"))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the table as CSV.")
 def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, out):
     """Population-weighted PM2.5 exposure per district, income quintile or the whole city."""
@@ -217,7 +294,11 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
     if scheduler:
         from distributed import Client
 
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except OSError as exc:
+            raise click.ClickException(f"--scheduler {scheduler}: cannot connect ({exc}); start the scheduler "
+                                       "(`dask scheduler`) or leave --scheduler out for local threads") from None
         click.echo(f"running on the Dask cluster at {scheduler} ({len(client.scheduler_info()['workers'])} workers)")
     try:
         cat = airfair.open_catalog(data_directory(data_dir))
@@ -250,11 +331,15 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
 
 
 @main.command("bench")
-@click.option("--sites", "n_sites", type=int, default=400, show_default=True, help="Sites at scale 1.")
-@click.option("--interval", "interval_minutes", type=int, default=2, show_default=True, help="Minutes between readings.")
-@click.option("--days", type=int, default=365, show_default=True)
-@click.option("--scales", default="1,10", show_default=True, help="Comma-separated multiples of --sites.")
-@click.option("--engines", default="dask,pandas,duckdb", show_default=True)
+@click.option("--sites", "n_sites", type=click.IntRange(min=1), default=400, show_default=True, help="Sites at scale 1.")
+@click.option("--interval", "interval_minutes", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Minutes between readings.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True)
+@click.option("--scales", default="1,10", show_default=True, help="Comma-separated multiples of --sites.",
+              callback=_check(lambda v: all(int(s) >= 1 for s in v.split(",")), "give positive integers separated by commas"))
+@click.option("--engines", default="dask,pandas,duckdb", show_default=True,
+              callback=_check(lambda v: {e.strip() for e in v.split(",")} <= {"dask", "pandas", "duckdb"},
+                              "give some of dask, pandas, duckdb separated by commas"))
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("bench-data"), show_default=True,
               help="Where the generated Parquet goes (about 0.6 GB per 100 M readings); removed afterwards.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("bench.json"), show_default=True)
@@ -279,11 +364,13 @@ def bench_command(n_sites, interval_minutes, days, scales, engines, workdir, out
 
 
 @main.command("loadtest")
-@click.option("--sessions", type=int, default=20, show_default=True, help="Concurrent sessions.")
-@click.option("--minutes", type=float, default=3.0, show_default=True, help="How long they change widgets, per round.")
-@click.option("--rounds", type=int, default=2, show_default=True,
+@click.option("--sessions", type=click.IntRange(min=1), default=20, show_default=True, help="Concurrent sessions.")
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
+              help="How long they change widgets, per round.")
+@click.option("--rounds", type=click.IntRange(min=1), default=2, show_default=True,
               help="Rounds of sessions (memory after each shows whether closed sessions are released).")
-@click.option("--url", default=None, help="A running server (default: start `airfair serve` on a free port).")
+@click.option("--url", default=None, help="A running server (default: start `airfair serve` on a free port).",
+              callback=_url_check)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data directory to serve.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("loadtest.json"), show_default=True)
 @click.option("--pause", type=(float, float), default=(0.2, 1.0), show_default=True, metavar="MIN MAX",
@@ -300,9 +387,11 @@ def loadtest_command(sessions, minutes, rounds, url, data_dir, out, pause):
 
 
 @main.command()
-@click.option("--port", type=int, default=5006, show_default=True)
-@click.option("--address", default="localhost", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=5006, show_default=True)
+@click.option("--address", default="localhost", show_default=True,
+              callback=_check(lambda v: re.match(r"^[\w.\-:\[\]]+$", v), "not a host name or IP address"))
 @click.option("--allow-websocket-origin", "origins", multiple=True,
+              callback=_check(lambda v: re.match(r"^[\w.\-:\[\]*]+$", v), "not HOST[:PORT]"),
               help="Host[:port] allowed to open the apps (repeatable); default: the address and port. Behind a proxy, "
                    "give the public host name.")
 @click.option("--num-procs", type=click.IntRange(min=1), default=1, show_default=True,
@@ -398,13 +487,19 @@ def fetch():
 @fetch.command("sensor-community")
 @click.option("--sensor-ids", default=None, help="Comma-separated sensor ids, e.g. 5331,15092.")
 @click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API).")
-@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.")
-@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.")
-@click.option("--types", default="sds011,dht22,bme280", show_default=True, help="Sensor types to fetch.")
+@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.",
+              callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
+@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.",
+              callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
+@click.option("--types", default="sds011,dht22,bme280", show_default=True, help="Sensor types to fetch.",
+              callback=_check(lambda v: all(re.match(r"^[A-Za-z0-9_-]+$", s.strip()) for s in v.split(",")),
+                              "give sensor type names (letters and digits) separated by commas, e.g. sds011,bme280"))
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
-@click.option("--base-url", default=None, help="Archive URL (default $AIRFAIR_SENSOR_COMMUNITY_URL or archive.sensor.community).")
-@click.option("--api-url", default=None, help="Live API URL for --bbox (default data.sensor.community).")
+@click.option("--base-url", default=None, help="Archive URL (default $AIRFAIR_SENSOR_COMMUNITY_URL or archive.sensor.community).",
+              callback=_url_check)
+@click.option("--api-url", default=None, help="Live API URL for --bbox (default data.sensor.community).",
+              callback=_url_check)
 @click.option("--no-register", is_flag=True, help="Download and parse only; leave the catalog alone.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_fetch_errors
@@ -424,12 +519,17 @@ def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir
 @fetch.command("openaq")
 @click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat.")
 @click.option("--location-ids", default=None, help="Comma-separated OpenAQ location ids.")
-@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.")
-@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.")
-@click.option("--parameters", default="pm25,pm10,no2", show_default=True, help="Readings parameters (OpenAQ names).")
+@click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.",
+              callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
+@click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.",
+              callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
+@click.option("--parameters", default="pm25,pm10,no2", show_default=True, help="Readings parameters (OpenAQ names).",
+              callback=_check(lambda v: {p.strip() for p in v.split(",")} <= set(_openaq_parameters()),
+                              "give OpenAQ parameter names separated by commas, e.g. pm25,pm10,no2"))
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
-@click.option("--base-url", default=None, help="API URL (default $AIRFAIR_OPENAQ_URL or https://api.openaq.org).")
+@click.option("--base-url", default=None, help="API URL (default $AIRFAIR_OPENAQ_URL or https://api.openaq.org).",
+              callback=_url_check)
 @click.option("--no-register", is_flag=True, help="Download and parse only; leave the catalog alone.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @_fetch_errors
@@ -454,7 +554,8 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
 @click.option("--no-city", is_flag=True, help="Do not fetch the city relation (2465058).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory whose raw/osm/ keeps the Overpass answer (cache).")
-@click.option("--base-url", default=None, help="Overpass interpreter URL (default $AIRFAIR_OVERPASS_URL or overpass-api.de).")
+@click.option("--base-url", default=None, help="Overpass interpreter URL (default $AIRFAIR_OVERPASS_URL or overpass-api.de).",
+              callback=_url_check)
 @_fetch_errors
 def fetch_boundaries_command(out, relations, no_city, data_dir, base_url):
     """Real district and city polygons from OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0)."""

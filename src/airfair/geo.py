@@ -243,6 +243,8 @@ def read_boundaries(path: str | Path):
         raise BoundaryFileError(f"{path}: cannot read boundaries ({exc}). Give a GeoJSON file of district polygons.") from exc
     if gdf.crs is None:
         gdf = gdf.set_crs(CRS_GEOGRAPHIC)
+    if gdf.crs.is_geographic and len(gdf) and not gdf.geometry.isna().all():
+        _refuse_projected_as_degrees(path, gdf)
     best_col, best = None, None
     for col in [c for c in _ID_COLUMN_CANDIDATES if c in gdf.columns] + [c for c in gdf.columns if c != "geometry"]:
         ids = gdf[col].map(match_district)
@@ -274,6 +276,29 @@ def read_boundaries(path: str | Path):
         raise BoundaryFileError(f"{path}: district geometry must be polygons, found {sorted(kinds)}.")
     gdf = gdf.to_crs(CRS_GEOGRAPHIC)[["district_id", "geometry"]]
     return gdf.set_index("district_id").loc[list(DISTRICT_IDS)].reset_index()
+
+
+def _refuse_projected_as_degrees(path: Path, gdf) -> None:
+    """Raise BoundaryFileError when coordinates said to be degrees cannot be (a projected file without ``crs``).
+
+    A GeoJSON without a ``crs`` member is WGS84 degrees by its standard (RFC 7946); one exported in
+    metres without saying so would be read as points thousands of "degrees" away. The message names
+    the likely CRS: Web Mercator (EPSG:3857) or a UTM zone, told apart by their ranges of x.
+    """
+    xmin, ymin, xmax, ymax = (float(v) for v in gdf.total_bounds)
+    if -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90:
+        return
+    if 100_000 <= xmin and xmax <= 900_000 and 0 <= ymin and ymax <= 10_000_000:
+        guess, code = f"a UTM zone in metres (for this city {CRS_METRIC}, UTM 43N)", CRS_METRIC
+    elif max(abs(xmin), abs(xmax)) <= 20_037_509 and max(abs(ymin), abs(ymax)) <= 20_048_967:
+        guess, code = f"Web Mercator in metres ({CRS_WEB}, what web maps export)", CRS_WEB
+    else:
+        guess, code = "a projected CRS in metres or feet", "EPSG:XXXX"
+    raise BoundaryFileError(
+        f"{path}: the coordinates are not degrees (x {xmin:,.0f} to {xmax:,.0f}, y {ymin:,.0f} to {ymax:,.0f}) but the "
+        f"file does not say its CRS (a GeoJSON without a 'crs' member means WGS84 degrees). They look like {guess}. "
+        f"Re-export the file in WGS84 (EPSG:4326), e.g. `ogr2ogr -s_srs {code} -t_srs EPSG:4326 out.geojson in.geojson` "
+        "(with the file's real CRS as -s_srs), then build again.")
 
 
 @functools.lru_cache(maxsize=2)

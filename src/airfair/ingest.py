@@ -9,11 +9,15 @@ Two layers, so that every way of getting data in ends the same way:
   (:mod:`airfair.fetch`) both call it.
 * :func:`read_table` parses a CSV as cities publish it (long or wide, Russian headers, decimal
   commas, naive local time, any unit) into the ``readings`` contract, and accounts for every row
-  in an :class:`ImportReport`; :func:`import_csv` chains it with :func:`locate_sites` and
+  in an :class:`ImportReport`; :func:`open_sources` first unpacks what people actually hand over
+  (``.gz``/``.bz2``/``.xz`` by their first bytes, a ``.zip`` of one or several CSVs, an ``.xlsx``
+  even renamed ``.csv``; UTF-16, Excel's ``sep=`` line); :func:`import_csv` chains it with :func:`locate_sites` and
   :func:`register_readings` (``airfair import csv``).
 
 Row accounting (the arithmetic every report checks): ``rows_read = rows_imported + rows_flagged +
-rows_rejected``. *Imported* rows are stored with ``qc_flag`` 0 (not checked yet: ``airfair qc``
+rows_rejected``, and ``rows_read`` is the file's data lines (physical lines after the header, blank
+lines aside): a record running over several lines, an unbalanced quote, is a fatal error naming
+its first line rather than lines swallowed into one field. *Imported* rows are stored with ``qc_flag`` 0 (not checked yet: ``airfair qc``
 does that); *flagged* rows are stored too, value unchanged, with ``qc_flag`` 3 (bad: outside the
 plausible range) or 2 (suspect: a conflicting duplicate kept as the first of its copies);
 *rejected* rows are not stored (they cannot be represented: no time, no number, unknown unit…) and
@@ -630,18 +634,38 @@ def _slug(text: str) -> str:
 # names and units as agencies write them
 # --------------------------------------------------------------------------------------------------
 
-#: Parameter names met in agency exports → OpenAQ names. Keys are compared after
-#: :func:`_key` (NFKC, case-folded, letters and digits only), so "PM2.5", "PM2,5", "pm2_5", "PM₂.₅"
-#: and Cyrillic look-alikes ("РМ2,5") all meet "pm25".
-PARAMETER_ALIASES = {
-    "pm25": "pm25", "pm10": "pm10",
-    "no2": "no2", "nitrogendioxide": "no2", "диоксидазота": "no2",
-    "so2": "so2", "sulfurdioxide": "so2", "sulphurdioxide": "so2", "диоксидсеры": "so2",
-    "co": "co", "carbonmonoxide": "co", "оксидуглерода": "co", "угарныйгаз": "co",
-    "o3": "o3", "ozone": "o3", "озон": "o3",
-    "rh": "rh", "humidity": "rh", "relativehumidity": "rh", "влажность": "rh", "относительнаявлажность": "rh",
-    "temperature": "temperature", "temp": "temperature", "airtemperature": "temperature",
-    "температура": "temperature", "температуравоздуха": "temperature",
+#: Parameter names met in agency and sensor-vendor exports → OpenAQ names, matched exactly (after
+#: :func:`_key`: NFKC, case-folded, letters and digits only, Cyrillic look-alike letters read as
+#: Latin in codes), never by substring: "PM2.5 AQI" or "PM10/PM2.5 ratio" contain "PM2.5" and are
+#: not concentrations (see :func:`parameter_problem`).
+PARAMETER_NAMES = {
+    "pm25": ("PM2.5", "PM2,5", "PM 2.5", "pm2_5", "pm25", "PM₂.₅", "PM2.5 mass", "fine particulate matter",
+             "fine particles", "particulate matter 2.5",
+             # PurpleAir: atmospheric and CF=1 mass of channels A, B and their mean; the ALT estimate
+             "pm2.5_atm", "pm2.5_atm_a", "pm2.5_atm_b", "pm2.5_cf_1", "pm2.5_cf_1_a", "pm2.5_cf_1_b", "pm2.5_alt",
+             "pm2.5_alt_a", "pm2.5_alt_b", "pm2_5_atm", "pm2_5_cf_1",
+             # Sensor.Community archive columns (P2 = PM2.5), OpenAQ v2 names
+             "P2", "pm25_ugm3",
+             # Kazhydromet and other Russian-language exports
+             "Взвешенные частицы PM2.5", "Взвешенные частицы PM2,5", "Взвешенные частицы РМ2,5",
+             "Взвешенные вещества PM2.5", "Мелкодисперсные частицы PM2.5", "Твердые частицы PM2.5",
+             "Қалқыма бөлшектер PM2.5"),
+    "pm10": ("PM10", "PM 10", "pm10_0", "pm10.0", "PM₁₀", "coarse particulate matter", "particulate matter 10",
+             "pm10.0_atm", "pm10.0_atm_a", "pm10.0_atm_b", "pm10.0_cf_1", "pm10.0_cf_1_a", "pm10.0_cf_1_b",
+             "pm10_atm", "pm10_cf_1", "P1", "pm10_ugm3",
+             "Взвешенные частицы PM10", "Взвешенные частицы РМ10", "Взвешенные вещества PM10",
+             "Твердые частицы PM10", "Қалқыма бөлшектер PM10"),
+    "no2": ("NO2", "NO₂", "nitrogen dioxide", "no2_ugm3", "Диоксид азота", "Азота диоксид", "Азот диоксид",
+            "Двуокись азота", "Азот диоксиді"),
+    "so2": ("SO2", "SO₂", "sulfur dioxide", "sulphur dioxide", "Диоксид серы", "Серы диоксид",
+            "Сернистый ангидрид", "Двуокись серы", "Күкірт диоксиді"),
+    "co": ("CO", "carbon monoxide", "Оксид углерода", "Углерода оксид", "Окись углерода", "Угарный газ",
+           "Көміртек оксиді", "Көміртегі оксиді"),
+    "o3": ("O3", "O₃", "ozone", "Озон", "Приземный озон"),
+    "rh": ("RH", "humidity", "relative humidity", "relativehumidity", "current_humidity", "humidity_a",
+           "Влажность", "Относительная влажность", "Влажность воздуха", "Ылғалдылық"),
+    "temperature": ("temperature", "temp", "air temperature", "temperature_c", "t_air", "Температура",
+                    "Температура воздуха", "Ауа температурасы"),
 }
 
 #: Unit spellings → canonical units (compared after :func:`_unit_key`).
@@ -671,25 +695,53 @@ def _key(text) -> str:
     return re.sub(r"[^0-9a-zа-яёәғқңөұүһі]+", "", t)
 
 
+#: :func:`_key` of every name in :data:`PARAMETER_NAMES` (and its Latin-look-alike reading) → OpenAQ name.
+PARAMETER_ALIASES = {k: p for p, names in PARAMETER_NAMES.items() for n in (p, *names)
+                     for k in (_key(n), _key(n).translate(_HOMOGLYPHS))}
+
+
 def parameter_name(text) -> str | None:
-    """The OpenAQ name of a parameter as an agency writes it, or None.
+    """The OpenAQ name of a parameter as an agency or vendor writes it (exact alias), or None.
 
     Examples
     --------
-    >>> [parameter_name(x) for x in ["PM2.5", "PM2,5", "pm2_5", "РМ10", "Диоксид азота", "benzene"]]
-    ['pm25', 'pm25', 'pm25', 'pm10', 'no2', None]
+    >>> [parameter_name(x) for x in ["PM2.5", "PM2,5", "pm2_5", "РМ10", "Диоксид азота", "pm2.5_cf_1", "benzene"]]
+    ['pm25', 'pm25', 'pm25', 'pm10', 'no2', 'pm25', None]
+    >>> [parameter_name(x) for x in ["PM2.5 AQI", "pm2.5_aqi", "PM10/PM2.5 ratio", "PM2.5 count"]]
+    [None, None, None, None]
     """
     k = _key(text)
     if not k:
         return None
-    if k in PARAMETER_ALIASES:
-        return PARAMETER_ALIASES[k]
-    k2 = k.translate(_HOMOGLYPHS)
-    if k2 in PARAMETER_ALIASES:
-        return PARAMETER_ALIASES[k2]
-    for p in ("pm25", "pm10"):  # "взвешенные частицы PM2.5", "PM2.5 mass"
-        if p in k2:
-            return p
+    return PARAMETER_ALIASES.get(k) or PARAMETER_ALIASES.get(k.translate(_HOMOGLYPHS))
+
+
+def parameter_problem(text) -> str | None:
+    """Why a column or parameter that names a pollutant is not a concentration, or None.
+
+    An air quality index ("PM2.5 AQI", PurpleAir's ``pm2.5_aqi``, "ИЗА") is a unitless score of a
+    concentration, a ratio ("PM10/PM2.5 ratio", "PM2.5:PM10") a quotient of two: storing either
+    as µg/m³ would be wrong, so their values are rejected with this reason.
+
+    Examples
+    --------
+    >>> parameter_problem("PM2.5 AQI")
+    "'PM2.5 AQI' is an air quality index (a unitless score), not a concentration"
+    >>> parameter_problem("PM2.5") is None
+    True
+    """
+    import re
+
+    t = str(text).strip()
+    k = _key(t).translate(_HOMOGLYPHS)
+    if not k:
+        return None
+    pollutant = re.search(r"pm|no2|so2|o3|co|ozone|озон", k)  # an index or ratio of something else is no concern here
+    if "aqi" in k or re.search(r"\b(?:AQI|IZA|ИЗА)\b", t) or (pollutant and re.search(r"index|индекс|nowcast", k)):
+        return f"{t!r} is an air quality index (a unitless score), not a concentration"
+    if pollutant and (re.search(r"ratio|отношение|соотношение", k)
+                      or re.search(r"\S\s*[/:÷]\s*(?:PM|РМ|NO|SO|O3|CO)", t, re.IGNORECASE)):
+        return f"{t!r} is a ratio of two quantities, not a concentration"
     return None
 
 
@@ -781,16 +833,165 @@ _SITE_COLUMNS = {"site": ("site_id", "site", "station", "station_id", "id", "п�
                  "lat": ("lat", "latitude", "широта", "y"), "lon": ("lon", "lng", "long", "longitude", "долгота", "x")}
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    data = Path(path).read_bytes()
-    if not data.strip():
-        raise ImportError_(f"{path}: the file is empty")
-    for enc in ("utf-8-sig", "cp1251"):  # Russian-language exports are often Windows-1251
+class Source:
+    """One table to read: a file, or a CSV inside a compressed file, a zip or an Excel workbook.
+
+    What :func:`read_table` reads in place of a path: ``name`` (for messages, ``"data.zip:pm25.csv"``),
+    the raw ``data`` (bytes, decompressed) and the ``path`` of the file on disk (for provenance).
+    """
+
+    def __init__(self, path: Path, member: str | None = None, data: bytes | None = None, how: str | None = None):
+        self.path, self.member, self._data, self.how = Path(path), member, data, how
+
+    @property
+    def name(self) -> str:
+        return f"{self.path.name}:{self.member}" if self.member else self.path.name
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.member}" if self.member else str(self.path)
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes() if self._data is None else self._data
+
+
+#: First bytes of the containers a user may hand over as "the CSV".
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"),
+          (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"))
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".xlsx", ".gz", ".bz2", ".xz")
+
+
+def open_sources(path) -> list[Source]:
+    """The tables a file holds: itself, or its decompressed content, or each CSV of a zip.
+
+    gzip, bzip2 and xz are recognised by their first bytes (whatever the file's name says), a zip
+    gives one table per CSV inside (folders and macOS ``__MACOSX/`` entries skipped), an Excel
+    ``.xlsx`` (a zip too) its first sheet as CSV text (needs openpyxl), an old ``.xls`` a message.
+
+    Raises
+    ------
+    ImportError_
+        Corrupt or truncated archive, a zip without a CSV, an ``.xls`` workbook.
+    """
+    if isinstance(path, Source):
+        return [path]
+    path = Path(path)
+    return _unpack(path, None, path.read_bytes(), None)
+
+
+def _unpack(path: Path, member: str | None, data: bytes, how: str | None, depth: int = 0) -> list[Source]:
+    import bz2
+    import gzip
+    import io
+    import lzma
+    import zipfile
+
+    kind = next((k for magic, k in _MAGIC if data.startswith(magic)), None)
+    label = f"{path}:{member}" if member else str(path)
+    if kind in ("gzip", "bz2", "xz") and depth < 3:
         try:
-            return data.decode(enc), enc
+            inner = {"gzip": gzip.decompress, "bz2": bz2.decompress, "xz": lzma.decompress}[kind](data)
+        except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            raise ImportError_(f"{label}: a {kind} file that cannot be decompressed ({exc}): truncated or corrupt? "
+                               "Download it again, or decompress it yourself and import the CSV.") from None
+        return _unpack(path, member, inner, ", ".join(x for x in (how, f"{kind}-decompressed") if x), depth + 1)
+    if kind == "zip":
+        try:
+            z = zipfile.ZipFile(io.BytesIO(data))
+            names = z.namelist()
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ImportError_(f"{label}: a zip file that cannot be opened ({exc}): truncated or corrupt?") from None
+        if "xl/workbook.xml" in names:
+            return [_xlsx_source(path, member, data, how)]
+        tables = [n for n in names if not n.endswith("/") and not n.startswith("__MACOSX/")
+                  and not Path(n).name.startswith(".") and Path(n).suffix.lower() in _TABLE_SUFFIXES]
+        if not tables:
+            raise ImportError_(f"{label}: a zip file with no CSV inside (it holds {names[:10]}); unzip it and "
+                               "import the data file")
+        if depth >= 2:
+            raise ImportError_(f"{label}: a zip inside a zip inside a zip: unpack it and import the CSV files")
+        out = []
+        for n in tables:
+            try:
+                inner = z.read(n)
+            except (zipfile.BadZipFile, OSError, RuntimeError) as exc:  # RuntimeError: encrypted member
+                raise ImportError_(f"{label}: {n} inside the zip cannot be read ({exc})") from None
+            out += _unpack(path, n if not member else f"{member}:{n}", inner,
+                           ", ".join(x for x in (how, "unzipped") if x), depth + 1)
+        return out
+    if kind == "xls":
+        raise ImportError_(f"{label}: an old Excel .xls workbook, which airfair does not read: open it and save it "
+                           "as CSV UTF-8 (File → Save As → CSV UTF-8) or as .xlsx, then import that file")
+    return [Source(path, member, data, how)]
+
+
+def _xlsx_source(path: Path, member: str | None, data: bytes, how: str | None) -> Source:
+    """The first sheet of an .xlsx workbook as CSV text (one line per spreadsheet row, so line = row)."""
+    import csv
+    import io
+
+    label = f"{path}:{member}" if member else str(path)
+    try:
+        import openpyxl
+    except ModuleNotFoundError:  # pragma: no cover (a declared dependency)
+        raise ImportError_(f"{label}: an Excel workbook; reading it needs openpyxl (pip install openpyxl), or save "
+                           "the sheet as CSV UTF-8 (File → Save As → CSV UTF-8) and import that") from None
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds for a damaged workbook)
+        raise ImportError_(f"{label}: an Excel workbook that cannot be read ({type(exc).__name__}: {exc}); save the "
+                           "sheet as CSV UTF-8 and import that") from None
+    sheets = wb.sheetnames
+    ws = wb.worksheets[0]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+
+    def cell(v):
+        if v is None:
+            return ""
+        if isinstance(v, datetime):
+            return v.isoformat(sep=" ")
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return " ".join(str(v).splitlines())  # a line break in a cell would split the row
+
+    for row in ws.iter_rows(values_only=True):
+        vals = [cell(v) for v in row]
+        if any(vals):
+            w.writerow(vals)
+        else:
+            buf.write("\n")  # keeps line numbers equal to the sheet's row numbers
+    wb.close()
+    text = buf.getvalue()
+    what = f"Excel workbook, sheet {sheets[0]!r}" + (f" (other sheets not read: {sheets[1:]})" if len(sheets) > 1 else "")
+    return Source(path, member, text.encode("utf-8"), ", ".join(x for x in (how, what) if x))
+
+
+def _decode(src: Source) -> tuple[str, str]:
+    data = src.read_bytes()
+    if not data.strip():
+        raise ImportError_(f"{src}: the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        enc = "utf-16"
+    elif data.startswith(b"\xef\xbb\xbf"):
+        enc = "utf-8-sig"
+    elif len(data) > 1 and data[1::2].count(0) > len(data) // 4:  # UTF-16 without a byte order mark
+        enc = "utf-16-le"
+    elif len(data) > 1 and data[0::2].count(0) > len(data) // 4:
+        enc = "utf-16-be"
+    else:
+        enc = None
+    for e in ([enc] if enc else ["utf-8", "cp1251"]):  # Russian-language exports are often Windows-1251
+        try:
+            text = data.decode(e)
         except UnicodeDecodeError:
+            if enc:
+                raise ImportError_(f"{src}: not valid {enc} text (damaged file?)") from None
             continue
-    raise ImportError_(f"{path}: neither UTF-8 nor Windows-1251 text")  # pragma: no cover (cp1251 decodes any byte)
+        if "\x00" in text:
+            raise ImportError_(f"{src}: not a text file (it holds NUL bytes): a binary or damaged file? "
+                               "Give a CSV, .xlsx, .gz, .bz2, .xz or .zip")
+        return text, e
+    raise ImportError_(f"{src}: neither UTF-8 nor Windows-1251 text")  # pragma: no cover (cp1251 decodes any byte)
 
 
 def _sniff(header_line: str) -> str:
@@ -799,47 +1000,120 @@ def _sniff(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_rows(path: Path, delimiter: str | None, report: ImportReport):
-    """(header, rows, line numbers, delimiter) of a delimited text file; short/long rows are rejected."""
+def _read_rows(path, delimiter: str | None, report: ImportReport):
+    """(header, rows, line numbers, delimiter) of a delimited text file.
+
+    Line numbers are physical lines of the file (the header is line 1, or 2 after Excel's ``sep=``
+    line). A record that runs over several lines (an unbalanced quote swallowing what follows) is a
+    fatal error naming its first line, so that ``rows_read`` is the file's data lines; blank lines
+    are skipped and counted in a note; empty fields after the last header column (a delimiter at the
+    end of every line) are dropped.
+    """
     import csv
     import io
+    import re
 
-    text, enc = _decode(path)
-    if enc != "utf-8-sig":
-        report.notes.append(f"{path.name}: read as Windows-1251 (not UTF-8)")
-    first = text.splitlines()[0] if text.splitlines() else ""
+    srcs = [path] if isinstance(path, Source) else open_sources(path)
+    if len(srcs) > 1:
+        raise ImportError_(f"{path}: holds {len(srcs)} tables ({', '.join(s.name for s in srcs[:5])}); give one")
+    src = srcs[0]
+    text, enc = _decode(src)
+    if src.how:
+        report.notes.append(f"{src.name}: read as {src.how}")
+    if enc == "cp1251":
+        report.notes.append(f"{src.name}: read as Windows-1251 (not UTF-8)")
+    elif enc.startswith("utf-16"):
+        report.notes.append(f"{src.name}: read as UTF-16 text")
+    text = text.removeprefix("\ufeff")
+    lines_iter = io.StringIO(text, newline="")
+    first = lines_iter.readline()
+    offset = 0
+    m = re.match(r'^"?sep=(.)"?\s*$', first, flags=re.IGNORECASE)
+    if m:  # Excel's "sep=;" first line names the delimiter
+        delimiter = delimiter or m.group(1)
+        offset = 1
+        report.notes.append(f"{src.name}: line 1 {first.strip()!r} (Excel's delimiter line) read as the delimiter")
+        first = lines_iter.readline()
     delim = delimiter or _sniff(first)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    if len(delim) != 1:
+        raise ImportError_(f"--delimiter {delim!r}: give one character, e.g. ';' or ',' (or '\\t' for a tab)")
+    lines_iter.seek(0)
+    if offset:
+        lines_iter.readline()
+    reader = csv.reader(lines_iter, delimiter=delim)
+
+    def records():
+        prev = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ImportError_(f"{src}: line {prev + offset + 1}: unreadable CSV ({exc}); an unclosed quote or a "
+                                   "damaged file? Nothing was imported.") from None
+            first_line, last_line = prev + offset + 1, reader.line_num + offset
+            prev = reader.line_num
+            if last_line > first_line and any(("\n" in c or "\r" in c) for c in row):
+                to = "the end of the file" if not lines_iter.read(1) else f"line {last_line}"
+                raise ImportError_(f"{src}: line {first_line}: a quote (\") opens a field that is not closed on that "
+                                   f"line: the field runs on to {to}, swallowing {last_line - first_line} line(s). "
+                                   "Remove the stray quote or close it (a quote inside a field is written \"\"), "
+                                   "then import again; nothing was imported.")
+            yield first_line, row
+
+    recs = records()
     try:
-        header = [h.strip() for h in next(reader)]
-        if len(header) == 1:
-            other = _sniff(header[0])
-            hint = f"; it looks {other!r}-separated (try --delimiter {other!r})" if other in header[0] else ""
-            raise ImportError_(f"{path}: the header is a single column {header[0][:80]!r} with delimiter {delim!r}"
-                               f"{hint}")
-        rows, lines = [], []
-        for row in reader:
-            if not any(c.strip() for c in row):
-                continue  # blank line: no data
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise ImportError_(f"{path}: unreadable CSV near line {reader.line_num}: {exc} (a truncated file or an "
-                           "unclosed quote?)") from None
+        _hline, header = next(recs)
+    except StopIteration:
+        raise ImportError_(f"{src}: no header line") from None
+    header = [h.strip() for h in header]
+    while len(header) > 1 and header[-1] == "":  # "a,b,c," : the trailing delimiter is not a column
+        header.pop()
+    n = len(header)
+    if n == 1:
+        other = _sniff(header[0])
+        hint = f"; it looks {other!r}-separated (try --delimiter {other!r})" if other in header[0] else ""
+        raise ImportError_(f"{src}: the header is a single column {header[0][:80]!r} with delimiter {delim!r}"
+                           f"{hint}")
+    rows, lines, blank, trailing = [], [], 0, 0
+    for ln, row in recs:
+        if len(row) <= 1 and not "".join(row).strip():
+            blank += 1
+            continue  # a blank line: no data (a line of delimiters only is a data line, rejected as empty)
+        if len(row) > n and not "".join(row[n:]).strip():
+            del row[n:]
+            trailing += 1
+        rows.append(row)
+        lines.append(ln)
     if not rows:
-        raise ImportError_(f"{path}: no data rows after the header (an empty or truncated file)")
+        raise ImportError_(f"{src}: no data rows after the header (an empty or truncated file)")
+    if blank:
+        report.notes.append(f"{src.name}: {blank} blank line(s) skipped (no data)")
+    if trailing:
+        report.notes.append(f"{src.name}: {trailing} row(s) end with empty fields after the header's {n} columns "
+                            "(a delimiter at the end of the line): ignored")
     if not text.endswith(("\n", "\r")):
-        report.notes.append(f"{path.name}: the file does not end with a line break: it may be truncated "
+        report.notes.append(f"{src.name}: the file does not end with a line break: it may be truncated "
                             f"(last line {lines[-1]} checked like every other)")
     return header, rows, lines, delim
+
+
+def _duplicate_error(path, name: str, header: list[str], what: str) -> ImportError_:
+    where = [i + 1 for i, h in enumerate(header) if h.casefold() == name.casefold()]
+    return ImportError_(f"{path}: the header has {len(where)} columns named {name!r} (columns "
+                        f"{', '.join(map(str, where))}), {what}: which one is meant cannot be told. Rename the columns "
+                        "in the file so that each name is unique, then map the one you mean.")
 
 
 def _resolve_column(name: str, header: list[str], path: Path, field_name: str) -> int:
     import difflib
 
+    folded = [h.casefold().strip() for h in header]
+    if folded.count(name.casefold().strip()) > 1:
+        raise _duplicate_error(path, name.strip(), header, f"mapped to {field_name!r}")
     if name in header:
         return header.index(name)
-    folded = [h.casefold().strip() for h in header]
     if name.casefold().strip() in folded:
         return folded.index(name.casefold().strip())
     close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
@@ -877,36 +1151,169 @@ def _numbers(raw: pd.Series, decimal_comma: bool) -> pd.Series:
     return out.where(np.isfinite(out))
 
 
-def _parse_naive(values, time_format: str | None) -> pd.Series:
+_DMS = (r"^\s*([NSEWСЮВЗ])?\s*(\d{1,3}(?:[.,]\d+)?)\s*(?:°|º|˚|deg|\s|:)\s*(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:'|′|’|min|\s|:)\s*)?"
+        r"(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:\"|″|”|''|sec)?\s*)?([NSEWСЮВЗ])?\s*$")
+
+
+def coordinates(raw: pd.Series) -> tuple[pd.Series, int]:
+    """Coordinate strings → decimal degrees (NaN when unreadable), and how many were in DMS.
+
+    Read: decimal degrees with a dot or a decimal comma ("43,25": coordinates have no thousands),
+    and degrees-minutes-seconds such as ``43°15'30"N``, ``43°15.5'``, ``43 15 30 N`` or
+    ``E 76°56'``; S and W (Ю, З) are negative.
+
+    Examples
+    --------
+    >>> coordinates(pd.Series(["43.25", "43,25", "43°15'30\\"N", "76°55′48″ E", "43 15 S", "x"]))[0].round(4).tolist()
+    [43.25, 43.25, 43.2583, 76.93, -43.25, nan]
+    """
+    s = raw.fillna("").astype(str).str.strip()
+    num = _numbers(s.str.replace(r"^([+-]?\d+),(\d+)$", r"\1.\2", regex=True), decimal_comma=False)
+    todo = num.isna() & (s != "")
+    n_dms = 0
+    if todo.any():
+        parts = s[todo].str.extract(_DMS)
+        f = lambda c: pd.to_numeric(parts[c].str.replace(",", ".", regex=False), errors="coerce")
+        deg, mins, secs = f(1), f(2).fillna(0.0), f(3).fillna(0.0)
+        hemi = parts[0].fillna(parts[4])
+        ok = deg.notna() & (mins < 60) & (secs < 60) & ~(parts[0].notna() & parts[4].notna())
+        ok &= parts[2].notna() | hemi.notna() | s[todo].str.contains("°|º|˚", regex=True)  # "43 15" alone is no coordinate
+        val = (deg + mins / 60 + secs / 3600) * np.where(hemi.isin(["S", "W", "Ю", "З"]), -1, 1)
+        num[todo] = val.where(ok)
+        n_dms = int(ok.sum())
+    return num, n_dms
+
+
+_DMY = r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})((?:[ T].*)?)$"
+_END_OF_DAY = r"([ T])24:00(?::00(?:\.0+)?)?(Z|[+-]\d{2}:?\d{2})?$"
+
+
+def _end_of_day(u: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """"2024-01-15 24:00" → "2024-01-15 00:00" and True (a day to add): 24:00 is the end of the day."""
+    eod = u.str.contains(r"[ T]24:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}:?\d{2})?$", regex=True)
+    return u.where(~eod, u.str.replace(_END_OF_DAY, r"\g<1>00:00\g<2>", regex=True)), eod
+
+
+def _bad_format(time_format: str, exc: Exception) -> ImportError_:
+    return ImportError_(f"--time-format {time_format!r} cannot be used ({exc}). Give strftime codes that match the "
+                        "stamps, e.g. --time-format '%d.%m.%Y %H:%M' or '%m/%d/%Y %H:%M' (or leave it out for "
+                        "ISO 8601 and DD.MM.YYYY HH:MM)")
+
+
+def _parse_naive(values, time_format: str | None, dayfirst: bool | None = None, path="", report=None,
+                 line_of=None) -> pd.Series:
     """Distinct naive stamp strings → Timestamps (NaT when unparseable); each string parsed once.
 
-    "DD.MM.YYYY HH:MM" (Russian-style, day first) and ISO 8601 are recognised; anything else needs
-    ``time_format``.
+    ISO 8601 and day/month/year dates (``.``, ``/`` or ``-`` between, 2- or 4-digit year, a time
+    after a space or ``T``) are recognised; "24:00" is the end of the day. The day/month order is
+    decided per file from all its dates (separately for each separator): a day above 12 in first
+    place means day first, in second place month first; both in one file is an error; neither is
+    an error unless ``dayfirst`` says, except with dots, which are read day first (the convention
+    of every country that writes them). Anything else needs ``time_format``.
     """
-    import re
-
-    u = pd.Series(values, dtype=object)
+    u = pd.Series(values, dtype=object).astype(str)
+    fixed, eod = _end_of_day(u)
+    line_of = line_of or {}
     if time_format:
-        return pd.Series(pd.to_datetime(u, format=time_format, errors="coerce").to_numpy(), index=u.to_numpy())
-    if len(u) and re.match(r"^\d{1,2}\.\d{1,2}\.\d{4}", str(u.iloc[0])):
-        out = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
-        for fmt in ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y"):  # fast exact formats first
-            todo = out.isna()
-            if not todo.any():
-                break
-            out[todo] = pd.to_datetime(u[todo], format=fmt, errors="coerce")
-        todo = out.isna()
-        if todo.any():
-            out[todo] = [pd.to_datetime(v, dayfirst=True, errors="coerce") for v in u[todo]]
+        try:
+            out = pd.to_datetime(fixed, format=time_format, errors="coerce")
+        except (ValueError, TypeError) as exc:
+            raise _bad_format(time_format, exc) from None
     else:
-        out = pd.to_datetime(u, format="ISO8601", errors="coerce")
+        parts = fixed.str.extract(_DMY)
+        dmy = parts[0].notna()
+        iso = fixed.copy()
+        families = []
+        for sep in parts.loc[dmy, 1].unique():
+            m = dmy & (parts[1] == sep)
+            a, b = parts.loc[m, 0].astype(int), parts.loc[m, 2].astype(int)
+            ex = {k: u[w.index[w][0]] for k, w in (("day", a > 12), ("month", b > 12)) if w.any()}
+            first = dayfirst
+            if first is None:
+                if len(ex) == 2:
+                    raise ImportError_(
+                        f"{path}: the dates disagree on the day/month order: {ex['day']!r} (line "
+                        f"{line_of.get(ex['day'], '?')}) has the day first, {ex['month']!r} (line "
+                        f"{line_of.get(ex['month'], '?')}) the month first. Make the file use one order, or give "
+                        "--dayfirst or --monthfirst (dates that do not fit are then rejected, counted)")
+                if ex:
+                    first = "day" in ex
+                elif sep == ".":
+                    first = True
+                    if report is not None:
+                        report.notes.append(f"{Path(str(path)).name}: dates with dots (e.g. {u[m].iloc[0]!r}) read "
+                                            "day first, the convention (no date in the file says otherwise)")
+                else:
+                    e = u[m].iloc[0]
+                    raise ImportError_(
+                        f"{path}: the day/month order of the dates cannot be told: every date like {e!r} (line "
+                        f"{line_of.get(e, '?')}; {int(m.sum())} distinct stamp(s)) reads both ways, none has a "
+                        "number above 12. Say which: --dayfirst (31/12/2024) or --monthfirst (12/31/2024), or give "
+                        "--time-format")
+            d, mo = (parts.loc[m, 0], parts.loc[m, 2]) if first else (parts.loc[m, 2], parts.loc[m, 0])
+            y = parts.loc[m, 3].map(lambda s: s if len(s) == 4 else f"20{s}")
+            rest = parts.loc[m, 4].str.replace(r"^([ T])(\d):", r"\g<1>0\g<2>:", regex=True)
+            iso[m] = y + "-" + mo.str.zfill(2) + "-" + d.str.zfill(2) + rest
+            families.append(f"{'DD' if first else 'MM'}{sep}{'MM' if first else 'DD'}{sep}YYYY")
+        if (~dmy).any() and families:
+            families.append("ISO 8601")
+        if len(families) > 1 and report is not None:
+            report.notes.append(f"{Path(str(path)).name}: the time column mixes date formats ({', '.join(families)}); "
+                                "each read as named")
+        out = pd.to_datetime(iso, format="ISO8601", errors="coerce")
         if out.isna().any():  # one bad string makes ISO8601 parsing of a batch fail: retry one by one
-            out = pd.Series([pd.to_datetime(v, format="ISO8601", errors="coerce") for v in u], index=u.index)
-    return pd.Series(pd.to_datetime(out).to_numpy(), index=u.to_numpy())
+            out = pd.Series([pd.to_datetime(v, format="ISO8601", errors="coerce") for v in iso], index=u.index)
+    out = pd.to_datetime(out) + pd.to_timedelta(eod.astype(int), unit="D")
+    if eod.any() and report is not None:
+        report.notes.append(f"{Path(str(path)).name}: {int(eod.sum())} distinct stamp(s) at 24:00 read as 00:00 of the "
+                            "next day")
+    return pd.Series(out.to_numpy(), index=u.to_numpy())
+
+
+def plausible_window(now=None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(start, end) of the times a reading can have, UTC: 1970-01-01 to the end of tomorrow.
+
+    Earlier or later stamps are a wrong year or a misread format, never data.
+    """
+    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    return pd.Timestamp("1970-01-01", tz="UTC"), now.normalize() + pd.Timedelta(days=2)
+
+
+def _infer_repeated_hour(naive: pd.Series, amb: pd.Series, groups: pd.DataFrame):
+    """Which copy of a repeated local hour is the later one, by each series' own time order.
+
+    In a series sorted oldest first, the first copy in the file is the earlier; sorted newest first,
+    the first copy is the later. The order is read from the series' unambiguous stamps (at least 90 %
+    of their steps one way); a series in no clear order, or with not exactly two copies, is left
+    unresolved.
+
+    Returns
+    -------
+    later, unresolved, unordered : boolean Series (index of ``naive``)
+    """
+    keys = list(groups.columns)
+    g = groups.assign(_t=naive)
+    ok = g[naive.notna() & ~amb]
+    step = ok.groupby(keys, sort=False)["_t"].diff()
+    updown = pd.DataFrame({"up": step > pd.Timedelta(0), "down": step < pd.Timedelta(0)})
+    counts = updown.groupby([ok[k] for k in keys], sort=False).sum()
+    total = counts["up"] + counts["down"]
+    direction = pd.Series(np.where((counts["up"] > 0) & (counts["up"] >= 0.9 * total), 1,
+                                   np.where((counts["down"] > 0) & (counts["down"] >= 0.9 * total), -1, 0)),
+                          index=counts.index)
+    ga = g[amb]
+    k = ga.groupby(keys + ["_t"], sort=False).cumcount()
+    n = ga.groupby(keys + ["_t"], sort=False)["_t"].transform("size")
+    idx = pd.MultiIndex.from_frame(ga[keys]) if len(keys) > 1 else pd.Index(ga[keys[0]])
+    dirs = pd.Series(direction.reindex(idx).fillna(0).to_numpy(), index=ga.index)
+    later = ((dirs == 1) & (k == 1)) | ((dirs == -1) & (k == 0))
+    full = lambda s: s.reindex(naive.index, fill_value=False).astype(bool)
+    return full(later & (n == 2)), full(n != 2), full((n == 2) & (dirs == 0))
 
 
 def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambiguous: str, groups: pd.DataFrame,
-                 path: Path, report: ImportReport) -> tuple[pd.Series, pd.Series]:
+                 path, report: ImportReport, dayfirst: bool | None = None,
+                 lines: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
     """UTC times and a reason (or None) per row; fatal errors for mixed or missing time zones."""
     import zoneinfo
 
@@ -918,23 +1325,41 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
         a, n = s[aware].iloc[0], s[present & ~aware].iloc[0]
         raise ImportError_(f"{path}: the time column mixes stamps with a UTC offset (e.g. {a!r}) and without one "
                            f"(e.g. {n!r}); fix the file so that every stamp says its offset, or none does (then give --tz)")
+    lo, hi = plausible_window()
+
+    def window(t):
+        out = (t.notna() & ((t < lo) | (t >= hi))) & reason.isna()
+        reason[out] = (f"time outside the plausible window (before {lo:%Y-%m-%d} or after tomorrow, from "
+                       f"{hi:%Y-%m-%d}): a wrong year or a misread date format?")
+        return t.where(~out)
+
     if aware.any():
         if tz:
             report.notes.append(f"{path.name}: time stamps carry their own UTC offsets; --tz {tz} not needed")
-        t = pd.to_datetime(s.where(aware), utc=True, format=time_format or "ISO8601", errors="coerce")
+        u = pd.Series(pd.unique(s[aware]), dtype=object)  # each distinct stamp parsed once
+        fixed, eod = _end_of_day(u)
+        try:
+            parsed = pd.to_datetime(fixed, utc=True, format=time_format or "ISO8601", errors="coerce")
+        except (ValueError, TypeError) as exc:
+            raise _bad_format(time_format, exc) from None
+        parsed = parsed + pd.to_timedelta(eod.astype(int), unit="D")
+        t = pd.to_datetime(s.where(aware).map(pd.Series(parsed.to_numpy(), index=u.to_numpy())), utc=True)
         bad = present & t.isna()
         reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
-        return t, reason
+        return window(t), reason
     if not present.any():
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), reason
     if not tz:
         raise ImportError_(f"{path}: time stamps have no UTC offset (e.g. {s[present].iloc[0]!r}): say which zone "
                            "they are in, --tz Asia/Almaty (local time) or --tz UTC; airfair does not guess")
-    naive = s.where(present).map(_parse_naive(s[present].unique(), time_format))
+    line_of = {}
+    if lines is not None:
+        line_of = pd.Series(lines.to_numpy(), index=raw.index)[present].groupby(s[present].to_numpy()).first().to_dict()
+    naive = s.where(present).map(_parse_naive(s[present].unique(), time_format, dayfirst, path, report, line_of))
     bad = present & naive.isna()
     reason[bad] = [f"unparseable time {v!r}" for v in s[bad]]
     if tz.upper() == "UTC":
-        return naive.dt.tz_localize("UTC"), reason
+        return window(naive.dt.tz_localize("UTC")), reason
     try:
         zone = zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -944,8 +1369,12 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
     lookup = {}
     for ts in pd.unique(naive.dropna()):
         d = pd.Timestamp(ts).to_pydatetime()
-        d0, d1 = d.replace(tzinfo=zone, fold=0), d.replace(tzinfo=zone, fold=1)
-        u0, u1 = d0.astimezone(utc), d1.astimezone(utc)
+        try:
+            d0, d1 = d.replace(tzinfo=zone, fold=0), d.replace(tzinfo=zone, fold=1)
+            u0, u1 = d0.astimezone(utc), d1.astimezone(utc)
+        except (OverflowError, ValueError):  # year 1 or 9999: outside what a zone can say
+            lookup[ts] = (None, None, "nonexistent")
+            continue
         if u0 == u1:
             lookup[ts] = (u0, u0, "ok")
         elif u0.astimezone(zone).replace(tzinfo=None) != d:
@@ -957,40 +1386,41 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
     first = naive.map(table["first"])
     second = naive.map(table["second"])
     out = first.copy()
-    reason[kind == "nonexistent"] = f"nonexistent local time in {tz} (skipped by a clock change)"
-    amb = kind == "ambiguous"
+    reason[(kind == "nonexistent") & reason.isna()] = f"nonexistent local time in {tz} (skipped by a clock change)"
+    amb = (kind == "ambiguous").fillna(False).astype(bool)
     if amb.any():
         if ambiguous == "earlier":
             pass
         elif ambiguous == "later":
             out[amb] = second[amb]
         elif ambiguous == "infer":
-            # an hourly series that repeats the hour: the first copy is before the change, the second after
-            g = groups[amb].assign(_t=naive[amb])
-            n_same = g.groupby(list(g.columns)).transform("size") if len(g.columns) else None
-            k = g.groupby(list(g.columns)).cumcount()
-            out[amb & (k == 1).reindex(raw.index, fill_value=False)] = second[amb & (k == 1).reindex(raw.index, fill_value=False)]
-            unresolved = amb & ((n_same != 2).reindex(raw.index, fill_value=False))
+            later, unresolved, unordered = _infer_repeated_hour(naive, amb, groups)
+            out[later] = second[later]
             reason[unresolved] = (f"ambiguous local time in {tz} (occurs twice at the clock change; give "
                                   "--ambiguous earlier|later, or include both copies of the hour)")
+            reason[unordered & reason.isna()] = (
+                f"ambiguous local time in {tz} (occurs twice at the clock change) in a series that is not in time "
+                "order, so which copy is which cannot be inferred; sort the file or give --ambiguous earlier|later")
         else:
             reason[amb] = f"ambiguous local time in {tz} (occurs twice at the clock change; give --ambiguous earlier|later)"
         report.notes.append(f"{path.name}: {int(amb.sum())} stamp(s) fall in the repeated local hour of a clock change "
                             f"in {tz}; resolved by --ambiguous {ambiguous}")
     t = pd.to_datetime(out.where(reason.isna()), utc=True)
-    return t, reason
+    return window(t), reason
 
 
 def read_table(path: str | Path, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
                wide: bool = False, sites: str | Path | pd.DataFrame | None = None, delimiter: str | None = None,
                time_format: str | None = None, temperature_c: float = 25.0, pressure_hpa: float = 1013.25,
-               ambiguous: str = "infer", missing_values=MISSING_SENTINELS):
+               ambiguous: str = "infer", missing_values=MISSING_SENTINELS, dayfirst: bool | None = None):
     """Parse an agency's CSV into the ``readings`` contract, accounting for every row.
 
     Parameters
     ----------
-    path : str or Path
-        A delimited text file (UTF-8 or Windows-1251). Never modified.
+    path : str, Path or Source
+        A delimited text file (UTF-8, UTF-16 with or without BOM, or Windows-1251), compressed or
+        not, or an .xlsx workbook (first sheet); a zip of several CSVs needs :func:`import_csv`
+        (or one of :func:`open_sources`). Never modified.
     mapping : dict
         Field → column: ``time``, ``site``, ``parameter``, ``value``, ``unit``, optional ``lat``,
         ``lon``. ``time="Дата+Время"`` joins two columns. Columns are matched exactly, then ignoring
@@ -1010,15 +1440,27 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
     delimiter : str, optional
         Default: sniffed from the header (; , tab |). With ";" or tab, "12,5" is read as 12.5.
     time_format : str, optional
-        strftime format of the stamps, when neither ISO 8601 nor "DD.MM.YYYY HH:MM".
+        strftime format of the stamps, when neither ISO 8601 nor day/month/year (see ``dayfirst``).
+    dayfirst : bool, optional
+        Order of dates such as 01/05/2025. Default: decided from all the file's dates (a day above
+        12 says which); a file whose dates all read both ways is an error, except with dots
+        (DD.MM.YYYY, read day first). "24:00" is the end of the day (00:00 of the next).
     temperature_c, pressure_hpa : float
         Conditions of ppb/ppm values (default 25 °C, 1013.25 hPa).
     ambiguous : {"infer", "earlier", "later", "reject"}
-        Local wall times that occur twice (Asia/Almaty, 29 Feb 2024 23:00–23:59): "infer" takes a
-        series' first copy as the earlier (UTC+6) and its second as the later (UTC+5) and rejects a
-        lone copy; "earlier"/"later" choose one offset for all; "reject" rejects them.
+        Local wall times that occur twice (Asia/Almaty, 29 Feb 2024 23:00–23:59): "infer" reads
+        each (site, parameter) series in its own time order (oldest or newest first, from its other
+        stamps): the copy met first in time is the earlier (UTC+6), the other the later (UTC+5); a
+        lone copy, or a series in no clear order, is rejected with the reason; "earlier"/"later"
+        choose one offset for all; "reject" rejects them.
     missing_values : tuple of float
         Sentinels meaning "missing" (−999, −9999): rejected as such, not stored as values.
+
+    Notes
+    -----
+    Also rejected, each with its reason: stamps outside :func:`plausible_window` (before 1970 or
+    after tomorrow: a wrong year or format, never data, so not stored even flagged), values of an
+    air quality index or a ratio (:func:`parameter_problem`).
 
     Returns
     -------
@@ -1041,7 +1483,11 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
     >>> readings, sites, report = read_table("pm10.csv", {"time": "date", "site": "station", "value": "PM10"},
     ...     {"parameter": "pm10", "unit": "µg/m³"}, tz="Asia/Almaty")      # doctest: +SKIP
     """
-    path = Path(path)
+    sources = open_sources(path)
+    if len(sources) > 1:
+        raise ImportError_(f"{path}: holds {len(sources)} tables ({', '.join(s.name for s in sources[:5])}); "
+                           "read_table reads one (pass one of ingest.open_sources(path)); import_csv reads them all")
+    path = sources[0]
     mapping = {k: v for k, v in (mapping or {}).items() if v}
     constants = dict(constants or {})
     unknown = set(mapping) | set(constants)
@@ -1051,6 +1497,9 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
     both = set(mapping) & set(constants)
     if both:
         raise ImportError_(f"field(s) {sorted(both)} given both as a column (--map) and a constant (--set)")
+    if not (-100.0 < float(temperature_c) < 100.0) or not (100.0 <= float(pressure_hpa) <= 1100.0):
+        raise ImportError_(f"--temperature-c {temperature_c:g} / --pressure-hpa {pressure_hpa:g}: the conditions a ppb/ppm "
+                           "value refers to must be air's (−100 to 100 °C, 100 to 1100 hPa); usually 25 °C, 1013.25 hPa")
     report = ImportReport(source=str(path))
     header, rows, lines, delim = _read_rows(path, delimiter, report)
     n = len(header)
@@ -1082,6 +1531,11 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
         if need:
             raise ImportError_(f"{path}: no column or constant for {need}: use --map FIELD=COLUMN or --set FIELD=VALUE "
                                f"(the file has columns {header})")
+        for part in mapping.get("value", "").split("+"):
+            why = parameter_problem(_split_header(part.strip())[0]) if part.strip() else None
+            if why:
+                raise ImportError_(f"{path}: the column mapped to 'value' is not a concentration: {why}. Map the "
+                                   "column of the concentration itself (µg/m³, ppb…)")
         raw = pd.DataFrame({"line": lines, "time": col("time"), "site": col("site"), "parameter": col("parameter"),
                             "value": col("value"), "unit": col("unit")})
         for f in ("lat", "lon"):
@@ -1102,6 +1556,9 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
                 continue
             name, unit = _split_header(h)
             p = parameter_name(name)
+            if p is None and parameter_problem(name):  # its cells are read and rejected with the reason
+                value_cols.append((i, h, name, unit or constants.get("unit") or ""))
+                continue
             if p is None:
                 ignored.append(h)
                 continue
@@ -1112,6 +1569,10 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
             value_cols.append((i, h, p, unit))
         if not value_cols:
             raise ImportError_(f"{path}: no value columns recognised in a wide table (columns {header})")
+        names = [h.casefold() for _i, h, _p, _u in value_cols]
+        for _i, h, _p, _u in value_cols:
+            if names.count(h.casefold()) > 1:
+                raise _duplicate_error(path, h, header, "each a value column of the wide table")
         if ignored:
             report.notes.append(f"{path.name}: columns not recognised as parameters, ignored: {ignored}")
         parts = []
@@ -1145,6 +1606,8 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
     reject(raw.site == "", "missing site")
     param = raw.parameter.map({p: parameter_name(p) for p in raw.parameter.unique()})
     reject(raw.parameter == "", "missing parameter")
+    problem = raw.parameter.map({p: parameter_problem(p) for p in raw.parameter.unique()})
+    reject(param.isna() & problem.notna(), problem)
     reject(param.isna(), raw.parameter.map({p: f"unknown parameter {p!r}" for p in raw.parameter.unique()}))
     unit = raw.unit.map({u: unit_name(u) for u in raw.unit.unique()})
     reject(raw.unit == "", "missing unit")
@@ -1166,15 +1629,17 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
                             + (f" (ppb/ppm at {temperature_c:g} °C, {pressure_hpa:g} hPa)"
                                if any(("ppb" in c or "ppm" in c) for c in conversions) else ""))
     times, treason = _parse_times(raw.time, tz, time_format, ambiguous,
-                                  pd.DataFrame({"site": raw.site, "parameter": param.fillna("")}), path, report)
+                                  pd.DataFrame({"site": raw.site, "parameter": param.fillna("")}), path, report,
+                                  dayfirst=dayfirst, lines=raw.line)
     reject(treason.notna(), treason)
 
     # plausible ranges: one home, airfair.qc; the raw value is kept and flagged bad
     from airfair.qc import PLAUSIBLE_RANGES
 
     ok = reason.isna()
-    low = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[0] if isinstance(p, str) else np.nan)
-    high = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[1] if isinstance(p, str) else np.nan)
+    # (float even when every row is already rejected: an empty frame must compare like a full one)
+    low = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[0] if isinstance(p, str) else np.nan).astype(float)
+    high = param.map(lambda p: PLAUSIBLE_RANGES.get(p, (-np.inf, np.inf))[1] if isinstance(p, str) else np.nan).astype(float)
     for mask, what in ((ok & (value < low) & (value < 0), "negative value, below the plausible range"),
                        (ok & (value < low) & (value >= 0), "below the plausible range"),
                        (ok & (value > high), "physically impossible: above the plausible range")):
@@ -1227,8 +1692,11 @@ def read_table(path: str | Path, mapping: dict | None = None, constants: dict | 
 
     # ---- sites: from the file's lat/lon, or a sites table ----
     site_rows = raw[keep & (raw.lat != "") & (raw.lon != "")]
-    found = pd.DataFrame({"site_id": site_rows.site, "lat": _numbers(site_rows.lat, delim != ","),
-                          "lon": _numbers(site_rows.lon, delim != ",")})
+    (lat, n_lat), (lon, n_lon) = coordinates(site_rows.lat), coordinates(site_rows.lon)
+    found = pd.DataFrame({"site_id": site_rows.site, "lat": lat, "lon": lon})
+    if n_lat or n_lon:
+        report.notes.append(f"{path.name}: coordinates in degrees-minutes-seconds (e.g. {site_rows.lat.iloc[0]!r}) "
+                            "read as decimal degrees")
     multi = found.drop_duplicates().groupby("site_id").size()
     for sid in multi[multi > 1].index[:5]:
         report.notes.append(f"{path.name}: site {sid!r} has {multi[sid]} different coordinates in the file; the first is used")
@@ -1248,11 +1716,10 @@ def read_sites(sites: str | Path | pd.DataFrame, mapping: dict | None = None, de
     """
     if isinstance(sites, pd.DataFrame):
         df = sites.copy()
-        delim = ","
     else:
         path = Path(sites)
         rep = ImportReport()
-        header, rows, _lines, delim = _read_rows(path, delimiter, rep)
+        header, rows, _lines, _delim = _read_rows(path, delimiter, rep)
         df = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in rows], columns=header)
     folded = {c.casefold().strip(): c for c in df.columns}
     out = {}
@@ -1263,8 +1730,8 @@ def read_sites(sites: str | Path | pd.DataFrame, mapping: dict | None = None, de
             raise ImportError_(f"sites table: no {f!r} column (looked for {[c for c in cands if c]}; it has {list(df.columns)})")
         out[f] = hit
     res = pd.DataFrame({"site_id": df[out["site"]].astype(str).str.strip(),
-                        "lat": _numbers(df[out["lat"]].astype(str), delim != ","),
-                        "lon": _numbers(df[out["lon"]].astype(str), delim != ",")})
+                        "lat": coordinates(df[out["lat"]].astype(str))[0],
+                        "lon": coordinates(df[out["lon"]].astype(str))[0]})
     for c in ("name", "network", "official", "sensor_model", "installed"):
         if c in folded:
             res[c] = df[folded[c]].to_numpy()
@@ -1293,6 +1760,30 @@ def _reject_stored(report: ImportReport, readings: pd.DataFrame, mask, why) -> p
     report.rejected = extra if report.rejected is None else pd.concat([report.rejected, extra], ignore_index=True)
     report.check()
     return readings[~mask]
+
+
+def _match_padded_ids(readings: pd.DataFrame, located_ids: set, report: ImportReport) -> pd.DataFrame:
+    """Readings' site ids with no location matched to a located id equal but for leading zeros ("1" ↔ "01").
+
+    A spreadsheet drops the zeros of "01" in one file and not in the other; the match is made only
+    when exactly one located id fits, and the report names every id so matched.
+    """
+    def strip(s):
+        return s.lstrip("0") or "0"
+
+    by_key: dict[str, list[str]] = {}
+    for s in located_ids:
+        by_key.setdefault(strip(s), []).append(s)
+    renames = {}
+    for s in sorted(set(readings.site_id) - located_ids):
+        cands = by_key.get(strip(s), [])
+        if len(cands) == 1 and s.isdigit() and cands[0].isdigit():  # ids of digits only: "st-01" is not "st-1"
+            renames[s] = cands[0]
+    if not renames:
+        return readings
+    report.notes.append(f"{len(renames)} site id(s) of the readings matched to the sites' ids ignoring leading zeros "
+                        "(stored under the sites' id): " + ", ".join(f"{a!r} → {b!r}" for a, b in list(renames.items())[:10]))
+    return readings.assign(site_id=readings.site_id.replace(renames))
 
 
 def import_csv(paths, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
@@ -1351,18 +1842,19 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
                            f"`airfair data build --out {data_dir}`")
     report = ImportReport()
     frames, site_frames = [], []
-    for p in paths:
+    sources = [s for p in paths for s in open_sources(p)]  # a zip may hold several tables
+    for p in sources:
         r, s, rep = read_table(p, mapping, constants, tz, wide, sites, delimiter, **read_options)
-        if len(paths) > 1:
+        if len(sources) > 1:
             r = r.assign(line=[f"{p.name}:{x}" for x in r["line"]])
             if rep.rejected is not None:
                 rep.rejected = rep.rejected.assign(file=p.name)
-        report.merge(rep, prefix=len(paths) > 1)
+        report.merge(rep, prefix=len(sources) > 1)
         frames.append(r)
         site_frames.append(s)
     readings = pd.concat(frames, ignore_index=True)
     found = pd.concat(site_frames, ignore_index=True).drop_duplicates("site_id")
-    if len(paths) > 1:  # duplicates across files (within a file, read_table has seen them)
+    if len(sources) > 1:  # duplicates across files (within a file, read_table has seen them)
         keys = ["time", "site_id", "parameter"]
         dup = readings.duplicated(keys, keep="first")
         exact = readings.duplicated(keys + ["value"], keep="first")
@@ -1382,6 +1874,7 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
             found[c] = v
         elif v is not None:
             found[c] = found[c].where(found[c].notna() & (found[c].astype(str) != ""), v)
+    readings = _match_padded_ids(readings, set(found.site_id.astype(str)) | known, report)
     needed = set(readings.site_id)
     todo = found[found.site_id.isin(needed - known)]
     no_coords = sorted(needed - known - set(todo.site_id))
@@ -1402,3 +1895,10 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
                                 **{k: v for k, v in read_options.items() if k != "missing_values"}}}
     return register_readings(readings, located, data_dir, provenance=prov, raw_files=paths, report=report,
                              name=name, dry_run=dry_run)
+
+
+__all__ = ["FIELDS", "MISSING_SENTINELS", "MOLAR_MASS", "PARAMETER_ALIASES", "PARAMETER_NAMES", "READINGS_COLUMNS",
+           "R_GAS", "SITES_COLUMNS", "SYNTHETIC_ONLY", "UNIT_ALIASES", "ImportError_", "ImportReport", "Source",
+           "convert_units", "coordinates", "import_csv", "locate_sites", "mass_to_mixing_ratio", "open_sources",
+           "parameter_name", "parameter_problem", "plausible_window", "read_sites", "read_table", "register_readings",
+           "sites_frame", "unit_name"]
