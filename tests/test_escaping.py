@@ -343,6 +343,8 @@ def test_every_csv_writer_goes_through_escaping():
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#")[0]
+            if "# not-a-written-file:" in line:  # an in-memory CSV the reader parses (an .xlsx sheet): input, not output
+                continue
             if re.search(r"(?<!escaping)\.to_csv\(|csv\.(Dict)?[wW]riter\(", code):
                 offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert offenders == []

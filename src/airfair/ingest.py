@@ -943,7 +943,7 @@ def _xlsx_source(path: Path, member: str | None, data: bytes, how: str | None) -
     sheets = wb.sheetnames
     ws = wb.worksheets[0]
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\n")  # not-a-written-file: the sheet as text for the reader, never saved
 
     def cell(v):
         if v is None:
