@@ -444,7 +444,7 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
             reference = clean[clean["site_id"].isin(official) & (clean["parameter"] == "pm25")].pivot(
                 index="time", columns="site_id", values="value")
         if reference.shape[1] == 0:
-            skipped.append("humidity, drift, time_shift: no reference station in the data")
+            skipped.append("humidity, drift, time_shift of low-cost sensors: no reference PM2.5 in the data")
         else:
             site_diag, ref_hits = _reference_checks(hourly, series_bits, reference, pos, official, cfg)
             for reason, hits in ref_hits.items():
@@ -562,8 +562,8 @@ def _others_median(X: np.ndarray, min_others: int) -> np.ndarray:
         m = n - mine
         r = rank[:, k]
 
-        def at(i):
-            j = np.where(mine & (i >= r), i + 1, i)
+        def at(i, mine=mine, r=r):
+            j = np.where(mine & (i >= r), i + 1, i)  # skip this column's own rank
             return xs[rows, np.clip(j, 0, S - 1)]
         med = 0.5 * (at(np.maximum(m - 1, 0) // 2) + at(np.maximum(m, 1) // 2 - (m == 0)))
         out[:, k] = np.where((m >= max(min_others, 1)), med, np.nan)
@@ -923,14 +923,27 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     -------
     pandas.DataFrame
         One row per site (or district): n_readings, expected_hours, hours_with_data, capture_pct,
-        good/suspect/bad counts, one column per reason (readings), and pct_good.
+        good/suspect/bad counts, one column per reason (readings), pct_good, pct_flagged (suspect or
+        bad, %) and reasons (text: "flat 5,122; outlier 319", most frequent first; "" when none).
+
+    Raises
+    ------
+    ValueError
+        When there is no reading of ``parameter`` (in the period): the message names the parameters
+        the data hold.
     """
     df = flagged[flagged["parameter"] == parameter]
     if hasattr(df, "dask"):
         df = df.compute()
+    if df.empty:
+        held = flagged["parameter"].unique()
+        held = sorted(map(str, held.compute() if hasattr(held, "compute") else held))
+        raise ValueError(f"no {parameter} readings to report on; the data hold: {', '.join(held) or 'no readings'}")
     t0 = pd.Timestamp(start) if start is not None else df["time"].min()
     t1 = pd.Timestamp(end) if end is not None else df["time"].max()
     df = df[(df["time"] >= t0) & (df["time"] <= t1)]
+    if df.empty:
+        raise ValueError(f"no {parameter} readings between {t0} and {t1}")
     bits = np.zeros(len(df), dtype=np.int64)
     reasons = df["qc_reason"].astype(str)
     for r, b in _BIT.items():
@@ -969,7 +982,21 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
         raise ValueError("by must be 'site' or 'district'")
     out["capture_pct"] = (100 * out["hours_with_data"] / out["expected_hours"]).round(1)
     out["pct_good"] = (100 * out["good"] / out["n_readings"]).round(1)
+    out["pct_flagged"] = (100 * (out["suspect"] + out["bad"]) / out["n_readings"]).round(1)
+    out["reasons"] = [reason_summary(row) for _, row in out[list(REASONS)].iterrows()]
     return out
+
+
+def reason_summary(counts) -> str:
+    """"flat 5,122; outlier 319": reasons with their reading counts, most frequent first.
+
+    Parameters
+    ----------
+    counts : mapping or Series
+        Reason → readings (a row of :func:`report`).
+    """
+    items = sorted(((r, int(counts[r])) for r in REASONS if r in counts and counts[r] > 0), key=lambda kv: -kv[1])
+    return "; ".join(f"{r} {n:,}" for r, n in items)
 
 
 def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag=None, gap_hours: int | None = None) -> pd.DataFrame:
