@@ -178,14 +178,17 @@ def qc_command(data_dir, by, parameters, report_path):
     try:
         cat = airfair.open_catalog(data_dir)
         sites = cat["sensor_sites"].read()
-        flagged = qc.flag(cat["readings"].read().compute(), sites)
+        readings = cat["readings"].read().compute()
     except DataNotBuiltError as exc:
         raise click.ClickException(str(exc)) from None
-    held = [p for p in PARAMETER_UNITS if p not in ("rh", "temperature") and (flagged["parameter"] == p).any()]
+    present = set(readings["parameter"].astype(str).unique())
+    held = [p for p in PARAMETER_UNITS if p not in ("rh", "temperature") and p in present]
     unknown = [p for p in parameters if p not in held]
     if unknown:
         raise click.ClickException(f"no {', '.join(unknown)} readings in {data_dir}; the data hold: "
                                    f"{', '.join(held) or 'no pollutant readings'}")
+    flagged = qc.flag(readings, sites)
+    del readings
     counts = {r: n for r, n in flagged.attrs["qc_counts"].items() if n}
     click.echo(f"{len(flagged):,} readings checked; flags: " + (", ".join(f"{r} {n:,}" for r, n in counts.items()) or "none"))
     for s in flagged.attrs["qc_skipped"]:
@@ -258,6 +261,8 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
             pairs = correction.colocated_pairs(daily, sites)
             readings = correction.calibrate_readings(flagged, sites, correction.fit_calibration(pairs),
                                                      correction.fit_calibration(pairs, by="site_id"))
+        else:  # QC first, as the served maps do: readings flagged bad (reference stations too) stay out
+            readings = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
         surfaces = exposure.daily_surfaces(readings, sites, grid, official_only=sensors == "official", method=method,
                                            emissions=emis)
         table = exposure.group_exposure(surfaces, grid, by=by, period=period, weight=weight)

@@ -253,11 +253,11 @@ class QCConfig:
     outlier_ratio: float = 5.0
     outlier_abs: dict = field(default_factory=lambda: {"pm25": 150.0, "pm10": 300.0, "no2": 200.0, "so2": 200.0,
                                                         "o3": 150.0, "co": 10.0})
-    inconsistent_drop: float = 0.35
+    inconsistent_drop: float = 0.45
     inconsistent_min_days: int = 60
     network_shift_max_hours: int = 12
-    network_shift_gain: float = 0.1
-    network_shift_min_hours: int = 720
+    network_shift_gain: float = 0.15
+    network_shift_min_hours: int = 2000
 
 
 # --------------------------------------------------------------------------------------------------
@@ -592,7 +592,8 @@ def _network_checks(all_hourly: pd.Series, clean_hourly: pd.Series, pos, cfg):
     parameters that could not be checked.
     """
     out, diag, notes = [], [], []
-    half, quarter = cfg.network_window_hours // 2, cfg.network_window_hours // 4
+    # a window judged at its centre: a stretch's edge hours are covered by widening the mask a little
+    half, edge = cfg.network_window_hours // 2, cfg.network_window_hours // 14
     params = all_hourly.index.get_level_values("parameter").unique() if len(all_hourly) else []
     for p in params:
         A = all_hourly.xs(p, level="parameter").unstack("site_id")
@@ -620,7 +621,7 @@ def _network_checks(all_hourly: pd.Series, clean_hourly: pd.Series, pos, cfg):
             flat = np.zeros(x.shape, bool)
             for _ in range(2):
                 rough_net = _others_median(np.where(flat, np.nan, rough), others)
-                flat = _dilate((rough < cfg.flat_ratio * rough_net) | (rough < cfg.flat_roughness), quarter) & has
+                flat = _dilate((rough < cfg.flat_ratio * rough_net) | (rough < cfg.flat_roughness), edge) & has
             # low level: far below the other stations' median, for a window (again twice, so that
             # near-zero stretches elsewhere do not lower the network)
             x2 = np.where(flat, np.nan, x)
@@ -633,7 +634,7 @@ def _network_checks(all_hourly: pd.Series, clean_hourly: pd.Series, pos, cfg):
                 # level_shift_factor, or below low_ratio_always, is what is implausible
                 usual = _quiet_nanmedian(np.where(low, np.nan, ratio), axis=0)
                 low = _dilate((ratio < cfg.low_ratio) & ((ratio < cfg.low_ratio_always)
-                                                         | (ratio < usual / cfg.level_shift_factor)), quarter) & has & ~flat
+                                                         | (ratio < usual / cfg.level_shift_factor)), edge) & has & ~flat
             good = has & ~flat & ~low
             net = _others_median(np.where(good, x, np.nan), others)
             # outliers: one hour many times the network
@@ -651,7 +652,11 @@ def _network_checks(all_hourly: pd.Series, clean_hourly: pd.Series, pos, cfg):
             shifted = np.abs(lr_l - base) > np.log(cfg.level_shift_factor)
             near_unit = np.abs(dev_w - np.log(cfg.unit_factor)) < np.log(cfg.level_shift_factor)
             # a unit slip scales the series and keeps its hour-to-hour roughness; a dead analyser does not
-            unit = (dev_h > 0.5 * np.log(cfg.unit_factor)) & _dilate(near_unit, half) & np.isfinite(rough) & ~flat
+            step_a = np.abs(np.diff(apos, axis=0, prepend=np.nan))
+            level_a = np.abs(_rolling(apos, cfg))
+            rough_a = np.where(_quiet_nanmin(np.where(step_a > 0, step_a, np.nan), axis=0) < cfg.flat_resolution * level_a,
+                               _rolling(step_a, cfg) / level_a, np.nan)
+            unit = (dev_h > 0.5 * np.log(cfg.unit_factor)) & _dilate(near_unit, half) & (rough_a >= cfg.flat_roughness) & ~flat
             level = _dilate(shifted, cfg.level_window_hours // 4) & has & ~unit & ~flat & ~low
         bits[flat] |= _BIT["flat"]
         bits[low] |= _BIT["low_level"]
@@ -970,7 +975,8 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     out["expected_hours"] = ((t1 - first) / pd.Timedelta(hours=1)).astype(int) + 1
     out = out.reset_index()
     if sites is not None:
-        out = out.merge(sites[["site_id", "district_id", "network", "official"]].astype({"site_id": str}), on="site_id", how="left")
+        cols = [c for c in ("site_id", "district_id", "network", "official") if c in sites]
+        out = out.merge(pd.DataFrame(sites[cols]).astype({"site_id": str}), on="site_id", how="left")
     if by == "district":
         if sites is None:
             raise ValueError("a district report needs the sensor_sites table")
