@@ -245,3 +245,16 @@ def test_real_report_and_cli_per_site(real_flagged, no2_real_dir):
     res = CliRunner().invoke(main, ["qc", "--data-dir", str(no2_real_dir), "--parameter", "pm25"])
     assert res.exit_code != 0 and "no pm25 readings" in res.output and "the data hold: no2" in res.output
     assert "Traceback" not in res.output
+
+
+def test_data_validate_honours_airfair_data_dir(demo_dir, tmp_path):
+    """Issue 14: `airfair data validate` checked data/ although AIRFAIR_DATA_DIR pointed elsewhere."""
+    from click.testing import CliRunner
+
+    from airfair.cli import main
+
+    res = CliRunner(env={"AIRFAIR_DATA_DIR": str(demo_dir)}).invoke(main, ["data", "validate"])
+    assert res.exit_code == 0, res.output
+    assert str(demo_dir) in res.output and "conform" in res.output
+    res = CliRunner(env={"AIRFAIR_DATA_DIR": str(tmp_path / "none")}).invoke(main, ["data", "validate"])
+    assert res.exit_code != 0 and str(tmp_path / "none") in res.output
