@@ -143,7 +143,7 @@ def test_a_station_inconsistent_with_its_neighbours(faulty):
 
 
 def test_clean_stations_are_not_flagged(faulty):
-    _, out, _, ids = faulty
+    _, out, _, _ = faulty
     clean = out[out.site_id.isin(["s1", "s2", "s3", "s4"])]
     assert (clean.qc_flag == 1).mean() >= 0.99, clean.qc_reason.value_counts()
     assert not (clean.qc_flag == 3).any()
@@ -174,9 +174,11 @@ def test_every_threshold_is_a_documented_config_field():
 def test_demo_reference_stations_are_rarely_flagged(demo_flagged):
     _, sites, out = demo_flagged
     ref = out[out.site_id.isin(sites.loc[sites.official, "site_id"]) & out.parameter.isin(["pm25", "pm10", "no2"])]
-    network = ref.qc_reason.str.contains("|".join(["sentinel", "saturation", "flat", "low_level", "unit_jump", "outlier",
-                                                   "level_shift", "inconsistent", "detection_limit", "time_shift"]))
-    assert network.mean() < 0.01, ref[network].groupby(["parameter", "site_id"]).qc_reason.value_counts()
+    network = ref.qc_reason.str.contains(
+        "sentinel|saturation|flat|low_level|unit_jump|outlier|level_shift|inconsistent|detection_limit|time_shift")
+    # measured: 224 of 284,007 (0.08 %), all NO2 at kz-07, the foothill background station (1,002 m)
+    assert network.mean() < 0.002, ref[network].groupby(["parameter", "site_id"]).qc_reason.value_counts()
+    assert network.groupby(ref.site_id).mean().max() < 0.05
 
 
 def test_report_gives_flagged_share_and_reasons(faulty):
@@ -204,7 +206,7 @@ def real_flagged(no2_real_dir):
 
 @pytest.mark.realdata
 def test_real_near_zero_stretches_are_flagged_with_reasons(real_flagged):
-    sites, out = real_flagged
+    _, out = real_flagged
     assert len(out) == 285_764 and (out.qc_flag > 1).any()
     month = out.time.dt.tz_convert(None).dt.to_period("M")
     med = out.groupby([month, "site_id"]).value.median()

@@ -61,6 +61,24 @@ import pandas as pd
 
 from airfair.contracts import PARAMETER_UNITS
 
+__all__ = [
+    "LOCAL_TZ",
+    "PLAUSIBLE_RANGES",
+    "REASONS",
+    "SEASONS",
+    "QCConfig",
+    "daily_means",
+    "detection_scores",
+    "flag",
+    "gaps",
+    "has_reason",
+    "period_means",
+    "reason_summary",
+    "reason_text",
+    "reference_pm25",
+    "report",
+]
+
 #: Local time zone for calendar days (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
 LOCAL_TZ = "Asia/Almaty"
 
