@@ -128,6 +128,7 @@ def update_site():
         i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],
         i18n.t("readings_n", l): rep["n_readings"], i18n.t("capture", l): rep["capture_pct"],
         i18n.t("pct_good", l): rep["pct_good"],
+        i18n.t("pct_flagged", l): (100 - rep["pct_good"]).round(1),  # suspect or bad (good + suspect + bad = all)
         **{i18n.t(f"reason_{r}", l): rep[r] for r in qc.REASONS if r in rep and rep[r].sum() > 0}})
     site_panel.visible = True
 

@@ -26,13 +26,13 @@ HAND = [
 
 @pytest.mark.parametrize("parameter, conc, expected", HAND)
 def test_hand_computed_table(parameter, conc, expected):
-    assert A.aqi(parameter, conc)[0] == expected
+    assert A.aqi(parameter, conc) == expected
 
 
 def test_gases_convert_at_25c():
     # 100 ppb NO2 is the top of "moderate"; 1 ppb NO2 = 46.0055/24.45 µg/m³
-    assert A.aqi("no2", 100 * 46.0055 / 24.45)[0] == 100
-    assert A.aqi("co", 4.4 * 28.010 / 24.45)[0] == 50  # mg/m³ input
+    assert A.aqi("no2", 100 * 46.0055 / 24.45) == 100
+    assert A.aqi("co", 4.4 * 28.010 / 24.45) == 50  # mg/m³ input
 
 
 @pytest.mark.parametrize("parameter", list(A.BREAKPOINTS))
@@ -41,8 +41,8 @@ def test_exact_at_every_breakpoint(parameter):
     for (c_lo, c_hi), (i_lo, i_hi) in zip(bands, A._INDEX):
         lo = _from_epa(parameter, c_lo)
         hi = _from_epa(parameter, c_hi)
-        assert A.aqi(parameter, lo)[0] == i_lo
-        assert A.aqi(parameter, hi)[0] == i_hi
+        assert A.aqi(parameter, lo) == i_lo
+        assert A.aqi(parameter, hi) == i_hi
 
 
 def _from_epa(parameter, x):
@@ -59,7 +59,7 @@ def _from_epa(parameter, x):
 @given(a=st.floats(0, 325.4), b=st.floats(0, 325.4))
 def test_monotone(a, b):
     lo, hi = sorted([a, b])
-    assert A.aqi("pm25", lo)[0] <= A.aqi("pm25", hi)[0]
+    assert A.aqi("pm25", lo) <= A.aqi("pm25", hi)
 
 
 @settings(max_examples=200, deadline=None)
@@ -68,18 +68,18 @@ def test_continuous_within_bands_and_truncated(c):
     # one truncation step up moves the index by at most the steepest band slope × step, plus rounding
     step = 0.1
     slope = max((ih - il) / (ch - cl) for (cl, ch), (il, ih) in zip(A.BREAKPOINTS["pm25"][0], A._INDEX))
-    d = A.aqi("pm25", c + step)[0] - A.aqi("pm25", c)[0]
+    d = A.aqi("pm25", c + step) - A.aqi("pm25", c)
     assert 0 <= d <= slope * step + 2
     # truncation: anything in [k/10, (k+1)/10) gets the same index
     k = np.floor(c * 10 + 1e-9) / 10
-    assert A.aqi("pm25", c)[0] == A.aqi("pm25", k)[0]
+    assert A.aqi("pm25", c) == A.aqi("pm25", k)
 
 
 def test_beyond_the_index_is_documented_behaviour():
-    assert A.aqi("pm25", 500.0)[0] == 500
-    assert np.isnan(A.aqi("pm25", 500.0, beyond="nan")[0])
-    assert A.aqi("pm25", 425.3, beyond="extrapolate")[0] == pytest.approx(500 + 199 / 99.9 * 99.9, abs=1)
-    assert np.isnan(A.aqi("pm25", -3.0)[0]) and np.isnan(A.aqi("pm25", np.nan)[0])
+    assert A.aqi("pm25", 500.0) == 500
+    assert np.isnan(A.aqi("pm25", 500.0, beyond="nan"))
+    assert A.aqi("pm25", 425.3, beyond="extrapolate") == pytest.approx(500 + 199 / 99.9 * 99.9, abs=1)
+    assert np.isnan(A.aqi("pm25", -3.0)) and np.isnan(A.aqi("pm25", np.nan))
     with pytest.raises(ValueError, match="no AQI breakpoints for parameter 'rh'"):
         A.aqi("rh", 50)
 
@@ -141,15 +141,27 @@ def test_daily_aqi_uses_each_pollutants_averaging_period():
         for p, v, u in [("pm25", pm, "µg/m³"), ("no2", no2, "µg/m³"), ("co", co, "mg/m³")]])
     out = A.daily_aqi(r).set_index("date")
     d10, d11 = pd.Timestamp("2025-01-10"), pd.Timestamp("2025-01-11")
-    assert out.loc[d10, "aqi_pm25"] == A.aqi("pm25", 20.0)[0] and out.loc[d11, "aqi_pm25"] == A.aqi("pm25", 60.0)[0]
-    assert out.loc[d11, "aqi_no2"] == A.aqi("no2", 400.0)[0] > out.loc[d10, "aqi_no2"]
-    assert out.loc[d11, "aqi_co"] == A.aqi("co", 11.0)[0]
+    assert out.loc[d10, "aqi_pm25"] == A.aqi("pm25", 20.0) and out.loc[d11, "aqi_pm25"] == A.aqi("pm25", 60.0)
+    assert out.loc[d11, "aqi_no2"] == A.aqi("no2", 400.0) > out.loc[d10, "aqi_no2"]
+    assert out.loc[d11, "aqi_co"] == A.aqi("co", 11.0)
     assert out.loc[d11, "aqi"] == max(out.loc[d11, ["aqi_pm25", "aqi_no2", "aqi_co"]])
     assert out.loc[d11, "dominant"] == out.loc[d11, ["aqi_pm25", "aqi_no2", "aqi_co"]].astype(float).idxmax()[4:]
-    assert out.loc[d11, "category"] == A.category("pm25", 60.0)[0] or out.loc[d11, "dominant"] != "pm25"
+    assert out.loc[d11, "category"] == A.category("pm25", 60.0) or out.loc[d11, "dominant"] != "pm25"
     # a day with too few hours has no 24-h PM AQI, and a bad reading is left out
     short = r[(r.parameter == "pm25") & (r.time < t[10])]
     assert np.isnan(A.daily_aqi(short).aqi_pm25.iloc[0])
     bad = r.copy()
     bad.loc[(bad.parameter == "no2") & (bad.value == 400.0), "qc_flag"] = 3
     assert A.daily_aqi(bad).set_index("date").loc[d11, "aqi_no2"] == out.loc[d10, "aqi_no2"]
+
+
+def test_scalars_in_give_scalars_out_as_numpy_does():
+    # NumPy's convention: a scalar in, a scalar out; a list or array in, an array out
+    out = A.aqi("pm25", 35.4)
+    assert np.ndim(out) == 0 and out == 100.0 and isinstance(out, float)
+    assert np.isnan(A.aqi("pm25", -1.0))
+    assert A.aqi("pm25", np.float64(12.0)) == 56.0 and np.ndim(A.aqi("pm25", np.float64(12.0))) == 0
+    assert A.category("pm25", 40.0) == "unhealthy_sensitive" and A.category("pm25", np.nan) is None
+    assert isinstance(A.mpc_multiple("pm25", 84.0), float) and A.mpc_multiple("pm25", 84.0) == pytest.approx(2.4)
+    assert A.aqi("pm25", [35.4]).shape == (1,) and A.category("pm25", [40.0]).shape == (1,)
+    assert A.mpc_multiple("pm25", [35.0, 70.0]).tolist() == [1.0, 2.0]  # a list is array-like, as in NumPy

@@ -10,8 +10,10 @@ Examples
 --------
 >>> aqi("pm25", [5.0, 12.0, 35.4, 35.5, 250.0]).tolist()
 [28.0, 56.0, 100.0, 101.0, 350.0]
->>> category("pm25", 40.0).tolist()
-['unhealthy_sensitive']
+>>> category("pm25", 40.0)
+'unhealthy_sensitive'
+>>> aqi("pm25", 35.4)  # a scalar in gives a scalar out, as in NumPy
+np.float64(100.0)
 """
 
 from __future__ import annotations
@@ -93,7 +95,10 @@ def _apply(func, concentration):
         return concentration.map_blocks(lambda b: func(np.asarray(b, dtype=float)), dtype=float)
     if isinstance(concentration, pd.Series):
         return pd.Series(func(concentration.to_numpy(dtype=float)), index=concentration.index, name=concentration.name)
-    return func(np.atleast_1d(np.asarray(concentration, dtype=float)))
+    arr = np.asarray(concentration, dtype=float)
+    out = func(np.atleast_1d(arr))
+    # NumPy's convention: a scalar in gives a scalar out (np.float64, or the category's str / None)
+    return out[0] if arr.ndim == 0 else out
 
 
 def _band_and_truncated(parameter, c):
@@ -122,7 +127,8 @@ def aqi(parameter: str, concentration, beyond: str = "cap"):
 
     Returns
     -------
-    Same container as the input, float AQI rounded to an integer; NaN for negative or missing input.
+    Same container as the input (a scalar for a scalar, an array for a list), float AQI rounded to an
+    integer; NaN for negative or missing input.
     """
     def f(c):
         bands, step, t, band = _band_and_truncated(parameter, c)
@@ -146,7 +152,8 @@ def aqi(parameter: str, concentration, beyond: str = "cap"):
 
 
 def category(parameter: str, concentration):
-    """AQI category name(s) (see :data:`CATEGORIES`); None for negative or missing input."""
+    """AQI category name(s) (see :data:`CATEGORIES`); None for negative or missing input. A scalar in
+    gives a str (or None) out; arrays, Series and Dask inputs give the same container."""
     return _apply(lambda c: _category_of_index(aqi(parameter, c)), concentration)
 
 
@@ -221,20 +228,23 @@ def mpc_multiple(parameter: str, concentration, averaging: str = "daily"):
 
     Returns
     -------
-    Same type as ``concentration``
+    Same container as ``concentration`` (a scalar for a scalar, an array for a list)
         Multiples of the MPC (1.0 = at the limit; Kazhydromet reports cases above 1).
 
     Examples
     --------
-    >>> mpc_multiple("pm25", 84.0)
+    >>> print(mpc_multiple("pm25", 84.0))
     2.4
-    >>> mpc_multiple("co", 11.26, averaging="one_time")
+    >>> print(mpc_multiple("co", 11.26, averaging="one_time"))
     2.252
     """
     try:
         limit = MPC[parameter][averaging]
     except KeyError:
         raise ValueError(f"no MPC for {parameter!r} with averaging {averaging!r}; see airfair.aqi.MPC") from None
+    if isinstance(concentration, (list, tuple)) or np.ndim(concentration) == 0:
+        # a scalar gives a NumPy scalar, a list an array; containers (pandas, Dask, xarray) keep their type
+        return np.asarray(concentration, dtype=float)[()] / limit
     return concentration / limit
 
 

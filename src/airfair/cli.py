@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from airfair.catalog import DEFAULT_DATA_DIR, REPO_ROOT
+from airfair.catalog import REPO_ROOT, data_directory
 
 
 class _NoTraceback(click.Group):
@@ -93,8 +93,8 @@ def data():
 @click.option("--size", type=click.Choice(["demo", "default"]), default="default", show_default=True,
               help="demo: 1 km grid and 51 sites, for tests; default: 500 m grid and 211 sites.")
 @click.option("--seed", type=int, default=None, help="Random seed (same seed → byte-identical files).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, show_default=True,
-              help="Data directory; replaced only once the new build has succeeded.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/); replaced only once the new build has succeeded.")
 @click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="GeoJSON of real district polygons (any id or name column) instead of the stylised geometry.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -105,6 +105,7 @@ def data_build(size, seed, out, boundaries, quiet, replace_real):
     from airfair.geo import BoundaryFileError
     from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset
 
+    out = data_directory(out)
     try:
         manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
                                  boundaries=boundaries, progress=not quiet, replace_real=replace_real)
@@ -119,11 +120,13 @@ def data_build(size, seed, out, boundaries, quiet, replace_real):
 
 
 @data.command("validate")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
 def data_validate(data_dir):
     """Check every entry against its schema and its recorded sha256; non-zero exit on any failure."""
     from airfair.validate import validate_data
 
+    data_dir = data_directory(data_dir)
     problems = validate_data(data_dir)
     if problems:
         click.echo(f"{len(problems)} problem(s) in {data_dir}:", err=True)
@@ -227,43 +230,68 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
 @click.option("--by", type=click.Choice(["site", "district"]), default="district", show_default=True)
+@click.option("--parameter", "parameters", multiple=True, metavar="PARAMETER",
+              help="Pollutant(s) to report (repeatable; default: every pollutant in the data).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as CSV here.")
-def qc_command(data_dir, by, report_path):
-    """Flag every reading (raw data untouched) and print a QC report per district or site.
+              help="Also write the report as CSV here (one row per site or district and pollutant).")
+def qc_command(data_dir, by, parameters, report_path):
+    """Flag every reading (raw data untouched) and print a QC report per district or site and pollutant.
 
-    On a synthetic build, also scores QC against the log of injected faults.
+    Reference stations are checked against the other stations of their network too (flat or near-zero
+    stretches, sentinel and saturated values, unit jumps, outliers, level and clock shifts); a flag
+    never removes an official reading. On a synthetic build, also scores QC against the log of
+    injected faults.
     """
     import pandas as pd
 
     import airfair
     from airfair import escaping, qc
-    from airfair.catalog import DataNotBuiltError
-
-    from airfair.catalog import data_directory
+    from airfair.catalog import DataNotBuiltError, data_directory
+    from airfair.contracts import PARAMETER_UNITS
 
     data_dir = data_directory(data_dir)
     try:
         cat = airfair.open_catalog(data_dir)
         sites = cat["sensor_sites"].read()
-        flagged = qc.flag(cat["readings"].read().compute(), sites)
+        readings = cat["readings"].read().compute()
     except DataNotBuiltError as exc:
         raise click.ClickException(str(exc)) from None
+    present = set(readings["parameter"].astype(str).unique())
+    held = [p for p in PARAMETER_UNITS if p not in ("rh", "temperature") and p in present]
+    unknown = [p for p in parameters if p not in held]
+    if unknown:
+        raise click.ClickException(f"no {', '.join(unknown)} readings in {data_dir}; the data hold: "
+                                   f"{', '.join(held) or 'no pollutant readings'}")
+    flagged = qc.flag(readings, sites)
+    del readings
     counts = {r: n for r, n in flagged.attrs["qc_counts"].items() if n}
     click.echo(f"{len(flagged):,} readings checked; flags: " + (", ".join(f"{r} {n:,}" for r, n in counts.items()) or "none"))
     for s in flagged.attrs["qc_skipped"]:
         click.echo(f"  skipped: {s}")
-    rep = qc.report(flagged, sites, by=by)
-    cols = [by if by == "district" else "site_id", "n_readings", "capture_pct", "pct_good", "suspect", "bad"]
-    cols = ["district_id" if c == "district" else c for c in cols]
-    click.echo(rep[cols].to_string(index=False))
-    if report_path is not None:
+    if by == "district" and sites["district_id"].isna().all():
+        raise click.ClickException("no site lies in a district of this data directory: use --by site")
+    key = "district_id" if by == "district" else "site_id"
+    reps = []
+    for p in parameters or held:
+        rep = qc.report(flagged, sites, by=by, parameter=p)
+        click.echo(f"\n{p} (suspect and bad are readings; reasons count readings, a reading may have several):")
+        click.echo(rep[[key, "n_readings", "capture_pct", "pct_good", "pct_flagged", "suspect", "bad", "reasons"]]
+                   .to_string(index=False))
+        reps.append(rep.assign(parameter=p))
+        if by == "district":
+            ids = set(flagged.loc[flagged["parameter"] == p, "site_id"].astype(str))
+            outside = sites[sites["site_id"].astype(str).isin(ids) & sites["district_id"].isna()]["site_id"]
+            if len(outside):
+                click.echo(f"  not in any district, so not in this table: {', '.join(map(str, outside))} (see --by site)")
+    if not reps:
+        click.echo("no pollutant readings to report on")
+    if report_path is not None and reps:
         tmp = report_path.with_name(report_path.name + ".tmp")
-        escaping.to_csv(rep, tmp, index=False)  # formula cells neutralised
+        escaping.to_csv(pd.concat(reps, ignore_index=True), tmp, index=False)  # formula cells neutralised
         os.replace(tmp, report_path)
         click.echo(f"report written to {report_path}")
     log = data_dir / "faults" / "fault_log.parquet"
-    if log.exists():
+    if log.exists() and (flagged["parameter"] == "pm25").any():
         scores = qc.detection_scores(flagged, pd.read_parquet(log), flagged.attrs["qc_sites"])
         click.echo("\nQC against the injected faults (synthetic build):")
         click.echo(scores.to_string(index=False))
@@ -314,6 +342,8 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
             pairs = correction.colocated_pairs(daily, sites)
             readings = correction.calibrate_readings(flagged, sites, correction.fit_calibration(pairs),
                                                      correction.fit_calibration(pairs, by="site_id"))
+        else:  # QC first, as the served maps do: readings flagged bad (reference stations too) stay out
+            readings = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
         surfaces = exposure.daily_surfaces(readings, sites, grid, official_only=sensors == "official", method=method,
                                            emissions=emis)
         table = exposure.group_exposure(surfaces, grid, by=by, period=period, weight=weight)

@@ -23,11 +23,29 @@ pm25_gt_pm10   suspect  PM2.5 above PM10 at the same site and hour (both rows), 
 humidity       suspect  fog hours (own RH > ``fog_rh``) of a low-cost sensor whose readings swell in fog
 drift          suspect  a low-cost sensor's ratio to its nearest reference stations trends away
 time_shift     suspect  a site-month whose series matches its reference best at a lag of whole hours
+                        (a reference station: a station-year against the network median)
+sentinel       bad      reference station: a fill/sentinel code (999, −999, 9999 …)
+saturation     suspect  reference station: at a saturated range (its exactly repeated maximum, or readings
+                        piling up just below the network's hard ceiling): a lower bound, not a value
+flat           bad      reference station: a stretch far less variable than the network (a dead analyser)
+low_level      bad      reference station: a stretch far below the network's level (near-zero readings)
+unit_jump      bad      reference station: its ratio to the network jumps by orders of magnitude (mg/µg slip)
+outlier        bad      reference station: an hour many times the network median and far above it
+level_shift    suspect  reference station: a stretch whose ratio to the network departs from its usual ratio
+inconsistent   suspect  reference station: a station-year whose daily means follow the network less than
+                        its distance to the other stations explains
+detection_limit suspect reference station: its minimum value, repeated in many hours (a detection limit)
 ============== ======== ==========================================================================
 
 The reference checks (humidity, drift, time shift) compare a low-cost sensor with the Kazhydromet
 reference stations nearest to it, so they need ``sites``; without it they are skipped and the
 result's ``attrs["qc_skipped"]`` says so.
+
+Reference stations are official, not infallible: the network checks (sentinel … detection_limit, and
+time_shift) compare each official station, per parameter, with the network of the other official
+stations of that parameter (their hourly median), so they work for any pollutant and need at least
+:attr:`QCConfig.network_min_stations` stations. They flag, never delete: an official reading stays
+official and carries its flag. ``attrs["qc_reference"]`` holds their per station-year diagnostics.
 
 Gaps are missing rows, so they are not flags: :func:`gaps` lists them and :func:`report` counts
 data capture per site and district.
@@ -35,12 +53,31 @@ data capture per site and district.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from airfair.contracts import PARAMETER_UNITS
+
+__all__ = [
+    "LOCAL_TZ",
+    "PLAUSIBLE_RANGES",
+    "REASONS",
+    "SEASONS",
+    "QCConfig",
+    "daily_means",
+    "detection_scores",
+    "flag",
+    "gaps",
+    "has_reason",
+    "period_means",
+    "reason_summary",
+    "reason_text",
+    "reference_pm25",
+    "report",
+]
 
 #: Local time zone for calendar days (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
 LOCAL_TZ = "Asia/Almaty"
@@ -60,6 +97,15 @@ REASONS = {
     "humidity": 2,
     "drift": 2,
     "time_shift": 2,
+    "sentinel": 3,
+    "saturation": 2,
+    "flat": 3,
+    "low_level": 3,
+    "unit_jump": 3,
+    "outlier": 3,
+    "level_shift": 2,
+    "inconsistent": 2,
+    "detection_limit": 2,
 }
 _BIT = {r: 1 << k for k, r in enumerate(REASONS)}
 
@@ -117,6 +163,71 @@ class QCConfig:
         Correlation gain of the best lag over lag 0 needed to call a shift.
     gap_hours : int
         Missing hours that make a gap in :func:`gaps`.
+    network_parameters : tuple of str
+        Parameters whose official stations are checked against their network (the other official
+        stations of the same parameter).
+    network_min_stations : int
+        Official stations of a parameter needed for the network checks (the one checked and at least
+        ``network_min_stations - 1`` others at an hour make the network median).
+    sentinel_values : tuple of float
+        Fill codes of loggers and exports (contract units): a reading equal to one is not a measurement.
+    saturation_repeats : int
+        A station's maximum value occurring exactly this many times or more is a clipped (saturated)
+        analyser range.
+    ceiling_band, ceiling_min_count, ceiling_ratio : float, int, float
+        A network has a hard ceiling (an analyser range, e.g. 1 mg/m³) when at least ``ceiling_min_count``
+        readings lie within ``ceiling_band`` (a fraction) below its maximum and they are at least
+        ``ceiling_ratio`` times as many as in the band below that; a natural tail thins out towards its
+        maximum instead. Readings in the top band are then flagged as saturated.
+    floor_share : float
+        A station's minimum value repeated in at least this share of its readings (and 24 of them)
+        is a detection limit.
+    network_window_hours, network_min_hours : int
+        Centred window (hours) of the level and variability checks, and the hours with data it needs.
+        Stretches shorter than about half a window are not judged.
+    flat_ratio : float
+        A window is flat when its roughness (median hour-to-hour change / median level) is below this
+        fraction of the network's (median of the other stations' roughness in that window): clean
+        hourly NO2 or PM changes by 10–30 % of its level from one hour to the next, a dead analyser
+        or a frozen baseline by 1–3 %.
+    flat_roughness : float
+        Roughness below which a window is flat whatever the network does (when most stations of a
+        network are dead, its median roughness is theirs).
+    flat_resolution : float
+        Roughness is judged only where the station's data resolution (smallest hour-to-hour change) is
+        below this fraction of the window's median level.
+    low_ratio, low_ratio_always : float
+        A window is implausibly low when the station's median is below ``low_ratio`` times the network's
+        median (hourly median of the other stations, then its window median) and either below
+        ``low_ratio_always`` times it or below the station's usual ratio (its median) divided by
+        ``level_shift_factor``: a foothill background station reads a fifth of the city all year;
+        a dead analyser reads a fiftieth, or drops below a tenth of the city and a third of its usual ratio.
+    level_window_hours : int
+        Centred window (hours) of the level-shift check: a shift is a lasting change, not a week.
+    level_shift_factor : float
+        A window whose ratio to the network departs from the station's usual ratio (median over its
+        record) by more than this factor, either way, is a level shift (suspect).
+    unit_factor : float
+        The slip a unit jump is: a window whose ratio to the network is the station's usual ratio times
+        this factor or its inverse (within ``level_shift_factor``) is a unit jump (mg/µg or ppm/ppb:
+        1000), and so is each of its hours more than ``sqrt(unit_factor)`` away from the usual ratio.
+    outlier_ratio : float
+        An hour above this multiple of the network median …
+    outlier_abs : dict
+        … and above it by more than this (parameter → contract units) is an outlier.
+    inconsistent_drop : float
+        A station-year is inconsistent when the rank correlation of its daily means with the other
+        stations' is lower, on average, than the distance–correlation line of the other pairs predicts
+        by more than this.
+    inconsistent_min_days : int
+        Common days a pair of stations needs for its correlation to count.
+    network_shift_max_hours : int
+        Largest clock shift (hours, either way) looked for at a reference station.
+    network_shift_gain : float
+        Gain in correlation (hourly anomalies from the 24-h running mean, against the network median)
+        of the best lag over lag 0 needed to call a station-year's clock shifted.
+    network_shift_min_hours : int
+        Hours with data a station-year needs for the clock test.
     """
 
     plausible: dict = field(default_factory=lambda: dict(PLAUSIBLE_RANGES))
@@ -139,6 +250,32 @@ class QCConfig:
     shift_max_hours: int = 3
     shift_gain: float = 0.08
     gap_hours: int = 2
+    network_parameters: tuple = ("pm25", "pm10", "no2", "so2", "o3", "co")
+    network_min_stations: int = 3
+    sentinel_values: tuple = (-9999.0, -999.0, -99.0, 999.0, 999.9, 9999.0, 9999.9, 99999.0)
+    saturation_repeats: int = 3
+    ceiling_band: float = 0.1
+    ceiling_min_count: int = 20
+    ceiling_ratio: float = 0.25
+    floor_share: float = 0.02
+    network_window_hours: int = 168
+    network_min_hours: int = 72
+    flat_ratio: float = 0.25
+    flat_roughness: float = 0.025
+    flat_resolution: float = 0.05
+    low_ratio: float = 0.1
+    low_ratio_always: float = 0.03
+    level_window_hours: int = 720
+    level_shift_factor: float = 3.0
+    unit_factor: float = 1000.0
+    outlier_ratio: float = 5.0
+    outlier_abs: dict = field(default_factory=lambda: {"pm25": 150.0, "pm10": 300.0, "no2": 200.0, "so2": 200.0,
+                                                        "o3": 150.0, "co": 10.0})
+    inconsistent_drop: float = 0.45
+    inconsistent_min_days: int = 60
+    network_shift_max_hours: int = 12
+    network_shift_gain: float = 0.15
+    network_shift_min_hours: int = 2000
 
 
 # --------------------------------------------------------------------------------------------------
@@ -266,6 +403,13 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
     mark("out_of_range", finite & ((value < lo) | (value > hi)))
     key = df[["site_id", "parameter", "time"]]
     mark("duplicate", key.duplicated(keep=False).to_numpy())
+    is_ref = (site.isin(official) & param.isin(list(cfg.network_parameters))).to_numpy() if sites is not None \
+        else np.zeros(n, bool)
+    if is_ref.any():
+        sentinel, saturation, floor = _sentinel_rows(site, param, value, is_ref & finite, cfg)
+        mark("sentinel", sentinel)
+        mark("saturation", saturation)
+        mark("detection_limit", floor)
 
     # series checks on one value per site, parameter and hour (duplicates averaged)
     usable = (bits & sum(_BIT[r] for r in REASONS if REASONS[r] == 3)) == 0
@@ -318,7 +462,7 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
             reference = clean[clean["site_id"].isin(official) & (clean["parameter"] == "pm25")].pivot(
                 index="time", columns="site_id", values="value")
         if reference.shape[1] == 0:
-            skipped.append("humidity, drift, time_shift: no reference station in the data")
+            skipped.append("humidity, drift, time_shift of low-cost sensors: no reference PM2.5 in the data")
         else:
             site_diag, ref_hits = _reference_checks(hourly, series_bits, reference, pos, official, cfg)
             for reason, hits in ref_hits.items():
@@ -328,6 +472,28 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
                     if reason != "time_shift":  # a wrong clock shifts every channel; fog and drift are PM's
                         on &= hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
                     series_bits[on] |= _BIT[reason]
+
+    # network checks of the official stations, per parameter (their hourly values, after the row checks)
+    reference_diag = []
+    if sites is not None and is_ref.any():
+        ref_idx = np.flatnonzero(is_ref)
+        r_site, r_param = site.iloc[ref_idx].array, param.iloc[ref_idx].array
+        r_hour = df["time"].iloc[ref_idx].dt.floor("h").array
+        bad_but_range = sum(_BIT[r] for r in REASONS if REASONS[r] == 3 and r != "out_of_range")
+        keep = (finite & ((bits & bad_but_range) == 0))[ref_idx]
+        cand = pd.DataFrame({"site_id": r_site, "parameter": r_param, "time": r_hour, "value": value[ref_idx]})[keep]
+        all_hourly = cand.groupby(["parameter", "time", "site_id"])["value"].mean()
+        ok = ((series_bits & (_BIT["stuck"] | _BIT["spike"])) == 0) & hourly["site_id"].isin(official).to_numpy() \
+            & hourly["parameter"].isin(list(cfg.network_parameters)).to_numpy()
+        ch = hourly[ok]
+        clean_hourly = ch.assign(time=ch["time"].dt.floor("h")).groupby(["parameter", "time", "site_id"])["value"].mean()
+        net_bits, reference_diag, notes = _network_checks(all_hourly, clean_hourly, pos, cfg)
+        skipped.extend(notes)
+        if len(net_bits):
+            got = net_bits.reindex(pd.MultiIndex.from_arrays([r_param, r_hour, r_site])).to_numpy()
+            bits[ref_idx] |= np.nan_to_num(got, nan=0).astype(np.int64)
+    elif sites is None:
+        skipped.append("network checks of reference stations: no sites table")
 
     # back to rows
     hourly_bits = pd.Series(series_bits, index=pd.MultiIndex.from_frame(hourly[["site_id", "parameter", "time"]]))
@@ -341,7 +507,264 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
     out.attrs["qc_counts"] = {r: int(((bits & b) != 0).sum()) for r, b in _BIT.items()}
     out.attrs["qc_sites"] = site_diag.to_dict("records")  # plain records: pandas compares attrs
     out.attrs["qc_skipped"] = skipped
+    out.attrs["qc_reference"] = reference_diag
     out.attrs["qc_config"] = asdict(cfg)
+    return out
+
+
+def _sentinel_rows(site, param, value, on, cfg):
+    """Rows (of official stations) at a sentinel code; at a saturated range (the series' exactly repeated
+    maximum, or readings piling up just below the network's hard ceiling); at a minimum repeated often
+    enough to be a detection limit."""
+    idx = np.flatnonzero(on)
+    sentinel, saturation, floor = (np.zeros(len(value), bool) for _ in range(3))
+    if not len(idx):
+        return sentinel, saturation, floor
+    v = value[idx].astype(float)
+    codes = np.asarray(cfg.sentinel_values, float)
+    sen = (np.abs(v[:, None] - codes[None, :]) <= 1e-6).any(axis=1)
+    v = np.where(sen, np.nan, v)
+    k = (site.iloc[idx].astype(str) + "|" + param.iloc[idx].astype(str)).to_numpy()
+    by = pd.Series(v).groupby(k)
+    vmax, vmin, n = by.transform("max").to_numpy(), by.transform("min").to_numpy(), by.transform("count").to_numpy()
+    at_max, at_min = v == vmax, v == vmin
+    n_max = pd.Series(at_max).groupby(k).transform("sum").to_numpy()
+    n_min = pd.Series(at_min).groupby(k).transform("sum").to_numpy()
+    sat = at_max & (n_max >= cfg.saturation_repeats)
+    # a hard ceiling: the network's highest readings pile up below its maximum instead of thinning out
+    p_arr = param.iloc[idx].astype(str).to_numpy()
+    for p in np.unique(p_arr):
+        mine = (p_arr == p) & np.isfinite(v)
+        if not mine.any():
+            continue
+        top = np.nanmax(v[mine])
+        if not top > 0:
+            continue
+        band = mine & (v >= (1 - cfg.ceiling_band) * top)
+        below = mine & (v >= (1 - 2 * cfg.ceiling_band) * top) & ~band
+        if band.sum() >= cfg.ceiling_min_count and band.sum() >= cfg.ceiling_ratio * below.sum():
+            sat |= band
+    low = at_min & (n_min >= np.maximum(24, cfg.floor_share * n)) & ~sat
+    sentinel[idx], saturation[idx], floor[idx] = sen, sat, low
+    return sentinel, saturation, floor
+
+
+def _quiet_nanmedian(x, axis):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, as wanted
+        return np.nanmedian(x, axis=axis)
+
+
+def _quiet_nanmin(x, axis):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmin(x, axis=axis)
+
+
+def _others_median(X: np.ndarray, min_others: int) -> np.ndarray:
+    """Per row and column, the median of the other columns (NaN where fewer than ``min_others`` have data).
+
+    One sort per row serves every column: the median without element k is read off the sorted row
+    with k's rank skipped.
+    """
+    T, S = X.shape
+    order = np.argsort(X, axis=1)  # NaN sort last
+    xs = np.take_along_axis(X, order, axis=1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(S), (T, S)).copy(), axis=1)
+    n = np.isfinite(X).sum(axis=1)
+    rows = np.arange(T)
+    out = np.full(X.shape, np.nan)
+    for k in range(S):
+        mine = np.isfinite(X[:, k])
+        m = n - mine
+        r = rank[:, k]
+
+        def at(i, mine=mine, r=r):
+            j = np.where(mine & (i >= r), i + 1, i)  # skip this column's own rank
+            return xs[rows, np.clip(j, 0, S - 1)]
+        med = 0.5 * (at(np.maximum(m - 1, 0) // 2) + at(np.maximum(m, 1) // 2 - (m == 0)))
+        out[:, k] = np.where((m >= max(min_others, 1)), med, np.nan)
+    return out
+
+
+def _rolling(X: np.ndarray, cfg, q=None, hours=None) -> np.ndarray:
+    w = hours or cfg.network_window_hours
+    r = pd.DataFrame(X).rolling(w, center=True, min_periods=max(cfg.network_min_hours, w * cfg.network_min_hours
+                                                                   // cfg.network_window_hours))
+    return (r.median() if q is None else r.quantile(q)).to_numpy()
+
+
+def _dilate(mask: np.ndarray, hours: int) -> np.ndarray:
+    """Widen a (time × station) mask by ``hours`` either way: a window judged at its centre covers more."""
+    if hours <= 0 or not mask.any():
+        return mask
+    return pd.DataFrame(mask.astype(float)).rolling(2 * hours + 1, center=True, min_periods=1).max().to_numpy() > 0
+
+
+def _network_checks(all_hourly: pd.Series, clean_hourly: pd.Series, pos, cfg):
+    """Flat, low, unit-jump, level-shift, outlier, clock and consistency checks of every official station
+    against the other official stations of the same parameter.
+
+    Returns the reason bits per (parameter, hour, site), per station-year diagnostics and notes on
+    parameters that could not be checked.
+    """
+    out, diag, notes = [], [], []
+    # a window judged at its centre: a stretch's edge hours are covered by widening the mask a little
+    half, edge = cfg.network_window_hours // 2, cfg.network_window_hours // 14
+    params = all_hourly.index.get_level_values("parameter").unique() if len(all_hourly) else []
+    for p in params:
+        A = all_hourly.xs(p, level="parameter").unstack("site_id")
+        if A.shape[1] < cfg.network_min_stations:
+            notes.append(f"network checks of {p}: {A.shape[1]} official station(s), {cfg.network_min_stations} needed")
+            continue
+        full = pd.date_range(A.index.min(), A.index.max(), freq="h")
+        A = A.reindex(full)
+        C = (clean_hourly.xs(p, level="parameter").unstack("site_id").reindex(index=full, columns=A.columns)
+             if p in clean_hourly.index.get_level_values("parameter") else A * np.nan)
+        names = A.columns.astype(str)
+        a, x = A.to_numpy(float), C.to_numpy(float)
+        others = cfg.network_min_stations - 1
+        has = np.isfinite(x)
+        bits = np.zeros(x.shape, dtype=np.int64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # flat: hour-to-hour changes far smaller, relative to the level, than at the other stations in
+            # the same window (a dead analyser reports its noise floor or a frozen baseline); judged
+            # twice, the second time without the others' flat stretches, which would lower the network's
+            step = np.abs(np.diff(x, axis=0, prepend=np.nan))
+            level = np.abs(_rolling(x, cfg))
+            # data too coarse for their level (integers at 3 µg/m³) change by 0 most hours: not judged
+            resolution = _quiet_nanmin(np.where(step > 0, step, np.nan), axis=0)
+            rough = np.where(resolution < cfg.flat_resolution * level, _rolling(step, cfg) / level, np.nan)
+            flat = np.zeros(x.shape, bool)
+            for _ in range(2):
+                rough_net = _others_median(np.where(flat, np.nan, rough), others)
+                flat = _dilate((rough < cfg.flat_ratio * rough_net) | (rough < cfg.flat_roughness), edge) & has
+            # low level: far below the other stations' median, for a window (again twice, so that
+            # near-zero stretches elsewhere do not lower the network)
+            x2 = np.where(flat, np.nan, x)
+            m_s = _rolling(x2, cfg)
+            low = np.zeros(x.shape, bool)
+            for _ in range(2):
+                net = _others_median(np.where(low | flat, np.nan, x), others)
+                ratio = m_s / _rolling(np.where(np.isfinite(x2), net, np.nan), cfg)
+                # a background station is always lower than the city: below its own usual ratio by
+                # level_shift_factor, or below low_ratio_always, is what is implausible
+                usual = _quiet_nanmedian(np.where(low, np.nan, ratio), axis=0)
+                low = _dilate((ratio < cfg.low_ratio) & ((ratio < cfg.low_ratio_always)
+                                                         | (ratio < usual / cfg.level_shift_factor)), edge) & has & ~flat
+            good = has & ~flat & ~low
+            net = _others_median(np.where(good, x, np.nan), others)
+            # outliers: one hour many times the network
+            outlier = has & (x > cfg.outlier_ratio * net) & (x - net > cfg.outlier_abs.get(p, np.inf))
+            # unit jumps and level shifts: the ratio to the network against the station's usual ratio
+            apos = np.where(a > 0, a, np.nan)
+            lr_h = np.log(apos / np.where(net > 0, net, np.nan))
+            # a level is judged against a steadier network: at least network_min_stations others
+            net3 = _others_median(np.where(good, x, np.nan), cfg.network_min_stations)
+            net_a = np.where(np.isfinite(apos) & (net3 > 0), net3, np.nan)
+            lr_w = np.log(_rolling(apos, cfg) / _rolling(net_a, cfg))
+            lr_l = np.log(_rolling(apos, cfg, hours=cfg.level_window_hours) / _rolling(net_a, cfg, hours=cfg.level_window_hours))
+            base = _quiet_nanmedian(np.where(good & np.isfinite(lr_l), lr_l, np.nan), axis=0)
+            dev_w, dev_h = np.abs(lr_w - base), np.abs(lr_h - base)
+            shifted = np.abs(lr_l - base) > np.log(cfg.level_shift_factor)
+            near_unit = np.abs(dev_w - np.log(cfg.unit_factor)) < np.log(cfg.level_shift_factor)
+            # a unit slip scales the series and keeps its hour-to-hour roughness; a dead analyser does not
+            step_a = np.abs(np.diff(apos, axis=0, prepend=np.nan))
+            level_a = np.abs(_rolling(apos, cfg))
+            rough_a = np.where(_quiet_nanmin(np.where(step_a > 0, step_a, np.nan), axis=0) < cfg.flat_resolution * level_a,
+                               _rolling(step_a, cfg) / level_a, np.nan)
+            unit = (dev_h > 0.5 * np.log(cfg.unit_factor)) & _dilate(near_unit, half) & (rough_a >= cfg.flat_roughness) & ~flat
+            level = _dilate(shifted, cfg.level_window_hours // 4) & has & ~unit & ~flat & ~low
+        bits[flat] |= _BIT["flat"]
+        bits[low] |= _BIT["low_level"]
+        bits[outlier] |= _BIT["outlier"]
+        bits[unit] |= _BIT["unit_jump"]
+        bits[level] |= _BIT["level_shift"]
+        # per station-year: clock and consistency
+        years = full.tz_convert(LOCAL_TZ).year if full.tz is not None else full.year
+        clean = np.where(good & ~outlier & ~unit, x, np.nan)
+        ymean = pd.DataFrame(clean).rolling(24, center=True, min_periods=12).mean().to_numpy()
+        nmean = pd.DataFrame(net).rolling(24, center=True, min_periods=12).mean().to_numpy()
+        anom, nanom = clean - ymean, net - nmean
+        daily = pd.DataFrame(clean, index=full).resample("D")
+        dmean = daily.mean().where(daily.count() >= 12)
+        dyear = dmean.index.tz_convert(LOCAL_TZ).year if dmean.index.tz is not None else dmean.index.year
+        xy = pos.reindex(names)[["x", "y"]].to_numpy(float) if pos is not None else np.full((len(names), 2), np.nan)
+        dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / 1000
+        for y in np.unique(years):
+            rows = np.flatnonzero(years == y)
+            resid = _consistency(dmean[dyear == y], dist, cfg)
+            for k, sid in enumerate(names):
+                n_h = int(np.isfinite(clean[rows, k]).sum())
+                if not np.isfinite(a[rows, k]).any():
+                    continue
+                lag, gain = _clock_lag(anom[:, k], nanom[:, k], rows, cfg) if n_h >= cfg.network_shift_min_hours \
+                    else (None, np.nan)
+                row = {"site_id": sid, "parameter": p, "year": int(y), "hours": int(np.isfinite(a[rows, k]).sum()),
+                       "flat_hours": int(flat[rows, k].sum()), "low_hours": int(low[rows, k].sum()),
+                       "clock_lag_h": lag, "clock_gain": round(float(gain), 3) if np.isfinite(gain) else np.nan,
+                       "corr_residual": round(float(resid[k]), 3) if np.isfinite(resid[k]) else np.nan}
+                diag.append(row)
+                on = np.isfinite(a[rows, k])
+                if lag not in (None, 0) and gain > cfg.network_shift_gain:
+                    bits[rows[on], k] |= _BIT["time_shift"]
+                if np.isfinite(resid[k]) and resid[k] < -cfg.inconsistent_drop:
+                    bits[rows[on], k] |= _BIT["inconsistent"]
+        t_i, s_i = np.nonzero(bits)
+        if len(t_i):
+            out.append(pd.Series(bits[t_i, s_i], index=pd.MultiIndex.from_arrays(
+                [np.full(len(t_i), p, dtype=object), full[t_i], names[s_i].to_numpy()])))
+    return (pd.concat(out) if out else pd.Series(dtype=np.int64)), diag, notes
+
+
+def _clock_lag(anom: np.ndarray, nanom: np.ndarray, rows: np.ndarray, cfg):
+    """Lag (hours) at which a station-year's hourly anomalies best match the network's, and the gain in
+    correlation over lag 0. A positive lag: the station's stamps are that many hours late."""
+    corr = {}
+    x = anom[rows]
+    for lag in range(-cfg.network_shift_max_hours, cfg.network_shift_max_hours + 1):
+        j = rows - lag
+        r = np.where((j >= 0) & (j < len(nanom)), nanom[np.clip(j, 0, len(nanom) - 1)], np.nan)
+        ok = np.isfinite(x) & np.isfinite(r)
+        if ok.sum() <= 48:
+            corr[lag] = np.nan
+            continue
+        a, b = x[ok] - x[ok].mean(), r[ok] - r[ok].mean()
+        den = np.sqrt((a * a).sum() * (b * b).sum())
+        corr[lag] = float((a * b).sum() / den) if den > 0 else np.nan
+    if not np.isfinite(corr.get(0, np.nan)):
+        return None, np.nan
+    best = max(corr, key=lambda k: -np.inf if not np.isfinite(corr[k]) else corr[k])
+    return int(best), corr[best] - corr[0]
+
+
+def _consistency(dmean: pd.DataFrame, dist: np.ndarray, cfg) -> np.ndarray:
+    """Per station: mean over its pairs of (rank correlation of daily means − what the distance–correlation
+    line of the other stations' pairs predicts at that pair's distance); NaN where not assessable."""
+    S = dmean.shape[1]
+    out = np.full(S, np.nan)
+    if S < 3 or len(dmean) < cfg.inconsistent_min_days:
+        return out
+    R = dmean.corr(method="spearman", min_periods=cfg.inconsistent_min_days).to_numpy()
+    iu = np.triu_indices(S, 1)
+    for i in range(S):
+        mine = np.array([R[i, j] for j in range(S) if j != i])
+        dmine = np.array([dist[i, j] for j in range(S) if j != i])
+        ok = np.isfinite(mine)
+        if ok.sum() < 2:
+            continue
+        sel = (iu[0] != i) & (iu[1] != i)
+        r, d = R[iu][sel], dist[iu][sel]
+        good = np.isfinite(r)
+        if good.sum() < 3:
+            continue
+        if np.isfinite(d[good]).all() and np.ptp(d[good]) > 0 and np.isfinite(dmine[ok]).all():
+            b, a0 = np.polyfit(d[good], r[good], 1)
+            pred = a0 + min(b, 0.0) * dmine[ok]  # correlation does not grow with distance
+        else:
+            pred = np.median(r[good])
+        out[i] = float(np.mean(mine[ok] - pred))
     return out
 
 
@@ -523,32 +946,43 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     -------
     pandas.DataFrame
         One row per site (or district): n_readings, expected_hours, hours_with_data, capture_pct,
-        good/suspect/bad counts, one column per reason (readings), and pct_good.
+        good/suspect/bad counts, one column per reason (readings), pct_good, pct_flagged (suspect or
+        bad, %) and reasons (text: "flat 5,122; outlier 319", most frequent first; "" when none).
+
+    Raises
+    ------
+    ValueError
+        When there is no reading of ``parameter`` (in the period): the message names the parameters
+        the data hold.
     """
     df = flagged[flagged["parameter"] == parameter]
     if hasattr(df, "dask"):
         df = df.compute()
+    if df.empty:
+        held = flagged["parameter"].unique()
+        held = sorted(map(str, held.compute() if hasattr(held, "compute") else held))
+        raise ValueError(f"no {parameter} readings to report on; the data hold: {', '.join(held) or 'no readings'}")
     t0 = pd.Timestamp(start) if start is not None else df["time"].min()
     t1 = pd.Timestamp(end) if end is not None else df["time"].max()
     df = df[(df["time"] >= t0) & (df["time"] <= t1)]
-    bits = np.zeros(len(df), dtype=np.int64)
-    reasons = df["qc_reason"].astype(str)
-    for r, b in _BIT.items():
-        bits |= np.where(reasons.str.contains(r, regex=False).to_numpy(), b, 0)
+    if df.empty:
+        raise ValueError(f"no {parameter} readings between {t0} and {t1}")
+    # few distinct reason strings: parse each once
+    uniq, inv = np.unique(df["qc_reason"].astype(str).fillna("").to_numpy(), return_inverse=True)
+    bits = np.array([sum(_BIT.get(r, 0) for r in u.split(";")) for u in uniq], dtype=np.int64)[inv.ravel()]
     # Capture counts clock hours with at least one reading, so sub-hourly sensors (Sensor.Community
     # reports every ~2.5 min) are not counted as many hours per hour.
     per = pd.DataFrame({"site_id": df["site_id"].astype(str).to_numpy(), "qc_flag": df["qc_flag"].to_numpy(),
-                        "time": df["time"].dt.floor("h").to_numpy()})
+                        "time": df["time"].dt.floor("h").array})  # .array: no object Timestamps
     for r, b in _BIT.items():
         per[r] = (bits & b) != 0
     g = per.groupby("site_id")
     out = pd.DataFrame({
         "n_readings": g.size(),
         "hours_with_data": g["time"].nunique(),
-        "good": g["qc_flag"].apply(lambda s: int((s == 1).sum())),
-        "suspect": g["qc_flag"].apply(lambda s: int((s == 2).sum())),
-        "bad": g["qc_flag"].apply(lambda s: int((s == 3).sum())),
     })
+    for name, code in (("good", 1), ("suspect", 2), ("bad", 3)):
+        out[name] = (per["qc_flag"] == code).groupby(per["site_id"]).sum().reindex(out.index).astype(int)
     out = out.join(g[list(REASONS)].sum())
     first = pd.Series(t0, index=out.index)
     if sites is not None and "installed" in sites:
@@ -557,7 +991,8 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     out["expected_hours"] = ((t1 - first) / pd.Timedelta(hours=1)).astype(int) + 1
     out = out.reset_index()
     if sites is not None:
-        out = out.merge(sites[["site_id", "district_id", "network", "official"]].astype({"site_id": str}), on="site_id", how="left")
+        cols = [c for c in ("site_id", "district_id", "network", "official") if c in sites]
+        out = out.merge(pd.DataFrame(sites[cols]).astype({"site_id": str}), on="site_id", how="left")
     if by == "district":
         if sites is None:
             raise ValueError("a district report needs the sensor_sites table")
@@ -569,7 +1004,21 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
         raise ValueError("by must be 'site' or 'district'")
     out["capture_pct"] = (100 * out["hours_with_data"] / out["expected_hours"]).round(1)
     out["pct_good"] = (100 * out["good"] / out["n_readings"]).round(1)
+    out["pct_flagged"] = (100 * (out["suspect"] + out["bad"]) / out["n_readings"]).round(1)
+    out["reasons"] = [reason_summary(row) for _, row in out[list(REASONS)].iterrows()]
     return out
+
+
+def reason_summary(counts) -> str:
+    """"flat 5,122; outlier 319": reasons with their reading counts, most frequent first.
+
+    Parameters
+    ----------
+    counts : mapping or Series
+        Reason → readings (a row of :func:`report`).
+    """
+    items = sorted(((r, int(counts[r])) for r in REASONS if r in counts and counts[r] > 0), key=lambda kv: -kv[1])
+    return "; ".join(f"{r} {n:,}" for r, n in items)
 
 
 def detection_scores(flagged, fault_log: pd.DataFrame, sites_diag=None, gap_hours: int | None = None) -> pd.DataFrame:
