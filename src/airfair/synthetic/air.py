@@ -85,9 +85,11 @@ def meteorology(rng: np.random.Generator, years=(YEAR,)) -> pd.DataFrame:
     """Hourly city weather (UTC) over the local calendar ``years``: wind, temperature, humidity,
     mixing height, inversion.
 
-    The latest year is drawn from ``rng`` itself, so it is the same weather as a one-year build of
-    that year with the same seed (and the calibration facts hold for it as they do there); each
-    earlier year from its own stream spawned from ``rng`` (its weather starts afresh on 1 January).
+    The latest year is drawn from ``rng``, so it is the same weather as a one-year build of that year
+    with the same seed (and the calibration facts hold for it exactly as there). Earlier years repeat
+    that weather on the same local day and hour (29 February as 28 February): a controlled
+    experiment in which the years differ by the emission trend (:data:`TREND_PER_YEAR`), the
+    calendar (weekdays) and sensor noise only. Real years also differ by their weather.
 
     Returns
     -------
@@ -96,11 +98,24 @@ def meteorology(rng: np.random.Generator, years=(YEAR,)) -> pd.DataFrame:
         temperature (°C), rh (%), mixing_height (m), inversion (bool), stagnation (unitless index).
     """
     years = sorted(years)
+    latest = _meteorology_year(rng, years[-1])
     if len(years) == 1:
-        return _meteorology_year(rng, years[0])
-    streams = rng.spawn(len(years) - 1)  # spawning leaves rng's own stream untouched
-    return pd.concat([_meteorology_year(g, y) for g, y in zip(streams, years[:-1])]
-                     + [_meteorology_year(rng, years[-1])], ignore_index=True)
+        return latest
+    return pd.concat([_repeat_weather(latest, y) for y in years[:-1]] + [latest], ignore_index=True)
+
+
+def _day_hour_key(times: pd.Series) -> np.ndarray:
+    local = times.dt.tz_convert(TZ)
+    day = np.where((local.dt.month == 2) & (local.dt.day == 29), 28, local.dt.day)
+    return (local.dt.month.to_numpy() * 100 + day) * 100 + local.dt.hour.to_numpy()
+
+
+def _repeat_weather(latest: pd.DataFrame, year: int) -> pd.DataFrame:
+    """``latest``'s weather on the same local (month, day, hour) of ``year``."""
+    t = pd.Series(hourly_index((year,)))
+    table = latest.assign(key=_day_hour_key(latest["time"])).drop_duplicates("key").set_index("key")
+    out = table.drop(columns="time").loc[_day_hour_key(t)].reset_index(drop=True)
+    return pd.concat([pd.DataFrame({"time": t}), out], axis=1)[list(latest.columns)]
 
 
 def _meteorology_year(rng: np.random.Generator, year: int) -> pd.DataFrame:
