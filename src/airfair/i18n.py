@@ -113,6 +113,7 @@ TEXT: dict[str, dict[str, str]] = {
                                    "{need} %). Показатели относятся только к этим дням.",
                              "kk": "{year} — толық емес жыл: оның күндерінің {share} %-ында ғана дерек бар (толық жыл "
                                    "үшін {need} % қажет). Көрсеткіштер тек сол күндерге қатысты."},
+    "all_years": {"en": "all years", "ru": "все годы", "kk": "барлық жылдар"},
     "history_title": {"en": "Year by year", "ru": "По годам", "kk": "Жылдар бойынша"},
     "history_note": {"en": "Each year on its own; a heating season is listed under the year it ends in (2024/25 "
                            "under 2025). Days over: days the district's mean exceeded the WHO 24-h guideline.",

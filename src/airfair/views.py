@@ -458,6 +458,7 @@ class Views:
             sets = sorted({self.sensor_set(p, s) for s in SENSOR_SETS})
             for y in self.years():
                 for per in self.periods(y):
+                    self.site_summary(p, per, year=y)
                     if is_hour(per) and y != self.years()[-1]:
                         continue  # hours are over the whole record: one cut serves every year
                     for s in sets:
@@ -466,7 +467,6 @@ class Views:
                             self.inequality(p, per, s, year=y)
                         except (ViewsError, ValueError, IndexError):
                             continue  # a period without days for this pollutant: the app says so
-                    self.site_summary(p, per, year=y)
             for s in sets:
                 try:
                     self.district_history(p, s)
@@ -765,8 +765,9 @@ class Views:
         key = ("sites", parameter, period, year)
         if key in self._cache:
             return self._cache[key]
-        if _hour_of(period) is not None:
-            period = "year"  # site means by hour of day are not stored: the map shows the year's mean
+        if _hour_of(period) is not None:  # site means by hour of day are not stored: the map shows the year's mean
+            self._cache[key] = self.site_summary(parameter, "year", year)
+            return self._cache[key]
         d = self.site_daily[self.site_daily["parameter"] == parameter]
         d = d[_period_mask(pd.DatetimeIndex(d["date"]), period, year)]
         val = _best_daily(d)
