@@ -49,7 +49,7 @@ MODEL = {
 #: Injected faults in low-cost sensors, with their documented rates.
 FAULT_RATES = {
     "gap": "each low-cost site: Poisson(3) outages a year, lengths log-normal (median 18 h, 2 h to 14 days); "
-           "reference stations: 1 % of hours lost singly, and kz-05 misses June (each year); rows absent",
+           "reference stations: 1 % of hours lost singly, and kz-05 misses June (of the latest year); rows absent",
     "stuck": "6 % of low-cost sites: one episode of 3–30 days at a constant PM value",
     "spike": "0.15 % of a low-cost site's PM2.5 hours: value × 4–12 + 40 µg/m³",
     "drift": "8 % of low-cost sites: gain rising linearly to 1.3–1.8 from a random date to the year's end",
@@ -384,8 +384,9 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             edges = np.diff(np.concatenate([[0], lost.astype(np.int8), [0]]))
             for i0, i1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
                 log(site.site_id, "*", "gap", i0, i1, (i1 - i0) * len(vals), "reference station: hour(s) lost in transmission")
-            if site.site_id == "kz-05":  # a reference station with a month missing (June of each year, maintenance)
-                june = np.asarray(pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(TZ).month == 6)
+            if site.site_id == "kz-05":  # a reference station with a month missing (June of the latest year, maintenance)
+                local = pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(TZ)
+                june = np.asarray((local.month == 6) & (local.year == local.year.max()))
                 keep &= ~june
                 idx = np.flatnonzero(june)
                 log(site.site_id, "*", "gap", idx[0], idx[-1] + 1, june.sum() * 5, "reference station: June missing (maintenance)")
