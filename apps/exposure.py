@@ -247,6 +247,7 @@ def update_drill():
         i18n.t("days_with_data", l): hist["days"].astype(str) + " / " + hist["days_in_year"].astype(str),
         i18n.t("days_over", l): hist["days_over"],
         i18n.t("heating_season", l): hist["heating_season"],
+        i18n.t("heating_days_with_data", l): hist["heating_days"].astype(str) + " / " + hist["heating_days_in_season"].astype(str),
         i18n.t("heating_mean", l): [_fmt(x) for x in hist["heating_mean"]],
         i18n.t("heating_days_over", l): [f"{o} / {n}" if n else "—" for o, n in zip(hist["heating_days_over"],
                                                                                  hist["heating_days"])]})

@@ -80,6 +80,8 @@ def test_every_district_figure_on_the_real_no2_export_is_of_one_year(no2_real_di
     assert (f["year"] == 2025).all() and f["days_over"].max() <= 365
     h = v.district_history("no2")
     assert len(h) == 6 * len(v.district_ids) and (h["days_over"] <= h["days"]).all()
+    assert (h["heating_days_over"] <= h["heating_days"]).all() and (h["heating_days"] <= h["heating_days_in_season"]).all()
+    assert set(h.loc[h.year == 2024, "heating_days_in_season"]) == {184}  # 15 Oct 2023 – 15 Apr 2024, a leap year
     assert set(h[h.year == 2025]["heating_season"]) == {"2024/25"}
     assert h.loc[h.year == 2021, "heating_days"].eq(0).all()  # Dec 2021 belongs to the season 2021/22 (row 2022)
     assert h.loc[h.year == 2022, "heating_days"].gt(0).all()

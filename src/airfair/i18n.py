@@ -127,6 +127,8 @@ TEXT: dict[str, dict[str, str]] = {
                      "kk": "Жылыту маусымының орташасы"},
     "heating_season": {"en": "Heating season", "ru": "Отопительный сезон", "kk": "Жылыту маусымы"},
     "days_with_data": {"en": "Days with data", "ru": "Дней с данными", "kk": "Дерек бар күндер"},
+    "heating_days_with_data": {"en": "Heating-season days with data", "ru": "Дней с данными в отопительный сезон",
+                               "kk": "Жылыту маусымында дерек бар күндер"},
     "heating_days_over": {"en": "Heating-season days over", "ru": "Дней выше нормы в отопительный сезон",
                           "kk": "Жылыту маусымында нормадан асқан күндер"},
     "download_history": {"en": "District × year table (CSV)", "ru": "Таблица район × год (CSV)",

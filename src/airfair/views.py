@@ -670,7 +670,9 @@ class Views:
             mean of the year's days with data), days (days with data), days_in_year, coverage
             (days / days_in_year), complete (coverage ≥ :data:`COMPLETE_SHARE`), days_over (days
             over the WHO 24-h guideline), heating_season ("2024/25"), heating_mean (µg/m³),
-            heating_days, heating_days_over, guideline (µg/m³), parameter, sensors, weight.
+            heating_days (with data), heating_days_in_season (its calendar days: a season cut by the
+            record's start or end has fewer days with data), heating_days_over, guideline (µg/m³),
+            parameter, sensors, weight.
         """
         s = self.sensor_set(parameter, sensors)
         key = ("history", parameter, s, weight)
@@ -687,13 +689,14 @@ class Views:
                                  "days_over": int((means[k, i] > guide).sum()),
                                  "heating_season": exposure.heating_season_label(y),
                                  "heating_mean": float(means[h, i].mean()) if h.any() else np.nan,
-                                 "heating_days": int(h.sum()), "heating_days_over": int((means[h, i] > guide).sum())})
+                                 "heating_days": int(h.sum()), "heating_days_in_season": _days_in_period("heating", y),
+                                 "heating_days_over": int((means[h, i] > guide).sum())})
             out = pd.DataFrame(rows)
             out["complete"] = out["coverage"] >= COMPLETE_SHARE
             out = out.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id", how="left")
             cols = ["district_id", "name_en", "name_ru", "name_kk", "year", "annual_mean", "days", "days_in_year",
                     "coverage", "complete", "days_over", "heating_season", "heating_mean", "heating_days",
-                    "heating_days_over"]
+                    "heating_days_in_season", "heating_days_over"]
             self._cache[key] = out[cols].assign(guideline=guide, parameter=parameter, sensors=s, weight=weight)
         return self._cache[key].copy()
 
