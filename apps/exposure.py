@@ -27,6 +27,15 @@ metric = pages.select(lambda l: {i18n.t(f"metric_{m}", l): m for m in views.METR
                       "w-metric")
 PERIODS = V.periods()
 period = pages.select(lambda l: {i18n.period_label(p, l): p for p in PERIODS}, lang, "period", "year", "w-period")
+YEARS = V.year_coverage()  # every period is within one calendar year: the latest complete one by default
+
+
+def _year_options(l):
+    return {(str(r.year) if r.complete else i18n.t("year_partial", l, year=r.year, share=f"{100 * r.share:.0f}")):
+            int(r.year) for r in YEARS.itertuples()}
+
+
+year = pages.select(_year_options, lang, "year", V.default_year(), "w-year")
 # only the sensor sets the data hold for the pollutant shown (no "all sensors" without low-cost sensors)
 sensors = pages.select(lambda l: {i18n.t(f"sensors_{s}", l): s for s in V.sensor_sets(parameter.value)}, lang,
                        "sensors", "all" if "all" in V.sensor_sets(parameter.value) else "official", "w-sensors")
@@ -48,7 +57,7 @@ district = pages.select(lambda l: {"—": "", **{i18n.district_name(D, d, l): d 
                         "district", "", "w-district")
 show_surface = pages.checkbox(lang, "show_surface", False, "w-surface")
 tiles = pages.checkbox(lang, "tiles", False, "w-tiles")
-pages.sync_url({"lang": lang, "parameter": parameter, "metric": metric, "period": period, "sensors": sensors,
+pages.sync_url({"lang": lang, "parameter": parameter, "metric": metric, "period": period, "year": year, "sensors": sensors,
                 "district": district, "surface": show_surface, "tiles": tiles})
 if sensors.value not in V.sensor_sets(parameter.value):  # e.g. a link with sensors=all and a pollutant without
     sensors.value = V.sensor_sets(parameter.value)[0]
@@ -89,12 +98,12 @@ def _fmt(x, digits=1):
 def update(event=None):
     """Recompute what is shown from the precomputed views and put it in the panes (only those that
     depend on the widget that changed)."""
-    l, p, per, s = lang.value, parameter.value, period.value, sensors.value
+    l, p, per, s, y = lang.value, parameter.value, period.value, sensors.value, year.value
     hourly = views.is_hour(per)
     m = "mean" if hourly else metric.value
     try:
-        fig = V.district_figures(p, per, s)
-        skill = V.map_skill(p, per, s)
+        fig = V.district_figures(p, per, s, year=y)
+        skill = V.map_skill(p, per, s, year=y)
     except views.ViewsError:  # e.g. a pollutant with no day in the period: say so, keep the last map
         note.object, note.visible = i18n.t("no_data_period", l), True
         return
@@ -110,6 +119,10 @@ def update(event=None):
         notes.append(i18n.t("sensors_fallback", l, parameter=i18n.parameter_label(p, l, unit=False)))
     if m != metric.value:
         notes.append(i18n.t("hour_metric_note", l))
+    cov = YEARS.set_index("year").loc[y] if y in set(YEARS["year"]) else None
+    if cov is not None and not cov["complete"] and not hourly:
+        notes.append(i18n.t("year_incomplete_note", l, year=y, share=f"{100 * cov['share']:.0f}",
+                            need=f"{100 * views.COMPLETE_SHARE:.0f}"))
     note.object = "  \n".join(notes)
     note.visible = bool(notes)
     hover = [(i18n.t("population", l), "population", "{0,0}"), (i18n.t("days_over", l), "days_over", "{0}"),
@@ -120,10 +133,10 @@ def update(event=None):
     cols = ["district_id", "value", "population", "days_over", "official_sites", "lowcost_sites", "km_to_station"]
     mv = values[cols].assign(mean_value=fig["value"])
     title = i18n.t("map_title", l, metric=i18n.t(f"metric_{m}", l), parameter=i18n.parameter_label(p, l, unit=False),
-                   period=i18n.period_label(per, l))
+                   period=i18n.period_label(per, l, year=y))
     if not skill["resolved"]:
         title = i18n.t("map_unresolved", l, title=title)
-    surf = V.surface(p, per, s) if show_surface.value and m == "mean" else None
+    surf = V.surface(p, per, s, year=y) if show_surface.value and m == "mean" else None
     choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
     name = f"name_{l}"
     worst, best = values.sort_values("value").iloc[-1], values.sort_values("value").iloc[0]
@@ -224,19 +237,22 @@ def _drill_panes():
             "diurnal": pn.pane.Bokeh(charts["diurnal"].figure, sizing_mode="stretch_width"),
             "groups": pn.pane.DataFrame(index=False, css_classes=["drill-groups"], styles={"font-size": "0.85em"}),
             "sites": pn.pane.DataFrame(index=False, css_classes=["drill-sites"], max_height=260,
-                                       styles={"font-size": "0.85em", "overflow-y": "auto"})}
+                                       styles={"font-size": "0.85em", "overflow-y": "auto"}),
+            "history_title": pn.pane.Markdown(css_classes=["drill-history-title"]),
+            "history": pn.pane.DataFrame(index=False, css_classes=["drill-history"], sizing_mode="stretch_width",
+                                         styles={"font-size": "0.85em", "overflow-x": "auto"})}
     drill.objects = [made["title"], pn.FlexBox(
         pn.Column(made["daily"], min_width=320, styles={"flex": "1 1 420px"}),
         pn.Column(made["diurnal"], min_width=320, styles={"flex": "1 1 420px"})), pn.FlexBox(
         pn.Column(made["groups"], min_width=300, styles={"flex": "1 1 360px"}),
-        pn.Column(made["sites"], min_width=300, styles={"flex": "1 1 480px"}))]
+        pn.Column(made["sites"], min_width=300, styles={"flex": "1 1 480px"})), made["history_title"], made["history"]]
     return made
 
 
 def update_fairness():
     l, p, per, s = lang.value, parameter.value, period.value, sensors.value
     try:
-        fair = V.inequality(p, per, s)
+        fair = V.inequality(p, per, s, year=year.value)
     except (views.ViewsError, ValueError):
         return
     fp = _fairness_panes()
@@ -258,7 +274,7 @@ def update_fairness():
 
 
 def update_drill():
-    l, p, per, s, d = lang.value, parameter.value, period.value, sensors.value, district.value
+    l, p, per, s, d, y = lang.value, parameter.value, period.value, sensors.value, district.value, year.value
     drill_hint.object = i18n.t("drill_hint", l)
     if not d:
         drill.visible = False
@@ -266,22 +282,39 @@ def update_drill():
     dp = _drill_panes()
     name = i18n.district_name(D, d, l)
     dp["title"].object = f"## {i18n.t('drill_title', l, district=md_text(name))}"
-    daily = V.district_daily(d, p, s)
+    try:
+        daily = V.district_daily(d, p, s, year=y)
+        groups = V.district_groups(d, p, per, s, year=y)
+        sites = V.district_sites(d, p, per, year=y)
+    except views.ViewsError:  # this pollutant has no day in the chosen period: the note above says so
+        drill.visible = False
+        return
     charts["daily"].update(daily, {"value": name}, i18n.parameter_label(p, l),
-                           guideline=float(daily["guideline"].iloc[0]), guideline_label=i18n.t("guideline", l),
-                           title=i18n.t("daily_series", l))
+                           guideline=float(daily["guideline"].iloc[0]) if len(daily) else None,
+                           guideline_label=i18n.t("guideline", l), title=f"{i18n.t('daily_series', l)} · {y}")
     diurnal = V.district_diurnal(d, p, s)
     charts["diurnal"].update(diurnal, {"value": name, "city": i18n.t("city", l)}, i18n.parameter_label(p, l),
-                             xlabel=i18n.t("hour", l), title=i18n.t("diurnal", l))
-    groups = V.district_groups(d, p, per, s)
+                             xlabel=i18n.t("hour", l), title=f"{i18n.t('diurnal', l)} · {i18n.t('all_years', l)}")
     dp["groups"].object = pd.DataFrame({i18n.t("groups", l): [i18n.t(f"group_{g}", l) for g in groups.group],
                                         i18n.parameter_label(p, l): groups.value.round(1),
                                         i18n.t("population", l): groups.population.round(-1).astype(int)})
-    sites = V.district_sites(d, p, per)
     dp["sites"].object = pd.DataFrame({
         i18n.t("site", l): sites.site_id, i18n.t("network", l): sites.network,
         i18n.t("official", l): np.where(sites.official, "✔", ""), i18n.parameter_label(p, l): sites.value.round(1),
         i18n.t("pct_good", l): sites.pct_good})
+    hist = V.district_history(p, s)
+    hist = hist[hist["district_id"] == d]
+    dp["history_title"].object = f"### {i18n.t('history_title', l)}  \n{i18n.t('history_note', l)}"
+    dp["history"].object = pd.DataFrame({
+        i18n.t("year", l): hist["year"].astype(str),
+        i18n.t("annual_mean", l): hist["annual_mean"].round(1),
+        i18n.t("days_with_data", l): hist["days"].astype(str) + " / " + hist["days_in_year"].astype(str),
+        i18n.t("days_over", l): hist["days_over"],
+        i18n.t("heating_season", l): hist["heating_season"],
+        i18n.t("heating_days_with_data", l): hist["heating_days"].astype(str) + " / " + hist["heating_days_in_season"].astype(str),
+        i18n.t("heating_mean", l): [_fmt(x) for x in hist["heating_mean"]],
+        i18n.t("heating_days_over", l): [f"{o} / {n}" if n else "—" for o, n in zip(hist["heating_days_over"],
+                                                                                 hist["heating_days"])]})
     drill.visible = True
 
 
@@ -338,7 +371,7 @@ def on_district(event):
         update_drill()
 
 
-for w in (lang, parameter, metric, period, sensors, show_surface, tiles):
+for w in (lang, parameter, metric, period, year, sensors, show_surface, tiles):
     w.param.watch(on_change, "value")
 district.param.watch(on_district, "value")
 update()
@@ -353,14 +386,20 @@ pn.state.onload(_after_first_paint)
 
 
 def _filename(ext):
-    return f"airfair-{parameter.value}-{metric.value}-{period.value}-{sensors.value}-{lang.value}.{ext}"
+    y = "all-years" if views.is_hour(period.value) else year.value
+    return f"airfair-{parameter.value}-{metric.value}-{period.value}-{y}-{sensors.value}-{lang.value}.{ext}"
+
+
+def _history_csv():
+    """Every district's figures year by year (:meth:`airfair.views.Views.district_history`)."""
+    return to_csv(V.district_history(parameter.value, sensors.value), index=False)
 
 
 def _csv():
     t = shown["table"]
     cols = ["district_id", "name_en", "name_ru", "name_kk", "value", "days", "days_over", "person_days_over",
             "share_over", "population", "guideline", "official_sites", "lowcost_sites", "km_to_station", "parameter",
-            "period", "sensors"]
+            "period", "year", "period_label", "sensors"]
     k = shown["skill"]  # how sure the figures are, on every row (a row travels alone in a spreadsheet)
     return to_csv(t[cols].assign(metric=shown["metric"], value_label=shown["label"], map_method=k["method"],
                                  cv_r2_record=k["r2_record"], cv_rmse_period=k["rmse"], cv_stations=k["n_sites"],
@@ -384,7 +423,7 @@ def _png():
                                   i18n.t("stylised_note", lang.value) if V.stylised else ""]))
     title = i18n.t("map_title", lang.value, metric=i18n.t(f"metric_{shown['metric']}", lang.value),
                    parameter=i18n.parameter_label(parameter.value, lang.value, unit=False),
-                   period=i18n.period_label(period.value, lang.value))
+                   period=i18n.period_label(period.value, lang.value, year=year.value))
     if not shown["skill"]["resolved"]:
         title = i18n.t("map_unresolved", lang.value, title=title)
     return plots.district_map_png(D, t, shown["label"], title, lang=lang.value, note=note)
@@ -393,11 +432,13 @@ def _png():
 downloads = pn.FlexBox(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
                    pages.download("download_geojson", lang, _geojson, lambda: _filename("geojson"), "dl-geojson"),
                    pages.download("download_png", lang, _png, lambda: _filename("png"), "dl-png"),
+                   pages.download("download_history", lang, _history_csv,
+                                  lambda: f"airfair-{parameter.value}-{sensors.value}-district-years.csv", "dl-history"),
                    css_classes=["downloads"])
 
-controls = pn.FlexBox(parameter, metric, period, sensors, district, pn.Column(show_surface, tiles),
+controls = pn.FlexBox(parameter, metric, period, year, sensors, district, pn.Column(show_surface, tiles),
                       css_classes=["af-controls"])
-for w in (parameter, metric, period, sensors, district):
+for w in (parameter, metric, period, year, sensors, district):
     w.styles = {"flex": "1 1 170px", "min-width": "150px"}
 left = pn.Column(headline, note, map_pane, skill_pane, cigarettes, downloads,
                  styles={"flex": "3 1 520px", "min-width": "300px"})

@@ -27,12 +27,16 @@ parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p fo
                          "pollutant", V.default_parameter, "w-parameter")
 period = pages.select(lambda l: {i18n.period_label(p, l): p for p in V.periods() if not views.is_hour(p)}, lang,
                       "period", "year", "w-period")
+YEARS = V.year_coverage()  # the period and the site calendar are of one calendar year: the latest complete by default
+year = pages.select(lambda l: {(str(r.year) if r.complete else i18n.t("year_partial", l, year=r.year,
+                                                                       share=f"{100 * r.share:.0f}")): int(r.year)
+                               for r in YEARS.itertuples()}, lang, "year", V.default_year(), "w-year")
 colour_by = pages.select(lambda l: {i18n.t("colour_aqi", l): "aqi", i18n.t("colour_qc", l): "qc"}, lang, "colour_by",
                          "aqi", "w-colour")
 site = pages.select(lambda l: {"—": "", **{s: s for s in SITE_IDS}}, lang, "site", "", "w-site")
 show_blind = pages.checkbox(lang, "blind_layer", False, "w-blind")
 tiles = pages.checkbox(lang, "tiles", False, "w-tiles")
-pages.sync_url({"lang": lang, "parameter": parameter, "period": period, "colour": colour_by, "site": site,
+pages.sync_url({"lang": lang, "parameter": parameter, "period": period, "year": year, "colour": colour_by, "site": site,
                 "blind": show_blind, "tiles": tiles})
 show_blind.label = i18n.t("blind_layer", lang.value, km=f"{BLIND_KM:g}")
 lang.param.watch(lambda e: setattr(show_blind, "label", i18n.t("blind_layer", e.new, km=f"{BLIND_KM:g}")), "value")
@@ -65,14 +69,14 @@ def update(event=None):
     """Redraw the site map in place, and the site panel and equity table only when what they show has
     changed (the colour, blind-spot and tile switches touch the map alone)."""
     l, p, per = lang.value, parameter.value, period.value
-    summary = V.site_summary(p, per)
+    summary = V.site_summary(p, per, year=year.value)
     shown["summary"] = summary
     n_off = int(summary.official.sum())
     title = i18n.t("sites_map_title", l, n=len(summary), official=n_off, lowcost=len(summary) - n_off)
     site_map.update(summary, colour_by.value, _labels(l), title=title, blind_spots=show_blind.value,
                     tiles=tiles.value)
     changed = event.obj if event is not None else None
-    if changed in (None, lang, parameter):
+    if changed in (None, lang, parameter, year):
         update_site()
     if changed is lang and loaded["done"]:  # before the first paint, pn.state.onload draws it
         update_equity()
@@ -119,10 +123,10 @@ def update_site():
                              i18n.parameter_label(p, l), guideline=WHO_2021.get(p, {}).get("24h"),
                              guideline_label=i18n.t("guideline", l), title=i18n.t("history", l))
     sp["calendar"].visible = bool(hist["value"].notna().any())
-    if sp["calendar"].visible:
-        year = int(pd.DatetimeIndex(hist["date"]).year.value_counts().idxmax())
-        charts["calendar"].update(hist[["date", "value"]], year=year, parameter=p,
-                                  title=f"{i18n.t('calendar', l)} {year}", lang=l, cache_key=(id(V), s, p, year, l))
+    if sp["calendar"].visible:  # the chosen year (the latest complete one by default)
+        y = int(year.value)
+        charts["calendar"].update(hist[["date", "value"]], year=y, parameter=p,
+                                  title=f"{i18n.t('calendar', l)} {y}", lang=l, cache_key=(id(V), s, p, y, l))
     rep = V.site_report(s)
     sp["report"].object = pd.DataFrame({
         i18n.t("pollutant", l): [i18n.parameter_label(x, l, unit=False) for x in rep["parameter"]],
@@ -173,7 +177,7 @@ def on_site(event):
         update_site()
 
 
-for w in (lang, parameter, period, colour_by, show_blind, tiles):
+for w in (lang, parameter, period, year, colour_by, show_blind, tiles):
     w.param.watch(on_change, "value")
 site.param.watch(on_site, "value")
 update()
@@ -189,18 +193,18 @@ pn.state.onload(_after_first_paint)
 
 
 def _filename(ext):
-    return f"airfair-sites-{parameter.value}-{period.value}-{lang.value}.{ext}"
+    return f"airfair-sites-{parameter.value}-{period.value}-{year.value}-{lang.value}.{ext}"
 
 
 def _csv():
-    return to_csv(shown["summary"].assign(parameter=parameter.value, period=period.value), index=False)
+    return to_csv(shown["summary"].assign(parameter=parameter.value, period=period.value, year=year.value), index=False)
 
 
 def _geojson():
     import geopandas as gpd
 
     s = shown["summary"]
-    g = gpd.GeoDataFrame(s.assign(parameter=parameter.value, period=period.value),
+    g = gpd.GeoDataFrame(s.assign(parameter=parameter.value, period=period.value, year=year.value),
                          geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs=4326)
     return g.to_json(drop_id=True)
 
@@ -208,8 +212,8 @@ def _geojson():
 downloads = pn.FlexBox(pages.download("download_csv", lang, _csv, lambda: _filename("csv"), "dl-csv"),
                    pages.download("download_geojson", lang, _geojson, lambda: _filename("geojson"), "dl-geojson"),
                    css_classes=["downloads"])
-controls = pn.FlexBox(parameter, period, colour_by, site, pn.Column(show_blind, tiles), css_classes=["af-controls"])
-for w in (parameter, period, colour_by, site):
+controls = pn.FlexBox(parameter, period, year, colour_by, site, pn.Column(show_blind, tiles), css_classes=["af-controls"])
+for w in (parameter, period, year, colour_by, site):
     w.styles = {"flex": "1 1 170px", "min-width": "150px"}
 
 pn.Column(

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -106,8 +108,10 @@ best = cv.sort_values("rmse").iloc[0]
 print(f"lowest cross-validated error: {best.method} with {best.sensors} sensors (RMSE {best.rmse:.1f} µg/m³)")
 surfaces = exposure.daily_surfaces(calibrated if best.sensors != "official" else readings, sites, grid,
                                    official_only=best.sensors == "official", method=best.method, emissions=emissions)
-surfaces.mean("date").hvplot.image("x", "y", cmap="YlOrRd", data_aspect=1, frame_width=420,
-                                   clabel="PM2.5 (µg/m³)", title="Annual mean PM2.5 (UTM 43N)")
+# a figure is of one calendar year (local days), never pooled over several: here the latest in the data
+year = int(pd.DatetimeIndex(surfaces["date"].values).year.max())
+surfaces.sel(date=str(year)).mean("date").hvplot.image("x", "y", cmap="YlOrRd", data_aspect=1, frame_width=420,
+                                                       clabel="PM2.5 (µg/m³)", title=f"Annual mean PM2.5 {year} (UTM 43N)")
 
 # %% [markdown]
 # ## 3. Who breathes what
@@ -115,20 +119,27 @@ surfaces.mean("date").hvplot.image("x", "y", cmap="YlOrRd", data_aspect=1, frame
 # person-days: residents times days above it.
 
 # %%
-table = exposure.group_exposure(surfaces, grid, by="district")
-table[["group", "value", "days_over", "person_days_over", "share_over"]].sort_values("value", ascending=False).round(2)
+table = exposure.group_exposure(surfaces, grid, by="district", years=year)
+table[["group", "period", "value", "days_over", "person_days_over", "share_over"]].sort_values("value", ascending=False).round(2)
 
 # %%
 plots.district_map(districts, table.rename(columns={"group": "district_id"})[["district_id", "value"]],
-                   title="Population-weighted annual PM2.5")
+                   title=f"Population-weighted annual PM2.5, {year}")
 
 # %% [markdown]
-# Children under five and people over 65 in the heating season (15 October to 15 April):
+# Year by year (one row per district and year; the synthetic build's emissions fall 4 % a year):
+
+# %%
+exposure.group_exposure(surfaces, grid, by="district").pivot(index="group", columns="period", values="value").round(1)
+
+# %% [markdown]
+# Children under five and people over 65 in the heating season (15 October to 15 April) that ends in `year`
+# (labelled by its two years, e.g. "2024/25"):
 
 # %%
 groups = pd.concat([exposure.group_exposure(surfaces, grid, by="district", period="heating_season", weight=w)
                     for w in ("children_u5", "elderly_65p")])
-groups.query("period == 'heating'").pivot(index="group", columns="weight", values="value").round(1)
+groups[groups.period == f"heating {exposure.heating_season_label(year)}"].pivot(index="group", columns="weight", values="value").round(1)
 
 # %% [markdown]
 # When in the day? Winter exposure by local hour, for the whole city: evenings, when stoves are lit and the
@@ -143,17 +154,17 @@ diurnal.hvplot.line(x="hour", y="value", ylabel="PM2.5 (µg/m³)", xlabel="hour 
 # And by income: quintiles of *people* ranked by their cell's income index.
 
 # %%
-quint = exposure.group_exposure(surfaces, grid, by="income_quintile")
+quint = exposure.group_exposure(surfaces, grid, by="income_quintile", years=year)
 ratio = quint.value.iloc[0] / quint.value.iloc[-1]
 print(f"the poorest fifth breathes {ratio:.2f}× the PM2.5 of the richest fifth")
 quint[["group", "value", "days_over", "share_over"]].round(2)
 
 # %% [markdown]
 # ## 4. Is it fair? Several indices, each in plain words
-# No single index is enough. Here, each grid cell's annual mean weighted by its residents.
+# No single index is enough. Here, each grid cell's annual mean (of `year`) weighted by its residents.
 
 # %%
-annual = surfaces.mean("date").values.ravel()
+annual = surfaces.sel(date=str(year)).mean("date").values.ravel()
 inside = np.isfinite(annual) & (grid.population.values.ravel() > 0)
 pop = grid.population.values.ravel()[inside]
 income = grid.income_index.values.ravel()[inside]
@@ -172,9 +183,10 @@ plots.inequality_curves(annual[inside], pop, rank_by=income)
 truth_file = airfair.data_directory() / "truth" / "pm25_daily.nc"
 if truth_file.exists():
     truth = xr.open_dataset(truth_file).pm25.load()
-    check = exposure.group_exposure(truth, grid).set_index("group").value.rename("truth").to_frame()
+    check = exposure.group_exposure(truth, grid, years=year).set_index("group").value.rename("truth").to_frame()
     check["estimate"] = table.set_index("group").value
-    check["idw, official only"] = exposure.group_exposure(exposure.daily_surfaces(readings, sites, grid), grid).set_index("group").value
+    check["idw, official only"] = exposure.group_exposure(exposure.daily_surfaces(readings, sites, grid), grid,
+                                                          years=year).set_index("group").value
 else:
     check = "no truth file: real data"
 check.round(1) if isinstance(check, pd.DataFrame) else check

@@ -227,6 +227,24 @@ def test_exposure_drill_down_opens_on_click(server, chromium_browser, demo_views
     assert problems == []
 
 
+def test_exposure_year_selector_and_district_history(server, chromium_browser, demo_views):
+    """The demo covers 2024–2025: the Year select defaults to the latest complete year, a choice redraws
+    the map with that year's figures and goes into the URL, and the drill-down lists every year."""
+    page, problems = _open(chromium_browser, server + "/exposure?district=zhetysu")
+    assert page.locator(".w-year select option").all_inner_texts() == ["2024", "2025"]
+    assert page.locator(".w-year select").input_value() == "2025"
+    page.locator(".w-year select").select_option(label="2024")
+    want = demo_views.district_figures("pm25", "year", "all", year=2024)
+    _wait_for_map(page, lambda d: _close(dict(zip(d["district_id"], d["value"])), _expected(want, "value")))
+    assert "year=2024" in page.url
+    page.wait_for_selector(".drill-history", state="visible", timeout=20_000)
+    hist = _text(page, ".drill-history")
+    rows = demo_views.district_history("pm25", "all").query("district_id == 'zhetysu'")
+    assert "2024/25" in hist and all(f"{x:.1f}" in hist for x in rows["annual_mean"])
+    page.screenshot(path=str(ARTIFACTS / "exposure-year-2024.png"), full_page=True)
+    assert problems == []
+
+
 def test_exposure_downloads_hold_the_shown_figures(server, chromium_browser, demo_views, tmp_path):
     page, problems = _open(chromium_browser, server + "/exposure?metric=person_days_over&period=summer",
                            accept_downloads=True)
@@ -235,7 +253,7 @@ def test_exposure_downloads_hold_the_shown_figures(server, chromium_browser, dem
         page.locator(".dl-csv button").click()
     path = tmp_path / info.value.suggested_filename
     info.value.save_as(path)
-    assert path.name == "airfair-pm25-person_days_over-summer-all-en.csv"
+    assert path.name == "airfair-pm25-person_days_over-summer-2025-all-en.csv"  # the default year: latest complete
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     got = {r["district_id"]: float(r["value"]) for r in rows}
     assert _close(got, _expected(fig, "person_days_over")) and {r["metric"] for r in rows} == {"person_days_over"}

@@ -76,7 +76,9 @@ def test_district_exposure_table(demo_dir, grid):
 
     cat = airfair.open_catalog(demo_dir)
     r, sites = cat["readings"].read(), cat["sensor_sites"].read()
-    year = district_exposure(r, sites, grid).set_index("district_id")
+    years = district_exposure(r, sites, grid)
+    assert set(years["period"]) == {"2024", "2025"} and (years["year"] == years["period"].astype(int)).all()
+    year = years[years["year"] == 2025].set_index("district_id")  # one row per district and year, never pooled
     assert set(year.columns) >= {"period", "parameter", "value", "days", "days_over", "person_days_over", "share_over"}
     assert year[["value"]].notna().all().all() and (year.days > 300).all()
     assert year.value[["zhetysu", "turksib"]].mean() > year.value[["medeu", "bostandyk"]].mean()
@@ -84,9 +86,12 @@ def test_district_exposure_table(demo_dir, grid):
     assert (year.person_days_over <= year.days * grid.population.where(grid.district >= 0).sum().item()).all()
     seasons = district_exposure(r, sites, grid, period="season")
     by = seasons.groupby("period").value.mean()
-    assert by["DJF"] > 2.5 * by["JJA"]
+    assert by["DJF 2024/25"] > 2.5 * by["JJA 2025"]  # December 2024 counts with January and February 2025
+    assert set(seasons[seasons.period == "DJF 2024/25"]["year"]) == {2025}
     kids = district_exposure(r, sites, grid, weight="children_u5", period="heating_season")
-    assert set(kids.period) == {"heating", "non-heating"}
+    assert set(kids.period) == {"heating 2023/24", "non-heating 2024", "heating 2024/25", "non-heating 2025",
+                                "heating 2025/26"}
+    assert set(kids[kids.period == "heating 2024/25"]["days"]) == {183}  # 15 Oct 2024 – 15 Apr 2025
 
 
 def test_district_exposure_constant_field(grid):
@@ -164,10 +169,11 @@ def test_income_quintiles_hold_a_fifth_of_the_people_each(grid):
 def test_group_exposure_city_equals_population_weighted_district_mix(demo_dir, grid):
     cat = airfair.open_catalog(demo_dir)
     surf = ex.daily_surfaces(cat["readings"].read(), cat["sensor_sites"].read(), grid)
-    city = ex.group_exposure(surf, grid, by="city").iloc[0]
-    d = ex.group_exposure(surf, grid, by="district")
+    city = ex.group_exposure(surf, grid, by="city", years=2025).iloc[0]  # one row per year: the two-year demo
+    d = ex.group_exposure(surf, grid, by="district", years=2025)
+    assert city.period == "2025" and len(d) == len(set(d.group))
     assert city.value == pytest.approx(np.average(d.value, weights=d.population))
-    q = ex.group_exposure(surf, grid, by="income_quintile")
+    q = ex.group_exposure(surf, grid, by="income_quintile", years=2025)
     assert list(q.group) == ex.INCOME_QUINTILES
     assert q.population.sum() == pytest.approx(city.population)
     with pytest.raises(ValueError):
@@ -294,3 +300,38 @@ def test_share_over_the_annual_guideline(grid):
     want = float(pop.where(field > 5.0).sum() / pop.sum())
     assert out.annual_guideline == 5.0 and out.share_over_annual_guideline == pytest.approx(want)
     assert out.days_over == 4 and 0 < out.share_over < 1
+
+
+_PERIOD_DAYS = {"year": lambda lab: 366 if int(lab) % 4 == 0 else 365}
+
+
+@settings(max_examples=30, deadline=None)
+@given(days=st.sets(st.integers(0, 3 * 365), min_size=1, max_size=60),
+       period=st.sampled_from(["year", "season", "month", "heating_season", "day"]),
+       level=st.floats(0, 60), seed=st.integers(0, 2**16))
+def test_days_over_never_exceed_the_days_with_data_of_one_period(grid, days, period, level, seed):
+    """Property: on any set of days across 2023–2025, every group_exposure row is one period of one
+    year, its days over ≤ its days with data ≤ the period's calendar days, and no day is counted twice."""
+    import pandas as pd
+
+    dates = pd.Timestamp("2023-01-01") + pd.to_timedelta(sorted(days), unit="D")
+    rng = np.random.default_rng(seed)
+    vals = rng.gamma(2.0, level / 2 + 1, size=(len(dates), 1, 1)) * np.ones((1,) + grid.district.shape)
+    surf = xr.DataArray(vals, coords={"date": dates, "y": grid.y, "x": grid.x}, dims=("date", "y", "x"))
+    out = ex.group_exposure(surf.where(grid.district >= 0), grid, by="city", period=period, parameter="no2")
+    assert (out["days_over"] <= out["days"]).all() and out["days"].sum() == len(dates)
+    for row in out.itertuples():
+        assert str(row.year) in row.period or f"{row.year % 100:02d}" in row.period
+        if period == "year":
+            assert row.days <= _PERIOD_DAYS["year"](row.period)
+        elif period == "heating_season" and row.period.startswith("heating"):
+            assert row.days <= 183
+        elif period in ("month", "day", "season"):
+            assert row.days <= {"month": 31, "day": 1, "season": 92}[period]
+    if 2024 in set(out["year"]):
+        kept = ex.group_exposure(surf.where(grid.district >= 0), grid, by="city", period=period, parameter="no2",
+                                 years=[2024])
+        pd.testing.assert_frame_equal(kept.reset_index(drop=True), out[out["year"] == 2024].reset_index(drop=True))
+    else:
+        with pytest.raises(ValueError, match="no days with data in 2024"):
+            ex.group_exposure(surf, grid, by="city", period=period, parameter="no2", years=2024)

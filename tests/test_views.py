@@ -36,8 +36,10 @@ def test_views_follow_a_change_of_inputs(demo_copy):
 def test_group_figures_equal_group_exposure_on_the_same_surfaces(v):
     """Differential: the fast cut against airfair.exposure.group_exposure."""
     surf = v.arrays["all_pm25"].astype(float)
+    y = v.default_year()
     for by in ("district", "income_quintile", "city"):
         want = exposure.group_exposure(surf, v.grid, by=by, period="year", weight="children_u5")
+        want = want[want.period == str(y)].reset_index(drop=True)
         got = v.group_figures("pm25", "year", "all", by=by, weight="children_u5")
         np.testing.assert_allclose(got["value"], want["value"], rtol=1e-9)
         np.testing.assert_array_equal(got["days_over"], want["days_over"])
@@ -46,7 +48,7 @@ def test_group_figures_equal_group_exposure_on_the_same_surfaces(v):
     # a month is the same as group_exposure's month label
     jan = v.group_figures("pm25", "m01", "official")
     want = exposure.group_exposure(v.arrays["official_pm25"].astype(float), v.grid, period="month")
-    want = want[want.period.str.endswith("-01")]
+    want = want[want.period == f"{y}-01"]
     np.testing.assert_allclose(jan["value"], want["value"], rtol=1e-9)
 
 
@@ -86,7 +88,8 @@ def test_fallbacks_and_errors(v):
 
 def test_district_drill_down_tables(v):
     d = v.district_ids[0]
-    daily = v.district_daily(d, "pm25", "all")
+    daily = v.district_daily(d, "pm25", "all", year=v.default_year())
+    assert set(pd.DatetimeIndex(daily["date"]).year) == {v.default_year()}
     fig = v.district_figures("pm25", "year", "all").set_index("district_id")
     assert daily["value"].mean() == pytest.approx(fig.loc[d, "value"])
     groups = v.district_groups(d, "pm25", "year", "all").set_index("group")
@@ -106,6 +109,7 @@ def test_site_summary_and_reports(v):
     assert list(ok.aqi_category) == list(aqi.category("pm25", ok["value"].to_numpy()))
     one = ok.site_id.iloc[0]
     hist = v.site_history(one)
+    hist = hist[pd.DatetimeIndex(hist["date"]).year == v.default_year()]  # the summary is of the default year
     assert hist["calibrated"].where(hist["calibrated"].notna(), hist["raw"]).mean() == pytest.approx(
         ok.set_index("site_id").loc[one, "value"])
     # a reference station is what the calibration is fitted to: no calibrated line of its own
@@ -219,8 +223,9 @@ def test_warm_computes_every_cut_once_and_changes_no_figure(demo_dir):
     keys = {k for k in cold._cache if isinstance(k, tuple)}
     for p in cold.parameters:
         for per in cold.periods():
-            assert ("sites", p, per) in keys
-    assert ("inequality", "pm25", "h08", "all") in keys
+            for y in cold.years():
+                assert ("sites", p, per, y) in keys
+    assert ("inequality", "pm25", "h08", "all", None) in keys and ("history", "pm25", "all", "population") in keys
     pd.testing.assert_frame_equal(cold.district_figures("pm25", "m01", "all"), expected)
 
 
@@ -289,3 +294,89 @@ def test_served_charts_show_the_same_figures_as_the_library(v):
     assert [ln.visible for ln in chart.lines] == [True, False] and not chart.guide.visible
     chart.update(hist.iloc[:0], {"raw": "raw"}, "PM2.5", guideline=15)
     assert not any(ln.visible for ln in chart.lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# years are periods
+# --------------------------------------------------------------------------------------------------
+
+def test_every_cut_is_of_one_year_and_days_over_never_exceed_its_days(v):
+    """Property over every cut the apps can ask for on the two-year demo: a figure covers one period
+    of one year, and days over ≤ days with data ≤ the period's calendar days."""
+    assert v.years() == [2024, 2025] and v.default_year() == 2025
+    assert v.year_coverage()["complete"].all()
+    for p in v.parameters:
+        for s in sorted({v.sensor_set(p, x) for x in views.SENSOR_SETS}):
+            for y in v.years():
+                for per in (x for x in v.periods(y) if not views.is_hour(x)):
+                    try:
+                        f = v.district_figures(p, per, s, year=y)
+                    except views.ViewsError:
+                        continue
+                    assert (f["year"] == y).all()
+                    assert (f["days_over"] <= f["days"]).all() and (f["days"] <= f["days_in_period"]).all()
+                    assert f["days_in_period"].iloc[0] <= 366
+    # the heating season ending in 2025 is 15 Oct 2024 – 15 Apr 2025 (183 days), labelled 2024/25
+    h = v.group_figures("pm25", "heating", "official", by="city", year=2025)
+    assert h["period_label"].iloc[0] == "2024/25" and h["days_in_period"].iloc[0] == 183
+    want = exposure.group_exposure(v.arrays["official_pm25"].astype(float), v.grid, by="city", period="heating_season")
+    want = want[want.period == "heating 2024/25"]
+    assert int(want["days"].iloc[0]) == int(h["days"].iloc[0])
+    assert h["value"].iloc[0] == pytest.approx(want["value"].iloc[0], rel=1e-9)
+    # the default year is the figures' year: a cut without year= never pools the two years
+    pd.testing.assert_frame_equal(v.district_figures("pm25", "year", "all"), v.district_figures("pm25", "year", "all", year=2025))
+    assert (v.district_figures("pm25", "year", "all")["days"] == 365).all()
+    with pytest.raises(views.ViewsError, match="no data in 2019"):
+        v.district_figures("pm25", "year", "all", year=2019)
+
+
+def test_district_history_follows_the_synthetic_trend(v, demo_dir):
+    """Truth: the demo's emissions fall 4 % a year (airfair.synthetic.air.TREND_PER_YEAR) with the same
+    weather each year, so the true field and every district's annual figure fall from 2024 to 2025."""
+    import xarray as xr
+
+    with xr.open_dataset(demo_dir / "truth" / "pm25_daily.nc", engine="h5netcdf") as t:
+        true = t.pm25.groupby("date.year").mean(...).to_series()
+    assert true[2024] > true[2025]
+    h = v.district_history("pm25", "official")
+    assert len(h) == 2 * len(v.district_ids) and set(h["year"]) == {2024, 2025}
+    wide = h.pivot(index="district_id", columns="year", values="annual_mean")
+    assert (wide[2024] > wide[2025]).all(), wide
+    # each row equals the per-year cut; the heating season of a row is the one ending in its year
+    fig = v.district_figures("pm25", "year", "official", year=2024).set_index("district_id")
+    row = h[h.year == 2024].set_index("district_id")
+    np.testing.assert_allclose(row.loc[fig.index, "annual_mean"], fig["value"], rtol=1e-9)
+    np.testing.assert_array_equal(row.loc[fig.index, "days_over"], fig["days_over"])
+    heat = v.district_figures("pm25", "heating", "official", year=2025).set_index("district_id")
+    r25 = h[h.year == 2025].set_index("district_id")
+    assert (r25["heating_season"] == "2024/25").all()
+    np.testing.assert_allclose(r25.loc[heat.index, "heating_mean"], heat["value"], rtol=1e-9)
+    assert (h["days_over"] <= h["days"]).all() and (h["heating_days_over"] <= h["heating_days"]).all()
+
+
+def test_default_year_is_the_latest_complete_one(v):
+    """A year counts as complete with data on ≥ 75 % of its days; without one, the latest with data."""
+    def cut(keep):
+        arrays = {k: (a.isel(date=keep(pd.DatetimeIndex(a["date"].values))) if "date" in a.dims else a)
+                  for k, a in v.arrays.items()}
+        return views.Views(v.districts, v.sites, v.grid, arrays, v.site_daily, v.site_qc, v.meta, v.provenance)
+
+    short = cut(lambda d: (d.year == 2024) | (d < pd.Timestamp("2025-06-01")))  # 2025: 151 of 365 days
+    cov = short.year_coverage().set_index("year")
+    assert cov.loc[2025, "days"] == 151 and not cov.loc[2025, "complete"] and cov.loc[2024, "complete"]
+    assert short.default_year() == 2024
+    assert short.district_figures("pm25", "year", "official", year=2025)["days"].iloc[0] == 151
+    none = cut(lambda d: d.month <= 3)  # no complete year: the latest with data
+    assert none.default_year() == 2025 and not none.year_coverage()["complete"].any()
+    assert none.periods(2025)[:2] == ["year", "heating"] and "summer" not in none.periods(2025)
+    with pytest.raises(views.ViewsError, match="no days"):
+        none.district_figures("pm25", "summer", "official", year=2025)
+
+
+def test_period_labels_name_their_year_in_every_language():
+    assert i18n.period_label("heating", "en", year=2025) == "Heating season 2024/25 (15 Oct – 15 Apr)"
+    assert i18n.period_label("heating", "ru", year=2025).startswith("Отопительный сезон 2024/25")
+    assert i18n.period_label("year", "kk", year=2024) == "2024 жыл"
+    assert i18n.period_label("m01", "ru", year=2025) == "Январь 2025"
+    assert "2025" in i18n.period_label("summer", "kk", year=2025)
+    assert i18n.period_label("h08", "en", year=2025) == "Hour of day 08:00, all years"  # hours are over the record

@@ -100,7 +100,10 @@ def data():
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--replace-real", is_flag=True,
               help="Rebuild even though --out holds imported real readings (raw/ and imports/ are kept).")
-def data_build(size, seed, out, boundaries, quiet, replace_real):
+@click.option("--years", default=None, metavar="YYYY[-YYYY]",
+              help="Local calendar years to generate, e.g. 2023-2025 (default: demo 2024-2025, default size 2025). "
+                   "Emissions fall 4 % a year; the last year is the one calibrated to the public facts.")
+def data_build(size, seed, out, boundaries, quiet, replace_real, years):
     """Generate the synthetic Almaty and register it in the catalog."""
     from airfair.geo import BoundaryFileError
     from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset
@@ -108,13 +111,15 @@ def data_build(size, seed, out, boundaries, quiet, replace_real):
     out = data_directory(out)
     try:
         manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
-                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real)
+                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real, years=years)
     except (BoundaryFileError, BuildError) as exc:
         raise click.ClickException(f"{exc}\nNothing was changed in {out}.") from None
     cal = manifest["calibration"]
-    click.echo(f"built {size} synthetic Almaty (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
+    yrs = manifest.get("years", [manifest.get("year")])
+    span = f"{yrs[0]}" if len(yrs) == 1 else f"{yrs[0]}–{yrs[-1]}"
+    click.echo(f"built {size} synthetic Almaty {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
     click.echo(f"  readings: {manifest['entries']['readings']['rows']:,} rows; faults injected: {manifest['fault_log']['counts']}")
-    click.echo(f"  PM2.5 annual mean, population-weighted: Zhetysu+Turksib {cal['pm25_annual_zhetysu_turksib']} µg/m³, "
+    click.echo(f"  PM2.5 annual mean {yrs[-1]}, population-weighted: Zhetysu+Turksib {cal['pm25_annual_zhetysu_turksib']} µg/m³, "
                f"Medeu+Bostandyk {cal['pm25_annual_medeu_bostandyk']} µg/m³; winter {cal['pm25_winter_city']}, "
                f"summer {cal['pm25_summer_city']}; {cal['days_under_who_24h']} days under the WHO 24-h guideline")
 
@@ -300,9 +305,17 @@ def qc_command(data_dir, by, parameters, report_path):
 @main.command("exposure")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--parameter", type=click.Choice(["pm25", "pm10", "no2"]), default="pm25", show_default=True,
+              help="Pollutant (OpenAQ name); it must be in the readings.")
 @click.option("--by", type=click.Choice(["district", "income_quintile", "city"]), default="district", show_default=True)
 @click.option("--period", type=click.Choice(["year", "season", "month", "heating_season", "day"]), default="year",
-              show_default=True)
+              show_default=True,
+              help="Periods within calendar years (local time), never pooled across years: year '2025'; season "
+                   "'MAM 2025', 'DJF 2024/25'; month '2025-01'; heating_season 'heating 2024/25' (15 Oct 2024 – "
+                   "15 Apr 2025) and 'non-heating 2025'; day '2025-01-31'.")
+@click.option("--year", "years", default=None, metavar="YYYY[-YYYY]",
+              help="Only periods belonging to this year or range (e.g. 2024 or 2023-2025); a period spanning New "
+                   "Year belongs to the year it ends in (heating 2024/25 to 2025). Default: every year with data.")
 @click.option("--weight", type=click.Choice(["population", "children_u5", "elderly_65p"]), default="population",
               show_default=True, help="Who is counted.")
 @click.option("--method", type=click.Choice(["idw", "regression_idw"]), default="regression_idw", show_default=True)
@@ -312,11 +325,18 @@ def qc_command(data_dir, by, parameters, report_path):
               callback=_check(lambda v: re.match(r"^(?:(?:tcp|tls|ws|wss|inproc|ucx)://\S+|[\w.\-]+:\d+)$", v),
                               "not a scheduler address; give tcp://HOST:PORT (as the scheduler prints it)"))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the table as CSV.")
-def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, out):
-    """Population-weighted PM2.5 exposure per district, income quintile or the whole city."""
+def exposure_command(data_dir, parameter, by, period, years, weight, method, sensors, scheduler, out):
+    """Population-weighted exposure to a pollutant per district, income quintile or the whole city, per
+    period of each calendar year (days over: days the group's daily mean exceeds the WHO 24-h guideline)."""
     import airfair
     from airfair import correction, escaping, exposure, qc
     from airfair.catalog import DataNotBuiltError, data_directory
+    from airfair.synthetic import BuildError, parse_years
+
+    try:
+        wanted = None if years is None else parse_years(years)
+    except BuildError as exc:
+        raise click.BadParameter(str(exc).replace("years must", "--year must"), param_hint="--year") from None
 
     client = None
     if scheduler:
@@ -335,6 +355,15 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
         readings = cat["readings"].read()
     except DataNotBuiltError as exc:
         raise click.ClickException(str(exc)) from None
+    present = sorted(readings["parameter"].astype(str).unique().compute()) if hasattr(readings, "compute") else \
+        sorted(readings["parameter"].astype(str).unique())
+    if parameter not in present:
+        raise click.ClickException(f"no {parameter} readings in {data_directory(data_dir)}: the readings hold "
+                                   f"{', '.join(present) or 'nothing'}. Choose one with --parameter "
+                                   f"(of pm25, pm10, no2: {', '.join(p for p in ('pm25', 'pm10', 'no2') if p in present) or 'none'}).")
+    if sensors == "all" and parameter != "pm25":
+        click.echo(f"--sensors all: low-cost sensors are calibrated for PM2.5 only; {parameter} uses official stations.")
+        sensors = "official"
     try:
         if sensors == "all":
             flagged = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
@@ -344,14 +373,25 @@ def exposure_command(data_dir, by, period, weight, method, sensors, scheduler, o
                                                      correction.fit_calibration(pairs, by="site_id"))
         else:  # QC first, as the served maps do: readings flagged bad (reference stations too) stay out
             readings = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
-        surfaces = exposure.daily_surfaces(readings, sites, grid, official_only=sensors == "official", method=method,
-                                           emissions=emis)
-        table = exposure.group_exposure(surfaces, grid, by=by, period=period, weight=weight)
+        surfaces = exposure.daily_surfaces(readings, sites, grid, parameter, official_only=sensors == "official",
+                                           method=method, emissions=emis)
+        if surfaces.sizes["date"] == 0:
+            raise click.ClickException(
+                f"no {parameter} daily surfaces: no {'official station' if sensors == 'official' else 'sensor'} has a "
+                f"valid day (≥ 18 hours of {parameter} that passed QC). See `airfair qc --by site`.")
+        try:
+            table = exposure.group_exposure(surfaces, grid, by=by, period=period, weight=weight, parameter=parameter,
+                                            years=wanted)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
     finally:
         if client is not None:
             client.close()
-    cols = ["group", "period", "value", "days_over", "share_over"]
-    click.echo(f"PM2.5 (µg/m³), population-weighted ({weight}), {method}, {sensors} sensors:")
+    cols = ["group", "period", "value", "days", "days_over", "share_over"]
+    from airfair import i18n
+
+    click.echo(f"{i18n.parameter_label(parameter, 'en')}, population-weighted ({weight}), {method}, {sensors} sensors; "
+               "days: days with data in the period; days over: days over the WHO 24-h guideline:")
     click.echo(table[cols].round(3).to_string(index=False))
     if out is not None:
         tmp = out.with_name(out.name + ".tmp")

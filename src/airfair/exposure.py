@@ -224,21 +224,65 @@ def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Almaty's heating season (month, day), first and last day inclusive: 15 October to 15 April.
+HEATING_SEASON = ((10, 15), (4, 15))
+#: Periods of :func:`group_exposure`.
+PERIOD_KINDS = ("year", "season", "month", "heating_season", "day")
+
+
+def heating_season_label(end_year: int) -> str:
+    """The label of the heating season ending in spring of ``end_year``: ``"2024/25"`` for 2025."""
+    return f"{int(end_year) - 1}/{int(end_year) % 100:02d}"
+
+
+def heating_season(dates) -> np.ndarray:
+    """Heating season of each local calendar day: its label (``"2024/25"`` from 15 October 2024 to
+    15 April 2025, see :data:`HEATING_SEASON`), or ``""`` outside the season.
+
+    >>> heating_season(pd.to_datetime(["2024-10-14", "2024-10-15", "2025-04-15", "2025-04-16"])).tolist()
+    ['', '2024/25', '2024/25', '']
+    """
+    dates = pd.DatetimeIndex(dates)
+    (m0, d0), (m1, d1) = HEATING_SEASON
+    md = dates.month * 100 + dates.day
+    autumn, spring = np.asarray(md >= m0 * 100 + d0), np.asarray(md <= m1 * 100 + d1)
+    end = np.where(autumn, dates.year + 1, dates.year)
+    out = np.array([heating_season_label(y) for y in end], dtype=object) if len(dates) else np.array([], dtype=object)
+    return np.where(autumn | spring, out, "").astype(str)
+
+
 def _period_labels(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
+    """Label of each local day's period; every label names its year ("2025", "DJF 2024/25", "MAM 2025",
+    "2025-01", "heating 2024/25", "non-heating 2025", "2025-01-31"): periods never pool years."""
     from airfair.qc import SEASONS
 
+    dates = pd.DatetimeIndex(dates)
     if period == "year":
         return dates.year.astype(str).to_numpy()
-    if period == "season":
-        return np.array([SEASONS[m] for m in dates.month])
+    if period == "season":  # December counts with the following January and February
+        end = np.where(dates.month == 12, dates.year + 1, dates.year)
+        return np.array([f"DJF {heating_season_label(y)}" if SEASONS[m] == "DJF" else f"{SEASONS[m]} {y}"
+                         for m, y in zip(dates.month, end)], dtype=object).astype(str)
     if period == "month":
         return dates.strftime("%Y-%m").to_numpy()
-    if period == "heating_season":  # Almaty's heating season: 15 October to 15 April
-        md = dates.month * 100 + dates.day
-        return np.where((md >= 1015) | (md < 416), "heating", "non-heating")
+    if period == "heating_season":
+        season = heating_season(dates)
+        return np.where(season != "", np.char.add("heating ", season),
+                        np.char.add("non-heating ", dates.year.astype(str).to_numpy().astype(str)))
     if period == "day":
         return dates.strftime("%Y-%m-%d").to_numpy()
-    raise ValueError("period must be one of 'year', 'season', 'month', 'heating_season', 'day'")
+    raise ValueError(f"period must be one of {', '.join(repr(p) for p in PERIOD_KINDS)}")
+
+
+def _period_years(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
+    """The year each day's period belongs to: the year it ends in (DJF and a heating season end in
+    the new year; every other period lies within one calendar year)."""
+    dates = pd.DatetimeIndex(dates)
+    if period == "season":
+        return np.where(dates.month == 12, dates.year + 1, dates.year)
+    if period == "heating_season":
+        return np.where(heating_season(dates) != "", np.where(dates.month >= 10, dates.year + 1, dates.year), dates.year)
+    return np.asarray(dates.year)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -651,7 +695,8 @@ def income_quintiles(grid: xr.Dataset, weight: str = "population") -> np.ndarray
 
 
 def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district", period: str = "year",
-                   guideline: float | None = None, weight: str = "population", parameter: str = "pm25") -> pd.DataFrame:
+                   guideline: float | None = None, weight: str = "population", parameter: str = "pm25",
+                   years=None) -> pd.DataFrame:
     """Population-weighted exposure per group of residents and period, from daily surfaces.
 
     Parameters
@@ -662,14 +707,20 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
         ``population_grid``.
     by : {"district", "income_quintile", "city"}
     period : {"year", "season", "month", "heating_season", "day"}
+        Each period lies within one year or names the two it spans: "2025"; "DJF 2024/25", "MAM 2025";
+        "2025-01"; "heating 2024/25" (15 Oct 2024 – 15 Apr 2025) and "non-heating 2025"; "2025-01-31".
     guideline : float, optional
         24-h threshold (default: WHO 2021 for the parameter).
     weight : {"population", "children_u5", "elderly_65p"}
+    years : int or sequence of int, optional
+        Keep the periods belonging to these years (a period spanning New Year belongs to the year it
+        ends in: "heating 2024/25" and "DJF 2024/25" to 2025); default every year with data.
 
     Returns
     -------
     pandas.DataFrame
-        group, period, parameter, weight, value (population-weighted mean), days, days_over (days whose
+        group, period, year (the year the period belongs to), parameter, weight, value
+        (population-weighted mean), days (days with data in the period), days_over (days whose
         group mean exceeds the guideline), person_days_over, share_over (of person-days over the 24-h
         guideline), population, guideline, annual_guideline (WHO 2021, µg/m³) and
         share_over_annual_guideline (share of residents whose mean over the period exceeds it; read it
@@ -685,7 +736,15 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
     codes, names = _group_codes(grid, by)
     s = np.asarray(surfaces.values).reshape(surfaces.sizes["date"], -1)  # computes a lazy (Dask) surface
     pop = np.nan_to_num(grid[weight].values.ravel())
-    labels = _period_labels(pd.DatetimeIndex(surfaces["date"].values), period)
+    dates = pd.DatetimeIndex(surfaces["date"].values)
+    labels, belongs = _period_labels(dates, period), _period_years(dates, period)
+    if years is not None:
+        keep = np.isin(belongs, np.atleast_1d(np.asarray(years, dtype=int)))
+        if not keep.any():
+            have = sorted(set(belongs.tolist()))
+            raise ValueError(f"no days with data in {', '.join(map(str, np.atleast_1d(years)))}: the surfaces "
+                             f"cover {', '.join(map(str, have)) if have else 'no day'}")
+        s, labels, belongs = s[keep], labels[keep], belongs[keep]
     rows = []
     for i, name in enumerate(names):
         m = (codes == i) & np.isfinite(s).all(axis=0)
@@ -695,7 +754,7 @@ def group_exposure(surfaces: xr.DataArray, grid: xr.Dataset, by: str = "district
         for lab in pd.unique(labels):
             k = labels == lab
             cell_mean = s[k][:, m].mean(axis=0)
-            rows.append({"group": name, "period": lab, "parameter": parameter, "weight": weight,
+            rows.append({"group": name, "period": lab, "year": int(belongs[k][0]), "parameter": parameter, "weight": weight,
                          "value": float(gmean[k].mean()), "days": int(k.sum()),
                          "days_over": int((gmean[k] > guideline).sum()), "person_days_over": float(over_people[k].sum()),
                          "share_over": float(over_people[k].sum() / (k.sum() * p.sum())), "population": float(p.sum()),
@@ -744,4 +803,4 @@ def district_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25"
     surfaces = daily_surfaces(readings, sites, grid, parameter, official_only, method, emissions, min_hours, power)
     out = group_exposure(surfaces, grid, "district", period, guideline, weight, parameter)
     out = out.rename(columns={"group": "district_id"})
-    return out[["district_id", "period", "parameter", "value", "days", "days_over", "person_days_over", "share_over", "guideline"]]
+    return out[["district_id", "period", "year", "parameter", "value", "days", "days_over", "person_days_over", "share_over", "guideline"]]

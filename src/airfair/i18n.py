@@ -95,7 +95,44 @@ TEXT: dict[str, dict[str, str]] = {
     "metric_person_days_over": {"en": "Person-days over the WHO 24-h guideline",
                                 "ru": "Человеко-дни выше суточного норматива ВОЗ",
                                 "kk": "ДДСҰ тәуліктік нормасынан асқан адам-күндер"},
-    "period_year": {"en": "Whole year", "ru": "Весь год", "kk": "Бүкіл жыл"},
+    "period_year": {"en": "Calendar year", "ru": "Календарный год", "kk": "Күнтізбелік жыл"},
+    "year": {"en": "Year", "ru": "Год", "kk": "Жыл"},
+    "period_year_of": {"en": "Year {year}", "ru": "{year} год", "kk": "{year} жыл"},
+    "period_heating_of": {"en": "Heating season {season} (15 Oct – 15 Apr)",
+                          "ru": "Отопительный сезон {season} (15 окт – 15 апр)",
+                          "kk": "Жылыту маусымы {season} (15 қаз – 15 сәу)"},
+    "period_summer_of": {"en": "Summer {year} (Jun – Aug)", "ru": "Лето {year} (июнь – август)",
+                         "kk": "Жаз {year} (маусым – тамыз)"},
+    "period_hour_all_years": {"en": "Hour of day {h:02d}:00, all years", "ru": "Час суток {h:02d}:00, все годы",
+                              "kk": "Тәулік сағаты {h:02d}:00, барлық жылдар"},
+    "year_partial": {"en": "{year} (data on {share} % of days)", "ru": "{year} (данные за {share} % дней)",
+                     "kk": "{year} (күндердің {share} %-ында дерек бар)"},
+    "year_incomplete_note": {"en": "{year} is not a complete year: data on {share} % of its days (a complete year "
+                                   "needs {need} %). Its figures cover those days only.",
+                             "ru": "{year} — неполный год: данные за {share} % его дней (для полного года нужно "
+                                   "{need} %). Показатели относятся только к этим дням.",
+                             "kk": "{year} — толық емес жыл: оның күндерінің {share} %-ында ғана дерек бар (толық жыл "
+                                   "үшін {need} % қажет). Көрсеткіштер тек сол күндерге қатысты."},
+    "all_years": {"en": "all years", "ru": "все годы", "kk": "барлық жылдар"},
+    "history_title": {"en": "Year by year", "ru": "По годам", "kk": "Жылдар бойынша"},
+    "history_note": {"en": "Each year on its own; a heating season is listed under the year it ends in (2024/25 "
+                           "under 2025). Days over: days the district's mean exceeded the WHO 24-h guideline.",
+                     "ru": "Каждый год отдельно; отопительный сезон указан в году, в котором он заканчивается "
+                           "(2024/25 — в 2025). Дни выше нормы: дни, когда среднее по району превышало суточный "
+                           "норматив ВОЗ.",
+                     "kk": "Әр жыл бөлек; жылыту маусымы аяқталатын жылында көрсетілген (2024/25 — 2025 жылы). "
+                           "Нормадан асқан күндер: аудан бойынша орташа ДДСҰ тәуліктік нормасынан асқан күндер."},
+    "annual_mean": {"en": "Annual mean", "ru": "Среднегодовое", "kk": "Жылдық орташа"},
+    "heating_mean": {"en": "Heating-season mean", "ru": "Среднее за отопительный сезон",
+                     "kk": "Жылыту маусымының орташасы"},
+    "heating_season": {"en": "Heating season", "ru": "Отопительный сезон", "kk": "Жылыту маусымы"},
+    "days_with_data": {"en": "Days with data", "ru": "Дней с данными", "kk": "Дерек бар күндер"},
+    "heating_days_with_data": {"en": "Heating-season days with data", "ru": "Дней с данными в отопительный сезон",
+                               "kk": "Жылыту маусымында дерек бар күндер"},
+    "heating_days_over": {"en": "Heating-season days over", "ru": "Дней выше нормы в отопительный сезон",
+                          "kk": "Жылыту маусымында нормадан асқан күндер"},
+    "download_history": {"en": "District × year table (CSV)", "ru": "Таблица район × год (CSV)",
+                         "kk": "Аудан × жыл кестесі (CSV)"},
     "period_heating": {"en": "Heating season (15 Oct – 15 Apr)", "ru": "Отопительный сезон (15 окт – 15 апр)",
                        "kk": "Жылыту маусымы (15 қаз – 15 сәу)"},
     "period_summer": {"en": "Summer (Jun – Aug)", "ru": "Лето (июнь – август)", "kk": "Жаз (маусым – тамыз)"},
@@ -442,13 +479,24 @@ def month(m: int, lang: str = "en") -> str:
     return _MONTHS.get(lang, _MONTHS["en"])[m - 1]
 
 
-def period_label(period: str, lang: str = "en") -> str:
-    """Label of a period key of :data:`airfair.views.PERIODS` ("year", "heating", "summer", "mMM", "hHH")."""
+def period_label(period: str, lang: str = "en", year: int | None = None) -> str:
+    """Label of a period key of :data:`airfair.views.PERIODS` ("year", "heating", "summer", "mMM", "hHH"),
+    in ``year`` when one is given ("Year 2025", "Heating season 2024/25 (15 Oct – 15 Apr)", "January
+    2025"; an hour of the day is over all years and says so)."""
+    if year is None or not np.isfinite(float(year)):
+        if period.startswith("m") and period[1:].isdigit():
+            return month(int(period[1:]), lang)
+        if period.startswith("h") and period[1:].isdigit():
+            return t("period_hour", lang, h=int(period[1:]))
+        return t(f"period_{period}", lang)
+    year = int(year)
     if period.startswith("m") and period[1:].isdigit():
-        return month(int(period[1:]), lang)
+        return f"{month(int(period[1:]), lang)} {year}"
     if period.startswith("h") and period[1:].isdigit():
-        return t("period_hour", lang, h=int(period[1:]))
-    return t(f"period_{period}", lang)
+        return t("period_hour_all_years", lang, h=int(period[1:]))
+    if period == "heating":
+        return t("period_heating_of", lang, season=f"{year - 1}/{year % 100:02d}")
+    return t(f"period_{period}_of", lang, year=year)
 
 
 def parameter_label(parameter: str, lang: str = "en", unit: bool = True) -> str:

@@ -11,11 +11,28 @@ Nothing here is new analysis: surfaces come from :mod:`airfair.exposure`, flags 
 calibration from :mod:`airfair.correction`, indices from :mod:`airfair.inequality`. Only aggregates leave
 this module (per district, income quintile, site or grid cell): survey microdata are never read.
 
+Periods are calendar periods of one year, in local time (the local calendar days of
+:func:`airfair.qc.daily_means`): every cut takes a period key of :data:`PERIODS` and a ``year``
+keyword (an int; default :meth:`Views.default_year`, the latest complete year):
+
+- ``"year"``: the calendar year ``year``;
+- ``"heating"``: the heating season that *ends* in ``year``, 15 October of ``year − 1`` to 15 April of
+  ``year``, labelled ``"2024/25"`` for ``year=2025`` (:func:`airfair.exposure.heating_season`);
+- ``"summer"`` (June–August) and ``"mMM"`` (a month): within ``year``;
+- ``"hHH"`` (an hour of the local day): over the whole record, every year (hour-of-day surfaces are
+  stored once; the apps label them so).
+
+A year is *complete* when at least :data:`COMPLETE_SHARE` of its days have data (a daily surface of
+some pollutant); the default year is the latest complete one, else the latest with data. A figure
+never pools years: a "days over" count is at most the days with data in that one period.
+:meth:`Views.district_history` gives every district's figures year by year.
+
 Examples
 --------
 >>> from airfair.views import load_views
 >>> v = load_views()                                            # doctest: +SKIP
->>> v.district_figures("pm25", "heating", "all").round(1)       # doctest: +SKIP
+>>> v.district_figures("pm25", "heating", "all", year=2025).round(1)   # heating season 2024/25  # doctest: +SKIP
+>>> v.district_history("no2")                                   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -58,10 +75,14 @@ METHOD = "idw"
 MIN_R2 = 0.5
 #: Population groups a district drill-down shows (population_grid variables).
 WEIGHTS = ("population", "children_u5", "elderly_65p")
-#: Periods the apps offer: the whole record, heating season (15 Oct – 15 Apr), summer (JJA),
-#: a calendar month ``mMM`` or an hour of the local day ``hHH`` (averaged over the record).
+#: Periods the apps offer, each within one chosen year (see the module docstring): the calendar year,
+#: the heating season ending in it (15 Oct – 15 Apr), summer (JJA), a calendar month ``mMM``, or an
+#: hour of the local day ``hHH`` (averaged over the whole record).
 PERIODS = ("year", "heating", "summer", *(f"m{m:02d}" for m in range(1, 13)), *(f"h{h:02d}" for h in range(24)))
 METRICS = ("mean", "days_over", "person_days_over")
+#: A calendar year is complete when at least this share of its local days have data (a daily
+#: surface of some pollutant): the same 75 % rule as a valid day's hours (DESIGN.md, QC).
+COMPLETE_SHARE = 0.75
 _ENTRIES = ("readings", "sensor_sites", "population_grid", "emissions_grid", "districts")
 
 
@@ -365,17 +386,31 @@ def load_views(data_dir: str | Path | None = None, prepare: bool = True) -> View
 # cutting the views
 # --------------------------------------------------------------------------------------------------
 
-def _period_mask(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
+def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) -> np.ndarray:
+    """Days of ``dates`` (local calendar days) in ``period`` of ``year`` (None: of every year)."""
+    dates = pd.DatetimeIndex(dates)
+    in_year = np.ones(len(dates), bool) if year is None else np.asarray(dates.year == int(year))
     if period == "year":
-        return np.ones(len(dates), bool)
-    if period == "heating":  # Almaty's heating season: 15 October to 15 April
-        md = dates.month * 100 + dates.day
-        return np.asarray((md >= 1015) | (md < 416))
+        return in_year
+    if period == "heating":  # the season ending in `year`: 15 October of year − 1 to 15 April of year
+        label = exposure.heating_season(dates)
+        if year is None:
+            return label != ""
+        return label == exposure.heating_season_label(int(year))
     if period == "summer":
-        return np.asarray(dates.month.isin([6, 7, 8]))
+        return in_year & np.asarray(dates.month.isin([6, 7, 8]))
     if period.startswith("m") and period[1:].isdigit() and 1 <= int(period[1:]) <= 12:
-        return np.asarray(dates.month == int(period[1:]))
+        return in_year & np.asarray(dates.month == int(period[1:]))
     raise ViewsError(f"unknown period {period!r}: one of {', '.join(PERIODS[:4])}…, mMM, hHH")
+
+
+def _days_in_period(period: str, year: int) -> int:
+    """Calendar days in ``period`` of ``year`` (an hour of the day: the year's days)."""
+    start, end = pd.Timestamp(f"{int(year) - 1}-10-15"), pd.Timestamp(f"{int(year)}-04-15")
+    if period != "heating":
+        days = pd.date_range(f"{int(year)}-01-01", f"{int(year)}-12-31", freq="D")
+        return int(_period_mask(days, "year" if _hour_of(period) is not None else period, int(year)).sum())
+    return int((end - start).days + 1)
 
 
 def is_hour(period: str) -> bool:
@@ -443,14 +478,58 @@ class Views:
             return "official"
         raise ViewsError(f"no surfaces for {parameter!r}; available: {self.parameters}")
 
-    def periods(self) -> list[str]:
-        """The keys of :data:`PERIODS` with at least one day of data for some pollutant (hours always)."""
-        if "periods" in self._cache:
-            return list(self._cache["periods"])
-        dates = pd.DatetimeIndex(sorted(set().union(*(set(pd.DatetimeIndex(a["date"].values)) for k, a in self.arrays.items()
-                                                      if "date" in a.dims))))
-        self._cache["periods"] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p).any())]
-        return list(self._cache["periods"])
+    def _dates(self) -> pd.DatetimeIndex:
+        """Local days with a daily surface of some pollutant."""
+        if "dates" not in self._cache:
+            self._cache["dates"] = pd.DatetimeIndex(sorted(set().union(
+                *(set(pd.DatetimeIndex(a["date"].values)) for a in self.arrays.values() if "date" in a.dims))))
+        return self._cache["dates"]
+
+    def periods(self, year: int | None = None) -> list[str]:
+        """The keys of :data:`PERIODS` with at least one day of data for some pollutant in ``year``
+        (default: in any year); hours always."""
+        key = ("periods", year)
+        if key not in self._cache:
+            dates = self._dates()
+            self._cache[key] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p, year).any())]
+        return list(self._cache[key])
+
+    def year_coverage(self) -> pd.DataFrame:
+        """Each calendar year with data: year, days (local days with a daily surface of some pollutant),
+        days_in_year, share (days / days_in_year), complete (share ≥ :data:`COMPLETE_SHARE`)."""
+        if "year_coverage" not in self._cache:
+            dates = self._dates()
+            counts = pd.Series(1, index=dates).groupby(dates.year).size()
+            out = pd.DataFrame({"year": counts.index.astype(int), "days": counts.to_numpy().astype(int)})
+            out["days_in_year"] = [366 if pd.Timestamp(f"{y}-01-01").is_leap_year else 365 for y in out["year"]]
+            out["share"] = out["days"] / out["days_in_year"]
+            out["complete"] = out["share"] >= COMPLETE_SHARE
+            self._cache["year_coverage"] = out
+        return self._cache["year_coverage"].copy()
+
+    def years(self) -> list[int]:
+        """Calendar years (local time) with at least one day of data, oldest first."""
+        return [int(y) for y in self.year_coverage()["year"]]
+
+    def default_year(self) -> int:
+        """The latest complete year (:meth:`year_coverage`), else the latest year with data."""
+        cov = self.year_coverage()
+        if cov.empty:
+            raise ViewsError("no day with data: no year to show")
+        done = cov[cov["complete"]]
+        return int((done if len(done) else cov)["year"].max())
+
+    def _year(self, year) -> int:
+        """``year`` as an int (default :meth:`default_year`); a year outside the data is an error."""
+        if year is None:
+            return self.default_year()
+        try:
+            y = int(year)
+        except (TypeError, ValueError):
+            raise ViewsError(f"year must be a calendar year such as 2025, not {year!r}") from None
+        if y not in self.years():
+            raise ViewsError(f"no data in {y}: years with data are {', '.join(map(str, self.years())) or 'none'}")
+        return y
 
     @property
     def synthetic_entries(self) -> list[str]:
@@ -485,15 +564,23 @@ class Views:
         t0 = time.perf_counter()
         for p in self.parameters:
             sets = sorted({self.sensor_set(p, s) for s in SENSOR_SETS})
-            for per in self.periods():
-                for s in sets:
-                    try:
-                        self.district_figures(p, per, s)
-                        self.map_skill(p, per, s)
-                        self.inequality(p, per, s)
-                    except (ViewsError, ValueError, IndexError):
-                        continue  # a period without days for this pollutant: the app says so
-                self.site_summary(p, per)
+            for y in self.years():
+                for per in self.periods(y):
+                    self.site_summary(p, per, year=y)
+                    if is_hour(per) and y != self.years()[-1]:
+                        continue  # hours are over the whole record: one cut serves every year
+                    for s in sets:
+                        try:
+                            self.district_figures(p, per, s, year=y)
+                            self.map_skill(p, per, s, year=y)
+                            self.inequality(p, per, s, year=y)
+                        except (ViewsError, ValueError, IndexError):
+                            continue  # a period without days for this pollutant: the app says so
+            for s in sets:
+                try:
+                    self.district_history(p, s)
+                except (ViewsError, ValueError, IndexError, KeyError):
+                    continue
             for s in sets:
                 try:
                     self.district_diurnal(self.district_ids[0], p, s)
@@ -505,17 +592,23 @@ class Views:
         return time.perf_counter() - t0
 
     # -- surfaces ------------------------------------------------------------------------------
-    def surface(self, parameter: str, period: str = "year", sensors: str = "official") -> xr.DataArray:
-        """Mean surface (y, x) over a period, or at an hour of the day, in µg/m³ (NaN outside the city)."""
-        key = ("surface", parameter, period, self.sensor_set(parameter, sensors))
+    def surface(self, parameter: str, period: str = "year", sensors: str = "official",
+                year: int | None = None) -> xr.DataArray:
+        """Mean surface (y, x) over a period of ``year`` (default :meth:`default_year`), or at an hour of
+        the day (over the whole record), in µg/m³ (NaN outside the city)."""
+        h = _hour_of(period)
+        year = None if h is not None else self._year(year)
+        key = ("surface", parameter, period, self.sensor_set(parameter, sensors), year)
         if key not in self._cache:
             s = key[3]
-            h = _hour_of(period)
             if h is not None:
                 out = self.arrays[f"{s}_{parameter}_hour"].isel(hour=h, drop=True)
             else:
                 day = self.arrays[f"{s}_{parameter}"]
-                out = day.isel(date=_period_mask(pd.DatetimeIndex(day["date"].values), period)).mean("date")
+                k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year)
+                if not k.any():
+                    raise ViewsError(f"no days with {parameter} data in period {period!r} of {year}")
+                out = day.isel(date=k).mean("date")
             self._cache[key] = out.astype("float64")
         return self._cache[key]
 
@@ -543,25 +636,29 @@ class Views:
         return self._cache[key]
 
     def group_figures(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
-                      by: str = "district", weight: str = "population") -> pd.DataFrame:
-        """Population-weighted exposure per group over a period.
+                      by: str = "district", weight: str = "population", year: int | None = None) -> pd.DataFrame:
+        """Population-weighted exposure per group over a period of one year.
 
         Parameters
         ----------
         parameter : {"pm25", "pm10", "no2"}
         period : str
-            One of :data:`PERIODS`.
+            One of :data:`PERIODS` (see the module docstring for what each means in a year).
         sensors : {"official", "all"}
         by : {"district", "income_quintile", "city"}
         weight : {"population", "children_u5", "elderly_65p"}
+        year : int, optional
+            Calendar year (local time); default :meth:`default_year`. Ignored for an hour of the day.
 
         Returns
         -------
         pandas.DataFrame
-            group, value (µg/m³), days, days_over (days the group's mean exceeds the WHO 24-h
-            guideline), person_days_over (Σ residents over it each day), share_over (of
-            person-days), population, guideline (µg/m³), parameter, period, sensors (the set used).
-            For an hour of the day only value and population are defined.
+            group, value (µg/m³), days (days with data in the period), days_in_period (its
+            calendar days), days_over (days the group's mean exceeds the WHO 24-h guideline; at
+            most ``days``), person_days_over (Σ residents over it each day), share_over (of
+            person-days), population, guideline (µg/m³), parameter, period, year, period_label
+            ("2025", "2024/25", …; "all years" for an hour), sensors (the set used). For an hour
+            of the day only value and population are defined.
         """
         s = self.sensor_set(parameter, sensors)
         codes, names = exposure._group_codes(self.grid, by)
@@ -579,31 +676,37 @@ class Views:
             from airfair.aqi import WHO_2021
 
             out["guideline"] = WHO_2021.get(parameter, {}).get("24h")
-        else:
-            dates, names, means, over, guide = self._daily_groups(parameter, s, by, weight)
-            k = _period_mask(dates, period)
-            if not k.any():
-                raise ViewsError(f"no days with data in period {period!r}")
-            popg = np.array([pop[(codes == i)].sum() for i in range(len(names))])
-            out = pd.DataFrame({
-                "group": names, "value": means[k].mean(axis=0), "days": int(k.sum()),
-                "days_over": (means[k] > guide).sum(axis=0), "person_days_over": over[k].sum(axis=0),
-                "population": popg,
-            })
-            out["share_over"] = out["person_days_over"] / (out["days"] * out["population"])
-            out["guideline"] = guide
-        return out.assign(parameter=parameter, period=period, sensors=s)
+            return out.assign(days_in_period=np.nan, parameter=parameter, period=period, year=np.nan,
+                              period_label="all years", sensors=s)
+        year = self._year(year)
+        dates, names, means, over, guide = self._daily_groups(parameter, s, by, weight)
+        k = _period_mask(dates, period, year)  # one day per row of `means`: days ≤ the period's days
+        if not k.any():
+            raise ViewsError(f"no days with {parameter} data in period {period!r} of {year}")
+        popg = np.array([pop[(codes == i)].sum() for i in range(len(names))])
+        out = pd.DataFrame({
+            "group": names, "value": means[k].mean(axis=0), "days": int(k.sum()),
+            "days_in_period": _days_in_period(period, year),
+            "days_over": (means[k] > guide).sum(axis=0), "person_days_over": over[k].sum(axis=0),
+            "population": popg,
+        })
+        out["share_over"] = out["person_days_over"] / (out["days"] * out["population"])
+        out["guideline"] = guide
+        label = exposure.heating_season_label(year) if period == "heating" else str(year)
+        return out.assign(parameter=parameter, period=period, year=year, period_label=label, sensors=s)
 
     def district_figures(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
-                         weight: str = "population") -> pd.DataFrame:
-        """:meth:`group_figures` by district, with the district's names, sites and the multiple of the
-        WHO annual guideline; ``district_id`` instead of ``group``, sorted by value (worst first)."""
+                         weight: str = "population", year: int | None = None) -> pd.DataFrame:
+        """:meth:`group_figures` by district (in ``year``, default :meth:`default_year`), with the
+        district's names, sites and the multiple of the WHO annual guideline; ``district_id`` instead
+        of ``group``, sorted by value (worst first)."""
         from airfair.aqi import WHO_2021
 
-        key = ("districts", parameter, period, self.sensor_set(parameter, sensors), weight)
+        year = None if is_hour(period) else self._year(year)
+        key = ("districts", parameter, period, self.sensor_set(parameter, sensors), weight, year)
         if key in self._cache:  # every click of every visitor asks for one of these: a copy of a small table
             return self._cache[key].copy()
-        out = self.group_figures(parameter, period, sensors, "district", weight).rename(columns={"group": "district_id"})
+        out = self.group_figures(parameter, period, sensors, "district", weight, year=year).rename(columns={"group": "district_id"})
         names = self.districts[["district_id", "name_en", "name_ru", "name_kk"]]
         out = out.merge(names, on="district_id", how="left")
         counts = self.sites.groupby(["district_id", "official"]).size()
@@ -616,8 +719,9 @@ class Views:
         self._cache[key] = out.sort_values("value", ascending=False).reset_index(drop=True)
         return self._cache[key].copy()
 
-    def inequality(self, parameter: str = "pm25", period: str = "year", sensors: str = "official") -> dict:
-        """Inequality of exposure across residents over a period.
+    def inequality(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                   year: int | None = None) -> dict:
+        """Inequality of exposure across residents over a period of ``year`` (default :meth:`default_year`).
 
         Returns
         -------
@@ -628,16 +732,17 @@ class Views:
             fifth), ``quintiles`` (:meth:`group_figures` by income quintile) and ``cells`` (values,
             weights, income of the inhabited cells, for the curves).
         """
-        key = ("inequality", parameter, period, self.sensor_set(parameter, sensors))
+        year = None if is_hour(period) else self._year(year)
+        key = ("inequality", parameter, period, self.sensor_set(parameter, sensors), year)
         if key in self._cache:
             return self._cache[key]
-        surf = self.surface(parameter, period, sensors).values.ravel()
+        surf = self.surface(parameter, period, sensors, year=year).values.ravel()
         pop = np.nan_to_num(self.grid["population"].values.ravel())
         inc = self.grid["income_index"].values.ravel()
         code = self.grid["district"].values.ravel()
         m = np.isfinite(surf) & (pop > 0) & np.isfinite(inc) & (code >= 0)
         table = inequality.indices(surf[m], pop[m], rank_by=inc[m], groups=code[m])
-        quint = self.group_figures(parameter, period, sensors, by="income_quintile")
+        quint = self.group_figures(parameter, period, sensors, by="income_quintile", year=year)
         self._cache[key] = {
             "indices": table,
             "fifths_ratio": inequality.quantile_ratio(surf[m], pop[m], 0.2),
@@ -653,11 +758,58 @@ class Views:
             raise ViewsError(f"unknown district {district_id!r}")
         return self.district_ids.index(district_id)
 
-    def district_daily(self, district_id: str, parameter: str = "pm25", sensors: str = "official") -> pd.DataFrame:
-        """Daily population-weighted mean of one district: date, value (µg/m³), guideline."""
+    def district_daily(self, district_id: str, parameter: str = "pm25", sensors: str = "official",
+                       year: int | None = None) -> pd.DataFrame:
+        """Daily population-weighted mean of one district: date, value (µg/m³), guideline; the days of
+        ``year`` only when one is given (default: the whole record)."""
         i = self._check_district(district_id)
         dates, _, means, _, guide = self._daily_groups(parameter, sensors, "district", "population")
-        return pd.DataFrame({"date": dates, "value": means[:, i], "guideline": guide})
+        out = pd.DataFrame({"date": dates, "value": means[:, i], "guideline": guide})
+        return out if year is None else out[_period_mask(dates, "year", self._year(year))].reset_index(drop=True)
+
+    def district_history(self, parameter: str = "pm25", sensors: str = "official",
+                         weight: str = "population") -> pd.DataFrame:
+        """Every district's figures year by year: the tidy table behind the drill-down's history.
+
+        One row per district and calendar year with data (local time). The heating season of a row
+        is the one ending in its year (``"2024/25"`` in the row of 2025).
+
+        Returns
+        -------
+        pandas.DataFrame
+            district_id, name_en, name_ru, name_kk, year, annual_mean (µg/m³, population-weighted
+            mean of the year's days with data), days (days with data), days_in_year, coverage
+            (days / days_in_year), complete (coverage ≥ :data:`COMPLETE_SHARE`), days_over (days
+            over the WHO 24-h guideline), heating_season ("2024/25"), heating_mean (µg/m³),
+            heating_days (with data), heating_days_in_season (its calendar days: a season cut by the
+            record's start or end has fewer days with data), heating_days_over, guideline (µg/m³),
+            parameter, sensors, weight.
+        """
+        s = self.sensor_set(parameter, sensors)
+        key = ("history", parameter, s, weight)
+        if key not in self._cache:
+            dates, names, means, _, guide = self._daily_groups(parameter, s, "district", weight)
+            season = exposure.heating_season(dates)
+            rows = []
+            for y in sorted(set(dates.year)):
+                k, h = np.asarray(dates.year == y), season == exposure.heating_season_label(y)
+                n_year = 366 if pd.Timestamp(f"{y}-01-01").is_leap_year else 365
+                for i, d in enumerate(names):
+                    rows.append({"district_id": d, "year": int(y), "annual_mean": float(means[k, i].mean()),
+                                 "days": int(k.sum()), "days_in_year": n_year, "coverage": float(k.sum() / n_year),
+                                 "days_over": int((means[k, i] > guide).sum()),
+                                 "heating_season": exposure.heating_season_label(y),
+                                 "heating_mean": float(means[h, i].mean()) if h.any() else np.nan,
+                                 "heating_days": int(h.sum()), "heating_days_in_season": _days_in_period("heating", y),
+                                 "heating_days_over": int((means[h, i] > guide).sum())})
+            out = pd.DataFrame(rows)
+            out["complete"] = out["coverage"] >= COMPLETE_SHARE
+            out = out.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id", how="left")
+            cols = ["district_id", "name_en", "name_ru", "name_kk", "year", "annual_mean", "days", "days_in_year",
+                    "coverage", "complete", "days_over", "heating_season", "heating_mean", "heating_days",
+                    "heating_days_in_season", "heating_days_over"]
+            self._cache[key] = out[cols].assign(guideline=guide, parameter=parameter, sensors=s, weight=weight)
+        return self._cache[key].copy()
 
     def district_diurnal(self, district_id: str, parameter: str = "pm25", sensors: str = "official") -> pd.DataFrame:
         """Population-weighted mean by local hour (0–23) for one district and for the city."""
@@ -675,7 +827,7 @@ class Views:
         return t.loc[t["district_id"] == district_id, ["hour", "value", "city"]].reset_index(drop=True)
 
     def district_groups(self, district_id: str, parameter: str = "pm25", period: str = "year",
-                        sensors: str = "official") -> pd.DataFrame:
+                        sensors: str = "official", year: int | None = None) -> pd.DataFrame:
         """Exposure of a district's population groups: everyone, children under 5, over 65, and each
         income quintile (city-wide quintiles of people) living in the district.
 
@@ -685,7 +837,7 @@ class Views:
             group, value (µg/m³), population (persons).
         """
         i = self._check_district(district_id)
-        surf = self.surface(parameter, period, sensors).values.ravel()
+        surf = self.surface(parameter, period, sensors, year=year).values.ravel()
         code = self.grid["district"].values.ravel()
         inside = (code == i) & np.isfinite(surf)
         rows = []
@@ -701,15 +853,17 @@ class Views:
                              "population": float(pop[m].sum())})
         return pd.DataFrame(rows)
 
-    def district_sites(self, district_id: str, parameter: str = "pm25", period: str = "year") -> pd.DataFrame:
-        """The district's sensors with their mean over the period (calibrated where available)."""
+    def district_sites(self, district_id: str, parameter: str = "pm25", period: str = "year",
+                       year: int | None = None) -> pd.DataFrame:
+        """The district's sensors with their mean over the period of ``year`` (calibrated where available)."""
         self._check_district(district_id)
-        summary = self.site_summary(parameter, period)
+        summary = self.site_summary(parameter, period, year=year)
         return summary[summary["district_id"] == district_id].reset_index(drop=True)
 
     # -- sites -----------------------------------------------------------------------------------
-    def site_summary(self, parameter: str = "pm25", period: str = "year") -> pd.DataFrame:
-        """Every site with its mean over the period, AQI category of that mean, and QC status.
+    def site_summary(self, parameter: str = "pm25", period: str = "year", year: int | None = None) -> pd.DataFrame:
+        """Every site with its mean over the period of ``year`` (default :meth:`default_year`; an hour
+        of the day shows the year's mean), AQI category of that mean, and QC status.
 
         Returns
         -------
@@ -721,13 +875,15 @@ class Views:
         """
         from airfair import aqi
 
-        key = ("sites", parameter, period)
+        year = self._year(year)
+        key = ("sites", parameter, period, year)
         if key in self._cache:
             return self._cache[key]
-        if _hour_of(period) is not None:
-            period = "year"  # site means by hour of day are not stored: the map shows the period's mean
+        if _hour_of(period) is not None:  # site means by hour of day are not stored: the map shows the year's mean
+            self._cache[key] = self.site_summary(parameter, "year", year)
+            return self._cache[key]
         d = self.site_daily[self.site_daily["parameter"] == parameter]
-        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period)]
+        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period, year)]
         val = _best_daily(d)
         means = val.groupby(d["site_id"]).agg(["mean", "size"]).rename(columns={"mean": "value", "size": "days"})
         s = self.sites
@@ -798,11 +954,12 @@ class Views:
         return self._cache[key]
 
     # -- map skill -------------------------------------------------------------------------------
-    def map_skill(self, parameter: str = "pm25", period: str = "year", sensors: str = "official") -> dict:
+    def map_skill(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                  year: int | None = None) -> dict:
         """How sure the district map of a pollutant is over a period, and whether it resolves districts.
 
         The skill is the leave-one-site-out cross-validation of the method :func:`prepare_views` chose,
-        at the reference stations, over the period's days (the whole record for an hour of the day,
+        at the reference stations, over the period's days in ``year`` (the whole record for an hour of the day,
         whose surfaces are means over the record). The spread is the range (max − min) of the
         period's population-weighted district means. The map resolves differences between districts
         when its cross-validated RMSE over the period is no larger than that spread and its R² over
@@ -817,11 +974,13 @@ class Views:
             One of :meth:`periods`.
         sensors : {"official", "all"}
             Falls back as :meth:`sensor_set` does.
+        year : int, optional
+            Calendar year (local time) of the period, default :meth:`default_year`.
 
         Returns
         -------
         dict
-            parameter, period, sensors (the set used), method, chosen_by, covariates,
+            parameter, period, year (None for an hour of the day), sensors (the set used), method, chosen_by, covariates,
             synthetic_covariates (entries of the method's covariates that are synthetic),
             excluded ({method: synthetic entries that kept it out}), r2, rmse and bias (µg/m³) over
             the period, r2_record (over the whole record: what :data:`MIN_R2` is compared with), n
@@ -831,10 +990,11 @@ class Views:
             (DataFrame: every method's scores over the same days).
         """
         s = self.sensor_set(parameter, sensors)
-        key = ("skill", parameter, period, s)
+        year = None if is_hour(period) else self._year(year)
+        key = ("skill", parameter, period, s, year)
         if key in self._cache:
             return {**self._cache[key], "cv": self._cache[key]["cv"].copy()}
-        fig = self.district_figures(parameter, period, s)
+        fig = self.district_figures(parameter, period, s, year=year)
         info = self.meta.get("skill", {}).get(f"{s}_{parameter}", {})
         method = info.get("method", self.arrays[f"{s}_{parameter}"].attrs.get("method", METHOD))
         record = pd.DataFrame([{"method": m, **v} for m, v in info.get("cv", {}).items()],
@@ -842,7 +1002,7 @@ class Views:
         if self.loso is not None:
             pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)]
             if _hour_of(period) is None and len(pred):
-                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period)]
+                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period, year)]
             cv = exposure.cv_scores(pred)
         else:  # views built without held-out predictions: the whole record's scores from meta.json
             cv = record
@@ -865,7 +1025,7 @@ class Views:
                 reasons.append("rmse_exceeds_spread")
             if not r2_record >= MIN_R2:  # NaN (stations that do not vary) fails too
                 reasons.append("r2_below_threshold")
-        out = {"parameter": parameter, "period": period, "sensors": s, "method": method,
+        out = {"parameter": parameter, "period": period, "year": year, "sensors": s, "method": method,
                "chosen_by": info.get("chosen_by", "unknown"), "covariates": list(info.get("covariates", [])),
                "synthetic_covariates": list(info.get("synthetic_covariates", [])),
                "excluded": dict(info.get("excluded", {})), "r2": r2, "rmse": rmse, "bias": num("bias"),
@@ -891,6 +1051,7 @@ class Views:
 
 
 __all__ = [
+    "COMPLETE_SHARE",
     "METHOD",
     "METRICS",
     "MIN_R2",

@@ -31,12 +31,33 @@ class Size:
     cell_m: float
     n_lowcost: int
     n_lowcost_no2: int
+    #: Local calendar years generated (consecutive); the last is the calibrated one (see
+    #: :data:`airfair.synthetic.air.TREND_PER_YEAR` for the trend across them).
+    years: tuple = (air.YEAR,)
 
 
+#: The demo build covers two years (2024 with its change of UTC offset, and 2025), so every test
+#: that builds on it exercises the per-year logic; the default stays one year (``make serve`` time).
 SIZES = {
-    "demo": Size(cell_m=1000.0, n_lowcost=40, n_lowcost_no2=6),
+    "demo": Size(cell_m=1000.0, n_lowcost=40, n_lowcost_no2=6, years=(air.YEAR - 1, air.YEAR)),
     "default": Size(cell_m=500.0, n_lowcost=200, n_lowcost_no2=30),
 }
+
+
+def parse_years(text: str) -> tuple[int, ...]:
+    """Years from ``"2025"`` or a range ``"2023-2025"`` (consecutive, 2000–2100).
+
+    >>> parse_years("2023-2025")
+    (2023, 2024, 2025)
+    """
+    parts = str(text).strip().replace("–", "-").split("-")
+    try:
+        first, last = int(parts[0]), int(parts[-1])
+    except ValueError:
+        raise BuildError(f"years must be a year or a range such as 2023-2025, not {text!r}") from None
+    if len(parts) > 2 or not 2000 <= first <= last <= 2100:
+        raise BuildError(f"years must be a year or a rising range within 2000–2100 such as 2023-2025, not {text!r}")
+    return tuple(range(first, last + 1))
 DEFAULT_SEED = 20250101
 
 SYNTHETIC_SOURCE = "airfair synthetic Almaty (airfair.synthetic), calibrated to public facts in DESIGN.md"
@@ -107,7 +128,10 @@ def _grid_truth(fields25, grid, met):
 
 
 def calibration_summary(truth: xr.Dataset, grid: xr.Dataset) -> dict:
-    """Population-weighted facts of the true field, to compare with DESIGN.md's public figures."""
+    """Population-weighted facts of the true field in its latest local year (the calibrated one of a
+    multi-year build), to compare with DESIGN.md's public figures."""
+    years = pd.DatetimeIndex(truth.date.values).year
+    truth = truth.isel(date=np.asarray(years == years.max()))
     ids = grid.attrs["district_ids"].split()
     pop = grid.population.where(grid.district >= 0, 0.0)
     code = grid.district
@@ -165,7 +189,8 @@ def _swap_into_place(tmp: Path, out: Path, keep: tuple[str, ...] = ()) -> None:
 
 
 def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SEED,
-                  boundaries: str | Path | None = None, progress: bool = True, replace_real: bool = False) -> dict:
+                  boundaries: str | Path | None = None, progress: bool = True, replace_real: bool = False,
+                  years=None) -> dict:
     """Generate the synthetic Almaty into ``out`` and return its manifest.
 
     Parameters
@@ -184,6 +209,11 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
         Allow replacing a data directory whose entries hold imported real data (``airfair import`` /
         ``airfair fetch``); without it such a build is refused. Either way the folders in
         :data:`KEPT_ON_REBUILD` (raw downloads, import reports) are carried over untouched.
+    years : sequence of int or str, optional
+        Local calendar years to generate, consecutive (e.g. ``range(2023, 2026)`` or ``"2023-2025"``);
+        default the size's (demo: 2024–2025; default: 2025). Emissions fall by
+        :data:`airfair.synthetic.air.TREND_PER_YEAR` a year; the last year is the calibrated one.
+        Each year adds about as many readings (and build time) as the first.
 
     Returns
     -------
@@ -192,12 +222,20 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
     """
     if size not in SIZES:
         raise BuildError(f"unknown size {size!r}: choose one of {sorted(SIZES)}")
+    if years is None:
+        years = SIZES[size].years
+    elif isinstance(years, str):
+        years = parse_years(years)
+    years = tuple(sorted(int(y) for y in years))
+    if not years or years != tuple(range(years[0], years[-1] + 1)):
+        raise BuildError(f"years must be consecutive, not {years}")
     out = Path(out).resolve()
     with writing(out, "airfair data build"):
-        return _build_locked(out, size, seed, boundaries, progress, replace_real)
+        return _build_locked(out, size, seed, boundaries, progress, replace_real, years)
 
 
-def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, replace_real: bool) -> dict:
+def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, replace_real: bool,
+                  years: tuple = (air.YEAR,)) -> dict:
     """:func:`build_dataset` while holding the data directory's write lock."""
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
         raise BuildError(f"{out} exists and is not an airfair data directory (no {MANIFEST}); choose an empty or new --out.")
@@ -219,9 +257,9 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
         bar.update()
         emis = city.emissions_grid(grid, districts, step_rng[1])
         points = city.emission_points()
-        met = air.meteorology(step_rng[2])
+        met = air.meteorology(step_rng[2], years)
         bar.update()
-        sites, cells = air.sensor_sites(grid, districts, sz.n_lowcost, step_rng[3])
+        sites, cells = air.sensor_sites(grid, districts, sz.n_lowcost, step_rng[3], years[-1])
         emis_coarse = emis.assign(coarse=emis.pm10 - emis.pm25)
         f25 = air.footprint_fields(emis, "pm25")
         fcoarse = air.footprint_fields(emis_coarse, "coarse")
@@ -294,7 +332,9 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
             "airfair_data": "synthetic Almaty",
             "seed": seed,
             "size": size,
-            "year": air.YEAR,
+            "year": years[-1],
+            "years": list(years),
+            "trend_per_year": air.TREND_PER_YEAR,
             "synthetic": True,
             "schema_version": contracts.SCHEMA_VERSION,
             "calibration": summary,

@@ -21,8 +21,15 @@ from scipy import signal
 from airfair import geo
 from airfair.synthetic.city import SECTORS
 
+#: The latest (and, for a one-year build, the only) synthetic year: the year the model is calibrated to.
 YEAR = 2025
 TZ = "Asia/Almaty"
+#: Emission trend of a multi-year build: ground-level emissions fall by this share each year (a
+#: screening assumption in the spirit of the city's gas-conversion programme, not a measured trend).
+#: Year ``y`` carries ``(1 − TREND_PER_YEAR) ** (y − latest)`` times the latest year's emissions, so
+#: the latest year stays the calibrated one and earlier years are dirtier (about 4 % a year in the
+#: emission-driven part; the regional background has no trend).
+TREND_PER_YEAR = 0.04
 
 #: Share of a sector's emissions that reaches breathing height near the source.
 GROUND_LEVEL_SHARE = {"transport": 1.0, "chp": 0.10, "industry": 0.5, "residential_heating": 0.9, "other": 1.0}
@@ -42,7 +49,7 @@ MODEL = {
 #: Injected faults in low-cost sensors, with their documented rates.
 FAULT_RATES = {
     "gap": "each low-cost site: Poisson(3) outages a year, lengths log-normal (median 18 h, 2 h to 14 days); "
-           "reference stations: 1 % of hours lost singly, and kz-05 misses June; rows absent",
+           "reference stations: 1 % of hours lost singly, and kz-05 misses June (of the latest year); rows absent",
     "stuck": "6 % of low-cost sites: one episode of 3–30 days at a constant PM value",
     "spike": "0.15 % of a low-cost site's PM2.5 hours: value × 4–12 + 40 µg/m³",
     "drift": "8 % of low-cost sites: gain rising linearly to 1.3–1.8 from a random date to the year's end",
@@ -53,11 +60,20 @@ FAULT_RATES = {
 }
 
 
-def hourly_index() -> pd.DatetimeIndex:
-    """Hourly UTC timestamps covering the local calendar year :data:`YEAR` in Asia/Almaty."""
-    start = pd.Timestamp(f"{YEAR}-01-01", tz=TZ).tz_convert("UTC")
-    end = pd.Timestamp(f"{YEAR + 1}-01-01", tz=TZ).tz_convert("UTC")
+def hourly_index(years=(YEAR,)) -> pd.DatetimeIndex:
+    """Hourly UTC timestamps covering the local calendar years ``years`` (consecutive; default
+    :data:`YEAR`) in Asia/Almaty."""
+    first, last = min(years), max(years)
+    start = pd.Timestamp(f"{first}-01-01", tz=TZ).tz_convert("UTC")
+    end = pd.Timestamp(f"{last + 1}-01-01", tz=TZ).tz_convert("UTC")
     return pd.date_range(start, end, freq="h", inclusive="left", unit="s")
+
+
+def trend_factor(met: pd.DataFrame) -> np.ndarray:
+    """Emission trend per hour (unitless): 1 in the record's latest local year, ``(1 − TREND_PER_YEAR)``
+    to the power of the years before it earlier (see :data:`TREND_PER_YEAR`)."""
+    year = met.time.dt.tz_convert(TZ).dt.year.to_numpy()
+    return (1.0 - TREND_PER_YEAR) ** (year - year.max()).astype("float64")
 
 
 def _ar1(rng, n, phi, sigma):
@@ -65,8 +81,15 @@ def _ar1(rng, n, phi, sigma):
     return signal.lfilter([1.0], [1.0, -phi], e)
 
 
-def meteorology(rng: np.random.Generator) -> pd.DataFrame:
-    """Hourly city weather (UTC): wind, temperature, humidity, mixing height, inversion.
+def meteorology(rng: np.random.Generator, years=(YEAR,)) -> pd.DataFrame:
+    """Hourly city weather (UTC) over the local calendar ``years``: wind, temperature, humidity,
+    mixing height, inversion.
+
+    The latest year is drawn from ``rng``, so it is the same weather as a one-year build of that year
+    with the same seed (and the calibration facts hold for it exactly as there). Earlier years repeat
+    that weather on the same local day and hour (29 February as 28 February): a controlled
+    experiment in which the years differ by the emission trend (:data:`TREND_PER_YEAR`), the
+    calendar (weekdays) and sensor noise only. Real years also differ by their weather.
 
     Returns
     -------
@@ -74,7 +97,29 @@ def meteorology(rng: np.random.Generator) -> pd.DataFrame:
         time (UTC), wind_speed (m/s), wind_dir (degrees, direction the wind blows from),
         temperature (°C), rh (%), mixing_height (m), inversion (bool), stagnation (unitless index).
     """
-    t = hourly_index()
+    years = sorted(years)
+    latest = _meteorology_year(rng, years[-1])
+    if len(years) == 1:
+        return latest
+    return pd.concat([_repeat_weather(latest, y) for y in years[:-1]] + [latest], ignore_index=True)
+
+
+def _day_hour_key(times: pd.Series) -> np.ndarray:
+    local = times.dt.tz_convert(TZ)
+    day = np.where((local.dt.month == 2) & (local.dt.day == 29), 28, local.dt.day)
+    return (local.dt.month.to_numpy() * 100 + day) * 100 + local.dt.hour.to_numpy()
+
+
+def _repeat_weather(latest: pd.DataFrame, year: int) -> pd.DataFrame:
+    """``latest``'s weather on the same local (month, day, hour) of ``year``."""
+    t = pd.Series(hourly_index((year,)))
+    table = latest.assign(key=_day_hour_key(latest["time"])).drop_duplicates("key").set_index("key")
+    out = table.drop(columns="time").loc[_day_hour_key(t)].reset_index(drop=True)
+    return pd.concat([pd.DataFrame({"time": t}), out], axis=1)[list(latest.columns)]
+
+
+def _meteorology_year(rng: np.random.Generator, year: int) -> pd.DataFrame:
+    t = hourly_index((year,))
     local = t.tz_convert(TZ)
     doy = local.dayofyear.to_numpy()
     hour = local.hour.to_numpy()
@@ -143,11 +188,15 @@ def footprint_fields(emissions: xr.Dataset, variable: str, n_dirs: int = 8) -> n
 
 
 def source_profiles(met: pd.DataFrame) -> np.ndarray:
-    """Relative hourly emission rate q_s(t) (time, sector), mean 1 over the year for each sector."""
+    """Relative hourly emission rate q_s(t) (time, sector): mean 1 over each local year for each sector
+    before the trend, times :func:`trend_factor` (1 in the latest year)."""
     local = met.time.dt.tz_convert(TZ)
     hour = local.dt.hour.to_numpy()
     weekend = local.dt.dayofweek.to_numpy() >= 5
-    temp_daily = met.temperature.rolling(24, min_periods=1, center=True).mean().to_numpy()
+    year = local.dt.year.to_numpy()
+    # within each year, so a multi-year build's latest year is exactly a one-year build's
+    temp_daily = met.temperature.groupby(year).transform(
+        lambda s: s.rolling(24, min_periods=1, center=True).mean()).to_numpy()
     heating = np.clip(16.0 - temp_daily, 0, None)
     rush = 1 + 0.8 * np.exp(-0.5 * ((hour - 8.5) / 1.3) ** 2) + 0.9 * np.exp(-0.5 * ((hour - 18.5) / 1.6) ** 2) - 0.6 * ((hour >= 0) & (hour < 6))
     stove = 0.4 + 1.0 * np.exp(-0.5 * ((hour - 8) / 1.5) ** 2) + 1.4 * np.exp(-0.5 * ((hour - 20.5) / 2.0) ** 2)
@@ -159,7 +208,8 @@ def source_profiles(met: pd.DataFrame) -> np.ndarray:
         "other": np.ones(len(met)),
     }
     arr = np.column_stack([q[s] for s in SECTORS])
-    return arr / arr.mean(axis=0)
+    mean = pd.DataFrame(arr).groupby(year).transform("mean").to_numpy()
+    return arr / mean * trend_factor(met)[:, None]
 
 
 def dilution(met: pd.DataFrame) -> np.ndarray:
@@ -224,8 +274,9 @@ OFFICIAL_STATIONS = [
 LOW_COST_MODELS = {"PurpleAir PA-II": 0.5, "SDS011": 0.3, "IQAir AirVisual Outdoor": 0.2}
 
 
-def sensor_sites(grid: xr.Dataset, districts, n_lowcost: int, rng: np.random.Generator):
-    """Official and low-cost sites (GeoDataFrame, EPSG:4326), with their grid cell indices."""
+def sensor_sites(grid: xr.Dataset, districts, n_lowcost: int, rng: np.random.Generator, year: int = YEAR):
+    """Official and low-cost sites (GeoDataFrame, EPSG:4326), with their grid cell indices; ``year``
+    is the record's latest year (a tenth of the low-cost sensors are installed during it)."""
     import geopandas as gpd
     import shapely
 
@@ -249,7 +300,7 @@ def sensor_sites(grid: xr.Dataset, districts, n_lowcost: int, rng: np.random.Gen
     start = pd.Timestamp("2022-06-01", tz="UTC")
     for k in range(n_lowcost):
         late = rng.random() < 0.1
-        inst = (pd.Timestamp(f"{YEAR}-02-01", tz="UTC") + pd.Timedelta(days=int(rng.integers(0, 240)))) if late \
+        inst = (pd.Timestamp(f"{year}-02-01", tz="UTC") + pd.Timedelta(days=int(rng.integers(0, 240)))) if late \
             else start + pd.Timedelta(days=int(rng.integers(0, 900)))
         rows.append(dict(site_id=f"lc-{k + 1:03d}", name=f"AAI sensor {k + 1}", network="AAI low-cost", official=False,
                          sensor_model=str(models[k]), lon=float(lons[k]), lat=float(lats[k]), installed=inst.floor("D")))
@@ -333,8 +384,9 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             edges = np.diff(np.concatenate([[0], lost.astype(np.int8), [0]]))
             for i0, i1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
                 log(site.site_id, "*", "gap", i0, i1, (i1 - i0) * len(vals), "reference station: hour(s) lost in transmission")
-            if site.site_id == "kz-05":  # a reference station with a month missing (June, maintenance)
-                june = np.asarray(pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(TZ).month == 6)
+            if site.site_id == "kz-05":  # a reference station with a month missing (June of the latest year, maintenance)
+                local = pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(TZ)
+                june = np.asarray((local.month == 6) & (local.year == local.year.max()))
                 keep &= ~june
                 idx = np.flatnonzero(june)
                 log(site.site_id, "*", "gap", idx[0], idx[-1] + 1, june.sum() * 5, "reference station: June missing (maintenance)")
@@ -401,7 +453,7 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             # optical counters saturate: the PMS5003 and SDS011 report at most 999.9 µg/m³
             vals["pm25"], vals["pm10"] = np.minimum(raw25, 999.9), np.minimum(raw10, 999.9)
             keep = present.copy()
-            for s0, s1 in _episodes(rng, n, int(rng.poisson(3)), 18, 24 * 14):
+            for s0, s1 in _episodes(rng, n, int(rng.poisson(3 * max(round(n / 8766), 1))), 18, 24 * 14):
                 keep[s0:s1] = False
                 if present[s0:s1].any():  # an outage before installation loses nothing
                     log(site.site_id, "*", "gap", s0, s1, present[s0:s1].sum() * len(vals))
