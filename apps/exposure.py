@@ -419,8 +419,7 @@ def _geojson():
 
 def _png():
     t = shown["table"]
-    note = " ".join(filter(None, [i18n.t("synthetic_banner", lang.value).replace("**", "") if V.synthetic else "",
-                                  i18n.t("stylised_note", lang.value) if V.stylised else ""]))
+    note = pages.banner_text(V, lang.value, markdown=False)  # partly synthetic is not "not from measurements"
     title = i18n.t("map_title", lang.value, metric=i18n.t(f"metric_{shown['metric']}", lang.value),
                    parameter=i18n.parameter_label(parameter.value, lang.value, unit=False),
                    period=i18n.period_label(period.value, lang.value, year=year.value))

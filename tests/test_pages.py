@@ -57,3 +57,22 @@ def test_a_server_process_is_warmed_before_its_first_visitor(demo_dir):
             pn.state.cancel_task("airfair.release_memory")
         gc.unfreeze()
         pn.state.cache.pop("airfair_frozen", None)
+
+
+def test_banner_text_says_partly_synthetic_with_the_file_name_only():
+    """Real readings beside a synthetic grid: the banner and a downloaded map say "partly synthetic" and name
+    the file, never its server path, and never call real measurements "not from measurements"."""
+    from types import SimpleNamespace
+
+    from airfair import pages
+
+    v = SimpleNamespace(synthetic_entries=["population_grid", "emissions_grid"], stylised=False,
+                        provenance={"readings": {"source": "/srv/secret/dir/no2_kgmt.csv", "synthetic": False}})
+    for lang in ("en", "ru", "kk"):
+        plain = pages.banner_text(v, lang, markdown=False)
+        assert "no2_kgmt.csv" in plain and "/srv" not in plain and "**" not in plain
+        assert "not from measurements" not in plain
+    assert "/srv" not in pages.banner_text(v, "en") and "Partly synthetic" in pages.banner_text(v, "en")
+    everything = SimpleNamespace(synthetic_entries=["readings"], stylised=True, provenance={})
+    assert "not from measurements" in pages.banner_text(everything, "en", markdown=False)
+    assert pages.banner_text(SimpleNamespace(synthetic_entries=[], stylised=False, provenance={}), "en") == ""

@@ -178,26 +178,39 @@ def language_select(default: str = "en"):
                              css_classes=["language-select"])
 
 
+def banner_text(views, lang: str = "en", markdown: bool = True) -> str:
+    """What the data are, in one sentence: synthetic, partly synthetic (the real measurements' file
+    named, never its server path) or real, and whether the shapes are stylised; "" when nothing needs
+    saying. The same words on the page's banner and on a downloaded map.
+
+    Parameters
+    ----------
+    views : airfair.views.Views
+    lang : {"en", "ru", "kk"}
+    markdown : bool
+        True: Markdown with the source escaped as literal text (for a page); False: plain text (for a
+        picture, where Markdown would show as typed).
+    """
+    synthetic = views.synthetic_entries
+    if "readings" in synthetic:
+        first = [i18n.t("synthetic_banner", lang)]
+    elif synthetic:
+        source = display_source(views.provenance.get("readings", {}).get("source", ""))
+        first = [i18n.t("partly_synthetic_banner", lang, source=markdown_text(source) if markdown else source,
+                        entries=", ".join(i18n.t(f"entry_{e}", lang) for e in synthetic))]
+    else:
+        first = []
+    text = " ".join(first + ([i18n.t("stylised_note", lang)] if views.stylised else []))
+    return text if markdown else text.replace("**", "")
+
+
 def banner(views, lang_widget):
     """The warning shown whenever the data are synthetic (and when shapes are stylised); the real
-    measurements' source by file name (never a server path), as literal text."""
+    measurements' source by file name (never a server path), as literal text (:func:`banner_text`)."""
     alert = pn.pane.Alert(alert_type="warning", visible=views.synthetic or views.stylised,
                           css_classes=["synthetic-banner"])
-    synthetic = views.synthetic_entries
-
-    def render(lang):
-        if "readings" in synthetic:
-            first = [i18n.t("synthetic_banner", lang)]
-        elif synthetic:
-            source = markdown_text(display_source(views.provenance.get("readings", {}).get("source", "")))
-            first = [i18n.t("partly_synthetic_banner", lang, source=source,
-                            entries=", ".join(i18n.t(f"entry_{e}", lang) for e in synthetic))]
-        else:
-            first = []
-        return " ".join(first + ([i18n.t("stylised_note", lang)] if views.stylised else []))
-
-    alert.object = render(lang_widget.value)
-    lang_widget.param.watch(lambda e: setattr(alert, "object", render(e.new)), "value")
+    alert.object = banner_text(views, lang_widget.value)
+    lang_widget.param.watch(lambda e: setattr(alert, "object", banner_text(views, e.new)), "value")
     return alert
 
 
@@ -335,6 +348,7 @@ def geojson_of(districts, table, columns) -> str:
 
 
 __all__ = [
+    "banner_text",
     "banner",
     "checkbox",
     "download",
