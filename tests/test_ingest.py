@@ -444,9 +444,13 @@ def test_exposure_page_renders_from_imported_data(tmp_path, demo_copy, monkeypat
     import runpy
 
     times = pd.date_range("2024-01-10 00:00", periods=24 * 7, freq="h")
+    # a daily cycle (a flat or alternating series is what reference QC calls a dead analyser), every local day's
+    # mean exactly 42.25: the 24 offsets sum to zero and every value is a multiple of 0.25 (exact in binary)
+    cycle = [0, 3, 6, 9, 12, 9, 6, 3, 0, -3, -6, -9, -12, -9, -6, -3, 5, -5, 4, -4, 3, -3, 2, -2]
+    value = [f"{42.25 + cycle[i % 24]:.2f}".replace(".", ",") for i in range(len(times))]
     f = write(tmp_path, "pm25_by_station.csv",  # a wide export: one column per station, PM2.5 for the whole file
-              "Дата;АМС-1;АМС-2;АМС-3\n" + "".join(t.strftime("%d.%m.%Y %H:%M") + (";42;42;42\n" if i % 2 else ";42,5;42,5;42,5\n")
-                                                     for i, t in enumerate(times)))  # not constant: QC calls that stuck
+              "Дата;АМС-1;АМС-2;АМС-3\n" + "".join(t.strftime("%d.%m.%Y %H:%M") + f";{v};{v};{v}\n"
+                                                     for t, v in zip(times, value)))
     stations = write(tmp_path, "st.csv", "site;lat;lon\nАМС-1;43,25;76,93\nАМС-2;43,35;76,99\nАМС-3;43,16;76,92\n")
     rep = ingest.import_csv(f, {"time": "Дата"}, {"parameter": "PM2.5", "unit": "мкг/м³"}, tz="Asia/Almaty", wide=True,
                             sites=stations, data_dir=demo_copy, official=True, network="Kazhydromet")

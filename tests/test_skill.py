@@ -102,7 +102,8 @@ def test_resolved_rule_by_hand(v):
     fig = v.district_figures("pm25", "summer", "official")
     spread = fig.value.max() - fig.value.min()
     held = v.loso[(v.loso.parameter == "pm25") & (v.loso.sensors == "official") & (v.loso.method == k["method"])]
-    summer = held[pd.DatetimeIndex(held.date).month.isin([6, 7, 8])]
+    dates = pd.DatetimeIndex(held.date)
+    summer = held[dates.month.isin([6, 7, 8]) & (dates.year == v.default_year())]  # the summer of the year shown
     rmse = np.sqrt(((summer.predicted - summer.observed) ** 2).mean())
     r2_record = v.meta["skill"]["official_pm25"]["cv"][k["method"]]["r2"]
     assert k["spread"] == pytest.approx(spread) and k["rmse"] == pytest.approx(rmse) and k["n"] == len(summer)
@@ -164,7 +165,8 @@ def test_real_no2_method_chosen_by_cv_without_synthetic_covariates(no2_copy):
     k = v.map_skill("no2", "year", "official")
     fig = v.district_figures("no2", "year", "official")
     print({x: k[x] for x in ("method", "r2", "r2_record", "rmse", "n", "n_sites", "spread", "resolved", "reasons")})
-    assert k["n_sites"] == 11 and k["spread"] == pytest.approx(fig.value.max() - fig.value.min())
+    # 10 of the 11 held out in 2025: kgmt_25's analyser is frozen from October 2024 (reference QC flags it bad)
+    assert k["n_sites"] == 10 and k["spread"] == pytest.approx(fig.value.max() - fig.value.min())
     # the network does not resolve the districts' NO2: the error is several times the spread, R² below zero
     assert not k["resolved"] and set(k["reasons"]) == {"rmse_exceeds_spread", "r2_below_threshold"}
     assert k["rmse"] > 2 * k["spread"] and k["r2_record"] < 0
@@ -180,7 +182,8 @@ def test_real_no2_page_shows_stations_not_a_ranking(no2_copy, monkeypatch):
     head = page["headline"].object
     assert "breathes" not in head and "×" not in head and "does not resolve differences between districts" in head
     skill = page["skill_pane"].object
-    assert "R² -0.15" in skill and "inverse-distance" in skill and "synthetic grids" in skill
+    k = page["V"].map_skill("no2", "year", "official", year=page["year"].value)
+    assert k["r2_record"] < views.MIN_R2 and f"R² {page['_fmt'](k['r2_record'], 2)}" in skill and "inverse-distance" in skill and "synthetic grids" in skill
     page["update_below"]()
     assert "does not resolve differences between districts here" in page["_fairness_panes"]()["text"].object
     ranking = page["charts"]["ranking"]

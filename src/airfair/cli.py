@@ -318,7 +318,10 @@ def qc_command(data_dir, by, parameters, report_path):
                    "Year belongs to the year it ends in (heating 2024/25 to 2025). Default: every year with data.")
 @click.option("--weight", type=click.Choice(["population", "children_u5", "elderly_65p"]), default="population",
               show_default=True, help="Who is counted.")
-@click.option("--method", type=click.Choice(["idw", "regression_idw"]), default="regression_idw", show_default=True)
+@click.option("--method", type=click.Choice(["auto", "idw", "regression_idw", "regression_elevation_idw"]),
+              default="auto", show_default=True,
+              help="Surface method; auto: the lowest leave-one-site-out RMSE among the methods allowed for these data "
+                   "(no regression on a synthetic covariate with real readings), as the served maps choose.")
 @click.option("--sensors", type=click.Choice(["official", "all"]), default="official", show_default=True,
               help="Reference stations only, or every QC-passed sensor after correction and calibration.")
 @click.option("--scheduler", default=None, help="Address of a Dask distributed scheduler (default: local threads).",
@@ -329,7 +332,7 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
     """Population-weighted exposure to a pollutant per district, income quintile or the whole city, per
     period of each calendar year (days over: days the group's daily mean exceeds the WHO 24-h guideline)."""
     import airfair
-    from airfair import correction, escaping, exposure, qc
+    from airfair import correction, escaping, exposure, qc, views
     from airfair.catalog import DataNotBuiltError, data_directory
     from airfair.synthetic import BuildError, parse_years
 
@@ -373,6 +376,17 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
                                                      correction.fit_calibration(pairs, by="site_id"))
         else:  # QC first, as the served maps do: readings flagged bad (reference stations too) stay out
             readings = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
+        # how sure the table is: leave-one-site-out CV of every method on the same readings; auto takes the best
+        # allowed one (views.candidate_methods: a synthetic covariate never shapes a map of real readings)
+        prov = {name: (cat[name].metadata.get("provenance") if isinstance(cat[name].metadata.get("provenance"), dict)
+                       else {}) for name in ("readings", "population_grid", "emissions_grid")}
+        candidates, excluded = views.candidate_methods(prov)
+        cv = exposure.loso_cv(readings, sites, grid, parameter, official_only=sensors == "official", emissions=emis)
+        if method == "auto":
+            method = exposure.best_method(cv, candidates) or views.METHOD
+        elif method in excluded:
+            click.echo(f"warning: {method} regresses on synthetic data ({', '.join(excluded[method])}) beside real "
+                       "readings: the table is shaped by a simulation (use --method auto or idw)", err=True)
         surfaces = exposure.daily_surfaces(readings, sites, grid, parameter, official_only=sensors == "official",
                                            method=method, emissions=emis)
         if surfaces.sizes["date"] == 0:
@@ -392,6 +406,13 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
 
     click.echo(f"{i18n.parameter_label(parameter, 'en')}, population-weighted ({weight}), {method}, {sensors} sensors; "
                "days: days with data in the period; days over: days over the WHO 24-h guideline:")
+    skill = cv[cv["method"] == method]
+    if len(skill):
+        k = skill.iloc[0]
+        click.echo(f"map skill ({method}, leave-one-site-out, daily means at {int(k['n']):,} station-days): "
+                   f"RMSE {k['rmse']:.1f} µg/m³, R² {k['r2']:.2f}; a difference between groups smaller than the RMSE "
+                   "is not a ranking. Every method: " +
+                   "; ".join(f"{r.method} RMSE {r.rmse:.1f}, R² {r.r2:.2f}" for r in cv.itertuples()))
     click.echo(table[cols].round(3).to_string(index=False))
     if out is not None:
         tmp = out.with_name(out.name + ".tmp")

@@ -391,7 +391,8 @@ def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, met
 
     def idw(v):
         ok = np.isfinite(v)
-        return (np.where(ok, v, 0.0) @ w.T) / (ok.astype(float) @ w.T)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a day with no site left: NaN, as it should be
+            return (np.where(ok, v, 0.0) @ w.T) / (ok.astype(float) @ w.T)
 
     if method == "idw":
         return idw(values)
