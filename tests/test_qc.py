@@ -183,7 +183,7 @@ def test_report_per_site_and_district(demo_flagged):
     assert set(per_site.site_id) == set(out[out.parameter == "pm25"].site_id)
     assert per_site.capture_pct.between(0, 100.1).all()
     assert (per_site.good + per_site.suspect + per_site.bad == per_site.n_readings).all()
-    latest = qc.report(out, sites, start="2025-01-01", end="2026-01-01")  # the gap is in the latest year's June
+    latest = qc.report(out, sites, start=pd.Timestamp("2025-01-01", tz="UTC"), end=pd.Timestamp("2026-01-01", tz="UTC"))  # the gap is in the latest year's June
     kz5 = latest.set_index("site_id").loc["kz-05"]
     assert 85 < kz5.capture_pct < 93  # a month of twelve missing
     per_district = qc.report(out, sites, by="district")

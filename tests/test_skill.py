@@ -169,7 +169,8 @@ def test_real_no2_method_chosen_by_cv_without_synthetic_covariates(no2_copy):
     assert k["n_sites"] == 10 and k["spread"] == pytest.approx(fig.value.max() - fig.value.min())
     # the network does not resolve the districts' NO2: the error is several times the spread, R² below zero
     assert not k["resolved"] and set(k["reasons"]) == {"rmse_exceeds_spread", "r2_below_threshold"}
-    assert k["rmse"] > 2 * k["spread"] and k["r2_record"] < 0
+    # after reference-station QC the whole record's R² is about 0.14 (−0.15 before): still far below MIN_R2
+    assert k["rmse"] > 2 * k["spread"] and k["r2_record"] < views.MIN_R2 / 2
     assert fig.km_to_station.notna().all() and fig.km_to_station.between(0.1, 30).all()
 
 
