@@ -32,6 +32,10 @@ def test_real_no2_pages_open_on_no2_show_the_skill_and_no_ranking(no2_served, ch
     assert page.locator(".w-parameter select").input_value() == "NO₂"
     assert page.locator(".w-parameter option").all_inner_texts() == ["NO₂"]
     assert page.locator(".w-sensors option").all_inner_texts() == [i18n.t("sensors_official", "en")]
+    # a year selector: 2021 … 2026, partial years labelled, the latest complete year (2025) chosen
+    years = page.locator(".w-year option").all_inner_texts()
+    assert years[0].startswith("2021") and years[-1].startswith("2026") and "2025" in years
+    assert page.locator(".w-year select").input_value() == "2025"
     data = _map_values(page)
     fig = v.district_figures("no2", "year", "official")
     assert dict(zip(data["district_id"], data["value"])) == pytest.approx(dict(zip(fig.district_id, fig.value)))
