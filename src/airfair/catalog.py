@@ -298,3 +298,24 @@ def open_catalog(data_dir: str | Path | None = None):
         if name in cat.entries:
             cat.entries[name].metadata["provenance"] = prov
     return cat
+
+
+def provenance_of(cat, names) -> dict[str, dict]:
+    """Entry name → the provenance dict its catalog metadata carries (``{}`` where it has none).
+
+    What a consumer asks before trusting an entry beside another: is it synthetic, from where, under
+    which licence (e.g. :func:`airfair.views.candidate_methods` keeps a synthetic covariate away from
+    real readings).
+
+    Parameters
+    ----------
+    cat : intake catalog
+        As returned by :func:`open_catalog`.
+    names : iterable of str
+        Entry names.
+    """
+    out = {}
+    for name in names:
+        p = cat[name].metadata.get("provenance")
+        out[name] = p if isinstance(p, dict) else {}
+    return out

@@ -333,7 +333,7 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
     period of each calendar year (days over: days the group's daily mean exceeds the WHO 24-h guideline)."""
     import airfair
     from airfair import correction, escaping, exposure, qc, views
-    from airfair.catalog import DataNotBuiltError, data_directory
+    from airfair.catalog import DataNotBuiltError, data_directory, provenance_of
     from airfair.synthetic import BuildError, parse_years
 
     try:
@@ -378,9 +378,8 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
             readings = qc.flag(readings, sites).persist() if client else qc.flag(readings.compute(), sites)
         # how sure the table is: leave-one-site-out CV of every method on the same readings; auto takes the best
         # allowed one (views.candidate_methods: a synthetic covariate never shapes a map of real readings)
-        prov = {name: (cat[name].metadata.get("provenance") if isinstance(cat[name].metadata.get("provenance"), dict)
-                       else {}) for name in ("readings", "population_grid", "emissions_grid")}
-        candidates, excluded = views.candidate_methods(prov)
+        candidates, excluded = views.candidate_methods(
+            provenance_of(cat, ("readings", "population_grid", "emissions_grid")))
         cv = exposure.loso_cv(readings, sites, grid, parameter, official_only=sensors == "official", emissions=emis)
         if method == "auto":
             method = exposure.best_method(cv, candidates) or views.METHOD

@@ -644,9 +644,8 @@ def loso_cv(readings, sites, grid: xr.Dataset, parameter: str = "pm25", methods=
 
     Parameters
     ----------
-    evaluate_on_official : bool
-        Score only at reference stations (default): low-cost sites help build the surface but their
-        own values are not the yardstick.
+    readings, sites, grid, parameter, methods, official_only, emissions, min_hours, power, evaluate_on_official
+        As in :func:`loso_predictions`.
 
     Returns
     -------

@@ -197,7 +197,7 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
     """
     import airfair
     from airfair import correction, qc
-    from airfair.catalog import data_directory
+    from airfair.catalog import data_directory, provenance_of
 
     log = log or (lambda *_: None)
     target = views_path(data_dir)
@@ -209,8 +209,7 @@ def prepare_views(data_dir: str | Path | None = None, force: bool = False, log=p
     sites = cat["sensor_sites"].read()
     grid = cat["population_grid"].read().load()
     emis = cat["emissions_grid"].read().load()
-    prov = {name: (cat[name].metadata.get("provenance") if isinstance(cat[name].metadata.get("provenance"), dict)
-                   else {}) for name in ("readings", "population_grid", "emissions_grid")}
+    prov = provenance_of(cat, ("readings", "population_grid", "emissions_grid"))
     candidates, excluded = candidate_methods(prov)
     log(f"views: reading and checking every reading in {folder} (QC) …")
     readings = cat["readings"].read().compute()
@@ -338,11 +337,11 @@ def _write_atomically(target: Path, ds: xr.Dataset, site_daily: pd.DataFrame, si
 @functools.lru_cache(maxsize=4)
 def _load(folder: str, key: str) -> Views:
     import airfair
+    from airfair.catalog import provenance_of
 
     path = Path(folder) / "derived" / f"views-{key}"
     cat = airfair.open_catalog(folder)
-    prov = {name: (cat[name].metadata.get("provenance") if isinstance(cat[name].metadata.get("provenance"), dict) else {})
-            for name in ("readings", "sensor_sites", "districts", "population_grid")}
+    prov = provenance_of(cat, ("readings", "sensor_sites", "districts", "population_grid"))
     with xr.open_dataset(path / "surfaces.nc", engine="h5netcdf") as ds:
         arrays = {}
         for name, da in ds.data_vars.items():
