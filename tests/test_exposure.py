@@ -259,11 +259,20 @@ def test_bench_engines_agree_on_a_small_year(tmp_path):
 
     out = tmp_path / "bench.json"
     res = CliRunner().invoke(main, ["bench", "--sites", "16", "--interval", "30", "--days", "4", "--scales", "1",
+                                    "--engines", "dask,duckdb", "--repeats", "2",  # pandas: tests/test_bench.py
                                     "--workdir", str(tmp_path / "w"), "--out", str(out)])
     assert res.exit_code == 0, res.output
-    run = json.loads(out.read_text())["runs"][0]
-    assert run["agree"] and set(run["engines"]) == {"dask", "pandas", "duckdb"}
+    doc = json.loads(out.read_text())
+    run = doc["runs"][0]
+    assert run["agree"] and set(run["engines"]) == {"dask", "duckdb"}
     assert all(e["wall_s"] > 0 and e["peak_mb"] > 0 for e in run["engines"].values())
+    # every run is kept, each engine twice; ratios against the fastest baseline (the only one: DuckDB)
+    assert [r["repeat"] for r in run["engines"]["dask"]["runs"]] == [1, 2]
+    assert run["engines"]["dask"]["wall_s"] == min(r["wall_s"] for r in run["engines"]["dask"]["runs"])
+    assert run["fastest_baseline"] == "duckdb" and run["ratio_to_fastest_baseline"]["duckdb"] == 1.0
+    assert doc["machine"]["dask"] and doc["machine"]["cpus"] >= 1 and len(doc["machine"]["load_at_start"]) == 3
+    assert all("others_cpu_s" in r and "load_before" in r for r in run["engines"]["duckdb"]["runs"])
+    assert "× the fastest baseline (duckdb)" in res.output
     assert run["dataset"]["n_rows"] > 0.9 * 16 * 4 * 48 * 0.97 and not (tmp_path / "w" / "bench-x1").exists()
 
 
