@@ -386,25 +386,57 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
     def mark(reason, mask):
         bits[np.asarray(mask, bool)] |= _BIT[reason]
 
-    known_param = param.isin(list(PARAMETER_UNITS)).to_numpy()
+    # integer codes for the string keys (sorted categories: code order is string order); the row checks
+    # are evaluated once per category and the per-row work is array indexing
+    site_c, site_u = pd.factorize(site, sort=True)
+    param_c, param_u = pd.factorize(param, sort=True)
+    unit_c, unit_u = pd.factorize(df["unit"].astype("string").reset_index(drop=True), sort=True)
+    param_u, site_u = np.asarray(param_u, dtype=object), np.asarray(site_u, dtype=object)
+
+    def by_param(table, default):  # a per-parameter property as a per-row array (NA parameter: default)
+        per = np.array([table.get(p, default) for p in param_u] + [default])
+        return per[param_c]  # code -1 (NA) takes the last entry
+
+    def param_in(names):
+        return by_param(dict.fromkeys(names, True), False).astype(bool)
+
+    known_param = param_in(PARAMETER_UNITS)
     mark("unknown_parameter", ~known_param)
-    expected_unit = param.map(PARAMETER_UNITS).astype("string")
-    mark("unit_mismatch", known_param & (df["unit"].astype("string").reset_index(drop=True) != expected_unit).fillna(True).to_numpy())
+    # unit mismatch: a table over every (parameter, unit) code pair; an NA unit never matches
+    params, units = np.r_[[None], param_u], np.r_[[None], np.asarray(unit_u, dtype=object)]
+    mismatch = np.array([[PARAMETER_UNITS.get(p) is None or u is None or u != PARAMETER_UNITS.get(p) for u in units]
+                         for p in params], dtype=bool)
+    mark("unit_mismatch", known_param & mismatch[param_c + 1, unit_c + 1])
     if sites is not None:
-        mark("unknown_site", ~site.isin(known).to_numpy())
-        no_xy = pos.index[pos.isna().any(axis=1)]
-        mark("no_coordinates", site.isin(no_xy).to_numpy())
+        site_known = np.r_[np.isin(site_u, list(known)), [False]]
+        mark("unknown_site", ~site_known[site_c])
+        no_xy = set(pos.index[pos.isna().any(axis=1)])
+        mark("no_coordinates", np.r_[np.isin(site_u, list(no_xy)), [False]][site_c])
     else:
         skipped.append("unknown_site, no_coordinates: no sites table")
     finite = np.isfinite(value)
     mark("missing_value", ~finite)
-    lo = param.map({p: r[0] for p, r in cfg.plausible.items()}).to_numpy(dtype=float, na_value=np.nan)
-    hi = param.map({p: r[1] for p, r in cfg.plausible.items()}).to_numpy(dtype=float, na_value=np.nan)
+    lo = by_param({p: r[0] for p, r in cfg.plausible.items()}, np.nan).astype(float)
+    hi = by_param({p: r[1] for p, r in cfg.plausible.items()}, np.nan).astype(float)
     mark("out_of_range", finite & ((value < lo) | (value > hi)))
-    key = df[["site_id", "parameter", "time"]]
-    mark("duplicate", key.duplicated(keep=False).to_numpy())
-    is_ref = (site.isin(official) & param.isin(list(cfg.network_parameters))).to_numpy() if sites is not None \
-        else np.zeros(n, bool)
+    # duplicates: the same (site, parameter, time) key, NA equal to NA as in DataFrame.duplicated
+    time_c, time_u = pd.factorize(df["time"].reset_index(drop=True), sort=True)
+    n_s, n_p, n_t = len(site_u) + 1, len(param_u) + 1, len(time_u) + 1
+    group = (site_c.astype(np.int64) + 1) * n_p + (param_c + 1)  # one code per (site, parameter)
+    if n_s * n_p * n_t < 2**62:
+        key = group * n_t + (time_c + 1)
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        same = ks[1:] == ks[:-1]
+    else:  # more keys than one int64 holds: two-key sort
+        order = np.lexsort((time_c, group))
+        same = (group[order][1:] == group[order][:-1]) & (time_c[order][1:] == time_c[order][:-1])
+    dup = np.zeros(n, bool)
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
+    mark("duplicate", dup)
+    is_ref = (np.r_[np.isin(site_u, list(official)), [False]][site_c] & param_in(cfg.network_parameters)) \
+        if sites is not None else np.zeros(n, bool)
     if is_ref.any():
         sentinel, saturation, floor = _sentinel_rows(site, param, value, is_ref & finite, cfg)
         mark("sentinel", sentinel)
@@ -413,44 +445,62 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
 
     # series checks on one value per site, parameter and hour (duplicates averaged)
     usable = (bits & sum(_BIT[r] for r in REASONS if REASONS[r] == 3)) == 0
-    rows = pd.DataFrame({"row": np.arange(n), "site_id": site, "parameter": param,
-                         "time": df["time"].reset_index(drop=True), "value": value})[usable]
-    hourly = rows.groupby(["site_id", "parameter", "time"], sort=True)["value"].mean().reset_index()
+    # one sort (above) serves every group: rows in (site, parameter, time) order, as groupby(sort=True)
+    # gives; rows with an NA key are left out, as groupby does
+    take = order[(usable & (site_c >= 0) & (param_c >= 0) & (time_c >= 0))[order]]
+    tk = (group[take] * n_t + time_c[take]) if n_s * n_p * n_t < 2**62 else None
+    first = np.r_[True, (tk[1:] != tk[:-1]) if tk is not None else
+                  ((group[take][1:] != group[take][:-1]) | (time_c[take][1:] != time_c[take][:-1]))][:len(take)]
+    row_hour = np.cumsum(first) - 1  # each usable row's position in ``hourly``
+    head = take[first]
+    v = value[head]
+    size = np.bincount(row_hour, minlength=len(head))
+    if (size > 1).any():  # duplicates: their mean as groupby computes it (so the floats are the same)
+        multi = size[row_hour] > 1
+        v[size > 1] = pd.Series(value[take[multi]]).groupby(row_hour[multi], sort=True).mean().to_numpy()
+    h_site, h_param, h_time = site_c[head], param_c[head], time_c[head]
+    hourly = pd.DataFrame({"site_id": pd.array(site_u, dtype="string")[h_site],
+                           "parameter": pd.array(param_u, dtype="string")[h_param],
+                           "time": df["time"].reset_index(drop=True).iloc[head].reset_index(drop=True), "value": v})
     series_bits = np.zeros(len(hourly), dtype=np.int64)
-    grp = (hourly["site_id"] + "|" + hourly["parameter"]).to_numpy()
-    new_group = np.r_[True, grp[1:] != grp[:-1]]
-    v = hourly["value"].to_numpy()
+    h_group = group[head]
+    new_group = np.r_[True, h_group[1:] != h_group[:-1]]
+
+    def h_param_in(names):
+        return np.isin(param_u, list(names))[h_param]
+
+    # (site, time) of each hourly value as one integer, to pair channels of a site at an hour
+    h_st = h_site.astype(np.int64) * n_t + h_time
 
     # stuck: runs of identical values
     new_run = new_group | np.r_[True, v[1:] != v[:-1]]
     run_id = np.cumsum(new_run)
     run_len = np.bincount(run_id)[run_id]
-    stuck = (run_len >= cfg.stuck_hours) & hourly["parameter"].isin(cfg.stuck_parameters).to_numpy()
+    stuck = (run_len >= cfg.stuck_hours) & h_param_in(cfg.stuck_parameters)
     series_bits[stuck] |= _BIT["stuck"]
 
     # spikes: one-sided Hampel test against the centred running median of the neighbours; a rise in
-    # PM2.5 that the same sensor's PM10 shares is air (smoke, fog has its own check), not a glitch
-    med = hourly.groupby(grp, sort=False)["value"].transform(
-        lambda s: s.rolling(cfg.spike_window, center=True, min_periods=3).median()).to_numpy()
+    # PM2.5 that the same sensor's PM10 shares is air (smoke, fog has its own check), not a glitch.
+    # One rolling median over all series, NaN padding between them so that no window crosses two
+    med = _grouped_rolling_median(v, new_group, cfg.spike_window, 3)
     rise = v - med
-    spike = (rise > np.maximum(cfg.spike_abs, cfg.spike_rel * med)) & hourly["parameter"].isin(cfg.spike_parameters).to_numpy()
-    is25 = (hourly["parameter"] == "pm25").to_numpy()
+    spike = (rise > np.maximum(cfg.spike_abs, cfg.spike_rel * med)) & h_param_in(cfg.spike_parameters)
+    is25, is10 = h_param_in(["pm25"]), h_param_in(["pm10"])
+    at10 = _match(h_st[is25], h_st[is10])  # position among the PM10 values of the same site and hour, or -1
     if spike[is25].any():
-        rise10 = pd.Series(rise[(hourly["parameter"] == "pm10").to_numpy()],
-                           index=pd.MultiIndex.from_frame(hourly.loc[hourly["parameter"] == "pm10", ["site_id", "time"]]))
-        shared = rise10.reindex(pd.MultiIndex.from_frame(hourly.loc[is25, ["site_id", "time"]])).to_numpy() > cfg.spike_shared * rise[is25]
+        rise10 = np.where(at10 >= 0, rise[is10][np.maximum(at10, 0)], np.nan)
+        shared = rise10 > cfg.spike_shared * rise[is25]
         spike[np.flatnonzero(is25)[shared]] = False
     series_bits[spike & ~stuck] |= _BIT["spike"]
 
     # PM2.5 above PM10 at the same site and hour, unless a PM2.5 spike explains it
-    wide = hourly.assign(spike=spike).pivot_table(index=["site_id", "time"], columns="parameter",
-                                                  values=["value", "spike"], aggfunc="first", observed=True)
-    if ("value", "pm25") in wide and ("value", "pm10") in wide:
-        pm25, pm10 = wide[("value", "pm25")], wide[("value", "pm10")]
-        bad_pair = (pm25 > cfg.pm_ratio * pm10 + cfg.pm_abs) & ~wide[("spike", "pm25")].fillna(False).astype(bool)
-        pairs = bad_pair[bad_pair].index
-        hit = pd.MultiIndex.from_frame(hourly[["site_id", "time"]]).isin(pairs) & hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
-        series_bits[hit] |= _BIT["pm25_gt_pm10"]
+    if is25.any() and is10.any():
+        i25, i10 = np.flatnonzero(is25), np.flatnonzero(is10)
+        paired = at10 >= 0
+        j25, j10 = i25[paired], i10[at10[paired]]
+        bad_pair = (v[j25] > cfg.pm_ratio * v[j10] + cfg.pm_abs) & ~spike[j25]
+        series_bits[j25[bad_pair]] |= _BIT["pm25_gt_pm10"]
+        series_bits[j10[bad_pair]] |= _BIT["pm25_gt_pm10"]
 
     # reference checks on low-cost PM
     site_diag = pd.DataFrame()
@@ -467,10 +517,13 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
             site_diag, ref_hits = _reference_checks(hourly, series_bits, reference, pos, official, cfg)
             for reason, hits in ref_hits.items():
                 if len(hits):
-                    hk = pd.MultiIndex.from_frame(hits[["site_id", "time"]])
-                    on = pd.MultiIndex.from_frame(hourly[["site_id", "time"]]).isin(hk)
+                    hs = pd.Index(site_u).get_indexer(hits["site_id"].astype(str))
+                    ht = pd.Index(time_u).get_indexer(pd.DatetimeIndex(hits["time"]).as_unit(time_u.unit)
+                                                      if isinstance(time_u, pd.DatetimeIndex) else hits["time"])
+                    ok_h = (hs >= 0) & (ht >= 0)
+                    on = np.isin(h_st, hs[ok_h].astype(np.int64) * n_t + ht[ok_h])
                     if reason != "time_shift":  # a wrong clock shifts every channel; fog and drift are PM's
-                        on &= hourly["parameter"].isin(["pm25", "pm10"]).to_numpy()
+                        on &= h_param_in(["pm25", "pm10"])
                     series_bits[on] |= _BIT[reason]
 
     # network checks of the official stations, per parameter (their hourly values, after the row checks)
@@ -496,9 +549,7 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
         skipped.append("network checks of reference stations: no sites table")
 
     # back to rows
-    hourly_bits = pd.Series(series_bits, index=pd.MultiIndex.from_frame(hourly[["site_id", "parameter", "time"]]))
-    row_bits = hourly_bits.reindex(pd.MultiIndex.from_frame(rows[["site_id", "parameter", "time"]])).to_numpy()
-    bits[rows["row"].to_numpy()] |= np.nan_to_num(row_bits, nan=0).astype(np.int64)
+    bits[take] |= series_bits[row_hour]
 
     out = df.copy()
     out["qc_flag"] = _severity(bits)
@@ -510,6 +561,26 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
     out.attrs["qc_reference"] = reference_diag
     out.attrs["qc_config"] = asdict(cfg)
     return out
+
+
+def _match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Position in ``b`` (sorted, unique integers) of each of ``a``, or -1 where it is not in ``b``."""
+    j = np.searchsorted(b, a)
+    jc = np.minimum(j, max(len(b) - 1, 0))
+    return np.where((j < len(b)) & (b[jc] == a) if len(b) else np.zeros(len(a), bool), jc, -1)
+
+
+def _grouped_rolling_median(v: np.ndarray, new_group: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """Centred rolling median within each run of ``new_group`` (as groupby + rolling per group gives):
+    one pass over all groups, separated by ``window`` NaNs so that no window reaches into the next group."""
+    if not len(v):
+        return np.zeros(0)
+    starts = np.flatnonzero(new_group)
+    pos = np.arange(len(v)) + window * (np.cumsum(new_group) - 1)  # each value's place in the padded array
+    padded = np.full(len(v) + window * len(starts), np.nan)
+    padded[pos] = v
+    med = pd.Series(padded).rolling(window, center=True, min_periods=min_periods).median().to_numpy()
+    return med[pos]
 
 
 def _sentinel_rows(site, param, value, on, cfg):
@@ -794,7 +865,7 @@ def _reference_checks(hourly, series_bits, reference, pos, official, cfg):
     """Fog bias, drift and clock shifts of low-cost PM2.5 against the nearest reference stations."""
     ok = (series_bits & (_BIT["stuck"] | _BIT["spike"] | _BIT["pm25_gt_pm10"])) == 0
     lc = hourly[ok & ~hourly["site_id"].isin(official) & hourly["parameter"].isin(["pm25", "rh"])]
-    lc = lc.pivot_table(index="time", columns=["parameter", "site_id"], values="value", observed=True)
+    lc = _wide(lc)
     if "pm25" not in lc.columns.get_level_values(0):
         return pd.DataFrame(), {}
     refs = [s for s in reference.columns if s in pos.index and pos.loc[s].notna().all()]
@@ -830,6 +901,31 @@ def _reference_checks(hourly, series_bits, reference, pos, official, cfg):
         diag.append(row)
     cat = lambda hits: pd.concat(hits, ignore_index=True) if hits else pd.DataFrame(columns=["site_id", "time"])  # noqa: E731
     return pd.DataFrame(diag), {"humidity": cat(fog_hits), "drift": cat(drift_hits), "time_shift": cat(shift_hits)}
+
+
+def _wide(long: pd.DataFrame) -> pd.DataFrame:
+    """``long.pivot_table(index="time", columns=["parameter", "site_id"], values="value")`` for rows with
+    one value per key (hourly values): the same table, filled by position instead of grouped."""
+    t_c, t_u = pd.factorize(long["time"], sort=True)
+    p_c, p_u = pd.factorize(long["parameter"], sort=True)
+    s_c, s_u = pd.factorize(long["site_id"], sort=True)
+    cols, c_inv = np.unique(p_c.astype(np.int64) * len(s_u) + s_c, return_inverse=True)
+    m = np.full((len(t_u), len(cols)), np.nan)
+    m[t_c, c_inv.ravel()] = long["value"].to_numpy(float)
+    columns = pd.MultiIndex.from_arrays([p_u[cols // len(s_u)], s_u[cols % len(s_u)]], names=["parameter", "site_id"])
+    return pd.DataFrame(m, index=pd.Index(t_u, name="time"), columns=columns)
+
+
+def _shifted(a: np.ndarray, lag: int) -> np.ndarray:
+    """``Series.shift(lag)`` of an array: NaN where nothing moves in."""
+    out = np.full(len(a), np.nan)
+    if lag == 0:
+        out[:] = a
+    elif 0 < lag < len(a):
+        out[lag:] = a[:-lag]
+    elif 0 < -lag < len(a):
+        out[:lag] = a[-lag:]
+    return out
 
 
 def _fog_test(lr, rh, cfg):
@@ -871,17 +967,43 @@ def _drift_test(lr, rh, ref, cfg):
             "drift_onset": onset.floor("D"), "drift_strength": round(float(strength), 1)}
 
 
-def _shift_test(x, ref, cfg):
-    """Months (start, end) in which the site's hourly series correlates best with the reference at a
-    non-zero lag of whole hours: a clock set to the wrong offset (e.g. UTC+6 after March 2024)."""
-    both = pd.DataFrame({"x": np.log(x.where(x > 0)), "r": np.log(ref.where(ref > 0))})
-    out = []
-    for month, g in both.groupby(both.index.to_period("M") if both.index.tz is None else
-                                 both.index.tz_convert(None).to_period("M")):
+def _month_slices(both: pd.DataFrame, naive: pd.DatetimeIndex):
+    """(month, (x, r)) per calendar month with at least 240 values of x: the month's rows on an hourly grid
+    from its first to its last row, as ``groupby(month)`` then ``asfreq("h")`` gives them."""
+    if len(both) and naive.is_monotonic_increasing and naive.is_unique and (naive.floor("h") == naive).all():
+        # timestamps on whole hours: one grid for the whole record, sliced per month
+        pos = np.asarray((naive - naive[0]) // pd.Timedelta(hours=1), dtype=np.int64)
+        grid = {c: np.full(pos[-1] + 1, np.nan) for c in ("x", "r")}
+        for c in grid:
+            grid[c][pos] = both[c].to_numpy(float)
+        periods = naive.to_period("M")
+        codes, months = pd.factorize(periods, sort=True)
+        bounds = np.r_[0, np.flatnonzero(np.diff(codes)) + 1, len(codes)]
+        has_x = np.isfinite(both["x"].to_numpy(float))
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if has_x[a:b].sum() < 240:
+                continue
+            lo, hi = pos[a], pos[b - 1] + 1
+            yield months[codes[a]], (grid["x"][lo:hi], grid["r"][lo:hi])
+        return
+    for month, g in both.groupby(naive.to_period("M")):
         if g["x"].notna().sum() < 240:
             continue
         g = g.asfreq("h") if g.index.is_monotonic_increasing else g
-        corr = {lag: g["x"].corr(g["r"].shift(lag)) for lag in range(-cfg.shift_max_hours, cfg.shift_max_hours + 1)}
+        yield month, (g["x"].to_numpy(float), g["r"].to_numpy(float))
+
+
+def _shift_test(x, ref, cfg):
+    """Months (start, end) in which the site's hourly series correlates best with the reference at a
+    non-zero lag of whole hours: a clock set to the wrong offset (e.g. UTC+6 after March 2024)."""
+    from pandas.core.nanops import nancorr  # what Series.corr computes, without its per-call alignment
+
+    both = pd.DataFrame({"x": np.log(x.where(x > 0)), "r": np.log(ref.where(ref > 0))})
+    out = []
+    naive = both.index if both.index.tz is None else both.index.tz_convert(None)
+    for month, g in _month_slices(both, naive):
+        gx, gr = g
+        corr = {lag: nancorr(gx, _shifted(gr, lag)) for lag in range(-cfg.shift_max_hours, cfg.shift_max_hours + 1)}
         best = max(corr, key=lambda k: -np.inf if np.isnan(corr[k]) else corr[k])
         if best != 0 and corr[best] - corr[0] > cfg.shift_gain:
             start = month.start_time.tz_localize("UTC")
