@@ -1260,11 +1260,38 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_
     df = readings[readings["qc_flag"] != 3]
     if parameters is not None:
         df = df[df["parameter"].isin(list(parameters))]
+    if isinstance(df, pd.DataFrame) and not any(isinstance(df[c].dtype, pd.CategoricalDtype)
+                                                for c in ("site_id", "parameter")):
+        return _daily_means_coded(df, min_hours, tz)
     df = df.assign(date=df["time"].dt.tz_convert(tz).dt.tz_localize(None).dt.floor("D"))
     # one value per site, parameter and hour first, so a duplicated timestamp cannot fake coverage
     hourly = df.groupby(["site_id", "parameter", "date", "time"], observed=True)["value"].mean().reset_index()
     daily = hourly.groupby(["site_id", "parameter", "date"], observed=True)["value"].agg(["mean", "count"]).reset_index()
     daily = daily.rename(columns={"mean": "value", "count": "n_hours"})
+    valid = daily["n_hours"] >= min_hours
+    return daily.assign(valid=valid, value=daily["value"].where(valid))
+
+
+def _daily_means_coded(df: pd.DataFrame, min_hours: int, tz: str) -> pd.DataFrame:
+    """:func:`daily_means` of a pandas frame on integer keys: the local day is computed once per distinct
+    timestamp (not per row), and both group-bys run on one int64 key each. Same rows, order and floats."""
+    s_c, s_u = pd.factorize(df["site_id"], sort=True)
+    p_c, p_u = pd.factorize(df["parameter"], sort=True)
+    t_c, t_u = pd.factorize(df["time"], sort=True)
+    d_of_t, d_u = pd.factorize(pd.DatetimeIndex(t_u).tz_convert(tz).tz_localize(None).floor("D"), sort=True)
+    ok = (s_c >= 0) & (p_c >= 0) & (t_c >= 0)  # NA keys are dropped, as groupby drops them
+    s_c, p_c, t_c = s_c[ok], p_c[ok], t_c[ok]
+    sp = s_c.astype(np.int64) * len(p_u) + p_c
+    value = df["value"].to_numpy(dtype="float64", na_value=np.nan)[ok]
+    hour = pd.Series(value).groupby(sp * max(len(t_u), 1) + t_c, sort=True).mean()
+    hk = hour.index.to_numpy()
+    h_sp, h_t = hk // max(len(t_u), 1), hk % max(len(t_u), 1)
+    day = hour.groupby(h_sp * max(len(d_u), 1) + d_of_t[h_t], sort=True).agg(["mean", "count"])
+    dk = day.index.to_numpy()
+    d_sp, d_d = dk // max(len(d_u), 1), dk % max(len(d_u), 1)
+    daily = pd.DataFrame({"site_id": s_u.take(d_sp // len(p_u)), "parameter": p_u.take(d_sp % len(p_u)),
+                          "date": d_u.take(d_d), "value": day["mean"].to_numpy(),
+                          "n_hours": day["count"].to_numpy(np.int64)})
     valid = daily["n_hours"] >= min_hours
     return daily.assign(valid=valid, value=daily["value"].where(valid))
 
