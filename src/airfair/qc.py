@@ -1090,8 +1090,8 @@ def report(flagged, sites=None, by: str = "site", parameter: str = "pm25", start
     if df.empty:
         raise ValueError(f"no {parameter} readings between {t0} and {t1}")
     # few distinct reason strings: parse each once
-    uniq, inv = np.unique(df["qc_reason"].astype(str).fillna("").to_numpy(), return_inverse=True)
-    bits = np.array([sum(_BIT.get(r, 0) for r in u.split(";")) for u in uniq], dtype=np.int64)[inv.ravel()]
+    inv, uniq = pd.factorize(df["qc_reason"].astype(str).fillna("").to_numpy())  # hashing, not sorting
+    bits = np.array([sum(_BIT.get(r, 0) for r in u.split(";")) for u in uniq], dtype=np.int64)[inv]
     # Capture counts clock hours with at least one reading, so sub-hourly sensors (Sensor.Community
     # reports every ~2.5 min) are not counted as many hours per hour.
     per = pd.DataFrame({"site_id": df["site_id"].astype(str).to_numpy(), "qc_flag": df["qc_flag"].to_numpy(),
@@ -1257,12 +1257,12 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_
         NaN when invalid), n_hours (distinct hours with data), valid (bool). Readings flagged
         bad (qc_flag 3) are left out; repeated timestamps count once (their values are averaged).
     """
+    if isinstance(readings, pd.DataFrame) and not any(isinstance(readings[c].dtype, pd.CategoricalDtype)
+                                                      for c in ("site_id", "parameter")):
+        return _daily_means_coded(readings, parameters, min_hours, tz)
     df = readings[readings["qc_flag"] != 3]
     if parameters is not None:
         df = df[df["parameter"].isin(list(parameters))]
-    if isinstance(df, pd.DataFrame) and not any(isinstance(df[c].dtype, pd.CategoricalDtype)
-                                                for c in ("site_id", "parameter")):
-        return _daily_means_coded(df, min_hours, tz)
     df = df.assign(date=df["time"].dt.tz_convert(tz).dt.tz_localize(None).dt.floor("D"))
     # one value per site, parameter and hour first, so a duplicated timestamp cannot fake coverage
     hourly = df.groupby(["site_id", "parameter", "date", "time"], observed=True)["value"].mean().reset_index()
@@ -1272,17 +1272,22 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_
     return daily.assign(valid=valid, value=daily["value"].where(valid))
 
 
-def _daily_means_coded(df: pd.DataFrame, min_hours: int, tz: str) -> pd.DataFrame:
-    """:func:`daily_means` of a pandas frame on integer keys: the local day is computed once per distinct
-    timestamp (not per row), and both group-bys run on one int64 key each. Same rows, order and floats."""
-    s_c, s_u = pd.factorize(df["site_id"], sort=True)
-    p_c, p_u = pd.factorize(df["parameter"], sort=True)
-    t_c, t_u = pd.factorize(df["time"], sort=True)
+def _daily_means_coded(df: pd.DataFrame, parameters, min_hours: int, tz: str) -> pd.DataFrame:
+    """:func:`daily_means` of a pandas frame on integer keys: rows are selected on codes (no copy of the
+    frame), the local day is computed once per distinct timestamp (not per row), and both group-bys
+    run on one int64 key each. Same rows, order and floats."""
+    keep = (df["qc_flag"] != 3).to_numpy()
+    if parameters is not None:
+        keep = keep & df["parameter"].isin(list(parameters)).to_numpy()
+    # the key columns of the kept rows only (not the whole frame), so the categories are the filtered frame's
+    s_c, s_u = pd.factorize(df["site_id"][keep], sort=True)
+    p_c, p_u = pd.factorize(df["parameter"][keep], sort=True)
+    t_c, t_u = pd.factorize(df["time"][keep], sort=True)
     d_of_t, d_u = pd.factorize(pd.DatetimeIndex(t_u).tz_convert(tz).tz_localize(None).floor("D"), sort=True)
     ok = (s_c >= 0) & (p_c >= 0) & (t_c >= 0)  # NA keys are dropped, as groupby drops them
     s_c, p_c, t_c = s_c[ok], p_c[ok], t_c[ok]
     sp = s_c.astype(np.int64) * len(p_u) + p_c
-    value = df["value"].to_numpy(dtype="float64", na_value=np.nan)[ok]
+    value = df["value"].to_numpy(dtype="float64", na_value=np.nan)[keep][ok]
     hour = pd.Series(value).groupby(sp * max(len(t_u), 1) + t_c, sort=True).mean()
     hk = hour.index.to_numpy()
     h_sp, h_t = hk // max(len(t_u), 1), hk % max(len(t_u), 1)
