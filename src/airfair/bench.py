@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -202,44 +203,35 @@ def _local_day(ms: np.ndarray, tz: str) -> np.ndarray:
     return (ms + off) // _DAY_MS
 
 
-def _kernels():
-    """The compiled per-row loops (numba, compiled once per process and cached on disk)."""
-    global _SPAN, _SUM_COUNT
-    if _SPAN is None:
-        import numba
-
-        @numba.njit(nogil=True, cache=True)
-        def span(codes, lookup, ms, value):
-            lo, hi = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-            for i in range(len(ms)):
-                c = codes[i]
-                if c < 0 or lookup[c] < 0 or ms[i] == np.iinfo(np.int64).min or not np.isfinite(value[i]):
-                    continue
-                lo, hi = min(lo, ms[i]), max(hi, ms[i])
-            return lo, hi
-
-        @numba.njit(nogil=True, cache=True)
-        def sum_count(codes, lookup, ms, value, starts, offsets, d0, n_days, n_sites):
-            s = np.zeros(n_sites * n_days)
-            n = np.zeros(n_sites * n_days, np.int64)
-            for i in range(len(ms)):
-                c = codes[i]
-                if c < 0 or lookup[c] < 0 or ms[i] == np.iinfo(np.int64).min or not np.isfinite(value[i]):
-                    continue
-                t, off = ms[i], offsets[0]
-                for j in range(1, len(starts)):  # a handful of transitions at most
-                    if t >= starts[j]:
-                        off = offsets[j]
-                key = lookup[c] * n_days + ((t + off) // 86400000 - d0)
-                s[key] += value[i]
-                n[key] += 1
-            return s, n
-
-        _SPAN, _SUM_COUNT = span, sum_count
-    return _SPAN, _SUM_COUNT
+@numba.njit(nogil=True, cache=True)
+def _span(codes, lookup, ms, value):  # pragma: no cover - compiled
+    """First and last instant (ms) of the rows that count (known site, finite value, not NaT)."""
+    lo, hi = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    for i in range(len(ms)):
+        c = codes[i]
+        if c < 0 or lookup[c] < 0 or ms[i] == np.iinfo(np.int64).min or not np.isfinite(value[i]):
+            continue
+        lo, hi = min(lo, ms[i]), max(hi, ms[i])
+    return lo, hi
 
 
-_SPAN = _SUM_COUNT = None
+@numba.njit(nogil=True, cache=True)
+def _sum_count(codes, lookup, ms, value, starts, offsets, d0, n_days, n_sites):  # pragma: no cover - compiled
+    """Sum and count of the rows that count per (site, local day) bin, in one pass (no GIL held)."""
+    s = np.zeros(n_sites * n_days)
+    n = np.zeros(n_sites * n_days, np.int64)
+    for i in range(len(ms)):
+        c = codes[i]
+        if c < 0 or lookup[c] < 0 or ms[i] == np.iinfo(np.int64).min or not np.isfinite(value[i]):
+            continue
+        t, off = ms[i], offsets[0]
+        for j in range(1, len(starts)):  # a handful of transitions at most
+            if t >= starts[j]:
+                off = offsets[j]
+        key = lookup[c] * n_days + ((t + off) // 86400000 - d0)
+        s[key] += value[i]
+        n[key] += 1
+    return s, n
 
 
 def _site_day_partial(part: pd.DataFrame, site_ids: pd.Index, tz: str) -> pd.DataFrame:
@@ -259,15 +251,16 @@ def _site_day_partial(part: pd.DataFrame, site_ids: pd.Index, tz: str) -> pd.Dat
     if value.dtype.kind != "f":
         value = value.astype("float64")
     ms = _epoch_ms(part["time"])
-    span, sum_count = _kernels()
-    lo, hi = span(codes, lookup, ms, value) if len(ms) else (1, 0)
+    lo, hi = (int(ms.min()), int(ms.max())) if len(ms) else (1, 0)
+    if lo == _NAT or not len(ms):  # NaT present (or nothing): the span of the rows that count
+        lo, hi = _span(codes, lookup, ms, value) if len(ms) else (1, 0)
     if lo > hi:
         return pd.DataFrame({"site": np.zeros(0, np.int32), "day": np.zeros(0, np.int32),
                              "sum": np.zeros(0), "count": np.zeros(0, np.int64)})
     starts, offsets = zone_offsets(tz, lo, hi)
     d0 = (lo + int(offsets.min())) // _DAY_MS
     n_days = (hi + int(offsets.max())) // _DAY_MS - d0 + 1
-    s, c = sum_count(codes, lookup, ms, value, starts, offsets, d0, n_days, len(site_ids))
+    s, c = _sum_count(codes, lookup, ms, value, starts, offsets, d0, n_days, len(site_ids))
     hit = np.flatnonzero(c)
     return pd.DataFrame({"site": (hit // n_days).astype(np.int32), "day": (hit % n_days + d0).astype(np.int32),
                          "sum": s[hit], "count": c[hit]})
