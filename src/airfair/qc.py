@@ -840,9 +840,10 @@ def _consistency(dmean: pd.DataFrame, dist: np.ndarray, cfg) -> np.ndarray:
 
 
 def _severity(bits: np.ndarray) -> np.ndarray:
+    # the highest severity among a row's reasons: one mask per severity level, not one pass per reason
     sev = np.ones(len(bits), dtype=np.int8)
-    for r, b in _BIT.items():
-        sev = np.where((bits & b) != 0, np.maximum(sev, REASONS[r]), sev).astype(np.int8)
+    for level in sorted(set(REASONS.values())):
+        sev[(bits & sum(b for r, b in _BIT.items() if REASONS[r] == level)) != 0] = level
     return sev
 
 
@@ -850,8 +851,15 @@ def reason_text(bits) -> pd.Series:
     """``qc_reason`` strings ("spike;humidity") from integer reason bit masks."""
     bits = np.asarray(bits, dtype=np.int64)
     uniq, inv = np.unique(bits, return_inverse=True)
-    text = np.array([";".join(r for r, b in _BIT.items() if u & b) for u in uniq], dtype=object)
-    return pd.Series(text[inv], dtype="string")
+    text = [";".join(r for r, b in _BIT.items() if u & b) for u in uniq]
+    try:  # a dictionary array decoded by Arrow: far faster than a column of Python strings
+        import pyarrow as pa
+
+        arr = pa.DictionaryArray.from_arrays(pa.array(inv.ravel().astype(np.int32)),
+                                             pa.array(text, pa.large_string())).cast(pa.large_string())
+        return pd.Series(pd.array(arr, dtype="string"))
+    except (ImportError, TypeError, ValueError):
+        return pd.Series(np.array(text, dtype=object)[inv.ravel()], dtype="string")
 
 
 def has_reason(flagged, reason: str):
