@@ -110,3 +110,24 @@ def test_burden_sums_cells_and_its_interval_holds_the_central_value():
     assert city["deaths"].iloc[0] == pytest.approx(b["deaths"].sum(), rel=1e-9)
     q = health.burden(surface, grid, 600.0, by="income_quintile", n_draws=50)
     assert q["deaths"].sum() == pytest.approx(b["deaths"].sum(), rel=1e-9)
+
+
+def test_views_burden_on_the_demo_city(demo_dir):
+    """The apps' cut: districts sum to the city, the polluted north bears more than the foothills,
+    income quintiles add up too, and every interval holds its central value."""
+    from airfair import views
+
+    v = views.load_views(demo_dir)
+    d = v.health_burden().set_index("district_id")
+    city = v.health_burden(by="city").iloc[0]
+    q = v.health_burden(by="income_quintile")
+    assert d["deaths"].sum() == pytest.approx(city["deaths"], rel=1e-9)
+    assert q["deaths"].sum() == pytest.approx(city["deaths"], rel=1e-9)
+    assert (d["deaths_low"] <= d["deaths"]).all() and (d["deaths"] <= d["deaths_high"]).all()
+    assert d.loc[["zhetysu", "turksib"], "per_100k"].min() > d.loc[["medeu", "bostandyk"], "per_100k"].max()
+    assert np.isfinite(d["exposure_sd"]).all() and (d["exposure_sd"] > 0).all()
+    # the burden follows the population-weighted annual mean of each district
+    figs = v.district_figures("pm25", "year", "official").set_index("district_id")
+    assert d["mean_concentration"].to_numpy() == pytest.approx(figs.loc[d.index, "value"].to_numpy(), rel=1e-6)
+    with pytest.raises(views.ViewsError, match="no concentration"):
+        v.health_burden("pm10")
