@@ -1048,6 +1048,25 @@ class Views:
         pop = self.grid["population"].where(self.grid["district"] >= 0)
         return pop.where(dist / 1000.0 > km, 0.0).rename("residents_far_from_official")
 
+    def cell_values(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                    year: int | None = None, metric: str = "mean") -> xr.DataArray:
+        """A figure per grid cell over a period of ``year``: the mean (µg/m³) or the days over the WHO
+        24-h guideline (``metric="days_over"``), NaN outside the city. What a place's figure is
+        ranked against among the city's residents (:func:`airfair.inequality.percentile_rank`)."""
+        if metric == "mean":
+            return self.surface(parameter, period, sensors, year=year)
+        if metric != "days_over" or is_hour(period):
+            raise ViewsError("a cell figure is the mean, or days_over for a period of days")
+        from airfair.aqi import WHO_2021
+
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        day = self.arrays[f"{s}_{parameter}"]
+        k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year)
+        guide = WHO_2021.get(parameter, {}).get("24h", np.nan)
+        sel = day.isel(date=k)
+        return (sel > guide).sum("date").where(np.isfinite(sel).all("date")).astype("float64")
+
     def annual_mean_error(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None) -> float:
         """Cross-validated error of the map's *annual* mean at a place, µg/m³: the root mean square,
         over the held-out reference stations, of each station's mean error over ``year``'s days
