@@ -184,6 +184,13 @@ _FROM_CITY = {
 }
 
 
+def profile_words(lang: str = "en") -> dict[str, str]:
+    """What :func:`t` fills from the active city profile when a caller does not: ``city``,
+    ``network`` and ``heating`` in ``lang``. For a caller that must escape them for where they go
+    (Markdown) before passing them to :func:`t`."""
+    return {name: get(lang) for name, get in _FROM_CITY.items()}
+
+
 @functools.lru_cache(maxsize=4096)
 def _fields(text: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
@@ -316,5 +323,6 @@ def index_label(name: str, lang: str = "en") -> tuple[str, str]:
 
 
 __all__ = ["DOMAIN", "FALLBACK", "LOCALE_DIR", "available_languages", "catalogue", "district_name", "has",
-           "heating_span", "index_label", "keys", "language_name", "month", "parameter_label", "period_label", "t",
+           "heating_span", "index_label", "keys", "language_name", "month", "parameter_label", "period_label",
+           "profile_words", "t",
            "weekday"]

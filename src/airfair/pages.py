@@ -204,8 +204,9 @@ def banner_text(views, lang: str = "en", markdown: bool = True) -> str:
         picture, where Markdown would show as typed).
     """
     synthetic = views.synthetic_entries
-    if "readings" in synthetic:
-        first = [i18n.t("synthetic_banner", lang)]
+    if "readings" in synthetic:  # the city's name comes from its profile: literal text, like any value
+        words = i18n.profile_words(lang)
+        first = [i18n.t("synthetic_banner", lang, city=markdown_text(words["city"]) if markdown else words["city"])]
     elif synthetic:
         source = display_source(views.provenance.get("readings", {}).get("source", ""))
         first = [i18n.t("partly_synthetic_banner", lang, source=markdown_text(source) if markdown else source,
@@ -243,7 +244,8 @@ def footer(views, lang_widget):
             source = markdown_text(display_source(prov.get("source"))) or "—"
             licence = markdown_text(prov.get("licence")) or "—"
             lines.append(f"{i18n.t('source', lang)}: {source}. {i18n.t('licence', lang)}: {licence}.")
-        return "  \n".join(lines + [i18n.t("not_regulatory", lang), i18n.t("share_link", lang),
+        network = markdown_text(i18n.profile_words(lang)["network"])
+        return "  \n".join(lines + [i18n.t("not_regulatory", lang, network=network), i18n.t("share_link", lang),
                                     f"airfair {airfair.__version__} · views {markdown_text(views.meta.get('key', ''))}"])
 
     md.object = render(lang_widget.value)
