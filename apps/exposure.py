@@ -153,8 +153,10 @@ def update(event=None):
         headline.object = "### " + _headline(l, p, worst, best, name, unit, cig)
         cigarettes.object = i18n.t("cigarette_note", l) if p == "pm25" else ""
     else:
+        count = "n_days" if m == "days_over" else "n_person_days"  # "181 день", "182 дня", "185 дней"
         headline.object = "### " + i18n.t("headline_days", l, worst=md_text(worst[name]), best=md_text(best[name]),
-                                           worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
+                                           worst_value=i18n.t(count, l, n=f"{worst.value:,.0f}"),
+                                           best_value=i18n.t(count, l, n=f"{best.value:,.0f}"))
         cigarettes.object = ""
     method.object = i18n.t("method", l, how=i18n.t(f"method_{skill['method']}", l))
 

@@ -394,7 +394,7 @@ def report_html(report: dict) -> str:
     if len(g) > 1:
         out.append(f"<table><tr><th>{t('report_groups')}</th><th>{html_text(par)}</th><th>{t('population')}</th></tr>")
         for r in g.itertuples():
-            label = i18n.t(f"group_{r.group}", lang) if f"group_{r.group}" in i18n.TEXT else r.group
+            label = i18n.t(f"group_{r.group}", lang) if i18n.has(f"group_{r.group}") else r.group
             out.append(f"<tr><td>{html_text(label)}</td><td>{html_text(_num(r.value, lang))}</td>"
                        f"<td>{html_text(_num(r.population, lang, 0))}</td></tr>")
         out.append("</table>")
@@ -430,7 +430,7 @@ def report_html(report: dict) -> str:
     # provenance
     out.append(f"<footer>{t('report_provenance')}<ul>")
     for r in h["provenance"]:
-        kind = i18n.t("report_synthetic" if r["synthetic"] else "report_real", lang)
+        kind = i18n.t("report_synthetic", lang) if r["synthetic"] else i18n.t("report_real", lang)
         out.append(f"<li>{html_text(r['entry'])}: {html_text(kind)} · {html_text(r['source'])}"
                    + (f" · {html_text(r['licence'])}" if r["licence"] else "") + "</li>")
     out.append(f"</ul>{t('report_generated', when=h['generated'])}</footer></body></html>")
