@@ -94,7 +94,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     gdf = districts[["district_id", "name_en", "geometry"] + ([name] if name != "name_en" else [])].merge(
         values, on="district_id")
     gdf = gdf.assign(label=gdf[name])
-    extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+    extra = [c for c in values.columns if c not in ("district_id", "value") and not c.startswith("name_")]
     vdims = ["value", "label", "district_id", *extra]
     tips = _district_tooltips(value_label, extra, hover)
     size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
@@ -331,7 +331,7 @@ class DistrictChoropleth:
         name = f"name_{lang}" if f"name_{lang}" in self.districts else "name_en"
         names = dict(zip(self.districts["district_id"], self.districts[name]))
         v = values.set_index("district_id").reindex(self._geometry["district_id"])
-        extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+        extra = [c for c in values.columns if c not in ("district_id", "value") and not c.startswith("name_")]
         data = dict(self._geometry, value=v["value"].astype(float).tolist(),
                     label=[names[d] for d in self._geometry["district_id"]])
         for c in extra:
