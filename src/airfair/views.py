@@ -86,6 +86,10 @@ COMPLETE_SHARE = 0.75
 _ENTRIES = ("readings", "sensor_sites", "population_grid", "emissions_grid", "districts")
 
 
+#: The concentration–response function a health figure uses by default, per pollutant (WHO 2021's).
+_DEFAULT_CRF = {"pm25": "who2021_chen_hoek", "no2": "who2021_no2_huangfu_atkinson"}
+
+
 class ViewsError(ValueError):
     """A request the views cannot answer (unknown period, metric, district or site)."""
 
@@ -1097,6 +1101,15 @@ class Views:
         site_bias = (pred["predicted"] - pred["observed"]).groupby(pred["site_id"]).mean()
         return float(np.sqrt((site_bias ** 2).mean()))
 
+    def health_parameters(self) -> list[str]:
+        """Pollutants whose health burden can be estimated here: a concentration–response function
+        exists for them and the city profile gives a baseline mortality rate."""
+        from airfair import cities
+
+        if cities.get().baseline_mortality is None:
+            return []
+        return [p for p in self.parameters if p in _DEFAULT_CRF]
+
     def health_burden(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None,
                       by: str = "district", crf: str | None = None, baseline_rate: float | None = None,
                       n_draws: int = 400) -> pd.DataFrame:
@@ -1123,8 +1136,7 @@ class Views:
         """
         from airfair import cities, health
 
-        defaults = {"pm25": "who2021_chen_hoek", "no2": "who2021_no2_huangfu_atkinson"}
-        crf = crf or defaults.get(parameter)
+        crf = crf or _DEFAULT_CRF.get(parameter)
         if crf is None or health.CRFS.get(crf) is None or health.CRFS[crf].pollutant != parameter:
             raise ViewsError(f"no concentration–response function for {parameter!r}"
                              + (f" named {crf!r}" if crf else "") + f"; available: {sorted(health.CRFS)}")
