@@ -142,26 +142,9 @@ def language_name(code: str) -> str:
 
 # ---------------------------------------------------------------------------------------------------
 # what the city profile fills in
-class _FallbackCity:
-    """Almaty's words, until ``airfair.cities`` is merged (TEMPORARY: removed with the merge)."""
-
-    class heating_season:
-        bounds = ((10, 15), (4, 15))
-
-    @staticmethod
-    def name(lang="en"):
-        return {"en": "Almaty"}.get(lang, "Алматы")
-
-    @staticmethod
-    def network_name(lang="en"):
-        return {"en": "Kazhydromet", "ru": "Казгидромет", "kk": "Қазгидромет"}.get(lang, "Kazhydromet")
-
-
 def _city():
-    try:
-        from airfair import cities
-    except ImportError:
-        return _FallbackCity
+    from airfair import cities  # imported here: cities is read lazily, after the catalogues
+
     return cities.get()
 
 
