@@ -207,6 +207,8 @@ def student_notebooks(source_dir: str | Path, out_dir: str | Path) -> list[Path]
                 cell.source = STUDENT_CELL
                 cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"] + ["answer"]
                 cell.outputs, cell.execution_count = [], None
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"cell-{i:02d}"  # stable ids: regenerating gives the same file
         nb.metadata.pop("jupytext", None)
         target = out_dir / f"{src.stem}.ipynb"
         text = jupytext.writes(nb, fmt="ipynb")
