@@ -463,6 +463,31 @@ def report_command(district, area, area_name, lang, year, parameter, sensors, ou
     click.echo(f"written to {path}")
 
 
+@main.command("export")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--page", "pages_", multiple=True, help="Page to export (repeatable; default: every page).")
+@click.option("--lang", "languages", multiple=True, help="Language (repeatable; default: the city's languages).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="A widget's value, by its URL name: --set metric=deaths_per_100k --set period=heating --set year=2025.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+def export_command(out_dir, pages_, languages, sets, data_dir):
+    """Write the pages as self-contained HTML (one file per page and language, and an index), viewable
+    from a file or any static host without a Python server or the network."""
+    from airfair import cities, export, views
+    from airfair.catalog import DataNotBuiltError
+
+    state = {}
+    for k, v in _pairs(sets, "--set").items():
+        state[k] = int(v) if v.isdigit() else v
+    try:
+        views.load_views(data_directory(data_dir))  # prepared once, before the pages
+        files = export.export_pages(out_dir, data_dir, pages=pages_ or None, languages=languages or None, state=state)
+    except (DataNotBuiltError, export.ExportError, views.ViewsError, cities.ProfileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(files)} files written to {out_dir} (open {files[0]})")
+
+
 @main.command("bench")
 @click.option("--sites", "n_sites", type=click.IntRange(min=1), default=400, show_default=True, help="Sites at scale 1.")
 @click.option("--interval", "interval_minutes", type=click.IntRange(min=1), default=2, show_default=True,

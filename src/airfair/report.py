@@ -470,6 +470,7 @@ def pdf_from_html(html: str, out: str | os.PathLike, footer: str = "") -> Path:
                      header_template="<span></span>", footer_template=template,
                      margin={"top": "14mm", "bottom": "18mm", "left": "12mm", "right": "12mm"})
             browser.close()
+        os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -491,6 +492,7 @@ def write_report(report: dict, out: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(html)
+    os.chmod(tmp, 0o644)  # a file to share: readable like any other written file
     os.replace(tmp, out)
     return out
 
