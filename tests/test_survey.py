@@ -1,0 +1,176 @@
+"""airfair.survey: design-based estimates checked by hand and against an independent computation,
+count tables, and suppression of every published cell."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import special, stats
+
+from airfair import survey
+
+# -- Kish effective n, by hand ------------------------------------------------------------------
+
+def test_kish_n_by_hand():
+    # (1 + 1 + 2 + 2)² / (1 + 1 + 4 + 4) = 36 / 10
+    assert survey.kish_n([1, 1, 2, 2]) == pytest.approx(3.6)
+    assert survey.kish_n([3.0] * 7) == pytest.approx(7.0)  # equal weights: n itself
+    # one weight dominating: close to one respondent
+    assert survey.kish_n([100, 1, 1]) == pytest.approx(102 ** 2 / 10002)
+
+
+def test_proportion_by_hand():
+    """Four respondents, weights 1, 1, 2, 2; yes = the first and the third."""
+    df = pd.DataFrame({"a": [1, 0, 1, 0], "weight": [1.0, 1.0, 2.0, 2.0]})
+    r = survey.weighted_proportion(df, "a", 1).iloc[0]
+    p = 3 / 6
+    assert r["proportion"] == pytest.approx(p)
+    # z_i = w_i (y_i − p) / Σw = (0.5, −0.5, 1, −1) / 6; V = 4/3 · Σ z² = 4/3 · 2.5/36
+    var = 4 / 3 * 2.5 / 36
+    assert r["se"] ** 2 == pytest.approx(var)
+    n_eff = p * (1 - p) / var
+    assert r["n_eff"] == pytest.approx(n_eff)
+    assert r["n_kish"] == pytest.approx(3.6)
+    # Korn–Graubard = R svyciprop(method = "beta"): Clopper–Pearson on the effective count
+    assert r["lower"] == pytest.approx(stats.beta.ppf(0.025, n_eff * p, n_eff * (1 - p) + 1))
+    assert r["upper"] == pytest.approx(stats.beta.ppf(0.975, n_eff * p + 1, n_eff * (1 - p)))
+    assert (r["n"], r["n_yes"], r["n_no"]) == (4, 2, 2)
+
+
+def test_korn_graubard_is_clopper_pearson_for_a_simple_sample():
+    """Equal weights: the design's effective n is n − 1 (the with-replacement factor), and the interval
+    is the exact binomial one on that effective count."""
+    n, k = 40, 12
+    df = pd.DataFrame({"a": [1] * k + [0] * (n - k), "weight": 1.0})
+    r = survey.weighted_proportion(df, "a", 1).iloc[0]
+    assert r["n_eff"] == pytest.approx(n - 1)
+    x = k / n * (n - 1)
+    assert r["lower"] == pytest.approx(special.betaincinv(x, n - 1 - x + 1, 0.025))
+    assert r["upper"] == pytest.approx(special.betaincinv(x + 1, n - 1 - x, 0.975))
+    # the textbook Clopper–Pearson interval on the raw count is close (the effective n is one less)
+    ci = stats.binomtest(k, n).proportion_ci(method="exact")
+    assert abs(r["lower"] - ci.low) < 0.01 and abs(r["upper"] - ci.high) < 0.01
+
+
+def test_zero_and_one_and_methods():
+    df = pd.DataFrame({"a": [0] * 10, "weight": 1.0})
+    kg = survey.weighted_proportion(df, "a", 1).iloc[0]
+    assert kg["proportion"] == 0 and kg["lower"] == 0
+    assert kg["upper"] == pytest.approx(1 - 0.025 ** (1 / 10))  # Clopper–Pearson at 0 on n = 10 (Kish)
+    lg = survey.weighted_proportion(df, "a", 1, method="logit").iloc[0]
+    assert math.isnan(lg["lower"])  # the logit of 0 has no interval: said, not invented
+    with pytest.raises(ValueError, match="method"):
+        survey.weighted_proportion(df, "a", 1, method="wald")
+
+
+def test_missing_answers_leave_the_item_only():
+    df = pd.DataFrame({"a": [1, 0, np.nan, 1], "b": [1, 1, 1, 0], "weight": 1.0})
+    assert survey.weighted_proportion(df, "a", 1).iloc[0]["n"] == 3
+    assert survey.weighted_proportion(df, "b", 1).iloc[0]["n"] == 4
+
+
+# -- differential test: an independent computation (ratio of totals, np.cov, Beta quantile property)
+
+@st.composite
+def samples(draw):
+    n = draw(st.integers(min_value=3, max_value=60))
+    y = draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+    w = draw(st.lists(st.floats(0.2, 5.0), min_size=n, max_size=n))
+    g = draw(st.lists(st.sampled_from(["a", "b"]), min_size=n, max_size=n))
+    return pd.DataFrame({"y": y, "weight": w, "g": g})
+
+
+def _independent(df, group):
+    """p = Ŷ/Ŵ over the group (a domain), its variance by the ratio estimator's linearisation with
+    with-replacement totals: V(total) = n · s² of the respondents' contributions over the whole sample."""
+    n = len(df)
+    d = (df["g"] == group).to_numpy() if group else np.ones(n, bool)
+    u = np.where(d, df["weight"] * df["y"], 0.0)
+    v = np.where(d, df["weight"], 0.0)
+    Y, W = u.sum(), v.sum()
+    p = Y / W
+    c = np.cov(np.vstack([u, v]), ddof=1) * n
+    var = (c[0, 0] + p * p * c[1, 1] - 2 * p * c[0, 1]) / W ** 2
+    return p, var, int(d.sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(samples(), st.sampled_from([None, "a"]))
+def test_differential_weighted_proportion(df, group):
+    p, var, nd = _independent(df, group)
+    if nd == 0:
+        return
+    by = "g" if group else None
+    r = survey.weighted_proportion(df, "y", 1, by=by)
+    r = r[r["g"] == group].iloc[0] if group else r.iloc[0]
+    assert r["proportion"] == pytest.approx(p, abs=1e-12)
+    assert r["se"] ** 2 == pytest.approx(var, rel=1e-9, abs=1e-15)
+    alpha = 0.05
+    if 0 < p < 1 and var > 0:
+        ne = p * (1 - p) / var
+        # the bounds are the Beta quantiles: the regularised incomplete Beta gives α/2 back
+        assert special.betainc(ne * p, ne * (1 - p) + 1, r["lower"]) == pytest.approx(alpha / 2, abs=1e-7)
+        assert special.betainc(ne * p + 1, ne * (1 - p), r["upper"]) == pytest.approx(1 - alpha / 2, abs=1e-7)
+        # Wilson on the same effective n, by its closed form
+        z = stats.norm.ppf(1 - alpha / 2)
+        wl = survey.weighted_proportion(df, "y", 1, by=by, method="wilson")
+        wl = wl[wl["g"] == group].iloc[0] if group else wl.iloc[0]
+        centre, half = (p + z * z / (2 * ne)), z * math.sqrt(p * (1 - p) / ne + z * z / (4 * ne * ne))
+        assert wl["lower"] == pytest.approx(max(0, (centre - half) / (1 + z * z / ne)), abs=1e-9)
+        assert wl["upper"] == pytest.approx(min(1, (centre + half) / (1 + z * z / ne)), abs=1e-9)
+        # logit: symmetric on the logit scale, t on n − 1 df
+        lg = survey.weighted_proportion(df, "y", 1, by=by, method="logit")
+        lg = lg[lg["g"] == group].iloc[0] if group else lg.iloc[0]
+        t = stats.t.ppf(1 - alpha / 2, len(df) - 1)
+        eta, se = special.logit(p), math.sqrt(var) / (p * (1 - p))
+        assert lg["lower"] == pytest.approx(special.expit(eta - t * se), abs=1e-9)
+        assert lg["upper"] == pytest.approx(special.expit(eta + t * se), abs=1e-9)
+    assert r["lower"] <= p + 1e-12 <= r["upper"] + 2e-12
+
+
+# -- the design-adjusted test of independence ---------------------------------------------------
+
+def test_rao_scott_equal_weights_is_pearson():
+    """With equal weights the generalised design effects are all n/(n − 1): the first-order statistic is
+    Pearson's X² · (n − 1)/n (scipy's chi2_contingency on the counts)."""
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"r": rng.choice(list("abc"), 300), "c": rng.choice([1, 2, 3, 4], 300), "weight": 2.0})
+    res = survey.rao_scott(df, "r", "c")
+    x2, _, dof, _ = stats.chi2_contingency(pd.crosstab(df["r"], df["c"]).to_numpy(), correction=False)
+    assert res["pearson"] == pytest.approx(x2)
+    assert res["df"] == dof == 6
+    assert res["mean_deff"] == pytest.approx(300 / 299)
+    assert res["chisq_first_order"] == pytest.approx(x2 * 299 / 300)
+    assert res["ndf"] == pytest.approx(6)  # equal eigenvalues: d0 is the df itself
+    assert res["F"] == pytest.approx(x2 * 299 / 300 / 6)
+    assert res["p_value"] == pytest.approx(stats.f.sf(res["F"], 6, 6 * 299))
+
+
+def test_rao_scott_unequal_weights_inflate_the_design_effect():
+    rng = np.random.default_rng(5)
+    n = 400
+    df = pd.DataFrame({"r": rng.choice(list("ab"), n), "c": rng.choice(list("xyz"), n),
+                       "weight": rng.choice([0.3, 3.0], n)})
+    res = survey.rao_scott(df, "r", "c")
+    assert res["mean_deff"] > 1.3  # unequal weights: Kish's deff is about 1 + cv² ≈ 1.7
+    assert res["p_value"] > 0.001  # independent by construction
+
+
+# -- Likert summaries --------------------------------------------------------------------------
+
+def test_likert_summary_by_hand():
+    df = pd.DataFrame({"q": [1, 2, 2, 4, 5, 5, np.nan], "weight": 1.0})
+    r = survey.likert_summary(df, "q").iloc[0]
+    assert r["n"] == 6
+    assert [r[f"n_{s}"] for s in range(1, 6)] == [1, 2, 0, 1, 2]
+    assert r["mean"] == pytest.approx(19 / 6)
+    assert r["top"] == pytest.approx(3 / 6)
+    assert r["share_2"] == pytest.approx(2 / 6)
+    y = np.array([1, 2, 2, 4, 5, 5.0])
+    # SE of a mean with equal weights, domain of 6 answers in a sample of 7: the with-replacement factor
+    se = math.sqrt(7 / 6 * ((y - y.mean()) ** 2).sum() / 36)
+    assert r["mean_se"] == pytest.approx(se)
+    assert r["mean_upper"] - r["mean"] == pytest.approx(stats.t.ppf(0.975, 6) * se)
