@@ -174,3 +174,73 @@ def test_likert_summary_by_hand():
     se = math.sqrt(7 / 6 * ((y - y.mean()) ** 2).sum() / 36)
     assert r["mean_se"] == pytest.approx(se)
     assert r["mean_upper"] - r["mean"] == pytest.approx(stats.t.ppf(0.975, 6) * se)
+
+
+# -- count tables -------------------------------------------------------------------------------
+
+SCALE = {"strongly disagree": -3, "disagree": -2, "somewhat disagree": -1, "neutral": 0,
+         "somewhat agree": 1, "agree": 2, "strongly agree": 3}
+
+
+def _counts_table():
+    """Three items as a co-creation report prints them: counts per answer, the report's n and mean
+    (rounded to 2 decimals). Item "b" was answered by 7, "c" by 5; "c"'s stated mean contradicts its counts."""
+    rows = {
+        "a": [0, 0, 1, 1, 2, 3, 2, 9, 1.56],   # (−1 + 0 + 2 + 6 + 6) / 9 = 13/9 = 1.444… → stated 1.44 below
+        "b": [1, 0, 0, 1, 2, 2, 1, 7, 0.86],   # (−3 + 0 + 2 + 4 + 3) / 7 = 6/7 = 0.857… → 0.86
+        "c": [0, 0, 0, 0, 1, 3, 1, 5, 2.40],   # (1 + 6 + 3) / 5 = 2.0, the report says 2.40: inconsistent
+    }
+    t = pd.DataFrame.from_dict(rows, orient="index", columns=[*SCALE, "n", "mean"])
+    t.loc["a", "mean"] = 1.44
+    for c in SCALE:
+        t[c] = t[c].astype(int)
+    return t
+
+
+def test_likert_from_counts_reports_n_and_mean_and_flags_the_contradiction():
+    out = survey.likert_from_counts(_counts_table(), SCALE, stated_mean="mean", stated_n="n")
+    assert out.loc["a", "n"] == 9 and out.loc["b", "n"] == 7 and out.loc["c", "n"] == 5
+    assert out.loc["a", "mean"] == pytest.approx(13 / 9)
+    assert out.loc["b", "mean"] == pytest.approx(6 / 7)
+    assert out.loc["c", "mean"] == pytest.approx(2.0)
+    assert out["consistent"].tolist() == [True, True, False]
+    assert out.loc["c", "stated_mean"] == pytest.approx(2.4) and out.loc["c", "mean_difference"] == pytest.approx(-0.4)
+    assert out["n_consistent"].all()
+    # top-2-box on a −3…+3 scale: agree + strongly agree
+    assert out.loc["c", "top"] == pytest.approx(4 / 5)
+    # the mean's interval: t on n − 1 with the sample's own SD (equal weights)
+    y = np.repeat([1, 2, 3], [1, 3, 1]).astype(float)
+    half = stats.t.ppf(0.975, 4) * y.std(ddof=1) / math.sqrt(5)
+    assert out.loc["c", "mean_upper"] - out.loc["c", "mean"] == pytest.approx(half)
+
+
+def test_stated_mean_tolerance_follows_the_reports_rounding():
+    t = _counts_table().loc[["a"]]
+    t["mean"] = 1.4  # 13/9 = 1.444 written to one decimal: 1.4 is right
+    assert survey.likert_from_counts(t, SCALE, stated_mean="mean")["consistent"].iloc[0]
+    t["mean"] = "1.40"  # but written to two decimals it would have been 1.44
+    assert not survey.likert_from_counts(t, SCALE, stated_mean="mean")["consistent"].iloc[0]
+
+
+def test_counts_and_microdata_give_the_same_summaries():
+    t = _counts_table()
+    from_counts = survey.likert_from_counts(t, SCALE)
+    for item in t.index:
+        micro = pd.DataFrame({"q": np.repeat(list(SCALE.values()), t.loc[item, list(SCALE)].astype(int).to_numpy())})
+        micro = micro.sample(frac=1, random_state=1).reset_index(drop=True).assign(weight=1.0)
+        m = survey.likert_summary(micro, "q", scores=SCALE.values()).iloc[0]
+        c = from_counts.loc[item]
+        for col in ["n", "mean", "mean_se", "mean_lower", "mean_upper", "top", "top_lower", "top_upper",
+                    *[f"share_{survey._cat(s)}" for s in SCALE.values()], *[f"n_{survey._cat(s)}" for s in SCALE.values()]]:
+            assert c[col] == pytest.approx(m[col]), (item, col)
+
+
+@pytest.mark.parametrize("bad, message", [(-1, "negative"), (2.5, "whole number"), ("x", "not a count"),
+                                          (np.nan, "not a count")])
+def test_count_table_validation(bad, message):
+    t = _counts_table().astype(object)
+    t.loc["b", "agree"] = bad
+    with pytest.raises(ValueError, match=f"b / agree.*{message}"):
+        survey.likert_from_counts(t, SCALE)
+    with pytest.raises(ValueError, match="missing"):
+        survey.likert_from_counts(_counts_table().drop(columns="neutral"), SCALE)
