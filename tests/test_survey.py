@@ -244,3 +244,78 @@ def test_count_table_validation(bad, message):
         survey.likert_from_counts(t, SCALE)
     with pytest.raises(ValueError, match="missing"):
         survey.likert_from_counts(_counts_table().drop(columns="neutral"), SCALE)
+
+
+# -- suppression --------------------------------------------------------------------------------
+
+def _grid(counts):
+    """A groups × answers count table in this module's convention."""
+    t = pd.DataFrame(counts, columns=["n_1", "n_2", "n_3"])
+    t.insert(0, "n", t.sum(axis=1))
+    t.insert(0, "g", list("abcdefgh"[:len(t)]))
+    for c in ("1", "2", "3"):
+        t[f"share_{c}"] = t[f"n_{c}"] / t["n"]
+    t["mean"] = (t["n_1"] + 2 * t["n_2"] + 3 * t["n_3"]) / t["n"]
+    t.attrs["cells"] = ["n_1", "n_2", "n_3"]
+    t.attrs["depends"] = {f"share_{c}": [f"n_{c}"] for c in "123"} | {"mean": ["n_1", "n_2", "n_3"]}
+    return t
+
+
+def _no_line_reveals(out, min_n=5):
+    """Every row and every column: the blanked counts are none, or at least two summing to ≥ min_n
+    (what the published totals cannot give back)."""
+    cells = ["n_1", "n_2", "n_3"]
+    for i, row in out.iterrows():
+        if pd.isna(row["n"]):
+            continue
+        hidden = [c for c in cells if pd.isna(row[c])]
+        assert len(hidden) != 1, (i, hidden)
+    return True
+
+
+def test_suppress_primary_and_complementary_cells():
+    t = _grid([[20, 3, 30], [25, 22, 40], [18, 30, 12]])
+    out = survey.suppress(t)
+    # the 3 is under 5; along its row the next smallest (20) goes too; along its column another group's
+    # count (22), then that row's complement
+    assert pd.isna(out.loc[0, "n_2"]) and pd.isna(out.loc[0, "n_1"])
+    assert pd.isna(out.loc[1, "n_2"])
+    assert out["n_2"].isna().sum() >= 2 and out["n_1"].isna().sum() >= 2
+    assert out.loc[0, "suppression"] == "under_min_n" and out.loc[1, "suppression"] == "complementary"
+    assert pd.isna(out.loc[0, "share_2"]) and pd.isna(out.loc[0, "mean"])  # what rests on a blanked count
+    for i, k in zip(*np.nonzero(out[["n_1", "n_2", "n_3"]].notna().to_numpy())):  # what stays is as given
+        assert out.iloc[i][f"n_{k + 1}"] == t.iloc[i][f"n_{k + 1}"]
+        assert out.iloc[i][f"share_{k + 1}"] == pytest.approx(t.iloc[i][f"share_{k + 1}"])
+    assert (out["n"] == t["n"]).all()  # group sizes of 5 or more are published
+    clean = survey.suppress(_grid([[20, 8, 30], [25, 22, 40]]))
+    assert (clean["suppression"] == "").all() and clean["mean"].notna().all()
+    assert "n_2" in out.loc[0, "suppressed"] and "share_2" in out.loc[0, "suppressed"]
+    assert survey.published_counts_ok(out)
+    assert _no_line_reveals(out)
+    for k in ("n_1", "n_2", "n_3"):  # columns: never one blanked alone
+        assert out[k].isna().sum() != 1
+
+
+def test_suppress_small_group_and_zero():
+    t = _grid([[2, 1, 1], [25, 22, 40], [18, 30, 12]])  # group a has 4 respondents: all of it goes
+    out = survey.suppress(t)
+    assert out.iloc[0][["n", "n_1", "n_2", "n_3", "mean"]].isna().all()
+    assert out["n"].isna().sum() == 2  # and another group, or a's n = total − the others
+    assert survey.published_counts_ok(out)
+    z = survey.suppress(_grid([[0, 30, 30], [10, 20, 30]]))
+    assert pd.isna(z.loc[0, "n_1"])  # "nobody in this group said so" is a disclosure too
+
+
+def test_suppress_proportion_table_and_items_apart():
+    df = pd.DataFrame({"y": [1] * 3 + [0] * 40 + [1] * 30 + [0] * 30 + [1] * 20 + [0] * 25,
+                       "g": ["a"] * 43 + ["b"] * 60 + ["c"] * 45, "weight": 1.0})
+    out = survey.suppress(survey.weighted_proportion(df, "y", 1, by="g"))
+    assert out.loc[0, ["n_yes", "n_no", "proportion", "lower", "upper"]].isna().all()
+    assert out["proportion"].isna().sum() == 2 and out.loc[0, "n"] == 43  # the group's size stays
+    assert survey.published_counts_ok(out)
+    # a summary of several items: each item is its own table
+    two = pd.DataFrame({"q1": [1] * 3 + [5] * 40 + [1] * 30 + [5] * 30, "q2": [1] * 20 + [5] * 83,
+                        "g": ["a"] * 43 + ["b"] * 60, "weight": 1.0})
+    s = survey.suppress(survey.likert_summary(two, ["q1", "q2"], by="g"))
+    assert survey.published_counts_ok(s)
+    assert s.loc[s["item"] == "q1", "suppression"].ne("").all()  # q1's 3 hides a and b, q2 only zeros
