@@ -319,3 +319,31 @@ def test_suppress_proportion_table_and_items_apart():
     s = survey.suppress(survey.likert_summary(two, ["q1", "q2"], by="g"))
     assert survey.published_counts_ok(s)
     assert s.loc[s["item"] == "q1", "suppression"].ne("").all()  # q1's 3 hides a and b, q2 only zeros
+
+
+# -- crossing with exposure ---------------------------------------------------------------------
+
+def test_cross_with_exposure_on_the_demo_build(demo_dir):
+    import airfair
+    from airfair.synthetic.survey import _SHARE_POOR
+
+    df = airfair.open_catalog(demo_dir)["survey_lez"].read()
+    ids = sorted(df["district_id"].unique())
+    annual = pd.DataFrame({"district_id": ids, "value": np.arange(len(ids), dtype=float) + 20})
+    heating = pd.DataFrame({"group": ids, "value": np.arange(len(ids), dtype=float) + 40})
+    out = survey.cross_with_exposure(df, annual, heating)
+    assert sorted(out["district_id"]) == ids
+    assert survey.published_counts_ok(out)
+    pub = out[out["poor"].notna()]
+    # the generator sets each district's weighted share rating its air poor (weights are equal within a district)
+    for _, r in pub.iterrows():
+        assert abs(r["poor"] - _SHARE_POOR[r["district_id"]]) <= 1.0 / r["n_poor"] + 1e-9
+        assert r["poor_lower"] <= r["poor"] <= r["poor_upper"]
+    assert (out.set_index("district_id")["pm25_annual"] == annual.set_index("district_id")["value"]).all()
+    assert out.attrs["correlation"]["poor"]["districts"] == len(pub)
+    assert "ecological" in out.attrs["caveat"]
+    # a district of three respondents: blanked, and another with it (the city figure would give it back)
+    small = pd.concat([df, df[df["district_id"] == ids[0]].head(3).assign(district_id="tiny")])
+    out2 = survey.cross_with_exposure(small, annual, heating)
+    assert out2.loc[out2["district_id"] == "tiny", ["n_support", "support", "poor"]].isna().all(axis=None)
+    assert out2["n_support"].isna().sum() == 2 and survey.published_counts_ok(out2)

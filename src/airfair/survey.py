@@ -703,3 +703,100 @@ def published_counts_ok(table: pd.DataFrame, min_n: int = MIN_N) -> bool:
             if (v < min_n).any():
                 return False
     return True
+
+
+# --------------------------------------------------------------------------------------------------
+# crossing with exposure (districts, not people)
+# --------------------------------------------------------------------------------------------------
+
+#: What every crossing of survey answers with measured exposure must say beside it.
+ECOLOGICAL_CAVEAT = ("These are district figures set side by side, not people: that a more exposed district "
+                     "supports an LEZ more does not show that its more exposed residents do (the ecological "
+                     "fallacy). With a handful of districts, a rank correlation is a description, not evidence.")
+
+#: The two crossings: survey item, answers counted, exposure period it is set against.
+CROSSINGS = {"support": ("support_lez", (4, 5), "heating"), "poor": ("air_quality_rating", (4, 5), "year")}
+
+
+def _exposure_table(table: pd.DataFrame, name: str) -> pd.Series:
+    """district_id → value from an exposure table (``district_id`` or ``group`` column, ``value``)."""
+    key = "district_id" if "district_id" in table.columns else "group"
+    if key not in table.columns or "value" not in table.columns:
+        raise ValueError(f"{name} exposure needs district_id (or group) and value columns")
+    if table[key].duplicated().any():
+        raise ValueError(f"{name} exposure has several rows for one district: give one period")
+    return table.set_index(key)["value"].astype(float)
+
+
+def cross_with_exposure(data: pd.DataFrame, annual: pd.DataFrame, heating: pd.DataFrame,
+                        weight: str | None = "weight", method: str = "korn-graubard", level: float = 0.95,
+                        min_n: int = MIN_N) -> pd.DataFrame:
+    """Each district's survey answers beside its population-weighted exposure, suppressed for publication.
+
+    Support for an LEZ (answers 4–5 to ``support_lez``) is set beside the heating season's PM2.5, when
+    the smog it would act on happens; "my area's air is poor" (4–5 on ``air_quality_rating``) beside the
+    annual mean. Read with :data:`ECOLOGICAL_CAVEAT`.
+
+    Parameters
+    ----------
+    data : DataFrame
+        ``survey_lez`` microdata.
+    annual, heating : DataFrame
+        Population-weighted exposure per district (µg/m³) over a year and over a heating season, with
+        ``district_id`` (or ``group``) and ``value``: :meth:`airfair.views.Views.district_figures` or
+        :func:`airfair.exposure.group_exposure` output cut to one period.
+
+    Returns
+    -------
+    DataFrame
+        One row per district in the survey: ``district_id``; ``n_support``, ``n_support_yes``,
+        ``n_support_no``, ``support``, ``support_lower``, ``support_upper`` (0–1); ``pm25_heating``;
+        ``n_poor``, ``n_poor_yes``, ``n_poor_no``, ``poor``, ``poor_lower``, ``poor_upper``;
+        ``pm25_annual``; ``suppressed``/``suppression`` (:func:`suppress`, each crossing on its own).
+        ``attrs["correlation"]``: Spearman's rank correlation of each pair over the districts published
+        (``rho``, ``p_value``, ``districts``); ``attrs["caveat"]``.
+    """
+    exp = {"year": _exposure_table(annual, "annual"), "heating": _exposure_table(heating, "heating")}
+    out = None
+    notes = {}
+    for key, (item, values, period) in CROSSINGS.items():
+        t = suppress(weighted_proportion(data, item, list(values), by="district_id", weight=weight, method=method,
+                                         level=level), min_n)
+        part = pd.DataFrame({"district_id": t["district_id"], f"n_{key}": t["n"], f"n_{key}_yes": t["n_yes"],
+                             f"n_{key}_no": t["n_no"], key: t["proportion"], f"{key}_lower": t["lower"],
+                             f"{key}_upper": t["upper"]})
+        part[f"pm25_{'heating' if period == 'heating' else 'annual'}"] = part["district_id"].map(exp[period]).to_numpy()
+        notes[key] = t[["suppressed", "suppression"]].to_numpy()
+        out = part if out is None else out.merge(part, on="district_id", how="outer")
+    out["suppressed"] = [";".join(x for x in (a[0], b[0]) if x) for a, b in zip(notes["support"], notes["poor"])]
+    out["suppression"] = [a[1] or b[1] for a, b in zip(notes["support"], notes["poor"])]
+    corr = {}
+    for key, col in (("support", "pm25_heating"), ("poor", "pm25_annual")):
+        ok = out[key].notna() & out[col].notna()
+        if ok.sum() >= 3:
+            res = stats.spearmanr(out.loc[ok, key], out.loc[ok, col])
+            corr[key] = {"rho": float(res.statistic), "p_value": float(res.pvalue), "districts": int(ok.sum())}
+        else:
+            corr[key] = {"rho": np.nan, "p_value": np.nan, "districts": int(ok.sum())}
+    out.attrs = {"correlation": corr, "caveat": ECOLOGICAL_CAVEAT, "suppressed": True, "min_n": min_n}
+    return out
+
+
+__all__ = [
+    "BY_COLUMNS",
+    "CROSSINGS",
+    "ECOLOGICAL_CAVEAT",
+    "METHODS",
+    "MIN_N",
+    "cross_with_exposure",
+    "crosstab",
+    "kish_n",
+    "likert_from_counts",
+    "likert_summary",
+    "proportion_interval",
+    "published_counts_ok",
+    "rao_scott",
+    "suppress",
+    "weighted_mean",
+    "weighted_proportion",
+]
