@@ -457,6 +457,150 @@ TEXT: dict[str, dict[str, str]] = {
     "no_site": {"en": "No site selected.", "ru": "Пост не выбран.", "kk": "Бекет таңдалмаған."},
 }
 
+# the Voices page (survey analysis, airfair.survey)
+TEXT.update({
+    "nav_voices": {"en": "What residents think", "ru": "Что думают жители", "kk": "Тұрғындар не ойлайды"},
+    "voices_title": {"en": "What residents think, beside the air they breathe",
+                     "ru": "Что думают жители — рядом с воздухом, которым они дышат",
+                     "kk": "Тұрғындар не ойлайды — олар жұтатын ауамен қатар"},
+    "survey_item": {"en": "Question", "ru": "Вопрос", "kk": "Сұрақ"},
+    "survey_by": {"en": "Compare", "ru": "Сравнить", "kk": "Салыстыру"},
+    "ci_method": {"en": "Interval", "ru": "Интервал", "kk": "Аралық"},
+    "item_support_lez": {"en": "I support a low-emission zone (restrictions on polluting cars)",
+                         "ru": "Я поддерживаю зону низких выбросов (ограничения для загрязняющих автомобилей)",
+                         "kk": "Мен төмен шығарынды аймағын қолдаймын (ластайтын көліктерге шектеу)"},
+    "item_concern_air_quality": {"en": "I am concerned about air quality", "ru": "Меня беспокоит качество воздуха",
+                                 "kk": "Мені ауа сапасы алаңдатады"},
+    "item_air_quality_rating": {"en": "How is the air where you live?", "ru": "Какой воздух там, где вы живёте?",
+                                "kk": "Сіз тұратын жердегі ауа қандай?"},
+    "top_agree": {"en": "agree or strongly agree", "ru": "согласны или полностью согласны",
+                  "kk": "келіседі немесе толық келіседі"},
+    "top_rating": {"en": "rate it poor or very poor", "ru": "оценивают его как плохой или очень плохой",
+                   "kk": "оны нашар немесе өте нашар деп бағалайды"},
+    "ans_agree_1": {"en": "Strongly disagree", "ru": "Совсем не согласен", "kk": "Мүлдем келіспеймін"},
+    "ans_agree_2": {"en": "Disagree", "ru": "Не согласен", "kk": "Келіспеймін"},
+    "ans_agree_3": {"en": "Neutral", "ru": "Нейтрально", "kk": "Бейтарап"},
+    "ans_agree_4": {"en": "Agree", "ru": "Согласен", "kk": "Келісемін"},
+    "ans_agree_5": {"en": "Strongly agree", "ru": "Полностью согласен", "kk": "Толық келісемін"},
+    "ans_rating_1": {"en": "Very good", "ru": "Очень хороший", "kk": "Өте жақсы"},
+    "ans_rating_2": {"en": "Good", "ru": "Хороший", "kk": "Жақсы"},
+    "ans_rating_3": {"en": "Fair", "ru": "Удовлетворительный", "kk": "Қанағаттанарлық"},
+    "ans_rating_4": {"en": "Poor", "ru": "Плохой", "kk": "Нашар"},
+    "ans_rating_5": {"en": "Very poor", "ru": "Очень плохой", "kk": "Өте нашар"},
+    "by_none": {"en": "Everyone", "ru": "Все", "kk": "Барлығы"},
+    "by_district_id": {"en": "By district", "ru": "По районам", "kk": "Аудандар бойынша"},
+    "by_respondent_type": {"en": "By respondent type", "ru": "По типу респондента", "kk": "Респондент түрі бойынша"},
+    "by_age_band": {"en": "By age", "ru": "По возрасту", "kk": "Жас бойынша"},
+    "by_income_band": {"en": "By income", "ru": "По доходу", "kk": "Табыс бойынша"},
+    "by_car_age_band": {"en": "By car", "ru": "По автомобилю", "kk": "Көлік бойынша"},
+    "everyone": {"en": "Everyone", "ru": "Все респонденты", "kk": "Барлық респонденттер"},
+    "rtype_pedestrian": {"en": "Pedestrians", "ru": "Пешеходы", "kk": "Жаяу жүргіншілер"},
+    "rtype_driver": {"en": "Drivers", "ru": "Водители", "kk": "Жүргізушілер"},
+    "rtype_taxi_operator": {"en": "Taxi drivers", "ru": "Таксисты", "kk": "Такси жүргізушілері"},
+    "car_no_car": {"en": "No car", "ru": "Без автомобиля", "kk": "Көлігі жоқ"},
+    "car_2010_or_newer": {"en": "Car built 2010 or later", "ru": "Автомобиль 2010 года или новее",
+                          "kk": "2010 жылғы немесе жаңа көлік"},
+    "car_before_2010": {"en": "Car built before 2010", "ru": "Автомобиль старше 2010 года",
+                        "kk": "2010 жылға дейін шыққан көлік"},
+    "age_years": {"en": "{band} years", "ru": "{band} лет", "kk": "{band} жас"},
+    "income_q": {"en": "Income fifth {q} of 5 (1 lowest)", "ru": "Доходная пятая часть {q} из 5 (1 — самая низкая)",
+                 "kk": "Табыс бестен бірі: {q} / 5 (1 — ең төмен)"},
+    "method_korn-graubard": {"en": "Korn–Graubard (exact, on the effective sample size)",
+                             "ru": "Корна–Граубарда (точный, по эффективному объёму выборки)",
+                             "kk": "Корн–Граубард (дәл, тиімді іріктеме көлемі бойынша)"},
+    "method_wilson": {"en": "Wilson (on the effective sample size)", "ru": "Уилсона (по эффективному объёму выборки)",
+                      "kk": "Уилсон (тиімді іріктеме көлемі бойынша)"},
+    "method_logit": {"en": "Logit", "ru": "Логит", "kk": "Логит"},
+    "col_group": {"en": "Group", "ru": "Группа", "kk": "Топ"},
+    "col_respondents": {"en": "Respondents", "ru": "Респонденты", "kk": "Респонденттер"},
+    "col_top": {"en": "{top}, % (95 % interval)", "ru": "{top}, % (95 % интервал)", "kk": "{top}, % (95 % аралық)"},
+    "col_mean": {"en": "Mean on 1–5 (95 % interval)", "ru": "Среднее по шкале 1–5 (95 % интервал)",
+                 "kk": "1–5 шкаласы бойынша орташа (95 % аралық)"},
+    "voices_headline": {
+        "en": "{share} % ({lo}–{hi} %) {top}: “{question}” ({n} respondents, weighted; effective sample size {neff}).",
+        "ru": "{share} % ({lo}–{hi} %) {top}: «{question}» ({n} респондентов, со взвешиванием; эффективный объём "
+              "выборки {neff}).",
+        "kk": "{share} % ({lo}–{hi} %) {top}: «{question}» ({n} респондент, салмақталған; тиімді іріктеме көлемі "
+              "{neff}).",
+    },
+    "suppressed_note": {
+        "en": "— : not published: fewer than {min_n} respondents, or a figure that would reveal such a count.",
+        "ru": "— : не публикуется: меньше {min_n} респондентов или число, по которому такую группу можно вычислить.",
+        "kk": "— : жарияланбайды: {min_n} респонденттен аз немесе осындай топты анықтауға болатын сан.",
+    },
+    "test_text": {
+        "en": "Does the share differ between groups? Rao–Scott design-adjusted test (second order): F = {F} on {ndf} "
+              "and {ddf} degrees of freedom, p {p}.",
+        "ru": "Различается ли доля между группами? Тест Рао–Скотта с поправкой на дизайн выборки (второго порядка): "
+              "F = {F} при {ndf} и {ddf} степенях свободы, p {p}.",
+        "kk": "Үлес топтар арасында өзгеше ме? Іріктеме дизайнына түзетілген Рао–Скотт тесті (екінші рет): "
+              "F = {F}, еркіндік дәрежелері {ndf} және {ddf}, p {p}.",
+    },
+    "test_differs": {"en": "The groups differ more than chance would explain (p < 0.05).",
+                     "ru": "Группы различаются сильнее, чем объясняется случайностью (p < 0,05).",
+                     "kk": "Топтар кездейсоқтықпен түсіндірілетіннен көбірек ерекшеленеді (p < 0,05)."},
+    "test_same": {"en": "No difference beyond chance at the 5 % level.",
+                  "ru": "Различий сверх случайных на уровне 5 % нет.",
+                  "kk": "5 % деңгейінде кездейсоқтықтан тыс айырмашылық жоқ."},
+    "test_sparse": {"en": "Some groups are small (expected counts under 5): read the test with care.",
+                    "ru": "Некоторые группы малы (ожидаемые частоты меньше 5): тест следует читать осторожно.",
+                    "kk": "Кейбір топтар шағын (күтілетін жиіліктер 5-тен аз): тестті абайлап оқыңыз."},
+    "cross_title": {"en": "Districts: what residents say beside the air measured there",
+                    "ru": "Районы: что говорят жители рядом с измеренным там воздухом",
+                    "kk": "Аудандар: тұрғындар пікірі мен сол жерде өлшенген ауа"},
+    "col_support": {"en": "Support an LEZ, % (95 % interval)", "ru": "Поддерживают ЗНВ, % (95 % интервал)",
+                    "kk": "ТША қолдайды, % (95 % аралық)"},
+    "col_heating_pm25": {"en": "PM2.5, heating season {season}, µg/m³", "ru": "PM2.5, отопительный сезон {season}, мкг/м³",
+                         "kk": "PM2.5, жылыту маусымы {season}, мкг/м³"},
+    "col_poor": {"en": "Rate their air poor, % (95 % interval)", "ru": "Считают воздух плохим, % (95 % интервал)",
+                 "kk": "Ауаны нашар деп санайды, % (95 % аралық)"},
+    "col_annual_pm25": {"en": "PM2.5, year {year}, µg/m³", "ru": "PM2.5, {year} год, мкг/м³",
+                        "kk": "PM2.5, {year} жыл, мкг/м³"},
+    "cross_corr": {
+        "en": "Rank correlation over the {k} districts published: support vs heating-season PM2.5 ρ = {rho_support}; "
+              "air rated poor vs annual PM2.5 ρ = {rho_poor}.",
+        "ru": "Ранговая корреляция по {k} опубликованным районам: поддержка и PM2.5 отопительного сезона ρ = "
+              "{rho_support}; оценка воздуха как плохого и годовой PM2.5 ρ = {rho_poor}.",
+        "kk": "Жарияланған {k} аудан бойынша рангтік корреляция: қолдау мен жылыту маусымының PM2.5 ρ = "
+              "{rho_support}; ауаны нашар деп бағалау мен жылдық PM2.5 ρ = {rho_poor}.",
+    },
+    "ecological_caveat": {
+        "en": "These are district figures set side by side, not people: that a more exposed district says something "
+              "more often does not show that its more exposed residents do (the ecological fallacy). With a handful "
+              "of districts a rank correlation describes, it does not prove.",
+        "ru": "Это показатели районов, поставленные рядом, а не люди: если в более загрязнённом районе что-то говорят "
+              "чаще, это не значит, что так говорят именно более подверженные жители (экологическая ошибка). "
+              "По нескольким районам ранговая корреляция описывает, но не доказывает.",
+        "kk": "Бұл адамдар емес, қатар қойылған аудан көрсеткіштері: ластанған ауданда бір нәрсе жиірек айтылса, "
+              "оны дәл сол ластанған ауаны жұтатын тұрғындар айтады деген сөз емес (экологиялық қателік). "
+              "Бірнеше аудан бойынша рангтік корреляция сипаттайды, дәлелдемейді.",
+    },
+    "no_pm25_cross": {"en": "These data hold no PM2.5 surfaces: the crossing with exposure is not shown.",
+                      "ru": "В этих данных нет поверхностей PM2.5: сопоставление с воздействием не показано.",
+                      "kk": "Бұл деректерде PM2.5 беттері жоқ: әсермен салыстыру көрсетілмейді."},
+    "survey_synthetic_banner": {
+        "en": "**Synthetic survey.** These answers come from simulated respondents calibrated to the published LEZ "
+              "study (500 respondents, 51 % support), not from real people.",
+        "ru": "**Синтетический опрос.** Эти ответы получены от смоделированных респондентов, откалиброванных по "
+              "опубликованному исследованию ЗНВ (500 респондентов, 51 % поддержки), а не от реальных людей.",
+        "kk": "**Синтетикалық сауалнама.** Бұл жауаптар нақты адамдардан емес, жарияланған ТША зерттеуіне (500 "
+              "респондент, 51 % қолдау) сәйкестендірілген модельдік респонденттерден алынған.",
+    },
+    "voices_method": {
+        "en": "Shares and means are weighted by the survey's design weights; intervals: {method}, as R's "
+              "survey::svyciprop computes them; means with a t interval. Every published figure rests on at least "
+              "{min_n} respondents: smaller counts, and any figure that would reveal one, are suppressed.",
+        "ru": "Доли и средние взвешены весами дизайна опроса; интервалы: {method}, как их вычисляет "
+              "survey::svyciprop в R; средние — с t-интервалом. Каждое опубликованное число опирается не менее чем "
+              "на {min_n} респондентов: меньшие группы и числа, по которым их можно вычислить, скрыты.",
+        "kk": "Үлестер мен орташалар сауалнама дизайнының салмақтарымен есептелген; аралықтар: {method}, R "
+              "survey::svyciprop есептейтіндей; орташалар — t-аралықпен. Әр жарияланған сан кемінде {min_n} "
+              "респондентке сүйенеді: аз топтар және оларды анықтауға болатын сандар жасырылған.",
+    },
+    "download_crossing": {"en": "Districts and exposure (CSV)", "ru": "Районы и воздействие (CSV)",
+                          "kk": "Аудандар және әсер (CSV)"},
+})
+
 _PARAMETERS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO"}
 _UNITS = {"en": "µg/m³", "ru": "мкг/м³", "kk": "мкг/м³"}
 

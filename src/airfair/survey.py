@@ -475,8 +475,9 @@ def rao_scott(data: pd.DataFrame, row: str, col: str, weight: str | None = "weig
         ``pearson`` (X² of the weighted table scaled to n), ``n``, ``df`` ((r − 1)(c − 1));
         second order (R's default ``statistic = "F"``): ``F``, ``ndf`` (d₀), ``ddf`` (d₀ (n − 1)),
         ``p_value``; first order: ``chisq_first_order``, ``p_value_first_order``; ``mean_deff`` (mean
-        generalised design effect); ``method`` (words); NaN figures when the table has fewer than two
-        rows or columns with respondents.
+        generalised design effect); ``min_expected`` (smallest expected count of the scaled table:
+        under 5 the χ² approximation is rough); ``method`` (words); NaN figures when the table has fewer
+        than two rows or columns with respondents.
     """
     keep = data[row].notna() & data[col].notna()
     d = data[keep]
@@ -487,6 +488,7 @@ def rao_scott(data: pd.DataFrame, row: str, col: str, weight: str | None = "weig
     r, c = len(rows), len(cols)
     nan = {"pearson": np.nan, "n": n, "df": max(0, (r - 1) * (c - 1)), "F": np.nan, "ndf": np.nan, "ddf": np.nan,
            "p_value": np.nan, "chisq_first_order": np.nan, "p_value_first_order": np.nan, "mean_deff": np.nan,
+           "min_expected": np.nan,
            "method": "Rao–Scott second-order (F) and first-order (χ²) corrections of Pearson's X²"}
     if r < 2 or c < 2 or n < 3:
         return nan
@@ -512,6 +514,7 @@ def rao_scott(data: pd.DataFrame, row: str, col: str, weight: str | None = "weig
     delta = np.linalg.solve(denom, numr)
     table = (p * n).reshape(r, c)
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    nan["min_expected"] = float(expected.min())
     with np.errstate(divide="ignore", invalid="ignore"):
         x2 = float(np.nansum(np.where(expected > 0, (table - expected) ** 2 / expected, 0.0)))
     tr, tr2 = float(np.trace(delta)), float(np.trace(delta @ delta))
@@ -782,10 +785,60 @@ def cross_with_exposure(data: pd.DataFrame, annual: pd.DataFrame, heating: pd.Da
     return out
 
 
+# --------------------------------------------------------------------------------------------------
+# what the Voices page publishes
+# --------------------------------------------------------------------------------------------------
+
+#: Items of ``survey_lez`` a page shows: their scale kind (answer labels) and the top box's scores.
+ITEMS = {"support_lez": "agree", "concern_air_quality": "agree", "air_quality_rating": "rating"}
+
+
+def voices(data: pd.DataFrame, item: str, by: str | None = None, method: str = "korn-graubard",
+           level: float = 0.95, min_n: int = MIN_N) -> dict:
+    """Everything the Voices page shows and offers for download for one item and one grouping, each
+    table already through :func:`suppress` (microdata stay on the server).
+
+    Parameters
+    ----------
+    item : str
+        A key of :data:`ITEMS`.
+    by : str, optional
+        One of :data:`BY_COLUMNS`, or None for everyone.
+
+    Returns
+    -------
+    dict
+        ``summary``: :func:`likert_summary` of the item, one row (everyone) or one per group, suppressed
+        (the overall row first when grouped, as the column totals the groups' lines protect);
+        ``test``: :func:`rao_scott` of the top-box share (4–5) × group (None for everyone; NaN figures
+        with fewer than two groups); ``item``, ``by``, ``method``, ``level``.
+    """
+    if item not in ITEMS:
+        raise ValueError(f"item must be one of {', '.join(ITEMS)}, not {item!r}")
+    if by is not None and by not in BY_COLUMNS:
+        raise ValueError(f"by must be one of {', '.join(BY_COLUMNS)} or None, not {by!r}")
+    overall = suppress(likert_summary(data, item, method=method, level=level), min_n)
+    test = None
+    if by is None:
+        summary = overall.assign(group="")
+    else:
+        groups = suppress(likert_summary(data, item, by=by, method=method, level=level), min_n)
+        summary = pd.concat([overall.assign(group=""), groups.rename(columns={by: "group"})], ignore_index=True)
+        # the test of the top-box share (2 × groups): the full answer × group table is too sparse for
+        # a χ² approximation with a few hundred respondents
+        y = pd.to_numeric(data[item], errors="coerce")
+        test = rao_scott(data.assign(_top=y.isin([4, 5]).where(y.notna())), by, "_top")
+    summary.insert(1, "by", by or "")
+    summary = summary[["item", "by", "group"] + [c for c in summary.columns if c not in ("item", "by", "group")]]
+    summary.attrs = {"suppressed": True, "min_n": min_n}
+    return {"summary": summary, "test": test, "item": item, "by": by, "method": method, "level": level}
+
+
 __all__ = [
     "BY_COLUMNS",
     "CROSSINGS",
     "ECOLOGICAL_CAVEAT",
+    "ITEMS",
     "METHODS",
     "MIN_N",
     "cross_with_exposure",
@@ -797,6 +850,7 @@ __all__ = [
     "published_counts_ok",
     "rao_scott",
     "suppress",
+    "voices",
     "weighted_mean",
     "weighted_proportion",
 ]
