@@ -347,3 +347,56 @@ def test_cross_with_exposure_on_the_demo_build(demo_dir):
     out2 = survey.cross_with_exposure(small, annual, heating)
     assert out2.loc[out2["district_id"] == "tiny", ["n_support", "support", "poor"]].isna().all(axis=None)
     assert out2["n_support"].isna().sum() == 2 and survey.published_counts_ok(out2)
+
+
+# -- the Voices page: nothing it shows or offers for download holds a count under 5 ---------------
+
+def test_voices_page_publishes_no_cell_under_five(demo_dir):
+    """Drive the page (its script run as a session would run it) through every question, grouping and
+    interval method: every table shown and every download holds counts of 5 or more (or blanks), and no
+    respondent-level row."""
+    import gc
+    import io
+    import runpy
+    from pathlib import Path
+
+    import panel as pn
+
+    from airfair import views
+
+    views.prepare_views(demo_dir, log=lambda *a: None)
+    app = Path(__file__).resolve().parents[1] / "apps" / "voices.py"
+    try:
+        g = runpy.run_path(str(app))
+    finally:
+        gc.unfreeze()
+        pn.state.cache.pop("airfair_frozen", None)
+    n_groups = {None: 1, **{c: g["SURVEY"][c].nunique() + 1 for c in survey.BY_COLUMNS}}
+    blanked = 0
+    # counts do not depend on the interval method: every method once, on the district grouping
+    combos = [(i, b, "korn-graubard") for i in survey.ITEMS for b in ["none", *survey.BY_COLUMNS]]
+    combos += [("air_quality_rating", "district_id", m) for m in survey.METHODS[1:]]
+    for item, by, method in combos:
+        g["item"].value, g["by"].value, g["method"].value = item, by, method
+        res = g["shown"]["voices"]
+        assert survey.published_counts_ok(res["summary"])
+        shown = g["table_pane"].object
+        assert len(shown) == n_groups[None if by == "none" else by]
+        assert "respondent_id" not in shown.columns and "weight" not in shown.columns
+        resp = shown.iloc[:, 1]
+        assert all(v == "—" or int(v) >= 5 for v in resp)
+        for text in (g["_summary_csv"](), g["_cross_csv"]()):
+            table = pd.read_csv(io.StringIO(text))
+            assert survey.published_counts_ok(table), (item, by, method)
+            assert "respondent_id" not in table.columns and len(table) <= 10
+        blanked += int(res["summary"]["suppression"].ne("").sum())
+        cross = g["cross_pane"].object
+        assert all(v == "—" or int(v) >= 5 for v in cross.iloc[:, 1])
+    assert blanked > 0  # the demo's districts are small enough for suppression to have been exercised
+    # the headline: the calibration fact (51 % support, weighted), with its interval
+    g["item"].value, g["by"].value, g["method"].value = "support_lez", "none", "korn-graubard"
+    top = g["shown"]["voices"]["summary"].iloc[0]
+    assert 0.49 <= top["top"] <= 0.53 and top["top_lower"] < top["top"] < top["top_upper"]
+    for lang in ("ru", "kk"):
+        g["lang"].value = lang
+        assert "%" in g["headline"].object and g["cross_text"].object
