@@ -42,7 +42,7 @@ Examples
 >>> df = pd.DataFrame({"support": [5, 4, 1, 2, 4, 5, 3, 4], "weight": [1, 1, 2, 2, 1, 1, 1, 1]})
 >>> r = weighted_proportion(df, "support", [4, 5])
 >>> round(float(r["proportion"].iloc[0]), 3), round(kish_n(df["weight"]), 2)
-(0.5, 6.4)
+(0.5, 7.14)
 """
 
 from __future__ import annotations
