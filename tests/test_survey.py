@@ -400,3 +400,14 @@ def test_voices_page_publishes_no_cell_under_five(demo_dir):
     for lang in ("ru", "kk"):
         g["lang"].value = lang
         assert "%" in g["headline"].object and g["cross_text"].object
+
+
+def test_mean_of_a_simple_sample_matches_statas_printed_output():
+    """Stata's `svyset, srs` / `svymean foreign` on the auto data (22 foreign cars of 74), as printed in
+    Jeff Pitblado's Statalist answer of 27 Aug 2004: .2972973, SE .0534958, 95 % .1906803–.4039143."""
+    df = pd.DataFrame({"foreign": [1] * 22 + [0] * 52})
+    r = survey.weighted_mean(df, "foreign", weight=None).iloc[0]
+    assert r["mean"] == pytest.approx(0.2972973, abs=5e-8)
+    assert r["se"] == pytest.approx(0.0534958, abs=5e-8)
+    assert r["lower"] == pytest.approx(0.1906803, abs=5e-7) and r["upper"] == pytest.approx(0.4039143, abs=5e-7)
+    assert survey.weighted_proportion(df, "foreign", 1, weight=None).iloc[0]["se"] == pytest.approx(0.0534958, abs=5e-8)
