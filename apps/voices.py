@@ -143,8 +143,11 @@ def update(event=None):
             test_text.object += "  \n" + i18n.t("test_sparse", l)
     note.object = i18n.t("suppressed_note", l, min_n=survey.MIN_N)
     method_text.object = i18n.t("voices_method", l, method=i18n.t(f"method_{m}", l), min_n=survey.MIN_N)
-    survey_source.object = (f"{i18n.t('source', l)}: {md_text(display_source(SURVEY_PROV.get('source'))) or '—'}. "
-                            f"{i18n.t('licence', l)}: {md_text(SURVEY_PROV.get('licence')) or '—'}.")
+    # the survey's source and licence, unless the footer already names them (one synthetic build)
+    seen = {(p.get("source"), p.get("licence")) for p in V.provenance.values()}
+    survey_source.object = "" if (SURVEY_PROV.get("source"), SURVEY_PROV.get("licence")) in seen else (
+        f"{i18n.t('source', l)}: {md_text(display_source(SURVEY_PROV.get('source'))) or '—'}. "
+        f"{i18n.t('licence', l)}: {md_text(SURVEY_PROV.get('licence')) or '—'}.")
     update_cross()
 
 
