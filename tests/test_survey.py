@@ -124,7 +124,7 @@ def test_differential_weighted_proportion(df, group):
         # logit: symmetric on the logit scale, t on n − 1 df
         lg = survey.weighted_proportion(df, "y", 1, by=by, method="logit")
         lg = lg[lg["g"] == group].iloc[0] if group else lg.iloc[0]
-        t = stats.t.ppf(1 - alpha / 2, len(df) - 1)
+        t = stats.t.ppf(1 - alpha / 2, nd - 1)  # the domain's degrees of freedom
         eta, se = special.logit(p), math.sqrt(var) / (p * (1 - p))
         assert lg["lower"] == pytest.approx(special.expit(eta - t * se), abs=1e-9)
         assert lg["upper"] == pytest.approx(special.expit(eta + t * se), abs=1e-9)
@@ -173,7 +173,7 @@ def test_likert_summary_by_hand():
     # SE of a mean with equal weights, domain of 6 answers in a sample of 7: the with-replacement factor
     se = math.sqrt(7 / 6 * ((y - y.mean()) ** 2).sum() / 36)
     assert r["mean_se"] == pytest.approx(se)
-    assert r["mean_upper"] - r["mean"] == pytest.approx(stats.t.ppf(0.975, 6) * se)
+    assert r["mean_upper"] - r["mean"] == pytest.approx(stats.t.ppf(0.975, 5) * se)  # the 6 answers' df
 
 
 # -- count tables -------------------------------------------------------------------------------
@@ -411,3 +411,18 @@ def test_mean_of_a_simple_sample_matches_statas_printed_output():
     assert r["se"] == pytest.approx(0.0534958, abs=5e-8)
     assert r["lower"] == pytest.approx(0.1906803, abs=5e-7) and r["upper"] == pytest.approx(0.4039143, abs=5e-7)
     assert survey.weighted_proportion(df, "foreign", 1, weight=None).iloc[0]["se"] == pytest.approx(0.0534958, abs=5e-8)
+
+
+def test_crosstab_and_voices_arguments(demo_dir):
+    import airfair
+
+    df = airfair.open_catalog(demo_dir)["survey_lez"].read()
+    ct = survey.crosstab(df, "support_lez", "respondent_type")
+    assert ct["n"].sum() == len(df)
+    assert np.allclose(ct[[f"share_{k}" for k in range(1, 6)]].sum(axis=1), 1.0)
+    assert (ct[[f"n_{k}" for k in range(1, 6)]].sum(axis=1) == ct["n"]).all()
+    assert ct.attrs["test"]["pearson"] == pytest.approx(survey.rao_scott(df, "respondent_type", "support_lez")["pearson"])
+    with pytest.raises(ValueError, match="item must be"):
+        survey.voices(df, "respondent_id")
+    with pytest.raises(ValueError, match="by must be"):
+        survey.voices(df, "support_lez", "weight")

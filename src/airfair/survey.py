@@ -9,9 +9,10 @@ R ``survey`` for it:
 - estimate of a proportion or mean: ``Σ w y / Σ w`` over the respondents who answered;
 - its variance by linearisation (Taylor), with the with-replacement factor ``n/(n − 1)``:
   ``V = n/(n − 1) · Σ z_i²``, ``z_i = w_i (y_i − ŷ) / Σ w`` (``svymean``). A group (a district, a
-  respondent type) and the respondents who answered an item are *domains*: ``n`` is then the
-  respondents of the whole sample, as R's ``svyby``/``subset`` compute it, so a domain's variance
-  keeps the design's degrees of freedom ``n − 1``;
+  respondent type) and the respondents who answered an item are *domains*: their variance keeps the
+  whole sample's ``n`` in ``n/(n − 1)`` (zeros outside the domain, as R's ``svyrecvar`` pads a subset
+  with the PSUs it lost), and their degrees of freedom are the domain's ``n_d − 1`` (R's ``degf`` of
+  a subset);
 - Kish's effective sample size ``(Σ w)² / Σ w²`` is reported beside every estimate;
 - Korn–Graubard interval (R ``svyciprop(method = "beta")``, the default here): Clopper–Pearson on the
   *effective count*: ``n_eff = p (1 − p) / V`` (the design effect's effective n), lower bound the
@@ -20,8 +21,8 @@ R ``survey`` for it:
   ``(t_{α/2, n−1} / t_{α/2, df})²``, which is 1 for this design (``df = n − 1``). When ``p`` is 0 or 1
   the variance is 0 and ``n_eff`` is undefined: Kish's effective n is used instead (bound 0 or 1);
 - Wilson: the score interval on ``n_eff`` with the normal quantile; logit (``svyciprop(method =
-  "logit")``): ``expit(logit p ± t_{n−1} · SE / (p (1 − p)))``, undefined (NaN) at p = 0 or 1;
-- a mean (a Likert item on its own scale): ``ŷ ± t_{n−1} · SE``;
+  "logit")``): ``expit(logit p ± t_{n_d−1} · SE / (p (1 − p)))``, undefined (NaN) at p = 0 or 1;
+- a mean (a Likert item on its own scale): ``ŷ ± t_{n_d−1} · SE``;
 - independence in a cross-tab: Pearson's X² on the weighted table (scaled to ``n``) with Rao and
   Scott's corrections, as R ``svychisq``: second order (``statistic = "F"``, the default there and here:
   ``X² / tr Δ`` against F(``d₀``, ``d₀ (n − 1)``), ``d₀ = (tr Δ)² / tr Δ²``) and first order
@@ -102,7 +103,8 @@ def proportion_interval(p: float, var: float, n_design: int, kish: float, method
     var : float
         Its design-based variance.
     n_design : int
-        Respondents in the design (the degrees of freedom are ``n_design − 1``).
+        Respondents of the domain (the group's, the item's): its degrees of freedom ``n_design − 1``
+        (R's ``degf`` of a subset) give the logit interval's t quantile.
     kish : float
         Kish's effective n of the domain (used where ``p`` is 0 or 1).
     method : {"korn-graubard", "wilson", "logit"}
@@ -221,7 +223,7 @@ def weighted_proportion(data: pd.DataFrame, item: str, value, by=None, weight: s
         # a domain's linearisation: z_i is 0 outside the domain, so only its respondents add to Σ z²
         p, var = _linear_var(y, w, n_design)
         kish = kish_n(w)
-        lo, hi, n_eff = proportion_interval(p, var, n_design, kish, method, level)
+        lo, hi, n_eff = proportion_interval(p, var, n, kish, method, level)
         n_yes = int(hit[m].sum())
         rows.append({**row, "n": n, "n_yes": n_yes, "n_no": n - n_yes, "weighted_n": float(w.sum()), "proportion": p,
                      "se": math.sqrt(var) if np.isfinite(var) else np.nan, "lower": lo, "upper": hi, "n_eff": n_eff,
@@ -247,7 +249,6 @@ def weighted_mean(data: pd.DataFrame, item: str, by=None, weight: str | None = "
     y_all = pd.to_numeric(data[item], errors="coerce").to_numpy(dtype=float)
     answered = np.isfinite(y_all)
     n_design = len(data)
-    t = float(stats.t.ppf(1 - (1 - level) / 2, n_design - 1)) if n_design > 1 else float("nan")
     rows = []
     for key, mask in _groups(data, by):
         m = mask & answered
@@ -258,6 +259,8 @@ def weighted_mean(data: pd.DataFrame, item: str, by=None, weight: str | None = "
             continue
         est, var = _linear_var(y_all[m], w_all[m], n_design)
         se = math.sqrt(var) if np.isfinite(var) else np.nan
+        # t on the domain's degrees of freedom (R: degf of the subset design)
+        t = float(stats.t.ppf(1 - (1 - level) / 2, m.sum() - 1)) if m.sum() > 1 else float("nan")
         rows.append({**row, "n": int(m.sum()), "weighted_n": float(w_all[m].sum()), "mean": est, "se": se,
                      "lower": est - t * se, "upper": est + t * se, "n_kish": kish_n(w_all[m])})
     out = pd.DataFrame(rows)
