@@ -579,12 +579,12 @@ TEXT.update({
                       "ru": "В этих данных нет поверхностей PM2.5: сопоставление с воздействием не показано.",
                       "kk": "Бұл деректерде PM2.5 беттері жоқ: әсермен салыстыру көрсетілмейді."},
     "survey_synthetic_banner": {
-        "en": "**Synthetic survey.** These answers come from simulated respondents calibrated to the published LEZ "
-              "study (500 respondents, 51 % support), not from real people.",
+        "en": "**Synthetic survey.** These answers come from simulated respondents calibrated to a published "
+              "survey, not from real people.",
         "ru": "**Синтетический опрос.** Эти ответы получены от смоделированных респондентов, откалиброванных по "
-              "опубликованному исследованию ЗНВ (500 респондентов, 51 % поддержки), а не от реальных людей.",
-        "kk": "**Синтетикалық сауалнама.** Бұл жауаптар нақты адамдардан емес, жарияланған ТША зерттеуіне (500 "
-              "респондент, 51 % қолдау) сәйкестендірілген модельдік респонденттерден алынған.",
+              "опубликованному опросу, а не от реальных людей.",
+        "kk": "**Синтетикалық сауалнама.** Бұл жауаптар нақты адамдардан емес, жарияланған сауалнамаға "
+              "сәйкестендірілген модельдік респонденттерден алынған.",
     },
     "voices_method": {
         "en": "Shares and means are weighted by the survey's design weights; intervals: {method}, as R's "
