@@ -138,7 +138,8 @@ def update(event=None):
         test_text.object = ""
     else:
         test_text.object = i18n.t("test_text", l, F=f"{t['F']:.2f}", ndf=f"{t['ndf']:.1f}", ddf=f"{t['ddf']:.0f}",
-                                  p=_p(t["p_value"])) + " " + i18n.t("test_differs" if t["p_value"] < 0.05 else "test_same", l)
+                                  p=_p(t["p_value"])) + " " + (
+            i18n.t("test_differs", l) if t["p_value"] < 0.05 else i18n.t("test_same", l))
         if t["min_expected"] < 5:
             test_text.object += "  \n" + i18n.t("test_sparse", l)
     note.object = i18n.t("suppressed_note", l, min_n=survey.MIN_N)
@@ -198,9 +199,9 @@ def _filename(what):
 def _summary_csv():
     """The table shown, with every figure and count behind it (suppressed as shown), labels in the language."""
     res, l = shown["voices"], lang.value
-    s = res["summary"]
+    s, it = res["summary"], res["item"]
     return to_csv(s.assign(group_label=[_group_label(res["by"], g, l) for g in s["group"]],
-                           question=i18n.t(f"item_{res['item']}", l), interval_method=res["method"],
+                           question=i18n.t(f"item_{it}", l), interval_method=res["method"],
                            synthetic=bool(SURVEY_PROV.get("synthetic", True)),
                            rao_scott_F=np.nan if res["test"] is None else res["test"]["F"],
                            rao_scott_p=np.nan if res["test"] is None else res["test"]["p_value"]), index=False)
