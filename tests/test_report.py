@@ -39,6 +39,21 @@ def test_district_report_shows_the_exposure_pages_numbers(V):
     assert 0 <= r["percentile"]["annual_mean"] <= 100
 
 
+def test_district_report_publishes_survey_figures_only_above_five_respondents(V, demo_dir):
+    import airfair
+    from airfair import survey as sv
+
+    data = airfair.open_catalog(demo_dir)["survey_lez"].read()
+    r = report.district_report(V, "medeu", survey=data)
+    x = sv.cross_with_exposure(data, V.district_figures("pm25", "year", "official"),
+                               V.district_figures("pm25", "heating", "official")).set_index("district_id")
+    assert r["voices"]["support"] == pytest.approx(x.loc["medeu", "support"])
+    assert any(p["entry"] == "survey_lez" for p in r["header"]["provenance"])
+    few = data[(data["district_id"] != "medeu") | (data.index.isin(data.index[data["district_id"] == "medeu"][:3]))]
+    r2 = report.district_report(V, "medeu", survey=few)
+    assert np.isnan(r2["voices"]["support"]) and "fewer than 5" in report.report_html(r2)
+
+
 def test_area_report_of_a_district_polygon_equals_the_district(V):
     poly = V.districts.set_index("district_id").loc["zhetysu", "geometry"]
     a = report.area_report(V, poly, name='<img src=x onerror=alert(1)>')

@@ -454,7 +454,17 @@ def report_command(district, area, area_name, lang, year, parameter, sensors, ou
                                      param_hint="--lang")
         V = views.load_views(data_dir)
         if district is not None:
-            r = report.district_report(V, district, lang=lang, year=year, sensors=sensors, parameter=parameter)
+            import airfair
+
+            from airfair.catalog import provenance_of
+
+            try:  # the district's published survey figures, when the data hold a survey
+                cat = airfair.open_catalog(data_dir)
+                survey, survey_prov = cat["survey_lez"].read(), provenance_of(cat, ["survey_lez"])["survey_lez"]
+            except Exception:
+                survey, survey_prov = None, None
+            r = report.district_report(V, district, lang=lang, year=year, sensors=sensors, parameter=parameter,
+                                       survey=survey, survey_provenance=survey_prov)
         else:
             r = report.area_report(V, area, lang=lang, year=year, sensors=sensors, parameter=parameter, name=area_name)
         path = report.write_report(r, out)

@@ -127,8 +127,27 @@ def _header(views, lang: str, year: int, sensors: str, parameter: str) -> dict:
     }
 
 
+def _voices(views, survey, district_id: str, sensors: str, year: int) -> dict | None:
+    """The district's survey figures as published (suppressed by :func:`airfair.survey.suppress`), or None."""
+    if survey is None or "district_id" not in survey or not (survey["district_id"] == district_id).any():
+        return None
+    from airfair import survey as sv
+
+    try:
+        annual = views.district_figures("pm25", "year", sensors, year=year)
+        heating = views.district_figures("pm25", "heating", sensors, year=year)
+        x = sv.cross_with_exposure(survey, annual, heating).set_index("district_id")
+    except Exception:  # no PM2.5 in these data, or a survey without the crossed items
+        return None
+    if district_id not in x.index:
+        return None
+    r = x.loc[district_id]
+    keep = ("n_support", "support", "support_lower", "support_upper", "n_poor", "poor", "poor_lower", "poor_upper")
+    return {k: (np.nan if pd.isna(r[k]) else float(r[k])) for k in keep}
+
+
 def district_report(views, district_id: str, lang: str = "en", year: int | None = None, sensors: str = "official",
-                    parameter: str | None = None) -> dict:
+                    parameter: str | None = None, survey=None, survey_provenance: dict | None = None) -> dict:
     """The figures of a district's report.
 
     Parameters
@@ -144,6 +163,11 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
     sensors : {"official", "all"}
     parameter : str, optional
         Pollutant; default PM2.5 when the data hold it.
+    survey : DataFrame, optional
+        ``survey_lez`` microdata: the district's published (suppressed) answers are added.
+    survey_provenance : dict, optional
+        The survey entry's provenance (``synthetic``, ``source``, ``licence``), listed with the others;
+        a survey without one is listed as synthetic.
 
     Returns
     -------
@@ -153,8 +177,9 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
         ``exposure`` (the district's figures: annual_mean, heating_mean in µg/m³, days_over,
         person_days_over), ``city`` (the same for the whole city), ``percentile`` (among the city's
         residents, %), ``groups`` (exposure of children, the elderly and income fifths living there),
-        ``history`` (year by year), ``network`` (stations, km to the nearest, map skill) and ``health``
-        (attributable deaths with their interval, or None where no function applies).
+        ``history`` (year by year), ``network`` (stations, km to the nearest, map skill), ``health``
+        (attributable deaths with their interval, or None where no function applies) and ``voices``
+        (the survey's shares as published, NaN where suppressed; None without a survey).
     """
     if district_id not in views.district_ids:
         raise ReportError(f"no district {district_id!r}; the city's districts: {', '.join(views.district_ids)}")
@@ -192,11 +217,17 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
                       baseline_rate=float(hb["baseline_rate"]), baseline_source=str(hb["baseline_source"]))
     except Exception:  # no CRF for the pollutant or no baseline rate in the profile
         burden = None
+    voices = _voices(views, survey, district_id, sensors, year)
+    if voices is not None:
+        p = survey_provenance or {}
+        header["provenance"].append({"entry": "survey_lez", "synthetic": bool(p.get("synthetic", True)),
+                                     "source": display_source(p.get("source", "")), "licence": str(p.get("licence", ""))})
     return {"kind": "district", "id": district_id, "name": cities.get().district_name(district_id, lang),
             "header": header, "people": people, "exposure": exposure_figs,
             "city": _city_figures(views, parameter, sensors, year),
             "percentile": _percentiles(views, parameter, sensors, year, exposure_figs),
-            "groups": groups, "history": hist, "network": network, "health": burden}
+            "groups": groups, "history": hist, "network": network, "health": burden,
+            "voices": voices}
 
 
 def read_area(source, name: str | None = None):
@@ -290,7 +321,7 @@ def area_report(views, area, lang: str = "en", year: int | None = None, sensors:
             "exposure": figs, "city": _city_figures(views, parameter, sensors, year),
             "percentile": _percentiles(views, parameter, sensors, year, figs), "groups": groups,
             "history": pd.DataFrame(columns=["year", "annual_mean", "complete", "days_over", "heating_season", "heating_mean"]),
-            "network": network, "health": burden}
+            "network": network, "health": burden, "voices": None}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,6 +458,19 @@ def report_html(report: dict) -> str:
         out.append(f"<p>{t('report_health_text', deaths=_num(b['deaths'], lang, 0), low=_num(b['deaths_low'], lang, 0), high=_num(b['deaths_high'], lang, 0), per=_num(b['per_100k'], lang), per_low=_num(b['per_100k_low'], lang), per_high=_num(b['per_100k_high'], lang), city=_num(b['city_per_100k'], lang))}</p>")
         out.append(f'<p class="note">{t("report_health_note", rate=_num(b["baseline_rate"], lang, 0))} '
                    f"{html_text(b['citation'])}. {html_text(b['baseline_source'])}.</p></section>")
+    # what residents think (published figures only: suppressed cells stay blank)
+    vo = report.get("voices")
+    if vo is not None:
+        out.append(f"<section><h2>{t('report_voices')}</h2><table>")
+        for key, label in (("support", "report_voices_support"), ("poor", "report_voices_poor")):
+            if np.isfinite(vo[key]):
+                cell = (f"{_num(100 * vo[key], lang, 0)} % ({_num(100 * vo[key + '_lower'], lang, 0)}–"
+                        f"{_num(100 * vo[key + '_upper'], lang, 0)} %)")
+            else:
+                cell = i18n.t("report_suppressed", lang)
+            out.append(f"<tr><td>{t(label)}</td><td>{html_text(cell)}</td>"
+                       f"<td>{html_text(_num(vo['n_' + key], lang, 0))}</td></tr>")
+        out.append(f'</table><p class="note">{t("report_voices_note")}</p></section>')
     # provenance
     out.append(f"<footer>{t('report_provenance')}<ul>")
     for r in h["provenance"]:
