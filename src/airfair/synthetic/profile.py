@@ -375,6 +375,13 @@ def _check_against(spec: SyntheticProfile, city) -> None:
         unknown = sorted(set(districts) - set(ids))
         if unknown:
             problems.append(f"synthetic.{where}: unknown districts {unknown}")
+    if spec.geometry.outline is not None and not spec.geometry.sketches:
+        from shapely.geometry import Point, Polygon
+
+        outline = Polygon(spec.geometry.outline)
+        outside = [d.id for d in city.districts if not outline.covers(Point(d.anchor))]
+        if outside:  # a power cell is sized from its anchor: one outside the outline may not converge
+            problems.append(f"synthetic.geometry.outline: the anchors of {outside} lie outside it")
     sectors = [s.id for s in city.sectors]
     if list(spec.emissions.sectors) != sectors:
         problems.append(f"synthetic.emissions.sectors must describe the profile's sectors in their order {sectors}, "
