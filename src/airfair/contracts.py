@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-from airfair.geo import DISTRICT_IDS
+from airfair import cities
 
 SCHEMA_VERSION = "1.0"
 
@@ -33,14 +33,20 @@ def _text():
     return pa.Column(str, coerce=False)
 
 
+def _district_ids():
+    """A check that ids are the active city's districts (any number, 2–30; :func:`airfair.cities.get`)."""
+    return pa.Check(lambda s: s.isin(cities.get().district_ids), error="district_id is not a district of the city")
+
+
 _geometry_check = pa.Check(lambda s: s.notna() & ~s.is_empty & s.is_valid, element_wise=False,
                            error="geometry missing, empty or invalid")
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "districts": pa.DataFrameSchema(
         {
-            "district_id": pa.Column(str, pa.Check.isin(DISTRICT_IDS), unique=True),
-            "name_en": pa.Column(str), "name_ru": pa.Column(str), "name_kk": pa.Column(str),
+            "district_id": pa.Column(str, _district_ids(), unique=True),
+            # names in the city's other languages are name_<lang> columns (name_ru, name_kk, name_mn...)
+            "name_en": pa.Column(str),
             "population": pa.Column("int64", pa.Check.gt(0)),
             "area_km2": pa.Column(float, pa.Check.gt(0)),
             "income_index": pa.Column(float, pa.Check.in_range(0.1, 5)),
@@ -49,7 +55,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "share_solid_fuel_heating": pa.Column(float, pa.Check.in_range(0, 1)),
             "geometry": pa.Column(checks=_geometry_check),
         },
-        checks=pa.Check(lambda df: len(df) == len(DISTRICT_IDS), error="expected one row per district (8)"),
+        checks=pa.Check(lambda df: len(df) == len(cities.get().district_ids), error="expected one row per district of the city"),
         strict=False,
     ),
     "sensor_sites": pa.DataFrameSchema(
@@ -58,7 +64,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "network": pa.Column(str),
             "official": pa.Column(bool),
             "sensor_model": pa.Column(str),
-            "district_id": pa.Column(str, pa.Check.isin(DISTRICT_IDS), nullable=True),
+            "district_id": pa.Column(str, _district_ids(), nullable=True),
             "elevation_m": pa.Column(float, pa.Check.in_range(-100, 5000), nullable=True),
             "installed": pa.Column(checks=pa.Check(_is_utc, element_wise=False, error="installed must be UTC timestamps")),
             "geometry": pa.Column(checks=_geometry_check),
@@ -93,7 +99,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "source_id": pa.Column(str, unique=True),
             "name": pa.Column(str),
-            "capacity_mw": pa.Column(float, pa.Check.gt(0)),
+            # unknown for some plants and meaningless for a mine: missing allowed
+            "capacity_mw": pa.Column(float, pa.Check.gt(0), nullable=True),
             "emissions_before_t": pa.Column(float, pa.Check.ge(0)),
             "emissions_after_t": pa.Column(float, pa.Check.ge(0)),
             "in_city": pa.Column(bool),
@@ -104,7 +111,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "survey_lez": pa.DataFrameSchema(
         {
             "respondent_id": pa.Column("int64", unique=True),
-            "district_id": pa.Column(str, pa.Check.isin(DISTRICT_IDS)),
+            "district_id": pa.Column(str, _district_ids()),
             "respondent_type": pa.Column(str, pa.Check.isin(["pedestrian", "driver", "taxi_operator"])),
             "age_band": pa.Column(str),
             "income_band": pa.Column(str),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from airfair import contracts
+from airfair import cities, contracts
 from airfair.catalog import BUILD_HINT, MANIFEST, entry_problems, read_entry, read_manifest, sha256_of
 
 
@@ -59,7 +59,9 @@ def validate_data(data_dir: str | Path) -> list[Problem]:
         for f in sorted(set(current) & set(recorded)):
             if current[f] != recorded[f]:
                 problems.append(Problem(name, str(data_dir / f), f"sha256 differs from the manifest ({current[f][:12]}… vs {recorded[f][:12]}…): changed or corrupted since the build"))
-        problems.extend(_contract_problems(name, spec, target))
+        # checked against the city the directory was built for (its city.yaml), not the active one
+        with cities.use(cities.of_data_dir(data_dir)):
+            problems.extend(_contract_problems(name, spec, target))
     return problems
 
 

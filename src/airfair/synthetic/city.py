@@ -36,7 +36,8 @@ def city_emissions_t(city=None) -> dict[str, float]:
     out: dict[str, float] = {}
     for sid, s in e.sectors.items():
         if s.from_point_sources:
-            out[sid] = float(sum(p.emissions_before_t or 0.0 for p in city.point_sources if p.in_city))
+            chosen = _sources_of(city, s)
+            out[sid] = float(sum(profile.point_emissions(city, profile.of(city), p.id)[0] for p in chosen))
         elif s.t_per_yr is not None:
             out[sid] = s.t_per_yr
         else:
@@ -48,6 +49,11 @@ def city_emissions_t(city=None) -> dict[str, float]:
     if bad:
         raise profile.SyntheticProfileError(f"{city.name()}: sector totals below zero after subtracting: {bad}")
     return out
+
+
+def _sources_of(city, sector) -> list:
+    """The in-city point sources of a sector (its ``sources``, default all in the city), profile order."""
+    return [p for p in city.point_sources if p.in_city and (not sector.sources or p.id in sector.sources)]
 
 
 def _indicators(city) -> pd.DataFrame:
@@ -270,11 +276,16 @@ def emissions_grid(grid: xr.Dataset, districts, rng: np.random.Generator, city=N
             blobs = ndimage.gaussian_filter((rng.random(pop.shape) < spec.industry_blob_density).astype(float), 1.5)
             return blobs * np.where(industrial, 1.0, spec.industry_elsewhere_weight) * inside
         chp = np.zeros(pop.shape)
-        for plant in city.point_sources:
-            if plant.in_city:
-                px, py = sgeo.to_metric(plant.lon, plant.lat, city=city)
-                iy, ix = np.argmin(np.abs(grid.y.values - py)), np.argmin(np.abs(grid.x.values - px))
-                chp[iy, ix] += plant.emissions_before_t or 0.0
+        for plant in _sources_of(city, s):
+            before = profile.point_emissions(city, profile.of(city), plant.id)[0]
+            px, py = sgeo.to_metric(plant.lon, plant.lat, city=city)
+            if s.spread_km > 0:  # an area source (pit, tailings): Gaussian around its point
+                xx, yy = np.meshgrid(grid.x.values, grid.y.values)
+                g = np.exp(-0.5 * ((xx - px) ** 2 + (yy - py) ** 2) / (s.spread_km * 1000.0) ** 2)
+                chp += before * g / g.sum()
+                continue
+            iy, ix = np.argmin(np.abs(grid.y.values - py)), np.argmin(np.abs(grid.x.values - px))
+            chp[iy, ix] += before
         return chp
 
     # the fields in a fixed order of kinds, so that random draws do not depend on the sectors' order
@@ -311,17 +322,18 @@ def emission_points(city=None):
     city = cities.get(city)
     local = next((lang for lang in city.languages if lang != "en"), None)
     rows = []
+    spec = profile.of(city)
     for p in city.point_sources:
-        before = p.emissions_before_t or 0.0
+        before, after, capacity = profile.point_emissions(city, spec, p.id)
         row = {"source_id": p.id, "name": p.names.get("en") or next(iter(p.names.values()))}
         if local:
             row[f"name_{local}"] = p.names.get(local) or row["name"]
-        row.update(capacity_mw=p.capacity_mw, lat=p.lat, lon=p.lon, fuel_before=p.fuel_before, fuel_after=p.fuel_after,
-                   emissions_before_t=before,
-                   emissions_after_t=before if p.emissions_after_t is None else p.emissions_after_t,
+        row.update(capacity_mw=capacity, lat=p.lat, lon=p.lon, fuel_before=p.fuel_before, fuel_after=p.fuel_after,
+                   emissions_before_t=before, emissions_after_t=after,
                    modernisation_year=p.modernisation_year, in_city=p.in_city)
         rows.append(row)
     df = pd.DataFrame(rows)
+    df["capacity_mw"] = df["capacity_mw"].astype("float64")
     if df["modernisation_year"].isna().any():
         df["modernisation_year"] = df["modernisation_year"].astype("Int64")
     df["reduction_factor"] = (df.emissions_before_t / df.emissions_after_t).round(1)

@@ -80,6 +80,9 @@ def reference_shares(city) -> np.ndarray:
 
 
 def _total_reference_km2(city) -> float:
+    given = profile.of(city).geometry.area_km2
+    if given is not None:
+        return float(given)
     areas = [d.area_km2.value for d in city.districts if d.area_km2 is not None]
     if len(areas) == len(city.districts):
         return float(sum(areas))

@@ -33,6 +33,9 @@ class Geometry(_Model):
     convex hull widened until its area is the districts' total reference area."""
 
     outline: tuple[LonLat, ...] | None = Field(default=None, min_length=3)
+    #: area (km²) of the outline built around the anchors when no outline is given; default the
+    #: districts' total reference area (or, without areas, the population at 4,000 per km²)
+    area_km2: float | None = Field(default=None, gt=0)
     sketches: dict[str, tuple[LonLat, ...]] = {}
     rest: str | None = None
     source: str = Field(min_length=3)
@@ -154,6 +157,10 @@ class SectorSynth(_Model):
     share: float | None = Field(default=None, ge=0, le=1)
     t_per_yr: float | None = Field(default=None, ge=0)
     from_point_sources: bool = False
+    #: the point sources of a "point_sources" sector (default: all in the city), and the radius (km,
+    #: Gaussian σ) over which each spreads (0: one grid cell, a stack; more: a pit, tailings)
+    sources: tuple[str, ...] = ()
+    spread_km: float = Field(default=0.0, ge=0)
     less: tuple[str, ...] = ()
     spatial: Literal["roads", "solid_fuel_heating", "population", "industry", "point_sources"]
     #: population and road weights of the "roads" field
@@ -175,11 +182,22 @@ class SectorSynth(_Model):
         return self
 
 
+class PointSourceSynth(_Model):
+    """Stylised figures of a point source the profile gives without them (assumptions, say so)."""
+
+    emissions_before_t: float | None = Field(default=None, ge=0)
+    emissions_after_t: float | None = Field(default=None, ge=0)
+    capacity_mw: float | None = Field(default=None, gt=0)
+    source: str = Field(min_length=3)
+    approximate: bool = True
+
+
 class Emissions(_Model):
     """The emission inventory's totals (all inventoried pollutants, t/yr)."""
 
-    #: total of the statistics the shares refer to (e.g. the agglomeration's), t/yr
-    city_total_t: float = Field(gt=0)
+    #: total of the statistics the shares refer to (e.g. the agglomeration's), t/yr; needed by
+    #: sectors given as a share
+    city_total_t: float | None = Field(default=None, gt=0)
     #: share of that total inside the city
     in_city_share: float = Field(default=1.0, gt=0, le=1)
     year: int | None = None
@@ -187,6 +205,14 @@ class Emissions(_Model):
     approximate: bool = False
     #: in the same order as the profile's ``sectors``
     sectors: dict[str, SectorSynth]
+
+    @model_validator(mode="after")
+    def _total_for_shares(self):
+        if self.city_total_t is None and any(s.share is not None for s in self.sectors.values()):
+            raise ValueError("sectors given as a share need city_total_t")
+        return self
+    #: stylised emissions (and capacity) of point sources whose profile entry has none
+    point_sources: dict[str, PointSourceSynth] = {}
     industry_blob_density: float = Field(default=0.02, gt=0, lt=1)
     industry_elsewhere_weight: float = Field(default=0.15, ge=0)
     #: what a reader of the emissions grid should know (stored in its attributes)
@@ -330,6 +356,17 @@ class SyntheticProfileError(ValueError):
     """A ``synthetic:`` section that does not validate against its city; the message says which value."""
 
 
+def point_emissions(city, spec: SyntheticProfile, source_id: str) -> tuple[float | None, float | None, float | None]:
+    """(emissions before, after (t/yr), capacity (MW)) of a point source: the profile's figures, else
+    the synthetic section's stylised ones; after defaults to before (no change)."""
+    p = next(p for p in city.point_sources if p.id == source_id)
+    extra = spec.emissions.point_sources.get(source_id)
+    before = p.emissions_before_t if p.emissions_before_t is not None else (extra.emissions_before_t if extra else None)
+    after = p.emissions_after_t if p.emissions_after_t is not None else (extra.emissions_after_t if extra else None)
+    cap = p.capacity_mw if p.capacity_mw is not None else (extra.capacity_mw if extra else None)
+    return before, (before if after is None else after), cap
+
+
 _cache: dict[str, SyntheticProfile] = {}
 
 
@@ -390,9 +427,20 @@ def _check_against(spec: SyntheticProfile, city) -> None:
         bad = sorted(set(s.less) - set(spec.emissions.sectors))
         if bad:
             problems.append(f"synthetic.emissions.sectors.{sid}.less: unknown sectors {bad}")
-    if any(s.from_point_sources or s.spatial == "point_sources" for s in spec.emissions.sectors.values()) \
-            and not [p for p in city.point_sources if p.in_city]:
-        problems.append("a sector is placed at the point sources but the profile has none in the city")
+    in_city = {p.id for p in city.point_sources if p.in_city}
+    known = {p.id for p in city.point_sources}
+    unknown = sorted(set(spec.emissions.point_sources) - known)
+    if unknown:
+        problems.append(f"synthetic.emissions.point_sources: not point sources of the profile: {unknown}")
+    for sid, s in spec.emissions.sectors.items():
+        if s.from_point_sources or s.spatial == "point_sources":
+            chosen = set(s.sources) or in_city
+            if not chosen or not chosen <= in_city:
+                problems.append(f"synthetic.emissions.sectors.{sid}: placed at point sources {sorted(chosen)}, "
+                                f"but the profile's in-city point sources are {sorted(in_city)}")
+    for pid in sorted(known):  # the emission_points entry lists them all, each with its emissions
+        if point_emissions(city, spec, pid)[0] is None:
+            problems.append(f"point source {pid}: no emissions_before_t in the profile or in synthetic.emissions.point_sources")
     if spec.stations.missing_month and spec.stations.missing_month.station > len(spec.stations.official):
         problems.append("synthetic.stations.missing_month.station: no such station")
     if problems:
@@ -400,4 +448,4 @@ def _check_against(spec: SyntheticProfile, city) -> None:
 
 
 __all__ = ["Climate", "Emissions", "Geometry", "Indicators", "Massif", "Model", "Population", "Ridge", "Roads",
-           "SectorSynth", "Stations", "Survey", "SyntheticProfile", "SyntheticProfileError", "Terrain", "Valley", "of"]
+           "PointSourceSynth", "SectorSynth", "Stations", "Survey", "SyntheticProfile", "SyntheticProfileError", "Terrain", "Valley", "of", "point_emissions"]
