@@ -268,8 +268,9 @@ _cache: dict[str, tuple] = {}
 
 
 def _stylised(city) -> tuple:
-    if city.sha256 in _cache:
-        return _cache[city.sha256]
+    hit = _cache.get(id(city))  # by object, as profile.of: City.sha256 is slow
+    if hit is not None and hit[0] is city:
+        return hit[1]
     spec = profile.of(city).geometry
     outline = city_outline(city)
     if spec.sketches:
@@ -285,7 +286,8 @@ def _stylised(city) -> tuple:
         cells_ll = [_project(c, lambda xx, yy: to_geographic(xx, yy, city=city)) for c in cells]
         rest = ids[int(np.argmax(reference_shares(city)))]
         geoms = _tile(outline, {d: c for d, c in zip(ids, cells_ll) if d != rest}, rest)
-    _cache[city.sha256] = out = tuple(geoms[d] for d in city.district_ids)
+    out = tuple(geoms[d] for d in city.district_ids)
+    _cache[id(city)] = (city, out)
     return out
 
 

@@ -367,7 +367,7 @@ def point_emissions(city, spec: SyntheticProfile, source_id: str) -> tuple[float
     return before, (before if after is None else after), cap
 
 
-_cache: dict[str, SyntheticProfile] = {}
+_cache: dict[int, tuple] = {}
 
 
 def of(city) -> SyntheticProfile:
@@ -379,9 +379,11 @@ def of(city) -> SyntheticProfile:
         When the section is missing, has unknown keys or values out of range, or does not describe
         each district and sector of the city exactly once.
     """
-    key = city.sha256
-    if key in _cache:
-        return _cache[key]
+    # keyed by the object (kept alive with it, so its id is not reused): City.sha256 dumps the
+    # whole profile (a quarter of a second), too slow to ask at every call
+    hit = _cache.get(id(city))
+    if hit is not None and hit[0] is city:
+        return hit[1]
     if not city.synthetic:
         raise SyntheticProfileError(f"{city.name()}'s profile has no synthetic: section; a synthetic build needs one "
                                     "(see src/airfair/cities/almaty.yaml for an example)")
@@ -391,7 +393,7 @@ def of(city) -> SyntheticProfile:
         problems = "; ".join(f"synthetic.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
         raise SyntheticProfileError(f"{city.name()}'s synthetic section does not validate: {problems}") from None
     _check_against(spec, city)
-    _cache[key] = spec
+    _cache[id(city)] = (city, spec)
     return spec
 
 
