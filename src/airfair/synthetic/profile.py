@@ -449,5 +449,24 @@ def _check_against(spec: SyntheticProfile, city) -> None:
         raise SyntheticProfileError(f"{city.name()}'s synthetic section: " + "; ".join(problems))
 
 
-__all__ = ["Climate", "Emissions", "Geometry", "Indicators", "Massif", "Model", "Population", "Ridge", "Roads",
-           "PointSourceSynth", "SectorSynth", "Stations", "Survey", "SyntheticProfile", "SyntheticProfileError", "Terrain", "Valley", "of", "point_emissions"]
+__all__ = [
+    "Climate",
+    "Emissions",
+    "Geometry",
+    "Indicators",
+    "Massif",
+    "Model",
+    "PointSourceSynth",
+    "Population",
+    "Ridge",
+    "Roads",
+    "SectorSynth",
+    "Stations",
+    "Survey",
+    "SyntheticProfile",
+    "SyntheticProfileError",
+    "Terrain",
+    "Valley",
+    "of",
+    "point_emissions",
+]
