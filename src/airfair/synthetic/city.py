@@ -162,7 +162,10 @@ def population_grid(districts, cell_m: float, rng: np.random.Generator, city=Non
     city = cities.get(city)
     spec = profile.of(city).population
     crs = city.crs_metric
-    x0, y0, x1, y1 = sgeo.grid_bounds(districts.geometry, pad=2000.0, cell=cell_m, city=city)
+    # the grid covers the districts and the in-city point sources (a plant may sit beyond a
+    # stylised outline's edge)
+    plants = [shapely.Point(p.lon, p.lat) for p in city.point_sources if p.in_city]
+    x0, y0, x1, y1 = sgeo.grid_bounds([*districts.geometry, *plants], pad=2000.0, cell=cell_m, city=city)
     x = np.arange(x0 + cell_m / 2, x1, cell_m)
     y = np.arange(y1 - cell_m / 2, y0, -cell_m)  # north up
     xx, yy = np.meshgrid(x, y)
