@@ -110,7 +110,7 @@ def _site_truth(fields25, fields_coarse, fields_nox, grid, sites, cells, met, rn
     micro = np.exp(np.stack([air._ar1(rng, n, 0.9, 0.15) for _ in range(m)], axis=1))
     pm25 = bg[:, None] + pm25 * micro
     local = met.time.dt.tz_convert(cities.get().time_zone)
-    season = -np.cos(2 * np.pi * (local.dt.dayofyear.to_numpy() - 20) / 365.25)
+    season = air.season_index(local.dt.dayofyear.to_numpy())
     dust = (model.dust_ug_m3 + model.dust_summer_ug_m3 * (season + 1) / 2
             * np.clip(met.wind_speed.to_numpy() / 3.0, 0.3, 2.0))[:, None]
     coarse = air.concentrations(fields_coarse, cells, elev, met, model.pm10_coarse_scale, 0.0) * micro + dust
@@ -159,8 +159,10 @@ def calibration_summary(truth: xr.Dataset, grid: xr.Dataset) -> dict:
 
     annual = truth.pm25.mean("date")
     month = pd.DatetimeIndex(truth.date.values).month
-    winter = truth.pm25.isel(date=np.isin(month, [12, 1, 2])).mean("date")
-    summer = truth.pm25.isel(date=np.isin(month, [6, 7, 8])).mean("date")
+    dec_feb, jun_aug = [12, 1, 2], [6, 7, 8]
+    winter_months, summer_months = (dec_feb, jun_aug) if cities.get().hemisphere == "north" else (jun_aug, dec_feb)
+    winter = truth.pm25.isel(date=np.isin(month, winter_months)).mean("date")
+    summer = truth.pm25.isel(date=np.isin(month, summer_months)).mean("date")
     city_daily = (truth.pm25 * pop).sum(("y", "x")) / pop.sum()
     groups = profile.of(cities.get()).calibration_groups
     return {

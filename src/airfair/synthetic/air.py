@@ -39,6 +39,13 @@ def _tz() -> str:
     return cities.get().time_zone
 
 
+def season_index(doy) -> np.ndarray:
+    """Season (unitless) of days of the year: −1 in mid-winter … +1 in mid-summer (mid-January and
+    mid-July in the northern hemisphere, the other way round in the southern)."""
+    season = -np.cos(2 * np.pi * (np.asarray(doy) - 20) / 365.25)
+    return season if cities.get().hemisphere == "north" else -season
+
+
 def model(city=None) -> profile.Model:
     """The dispersion model's calibration constants of ``city`` (default: the active one)."""
     return profile.of(cities.get(city)).model
@@ -139,7 +146,7 @@ def _meteorology_year(rng: np.random.Generator, year: int) -> pd.DataFrame:
     doy = local.dayofyear.to_numpy()
     hour = local.hour.to_numpy()
     n = len(t)
-    season = -np.cos(2 * np.pi * (doy - 20) / 365.25)  # −1 mid-January … +1 mid-July
+    season = season_index(doy)  # −1 mid-winter … +1 mid-summer
     winter = np.clip(-season, 0, 1)
     # synoptic stagnation: multi-day anticyclones, stronger in winter
     stag = _ar1(rng, n, 0.985, 1.0) * (c.stagnation_base + c.stagnation_winter * winter)
@@ -260,7 +267,7 @@ def background_pm25(met: pd.DataFrame) -> np.ndarray:
     """Regional PM2.5 background (µg/m³), higher in winter and during stagnation (secondary aerosol)."""
     m = model()
     local = met.time.dt.tz_convert(_tz())
-    season = -np.cos(2 * np.pi * (local.dt.dayofyear.to_numpy() - 20) / 365.25)
+    season = season_index(local.dt.dayofyear.to_numpy())
     w = (1 - season) / 2
     b = m.pm25_background_summer + (m.pm25_background_winter - m.pm25_background_summer) * w
     return b * np.exp(0.25 * np.clip(met.stagnation.to_numpy(), -2, 3))
