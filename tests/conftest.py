@@ -132,3 +132,13 @@ def city_dir(tmp_path_factory):
         return _CITY_DIRS[slug]
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _no_city_leaks_between_tests():
+    """Opening a catalog makes its city the active one (airfair.cities.use): no test may leave another
+    test its city; afterwards the active city is the one of $AIRFAIR_DATA_DIR again (the demo's)."""
+    from airfair import cities
+
+    yield
+    cities.use(None)

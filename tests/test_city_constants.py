@@ -27,11 +27,6 @@ _UTM = re.compile(r"EPSG:32[67]\d\d")
 #: fail until their branch is merged; remove an entry once its file passes.
 PENDING = {
     "src/airfair/bench.py": "bench helper (issue 22) moves its time zone and district ids to the profile",
-    "src/airfair/synthetic/__init__.py": "synth helper (issue 16 item 4): the generator driven by the profile",
-    "src/airfair/synthetic/air.py": "synth helper (issue 16 item 4)",
-    "src/airfair/synthetic/city.py": "synth helper (issue 16 item 4)",
-    "src/airfair/synthetic/survey.py": "synth helper (issue 16 item 4)",
-    "src/airfair/geo.py": "synth helper (issue 16 item 4) moves the stylised sketch of Almaty's districts out of geo",
 }
 
 

@@ -103,25 +103,33 @@ def data():
 @click.option("--years", default=None, metavar="YYYY[-YYYY]",
               help="Local calendar years to generate, e.g. 2023-2025 (default: demo 2024-2025, default size 2025). "
                    "Emissions fall 4 % a year; the last year is the one calibrated to the public facts.")
-def data_build(size, seed, out, boundaries, quiet, replace_real, years):
-    """Generate the synthetic Almaty and register it in the catalog."""
+@click.option("--city", "city", default=None, metavar="SLUG|PATH",
+              help="City profile: a shipped slug (almaty, karaganda, erdenet) or the path of your own profile YAML "
+                   "(default: almaty).")
+def data_build(size, seed, out, boundaries, quiet, replace_real, years, city):
+    """Generate a synthetic city from its profile (default Almaty) and register it in the catalog."""
+    from airfair import cities
     from airfair.geo import BoundaryFileError
-    from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset
+    from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset, profile
 
     out = data_directory(out)
     try:
+        c = cities.load(city or cities.DEFAULT)
         manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
-                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real, years=years)
-    except (BoundaryFileError, BuildError) as exc:
+                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real, years=years,
+                                 city=c)
+    except (BoundaryFileError, BuildError, cities.ProfileError) as exc:
         raise click.ClickException(f"{exc}\nNothing was changed in {out}.") from None
     cal = manifest["calibration"]
     yrs = manifest.get("years", [manifest.get("year")])
     span = f"{yrs[0]}" if len(yrs) == 1 else f"{yrs[0]}–{yrs[-1]}"
-    click.echo(f"built {size} synthetic Almaty {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
+    click.echo(f"built {size} synthetic {c.name()} {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
     click.echo(f"  readings: {manifest['entries']['readings']['rows']:,} rows; faults injected: {manifest['fault_log']['counts']}")
-    click.echo(f"  PM2.5 annual mean {yrs[-1]}, population-weighted: Zhetysu+Turksib {cal['pm25_annual_zhetysu_turksib']} µg/m³, "
-               f"Medeu+Bostandyk {cal['pm25_annual_medeu_bostandyk']} µg/m³; winter {cal['pm25_winter_city']}, "
-               f"summer {cal['pm25_summer_city']}; {cal['days_under_who_24h']} days under the WHO 24-h guideline")
+    groups = ", ".join(f"{'+'.join(c.district_name(d) for d in districts)} {cal[key]} µg/m³"
+                       for key, districts in profile.of(c).calibration_groups.items())
+    click.echo(f"  PM2.5 annual mean {yrs[-1]}, population-weighted: {groups + ', ' if groups else ''}city {cal['pm25_annual_city']} µg/m³; "
+               f"winter {cal['pm25_winter_city']}, summer {cal['pm25_summer_city']}; "
+               f"{cal['days_under_who_24h']} days under the WHO 24-h guideline")
 
 
 @data.command("validate")

@@ -118,7 +118,8 @@ def _schemas(district_ids: tuple[str, ...], languages: tuple[str, ...]) -> dict[
         {
             "source_id": pa.Column(str, unique=True),
             "name": pa.Column(str),
-            "capacity_mw": pa.Column(float, pa.Check.gt(0)),
+            # unknown for some plants and meaningless for a mine: missing allowed
+            "capacity_mw": pa.Column(float, pa.Check.gt(0), nullable=True),
             "emissions_before_t": pa.Column(float, pa.Check.ge(0)),
             "emissions_after_t": pa.Column(float, pa.Check.ge(0)),
             "in_city": pa.Column(bool),

@@ -119,59 +119,30 @@ def district_table(city=None) -> pd.DataFrame:
 # stylised geometry
 # --------------------------------------------------------------------------------------------------
 
-#: A hand-drawn outline of the city (lon, lat): the shape of Almaty in broad strokes, not OSM data.
-_CITY_OUTLINE_LONLAT = [
-    (76.752, 43.310), (76.800, 43.352), (76.905, 43.350), (76.945, 43.385), (77.010, 43.392),
-    (77.082, 43.360), (77.060, 43.330), (77.000, 43.300), (77.040, 43.255), (77.140, 43.215),
-    (77.120, 43.160), (77.050, 43.110), (77.010, 43.050), (76.935, 43.045), (76.905, 43.110),
-    (76.850, 43.130), (76.790, 43.150), (76.790, 43.215), (76.765, 43.250), (76.782, 43.290),
-]
+def stylised_city_outline(city=None) -> Polygon:
+    """The stylised outline of ``city`` (default: the active one; EPSG:4326): in broad strokes, not
+    OSM geometry. Drawn from the profile's ``synthetic.geometry`` (see :mod:`airfair.synthetic.geometry`)."""
+    from airfair.synthetic import geometry
 
-#: Hand-drawn district shapes (lon, lat), clipped to the outline in this order; Medeu takes the
-#: rest (the east and the mountains). Each lands within 10 % of its OSM area.
-_DISTRICT_SKETCH_LONLAT = {
-    "almaly": [(76.868, 43.268), (76.942, 43.268), (76.945, 43.240), (76.868, 43.240)],
-    "auezov": [(76.820, 43.262), (76.868, 43.268), (76.868, 43.240), (76.876, 43.210), (76.836, 43.206), (76.818, 43.228)],
-    "zhetysu": [(76.908, 43.352), (76.935, 43.40), (76.948, 43.40), (76.952, 43.300), (76.942, 43.268), (76.900, 43.268), (76.900, 43.300)],
-    "alatau": [(76.70, 43.30), (76.70, 43.40), (76.905, 43.40), (76.908, 43.352), (76.900, 43.300), (76.900, 43.268),
-               (76.868, 43.268), (76.820, 43.262), (76.818, 43.228), (76.70, 43.235)],
-    "turksib": [(76.948, 43.40), (77.20, 43.40), (77.20, 43.34), (77.00, 43.300), (76.952, 43.300)],
-    "nauryzbay": [(76.70, 43.235), (76.818, 43.228), (76.836, 43.206), (76.876, 43.210), (76.895, 43.150), (76.890, 43.10), (76.70, 43.10)],
-    "bostandyk": [(76.868, 43.240), (76.945, 43.240), (76.945, 43.200), (76.960, 43.120), (76.950, 43.00), (76.90, 43.00),
-                  (76.890, 43.10), (76.895, 43.150), (76.876, 43.210)],
-}
+    return geometry.city_outline(city)
 
 
-def stylised_city_outline() -> Polygon:
-    """The stylised city outline (EPSG:4326): Almaty in broad strokes, not OSM geometry."""
-    return Polygon(_CITY_OUTLINE_LONLAT)
+def stylised_districts(city=None) -> pd.DataFrame:
+    """Stylised polygons of the districts of ``city`` (default: the active one), tiling
+    :func:`stylised_city_outline`.
 
-
-@functools.lru_cache(maxsize=1)
-def _stylised_geometries() -> tuple:
-    outline = stylised_city_outline()
-    taken = Polygon()
-    geoms = {}
-    for district_id, sketch in _DISTRICT_SKETCH_LONLAT.items():
-        # fixed-precision overlays (1e-6° ≈ 0.1 m) keep shared edges identical: no slivers, no gaps
-        geoms[district_id] = shapely.difference(shapely.intersection(outline, Polygon(sketch), grid_size=1e-6), taken, grid_size=1e-6)
-        taken = shapely.union(taken, geoms[district_id], grid_size=1e-6)
-    geoms["medeu"] = shapely.difference(outline, taken, grid_size=1e-6)
-    return tuple(geoms[d] for d in cities.load(cities.DEFAULT).district_ids)
-
-
-def stylised_districts() -> pd.DataFrame:
-    """Stylised polygons for the eight districts, tiling :func:`stylised_city_outline`.
-
-    Each polygon sits where the real district is (its centroid falls inside the real one) with an
-    area within 10 % of the OSM figure. They are drawings, not boundaries: maps must say so.
+    Each polygon sits where the real district is and is sized to its reference area (Almaty's
+    hand-drawn sketches land within 10 % of the OSM areas; other cities' power-diagram cells within
+    1 % of their reference shares). They are drawings, not boundaries: maps must say so.
 
     Returns
     -------
     pandas.DataFrame
-        district_id and geometry (shapely polygons in EPSG:4326), in the order of :data:`DISTRICT_IDS`.
+        district_id and geometry (shapely polygons in EPSG:4326), in the profile's district order.
     """
-    return pd.DataFrame({"district_id": cities.load(cities.DEFAULT).district_ids, "geometry": list(_stylised_geometries())})
+    from airfair.synthetic import geometry
+
+    return geometry.stylised_districts(city)
 
 
 # --------------------------------------------------------------------------------------------------

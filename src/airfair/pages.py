@@ -172,17 +172,23 @@ def header(page: str, lang_widget, title_key: str):
     return pn.Row(html, pn.Column(lang_widget, width=150, sizing_mode="fixed"))
 
 
-def language_select(default: str = "en", languages=None):
+def language_select(default: str | None = None, languages=None):
     """The language switch: each language named in itself (English / Русский / Қазақ тілі / Монгол).
 
     Parameters
     ----------
-    default : str
-        The language shown first (the first offered when it is not among them).
+    default : str, optional
+        The language shown first (the first offered when it is not among them); default the active
+        city's ``default_language``.
     languages : sequence of str, optional
-        Language codes to offer, in menu order (a city profile's ``City.languages``); codes without a
-        catalogue are left out. Default: every language with a catalogue (:func:`airfair.i18n.available_languages`).
+        Language codes to offer, in menu order; codes without a catalogue are left out. Default: the
+        active city's interface languages (``City.languages``: a city is offered in its own languages).
     """
+    from airfair import cities
+
+    city = cities.get()
+    languages = languages or city.languages
+    default = default or city.default_language
     have = i18n.available_languages()
     codes = [c for c in dict.fromkeys(languages or have) if c in have] or [i18n.FALLBACK]
     return pn.widgets.Select(label="", options={i18n.language_name(c): c for c in codes},

@@ -301,7 +301,7 @@ class City(_Model):
         """Sectors emitted near breathing height."""
         return tuple(s.id for s in self.sectors if s.ground_level)
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         """Digest of the profile's content (recorded in a build's manifest)."""
         return hashlib.sha256(yaml.safe_dump(self.model_dump(exclude={"path"}), sort_keys=True,
