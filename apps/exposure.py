@@ -109,7 +109,7 @@ def update(event=None):
         return
     used = fig["sensors"].iloc[0]
     if not skill["resolved"]:  # no ranking: the table in district order, not worst first
-        fig = fig.sort_values(f"name_{l}").reset_index(drop=True)
+        fig = fig.sort_values(i18n.name_column(fig, l)).reset_index(drop=True)
     col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
     label = _value_label(l)
     values = fig.assign(value=fig[col].astype(float))
@@ -138,7 +138,7 @@ def update(event=None):
         title = i18n.t("map_unresolved", l, title=title)
     surf = V.surface(p, per, s, year=y) if show_surface.value and m == "mean" else None
     choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
-    name = f"name_{l}"
+    name = i18n.name_column(values, l)
     worst, best = values.sort_values("value").iloc[-1], values.sort_values("value").iloc[0]
     skill_pane.object = _skill_text(l, p, skill)
     if not skill["resolved"]:  # no "X breathes N, 2× Y": the stations' range, and why
@@ -202,7 +202,7 @@ def update_table():
     """The districts' figures as a table beside the map (the shown language's names)."""
     l, p, fig = lang.value, parameter.value, shown["figures"]
     table_pane.object = pd.DataFrame({
-        i18n.t("district", l): fig[f"name_{l}"],
+        i18n.t("district", l): fig[i18n.name_column(fig, l)],
         i18n.parameter_label(p, l): fig["value"].round(1),
         i18n.t("times_who", l): fig["times_who_annual"].round(1),
         i18n.t("days_over", l): fig["days_over"],
@@ -342,7 +342,7 @@ def update_ranking():
     st = _station_values(parameter.value, period.value)
     labels = [f"{sid} · {i18n.district_name(D, d, l) if isinstance(d, str) else '—'}"
               for sid, d in zip(st["site_id"], st["district_id"])]
-    names = pd.DataFrame({"district_id": st["site_id"], f"name_{l}": labels})
+    names = pd.DataFrame({"district_id": st["site_id"], i18n.name_column(D, l): labels})
     charts["ranking"].update(st[["site_id", "value"]].rename(columns={"site_id": "district_id"}), names,
                              i18n.parameter_label(parameter.value, l), title=i18n.t("stations_title", l), lang=l)
 

@@ -171,3 +171,18 @@ def test_catalogues_ship_in_the_wheel():
     for po in (ROOT / "src/airfair").glob("locale/*/LC_MESSAGES/*.po"):
         rel = po.relative_to(ROOT / "src/airfair").as_posix()
         assert any(fnmatch.fnmatch(rel, p) for p in patterns), rel
+
+
+def test_every_inequality_index_has_a_name_and_a_meaning_in_each_language():
+    import numpy as np
+
+    from airfair import inequality
+
+    rng = np.random.default_rng(1)
+    tab = inequality.indices(rng.uniform(10, 60, 40), rng.uniform(1, 9, 40), rank_by=rng.uniform(0, 1, 40),
+                             groups=np.repeat(["a", "b"], 20))
+    for lang in LANGS:
+        for name in tab["index"]:
+            label, meaning = i18n.index_label(name, lang)
+            assert meaning, (lang, name)  # the English row name shown untranslated, with no meaning, is a miss
+            assert lang == "en" or label != name, (lang, name)
