@@ -69,7 +69,8 @@ stations = pd.DataFrame({"Пост": ["АМС-1", "АМС-2", "АМС-3"], "Ши
 stations.to_csv(work / "stations.csv", sep=";", decimal=",", index=False)
 
 rng = np.random.default_rng(5)
-hours = pd.date_range("2024-02-27 00:00", "2024-03-04 23:00", freq="h", tz="Asia/Almaty")  # real local hours
+city = airfair.cities.of_data_dir(airfair.data_directory())  # the default data's city (Almaty) and its zone
+hours = pd.date_range("2024-02-27 00:00", "2024-03-04 23:00", freq="h", tz=city.time_zone)  # real local hours
 local = hours.tz_localize(None).strftime("%d.%m.%Y %H:%M")  # what the export shows: wall-clock time, no offset
 rows = []
 for station, level in zip(stations["Пост"], [45.0, 70.0, 25.0]):
@@ -107,8 +108,8 @@ shutil.copytree(airfair.data_directory(), data)  # a private copy: your data sta
 report = ingest.import_csv(
     work / "kazhydromet.csv",
     mapping={"time": "Дата", "site": "Пост", "parameter": "Примесь", "value": "Значение", "unit": "Ед."},
-    tz="Asia/Almaty", sites=work / "stations.csv", data_dir=data,
-    official=True, network="Kazhydromet", licence="example data (generated in this notebook)",
+    tz=city.time_zone, sites=work / "stations.csv", data_dir=data,
+    official=True, network=city.network_name("en"), licence="example data (generated in this notebook)",
 )
 print(report.to_text())
 
@@ -138,7 +139,7 @@ readings.groupby(["site_id", "parameter"]).value.describe()[["count", "mean", "m
 
 # %%
 one = readings[(readings.site_id == "АМС-1") & (readings.parameter == "pm25")].set_index("time").value.sort_index()
-one["2024-02-29 15:00":"2024-02-29 20:00"].to_frame().assign(local=lambda d: d.index.tz_convert("Asia/Almaty"))
+one["2024-02-29 15:00":"2024-02-29 20:00"].to_frame().assign(local=lambda d: d.index.tz_convert(city.time_zone))
 
 # %% [markdown]
 # ## 4. On the map

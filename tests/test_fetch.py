@@ -470,12 +470,12 @@ def test_boundaries_fetch_then_data_build_gives_the_8_districts(realdata, server
     assert len(districts) == 8
     source = {int(f["properties"]["osm-relation-id"]): shape(f["geometry"])
               for f in json.loads((osm / "almaty-districts.geo.json").read_text())["features"]}
-    from airfair.geo import DISTRICTS
+    from airfair import cities
 
-    for d in DISTRICTS:
-        built = area_km2([districts.loc[d.district_id, "geometry"]])[0]
+    for d in cities.load("almaty").districts:
+        built = area_km2([districts.loc[d.id, "geometry"]])[0]
         src = area_km2([source[d.osm_relation_id]])[0]
-        assert abs(built / src - 1) < 0.01, (d.district_id, built, src)
+        assert abs(built / src - 1) < 0.01, (d.id, built, src)
 
 
 def test_rate_limit_headers_make_the_client_wait(server):

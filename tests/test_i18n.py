@@ -87,6 +87,10 @@ def test_russian_counts_take_the_right_form():
     assert "Каждая из 21 эталонной станции" in one and "Каждая из 16 эталонных станций" in many
     assert i18n.t("sites_map_title", "ru", n=3, official=1, lowcost=2) == \
         "3 поста: официальных — 1, ориентировочных — 2"
+    h = dict(worst="A", best="B", parameter="PM2.5", worst_low="1", worst_high="9", best_value="2", best_low="1",
+             best_high="3")
+    assert "около 21 смерти в год" in i18n.t("headline_health", "ru", worst_value="21", **h)
+    assert "около 25 смертей в год" in i18n.t("headline_health", "ru", worst_value="25", **h)
     # Kazakh and Mongolian nouns after a numeral stay singular: both forms read the same
     assert i18n.t("n_days", "kk", n=1) == "1 күн" and i18n.t("n_days", "kk", n=5) == "5 күн"
     assert i18n.t("n_days", "mn", n=1) == "1 өдөр" and i18n.t("n_days", "mn", n=181) == "181 өдөр"

@@ -168,8 +168,10 @@ def _pairs(items, option):
               help="Columns of the fields time, site, parameter, value, unit, lat, lon (time=DATE+HOUR joins two).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
               help="A field constant for the whole file, e.g. --set parameter=pm10 --set unit=µg/m³.")
-@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: Asia/Almaty (local) or UTC.",
-              callback=_check(_is_zone, "unknown time zone; give an IANA name such as Asia/Almaty, or UTC"))
+@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: the city's tzdata zone for local time "
+                                         "(its profile's time_zone) or UTC.",
+              callback=_check(_is_zone, "unknown time zone; give an IANA (tzdata) name, such as the city profile's "
+                                        "time_zone, or UTC"))
 @click.option("--wide", is_flag=True, help="One column per parameter (or per site, with --set parameter=…).")
 @click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Sites table with site id, lat, lon (optional name, network, official, sensor_model).")
@@ -181,7 +183,7 @@ def _pairs(items, option):
 @click.option("--dayfirst/--monthfirst", default=None,
               help="Order of dates like 01/05/2025 (default: decided from the file's dates; an error if they all read both ways).")
 @click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
-              help="Local times that occur twice at a clock change (Almaty, 29 Feb 2024 23:00).")
+              help="Local times that occur twice at a clock change (e.g. Kazakhstan's, 29 Feb 2024 23:00).")
 @click.option("--temperature-c", type=click.FloatRange(-100, 100, min_open=True, max_open=True), default=25.0,
               show_default=True, help="Temperature of ppb/ppm values (°C).")
 @click.option("--pressure-hpa", type=click.FloatRange(100, 1100), default=1013.25, show_default=True,
@@ -207,7 +209,7 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
     re-importing a file changes nothing.
 
     \b
-    Example (a Kazhydromet-style export, Russian headers, local time):
+    Example (an official network's export with Russian headers in local time, as Kazhydromet's for Almaty):
       airfair import csv kz.csv --map time=Дата,site=Пост,parameter=Примесь,value=Значение,unit=Ед. \\
           --sites stations.csv --tz Asia/Almaty --official --network Kazhydromet
     """
@@ -550,6 +552,9 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
         prepare_views(data_dir, log=click.echo)
     except ViewsError as exc:
         raise click.ClickException(f"cannot serve the apps on {data_dir}: {exc}") from None
+    from airfair import cities
+
+    cities.use(cities.of_data_dir(data_dir))  # the pages (each loading the views) read the same city
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
            "--index", "exposure", "--global-loading-spinner", "--warm", "--check-unused-sessions", "10000",
@@ -617,7 +622,8 @@ def fetch():
 
 @fetch.command("sensor-community")
 @click.option("--sensor-ids", default=None, help="Comma-separated sensor ids, e.g. 5331,15092.")
-@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API).")
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API; "
+                                           "default without --sensor-ids: the city profile's bbox).")
 @click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.",
               callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
 @click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.",
@@ -638,8 +644,8 @@ def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir
     """Sensor.Community daily archive CSVs (PM10, PM2.5, temperature, humidity), raw ~2.5-min readings."""
     from airfair.fetch import fetch_sensor_community
 
-    if bool(sensor_ids) == bool(bbox):
-        raise click.UsageError("give exactly one of --sensor-ids or --bbox")
+    if sensor_ids and bbox:
+        raise click.UsageError("give one of --sensor-ids or --bbox (neither: the city profile's bbox)")
     res = fetch_sensor_community(sensor_ids=_ints(sensor_ids, "--sensor-ids") if sensor_ids else None,
                                  bbox=_floats(bbox, "--bbox") if bbox else None, start=start, end=end,
                                  types=[t.strip() for t in types.split(",") if t.strip()], data_dir=data_dir,
@@ -648,7 +654,8 @@ def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir
 
 
 @fetch.command("openaq")
-@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat.")
+@click.option("--bbox", default=None,
+              help="min_lon,min_lat,max_lon,max_lat (default without --location-ids: the city profile's bbox).")
 @click.option("--location-ids", default=None, help="Comma-separated OpenAQ location ids.")
 @click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.",
               callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
@@ -668,8 +675,8 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
     """OpenAQ v3 locations and measurements (API key from $OPENAQ_API_KEY)."""
     from airfair.fetch import fetch_openaq
 
-    if bool(bbox) == bool(location_ids):
-        raise click.UsageError("give exactly one of --bbox or --location-ids")
+    if bbox and location_ids:
+        raise click.UsageError("give one of --bbox or --location-ids (neither: the city profile's bbox)")
     res = fetch_openaq(bbox=_floats(bbox, "--bbox") if bbox else None,
                        location_ids=_ints(location_ids, "--location-ids") if location_ids else None,
                        start=start, end=end, parameters=[p.strip() for p in parameters.split(",") if p.strip()],
@@ -679,10 +686,11 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
 
 @fetch.command("boundaries")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="District GeoJSON to write (default ./almaty-districts.geojson, outside the data directory, "
+              help="District GeoJSON to write (default ./<city>-districts.geojson, outside the data directory, "
                    "which `airfair data build` replaces); the city polygon goes beside it as <name>-city.geojson.")
-@click.option("--relations", default=None, help="Comma-separated OSM relation ids (default: the 8 districts).")
-@click.option("--no-city", is_flag=True, help="Do not fetch the city relation (2465058).")
+@click.option("--relations", default=None,
+              help="Comma-separated OSM relation ids (default: the districts' ids in the city profile).")
+@click.option("--no-city", is_flag=True, help="Do not fetch the city relation (the profile's osm_relation_id).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory whose raw/osm/ keeps the Overpass answer (cache).")
 @click.option("--base-url", default=None, help="Overpass interpreter URL (default $AIRFAIR_OVERPASS_URL or overpass-api.de).",
@@ -690,11 +698,13 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
 @_fetch_errors
 def fetch_boundaries_command(out, relations, no_city, data_dir, base_url):
     """Real district and city polygons from OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0)."""
+    from airfair import cities
     from airfair.fetch.osm import fetch_boundaries
 
-    out = out or Path("almaty-districts.geojson")
+    city = cities.of_data_dir(data_directory(data_dir))
+    out = out or Path(f"{city.slug}-districts.geojson")
     res = fetch_boundaries(out, relations=_ints(relations, "--relations") if relations else None, city=not no_city,
-                           data_dir=data_dir, url=base_url)
+                           data_dir=data_dir, url=base_url, profile=city)
     click.echo(f"{'cached Overpass answer' if res['cached'] else 'fetched from ' + res['provenance']['source']}: "
                f"{len(res['relations'])} relations → {', '.join(res['files'])}")
     click.echo("  areas (km²): " + ", ".join(f"{k} {v}" for k, v in res["areas_km2"].items()))

@@ -293,15 +293,9 @@ def parameter_label(parameter: str, lang: str = "en", unit: bool = True) -> str:
     return f"{name} ({t(_UNIT_KEYS[u], lang) if u in _UNIT_KEYS else u})"
 
 
-def name_column(table, lang: str = "en") -> str:
-    """The column of ``table`` holding names in ``lang``: ``name_<lang>`` when the table has one, else
-    ``name_en`` (a page offered in Mongolian over a table named in en/ru/kk shows English names)."""
-    return f"name_{lang}" if f"name_{lang}" in table else "name_en"
-
-
 def district_name(districts, district_id: str, lang: str = "en") -> str:
     """A district's name in ``lang`` from the ``districts`` table (English when it has no such column)."""
-    col = name_column(districts, lang)
+    col = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
     ids = districts["district_id"].to_numpy()
     hit = np.flatnonzero(ids == district_id)  # a plain array lookup: called for every label of every page
     return str(districts[col].iloc[hit[0]]) if len(hit) else district_id
@@ -319,5 +313,5 @@ def index_label(name: str, lang: str = "en") -> tuple[str, str]:
 
 
 __all__ = ["DOMAIN", "FALLBACK", "LOCALE_DIR", "available_languages", "catalogue", "district_name", "has",
-           "heating_span", "index_label", "keys", "language_name", "month", "name_column", "parameter_label",
+           "heating_span", "index_label", "keys", "language_name", "month", "parameter_label",
            "period_label", "profile_words", "t", "weekday"]

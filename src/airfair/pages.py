@@ -355,6 +355,18 @@ def download(label_key: str, lang_widget, make, filename_of, css: str, button_ty
     return w
 
 
+def name_column(table, lang: str) -> str:
+    """The district-name column of ``table`` for ``lang``: ``name_<lang>`` when the table has it (the
+    city's languages), else ``name_en`` (every districts table has it)."""
+    col = f"name_{lang}"
+    return col if col in table.columns else "name_en"
+
+
+def name_columns(table) -> list[str]:
+    """Every district-name column of ``table`` (``name_en`` and one per language of the city)."""
+    return [c for c in table.columns if c.startswith("name_")]
+
+
 def geojson_of(districts, table, columns) -> str:
     """District polygons with the figures shown, as GeoJSON text (EPSG:4326)."""
     gdf = districts[["district_id", "geometry"]].merge(table[["district_id", *columns]], on="district_id")
@@ -370,6 +382,8 @@ __all__ = [
     "geojson_of",
     "header",
     "language_select",
+    "name_column",
+    "name_columns",
     "release_memory",
     "select",
     "setup",

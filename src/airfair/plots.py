@@ -94,7 +94,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     gdf = districts[["district_id", "name_en", "geometry"] + ([name] if name != "name_en" else [])].merge(
         values, on="district_id")
     gdf = gdf.assign(label=gdf[name])
-    extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+    extra = [c for c in values.columns if c not in ("district_id", "value") and not c.startswith("name_")]
     vdims = ["value", "label", "district_id", *extra]
     tips = _district_tooltips(value_label, extra, hover)
     size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
@@ -331,7 +331,7 @@ class DistrictChoropleth:
         name = f"name_{lang}" if f"name_{lang}" in self.districts else "name_en"
         names = dict(zip(self.districts["district_id"], self.districts[name]))
         v = values.set_index("district_id").reindex(self._geometry["district_id"])
-        extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+        extra = [c for c in values.columns if c not in ("district_id", "value") and not c.startswith("name_")]
         data = dict(self._geometry, value=v["value"].astype(float).tolist(),
                     label=[names[d] for d in self._geometry["district_id"]])
         for c in extra:
@@ -864,8 +864,6 @@ def diurnal_profile(df: pd.DataFrame, columns: dict, ylabel: str, xlabel: str = 
 # site × hour aggregation of ``readings``) stays lazy on Dask until one value per hour is left.
 # --------------------------------------------------------------------------------------------
 
-#: Local time zone of the city (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
-LOCAL_TZ = "Asia/Almaty"
 
 _PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO",
                      "rh": "Relative humidity", "temperature": "Temperature"}
@@ -1059,14 +1057,21 @@ def _t_interval(g: pd.DataFrame, ci: float) -> pd.DataFrame:
                         index=g.index)
 
 
-def _local_parts(times: pd.Series, tz: str) -> pd.DataFrame:
+def _local_tz(tz: str | None) -> str:
+    """``tz``, else the active city's tzdata zone (the figures' default)."""
+    from airfair import cities
+
+    return tz or cities.get().time_zone
+
+
+def _local_parts(times: pd.Series, tz: str | None) -> pd.DataFrame:
     """Local hour, weekday (Mon=0), month and year of UTC times, converted through tzdata."""
-    local = times.dt.tz_convert(tz)
+    local = times.dt.tz_convert(_local_tz(tz))
     return pd.DataFrame({"hour": local.dt.hour, "weekday": local.dt.dayofweek, "month": local.dt.month,
                          "year": local.dt.year}, index=times.index)
 
 
-def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: float = 0.95,
+def time_variation_profiles(readings, parameter: str = "pm25", tz: str | None = None, ci: float = 0.95,
                             sites=None) -> pd.DataFrame:
     """Mean concentration by hour × weekday, hour, month and weekday, with confidence intervals.
 
@@ -1077,9 +1082,9 @@ def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_T
         per hour first (:func:`hourly_means`).
     parameter : str
         Parameter to profile.
-    tz : str
-        Time zone of the hours, weekdays and months (IANA name, converted through tzdata, so
-        Almaty's change from UTC+6 to UTC+5 on 1 March 2024 is followed).
+    tz : str, optional
+        Time zone of the hours, weekdays and months (IANA name, converted through tzdata, so a
+        change of offset such as Almaty's on 1 March 2024 is followed); default the active city's.
     ci : float
         Confidence level of the band, e.g. 0.95.
     sites : str or sequence of str, optional
@@ -1116,7 +1121,7 @@ def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_T
     return out[["profile", "weekday", "key", "mean", "lower", "upper", "n"]]
 
 
-def time_variation(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: float = 0.95, sites=None,
+def time_variation(readings, parameter: str = "pm25", tz: str | None = None, ci: float = 0.95, sites=None,
                    title: str | None = None, width: int = 460, height: int = 260):
     """openair's timeVariation: four profiles of mean concentration with confidence bands.
 
@@ -1453,7 +1458,7 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
 _TREND_DIMS = ("month", "hour", "weekday", "year")
 
 
-def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str = LOCAL_TZ,
+def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str | None = None,
                       sites=None) -> pd.DataFrame:
     """Mean concentration on a grid of two local-time variables (openair trendLevel's table).
 
@@ -1465,8 +1470,8 @@ def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: st
         Parameter to average.
     x, y : {"month", "hour", "weekday", "year"}
         Grid variables, in local time (weekday 0 = Monday).
-    tz : str
-        Time zone (through tzdata).
+    tz : str, optional
+        Time zone (through tzdata); default the active city's.
     sites : str or sequence of str, optional
         Site id(s) to keep.
 
@@ -1489,7 +1494,7 @@ def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: st
     return g.reset_index()
 
 
-def trend_level(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str = LOCAL_TZ,
+def trend_level(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str | None = None,
                 sites=None, cmap: str = "YlOrRd", title: str | None = None, width: int = 620, height: int = 420):
     """openair's trendLevel: heat map of mean concentration by (default) month × hour of day.
 
@@ -1568,6 +1573,7 @@ class TheilSenTrend:
 
 def _monthly_from(data, parameter, tz, sites) -> pd.DataFrame:
     """month (naive local month start), mean, n_hours from a Series or a readings frame."""
+    tz = _local_tz(tz)
     if isinstance(data, pd.Series):
         s = data.dropna()
         if not isinstance(s.index, pd.DatetimeIndex):
@@ -1584,7 +1590,7 @@ def _monthly_from(data, parameter, tz, sites) -> pd.DataFrame:
 
 
 def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto", ci: float = 0.95,
-                    tz: str = LOCAL_TZ, sites=None) -> TheilSenTrend:
+                    tz: str | None = None, sites=None) -> TheilSenTrend:
     """Theil–Sen trend of monthly means, optionally deseasonalised (openair TheilSen).
 
     Parameters
@@ -1600,8 +1606,8 @@ def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto"
         before fitting. Needs at least 24 monthly values; ``"auto"`` deseasonalises only then.
     ci : float
         Confidence level of the slope interval (scipy.stats.theilslopes' ``alpha``), e.g. 0.95.
-    tz : str
-        Time zone whose calendar months are averaged (through tzdata).
+    tz : str, optional
+        Time zone whose calendar months are averaged (through tzdata); default the active city's.
     sites : str or sequence of str, optional
         Site id(s) to keep from readings.
 
@@ -1654,7 +1660,7 @@ def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto"
 
 
 def trend_plot(data, parameter: str = "pm25", deseason: bool | str = "auto", ci: float = 0.95,
-               tz: str = LOCAL_TZ, sites=None, title: str | None = None, width: int = 760, height: int = 360):
+               tz: str | None = None, sites=None, title: str | None = None, width: int = 760, height: int = 360):
     """Monthly means with their Theil–Sen trend line and confidence band (openair TheilSen).
 
     Parameters

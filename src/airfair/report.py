@@ -430,7 +430,7 @@ def report_html(report: dict) -> str:
     # provenance
     out.append(f"<footer>{t('report_provenance')}<ul>")
     for r in h["provenance"]:
-        kind = i18n.t("report_synthetic" if r["synthetic"] else "report_real", lang)
+        kind = i18n.t("report_synthetic", lang) if r["synthetic"] else i18n.t("report_real", lang)
         out.append(f"<li>{html_text(r['entry'])}: {html_text(kind)} · {html_text(r['source'])}"
                    + (f" · {html_text(r['licence'])}" if r["licence"] else "") + "</li>")
     out.append(f"</ul>{t('report_generated', when=h['generated'])}</footer></body></html>")

@@ -16,8 +16,8 @@ Periods are calendar periods of one year, in local time (the local calendar days
 keyword (an int; default :meth:`Views.default_year`, the latest complete year):
 
 - ``"year"``: the calendar year ``year``;
-- ``"heating"``: the heating season that *ends* in ``year``, 15 October of ``year − 1`` to 15 April of
-  ``year``, labelled ``"2024/25"`` for ``year=2025`` (:func:`airfair.exposure.heating_season`);
+- ``"heating"``: the city's heating season that *ends* in ``year`` (Almaty's: 15 October of ``year − 1``
+  to 15 April of ``year``), labelled ``"2024/25"`` for ``year=2025`` (:func:`airfair.exposure.heating_season`);
 - ``"summer"`` (June–August) and ``"mMM"`` (a month): within ``year``;
 - ``"hHH"`` (an hour of the local day): over the whole record, every year (hour-of-day surfaces are
   stored once; the apps label them so).
@@ -51,13 +51,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from airfair import exposure, inequality
+from airfair import cities, exposure, inequality
 
 #: Bumped whenever what :func:`prepare_views` stores changes, so old caches are rebuilt.
 VIEWS_VERSION = "5"
 #: Pollutants mapped in the apps (OpenAQ names).
 PARAMETERS = ("pm25", "pm10", "no2")
-#: "official": Kazhydromet reference stations only; "all": every sensor whose readings passed QC,
+#: "official": the official network's reference stations only; "all": every sensor whose readings passed QC,
 #: low-cost PM2.5 corrected and calibrated against co-located reference stations.
 SENSOR_SETS = ("official", "all")
 #: Surface method used where cross-validation cannot choose (fewer than two stations with valid days).
@@ -76,7 +76,7 @@ MIN_R2 = 0.5
 #: Population groups a district drill-down shows (population_grid variables).
 WEIGHTS = ("population", "children_u5", "elderly_65p")
 #: Periods the apps offer, each within one chosen year (see the module docstring): the calendar year,
-#: the heating season ending in it (15 Oct – 15 Apr), summer (JJA), a calendar month ``mMM``, or an
+#: the city's heating season ending in it (Almaty: 15 Oct – 15 Apr), summer (JJA), a calendar month ``mMM``, or an
 #: hour of the local day ``hHH`` (averaged over the whole record).
 PERIODS = ("year", "heating", "summer", *(f"m{m:02d}" for m in range(1, 13)), *(f"h{h:02d}" for h in range(24)))
 METRICS = ("mean", "days_over", "person_days_over")
@@ -84,6 +84,10 @@ METRICS = ("mean", "days_over", "person_days_over")
 #: surface of some pollutant): the same 75 % rule as a valid day's hours (DESIGN.md, QC).
 COMPLETE_SHARE = 0.75
 _ENTRIES = ("readings", "sensor_sites", "population_grid", "emissions_grid", "districts")
+
+
+#: The concentration–response function a health figure uses by default, per pollutant (WHO 2021's).
+_DEFAULT_CRF = {"pm25": "who2021_chen_hoek", "no2": "who2021_no2_huangfu_atkinson"}
 
 
 class ViewsError(ValueError):
@@ -348,6 +352,7 @@ def _load(folder: str, key: str) -> Views:
             dim = da.dims[0]
             arrays[name] = da.load().rename({dim: dim.split("_")[0]})
     return Views(
+        city=cities.of_data_dir(folder),
         districts=cat["districts"].read(),
         sites=cat["sensor_sites"].read(),
         grid=cat["population_grid"].read().load(),
@@ -373,6 +378,7 @@ def load_views(data_dir: str | Path | None = None, prepare: bool = True) -> View
     from airfair.catalog import data_directory
 
     folder = data_directory(data_dir).resolve()
+    cities.use(cities.of_data_dir(folder))  # what is computed from these views uses the data's city
     key = views_key(folder)
     if not (folder / "derived" / f"views-{key}").exists():
         if not prepare:
@@ -391,7 +397,7 @@ def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) 
     in_year = np.ones(len(dates), bool) if year is None else np.asarray(dates.year == int(year))
     if period == "year":
         return in_year
-    if period == "heating":  # the season ending in `year`: 15 October of year − 1 to 15 April of year
+    if period == "heating":  # the city's season ending in `year` (Almaty: 15 October of year − 1 to 15 April)
         label = exposure.heating_season(dates)
         if year is None:
             return label != ""
@@ -405,11 +411,10 @@ def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) 
 
 def _days_in_period(period: str, year: int) -> int:
     """Calendar days in ``period`` of ``year`` (an hour of the day: the year's days)."""
-    start, end = pd.Timestamp(f"{int(year) - 1}-10-15"), pd.Timestamp(f"{int(year)}-04-15")
     if period != "heating":
         days = pd.date_range(f"{int(year)}-01-01", f"{int(year)}-12-31", freq="D")
         return int(_period_mask(days, "year" if _hour_of(period) is not None else period, int(year)).sum())
-    return int((end - start).days + 1)
+    return exposure.heating_season_days(int(year))
 
 
 def is_hour(period: str) -> bool:
@@ -445,6 +450,8 @@ class Views:
     provenance: dict
     #: held-out predictions of every method (``loso.parquet``), for the skill over a period
     loso: pd.DataFrame | None = None
+    #: the city of the data (:func:`airfair.cities.of_data_dir`); None: the active city
+    city: object = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- what is available ------------------------------------------------------------------
@@ -548,6 +555,15 @@ class Views:
     @property
     def district_ids(self) -> list[str]:
         return self.grid.attrs["district_ids"].split()
+
+    @property
+    def name_columns(self) -> list[str]:
+        """The district-name columns of the ``districts`` table (``name_en`` and one per language of the city)."""
+        return [c for c in self.districts.columns if c.startswith("name_")]
+
+    def city_profile(self):
+        """The :class:`airfair.cities.City` of these data."""
+        return cities.get(self.city)
 
     def warm(self) -> float:
         """Compute every cut the apps can ask for (each pollutant, sensor set and period): district and
@@ -706,7 +722,7 @@ class Views:
         if key in self._cache:  # every click of every visitor asks for one of these: a copy of a small table
             return self._cache[key].copy()
         out = self.group_figures(parameter, period, sensors, "district", weight, year=year).rename(columns={"group": "district_id"})
-        names = self.districts[["district_id", "name_en", "name_ru", "name_kk"]]
+        names = self.districts[["district_id", *self.name_columns]]
         out = out.merge(names, on="district_id", how="left")
         counts = self.sites.groupby(["district_id", "official"]).size()
         out["official_sites"] = [int(counts.get((d, True), 0)) for d in out.district_id]
@@ -776,7 +792,7 @@ class Views:
         Returns
         -------
         pandas.DataFrame
-            district_id, name_en, name_ru, name_kk, year, annual_mean (µg/m³, population-weighted
+            district_id, name_<lang> (one per language of the city), year, annual_mean (µg/m³, population-weighted
             mean of the year's days with data), days (days with data), days_in_year, coverage
             (days / days_in_year), complete (coverage ≥ :data:`COMPLETE_SHARE`), days_over (days
             over the WHO 24-h guideline), heating_season ("2024/25"), heating_mean (µg/m³),
@@ -788,7 +804,7 @@ class Views:
         key = ("history", parameter, s, weight)
         if key not in self._cache:
             dates, names, means, _, guide = self._daily_groups(parameter, s, "district", weight)
-            season = exposure.heating_season(dates)
+            season = exposure.heating_season(dates, self.city)
             rows = []
             for y in sorted(set(dates.year)):
                 k, h = np.asarray(dates.year == y), season == exposure.heating_season_label(y)
@@ -803,8 +819,8 @@ class Views:
                                  "heating_days_over": int((means[h, i] > guide).sum())})
             out = pd.DataFrame(rows)
             out["complete"] = out["coverage"] >= COMPLETE_SHARE
-            out = out.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id", how="left")
-            cols = ["district_id", "name_en", "name_ru", "name_kk", "year", "annual_mean", "days", "days_in_year",
+            out = out.merge(self.districts[["district_id", *self.name_columns]], on="district_id", how="left")
+            cols = ["district_id", *self.name_columns, "year", "annual_mean", "days", "days_in_year",
                     "coverage", "complete", "days_over", "heating_season", "heating_mean", "heating_days",
                     "heating_days_in_season", "heating_days_over"]
             self._cache[key] = out[cols].assign(guideline=guide, parameter=parameter, sensors=s, weight=weight)
@@ -948,7 +964,7 @@ class Views:
                 cov["official_per_100k"] = 0.0
                 cov[["mean_km_to_official", "p90_km_to_official"]] = np.nan
                 cov["no_official_station"] = True
-            cov = cov.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id")
+            cov = cov.merge(self.districts[["district_id", *self.name_columns]], on="district_id")
             self._cache[key] = cov.sort_values("mean_km_to_official", ascending=False).reset_index(drop=True)
         return self._cache[key]
 
@@ -1085,6 +1101,15 @@ class Views:
         site_bias = (pred["predicted"] - pred["observed"]).groupby(pred["site_id"]).mean()
         return float(np.sqrt((site_bias ** 2).mean()))
 
+    def health_parameters(self) -> list[str]:
+        """Pollutants whose health burden can be estimated here: a concentration–response function
+        exists for them and the city profile gives a baseline mortality rate."""
+        from airfair import cities
+
+        if cities.get().baseline_mortality is None:
+            return []
+        return [p for p in self.parameters if p in _DEFAULT_CRF]
+
     def health_burden(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None,
                       by: str = "district", crf: str | None = None, baseline_rate: float | None = None,
                       n_draws: int = 400) -> pd.DataFrame:
@@ -1111,8 +1136,7 @@ class Views:
         """
         from airfair import cities, health
 
-        defaults = {"pm25": "who2021_chen_hoek", "no2": "who2021_no2_huangfu_atkinson"}
-        crf = crf or defaults.get(parameter)
+        crf = crf or _DEFAULT_CRF.get(parameter)
         if crf is None or health.CRFS.get(crf) is None or health.CRFS[crf].pollutant != parameter:
             raise ViewsError(f"no concentration–response function for {parameter!r}"
                              + (f" named {crf!r}" if crf else "") + f"; available: {sorted(health.CRFS)}")
