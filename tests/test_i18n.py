@@ -87,6 +87,10 @@ def test_russian_counts_take_the_right_form():
     assert "Каждая из 21 эталонной станции" in one and "Каждая из 16 эталонных станций" in many
     assert i18n.t("sites_map_title", "ru", n=3, official=1, lowcost=2) == \
         "3 поста: официальных — 1, ориентировочных — 2"
+    h = dict(worst="A", best="B", parameter="PM2.5", worst_low="1", worst_high="9", best_value="2", best_low="1",
+             best_high="3")
+    assert "около 21 смерти в год" in i18n.t("headline_health", "ru", worst_value="21", **h)
+    assert "около 25 смертей в год" in i18n.t("headline_health", "ru", worst_value="25", **h)
     # Kazakh and Mongolian nouns after a numeral stay singular: both forms read the same
     assert i18n.t("n_days", "kk", n=1) == "1 күн" and i18n.t("n_days", "kk", n=5) == "5 күн"
     assert i18n.t("n_days", "mn", n=1) == "1 өдөр" and i18n.t("n_days", "mn", n=181) == "181 өдөр"
@@ -127,8 +131,21 @@ def test_unknown_or_hostile_language_falls_back_to_english():
         i18n.t("no such key", "ru")
 
 
+def _key_expressions(node):
+    """The expressions that can be the key: the argument itself, or either side of a conditional."""
+    if isinstance(node, ast.IfExp):
+        yield from _key_expressions(node.body)
+        yield from _key_expressions(node.orelse)
+    elif isinstance(node, ast.BoolOp):
+        for v in node.values:
+            yield from _key_expressions(v)
+    else:
+        yield node
+
+
 def _keys_in_code():
-    """Keys the code passes to t(), i18n.t() or plots._tr(): literal strings, and f-string prefixes."""
+    """Keys the code passes to t(), i18n.t() or plots._tr(): literal strings, and the literal start of
+    composed keys (f"method_{m}", "nav_" + page)."""
     literal, prefixes = set(), set()
     for path in [*(ROOT / "src/airfair").rglob("*.py"), *(ROOT / "apps").glob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -139,19 +156,14 @@ def _keys_in_code():
                     or (isinstance(f, ast.Attribute) and f.attr == "t" and isinstance(f.value, ast.Name)
                         and f.value.id == "i18n")):
                 continue
-            arg, where = node.args[0], f"{path.name}:{node.lineno}"
-            heads = set()  # strings that begin a composed key: f"method_{m}", "nav_" + page
-            for sub in ast.walk(arg):
-                if isinstance(sub, ast.JoinedStr) and isinstance(sub.values[0], ast.Constant):
-                    heads.add(id(sub.values[0]))
-                    prefixes.add((sub.values[0].value, where))
-                elif isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Add) and isinstance(sub.left, ast.Constant):
-                    heads.add(id(sub.left))
-                    prefixes.add((sub.left.value, where))
-            for sub in ast.walk(arg):
-                if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and id(sub) not in heads and not any(
-                        isinstance(j, ast.JoinedStr) and sub in j.values for j in ast.walk(arg)):
-                    literal.add((sub.value, where))
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            for e in _key_expressions(node.args[0]):
+                if isinstance(e, ast.Constant) and isinstance(e.value, str):
+                    literal.add((e.value, where))
+                elif isinstance(e, ast.JoinedStr) and isinstance(e.values[0], ast.Constant):
+                    prefixes.add((e.values[0].value, where))
+                elif isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add) and isinstance(e.left, ast.Constant):
+                    prefixes.add((e.left.value, where))
     return literal, prefixes
 
 
@@ -171,3 +183,38 @@ def test_catalogues_ship_in_the_wheel():
     for po in (ROOT / "src/airfair").glob("locale/*/LC_MESSAGES/*.po"):
         rel = po.relative_to(ROOT / "src/airfair").as_posix()
         assert any(fnmatch.fnmatch(rel, p) for p in patterns), rel
+
+
+def test_every_inequality_index_has_a_name_and_a_meaning_in_each_language():
+    import numpy as np
+
+    from airfair import inequality
+
+    rng = np.random.default_rng(1)
+    tab = inequality.indices(rng.uniform(10, 60, 40), rng.uniform(1, 9, 40), rank_by=rng.uniform(0, 1, 40),
+                             groups=np.repeat(["a", "b"], 20))
+    for lang in LANGS:
+        for name in tab["index"]:
+            label, meaning = i18n.index_label(name, lang)
+            assert meaning, (lang, name)  # the English row name shown untranslated, with no meaning, is a miss
+            assert lang == "en" or label != name, (lang, name)
+
+
+def test_another_city_fills_its_own_words():
+    from airfair import cities
+
+    with cities.use("erdenet") as erdenet:
+        assert i18n.t("site_title", "mn") == f"airfair · {erdenet.name('mn')}" != "airfair · Алматы"
+        assert i18n.t("official", "en") == f"Official ({erdenet.network_name('en')})"
+        (m0, d0), (m1, d1) = erdenet.heating_season.bounds
+        assert i18n.heating_span("mn") == f"{m0}-р сарын {d0} – {m1}-р сарын {d1}"  # CLDR's Mongolian day and month
+        assert "Almaty" not in i18n.t("synthetic_banner", "en") and erdenet.name("en") in i18n.t("synthetic_banner", "en")
+    assert i18n.t("site_title", "en") == "airfair · Almaty"  # the default city again
+
+
+def test_plural_count_parsing_follows_the_way_numbers_are_written():
+    # Python's English grouping, Babel's Russian grouping and decimal comma, and what is not a number
+    assert i18n.t("n_days", "ru", n="1,021") == "1,021 день"
+    assert i18n.t("n_days", "ru", n="1\u00a0022") == "1\u00a0022 дня"
+    assert i18n.t("report_health_note", "ru", rate="8,5").startswith("Базовая смертность 8,5 смерти на 100 000")
+    assert i18n.t("n_days", "ru", n="—") == "— дней" and i18n.t("n_days", "en", n=None) == "None days"

@@ -325,8 +325,11 @@ def test_suppress_proportion_table_and_items_apart():
 
 def test_cross_with_exposure_on_the_demo_build(demo_dir):
     import airfair
-    from airfair.synthetic.survey import _SHARE_POOR
+    from airfair import cities
+    from airfair.synthetic import profile
 
+    # the generator's target per district: the profile's synthetic indicators
+    _SHARE_POOR = {d: i.share_air_poor for d, i in profile.of(cities.of_data_dir(demo_dir)).indicators.items()}
     df = airfair.open_catalog(demo_dir)["survey_lez"].read()
     ids = sorted(df["district_id"].unique())
     annual = pd.DataFrame({"district_id": ids, "value": np.arange(len(ids), dtype=float) + 20})

@@ -42,6 +42,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, get_day_names, get_month_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import NumberFormatError, parse_decimal
 
 #: Where the catalogues live (package data): ``<lang>/LC_MESSAGES/airfair.po``.
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -143,7 +144,7 @@ def language_name(code: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # what the city profile fills in
 def _city():
-    from airfair import cities  # imported here: cities is read lazily, after the catalogues
+    from airfair import cities  # at call time: the active city may change (cities.use), and cities imports much
 
     return cities.get()
 
@@ -179,23 +180,29 @@ def _fields(text: str) -> frozenset[str]:
     return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
 
 
-def _count(value) -> int:
-    """The integer that picks a plural form: a number, or a number already formatted ('12,345').
-    A fraction takes the form of 2 (CLDR's form for fractions in ru, en, kk, mn); what is not a
-    number (None, '—') takes the form of 0, the general plural."""
+def _count(value, lang: str = "en") -> int:
+    """The integer that picks a plural form: a number, or a number already formatted, in Python's
+    English way ('12,345') or in the reader's language (Babel: '12 345', '8,5' in Russian). A fraction
+    takes the form of 2 (CLDR's form for fractions in ru, en, kk, mn); what is not a number (None, '—')
+    takes the form of 0, the general plural."""
     if isinstance(value, str):
-        value = re.sub(r"[\s,\u00a0\u202f']", "", value)
+        text = re.sub(r"[\s\u00a0\u202f']", "", value)  # spaces only ever group digits
+        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):  # "12,345" (f"{x:,.0f}")
+            text = text.replace(",", "")
         try:
-            value = float(value)
+            value = float(text)
         except ValueError:
-            return 0
+            try:
+                value = float(parse_decimal(text, locale=_babel_locale(lang)))  # "8,5" in Russian
+            except (NumberFormatError, ValueError):
+                return 0
     try:
         x = float(value)
     except (TypeError, ValueError):
         return 0
     if not np.isfinite(x):
         return 0
-    return int(abs(x)) if float(x).is_integer() else 2
+    return int(abs(x)) if x.is_integer() else 2
 
 
 def t(key: str, lang: str = "en", **values) -> str:
@@ -217,7 +224,7 @@ def t(key: str, lang: str = "en", **values) -> str:
     cat = _catalogue(lang) or en
     count = en.count_of.get(key)
     if count is not None:
-        text = cat.translations.ngettext(key, key, _count(values.get(count)))
+        text = cat.translations.ngettext(key, key, _count(values.get(count), lang))
     else:
         text = cat.translations.gettext(key)
     fields = _fields(text)
@@ -287,7 +294,7 @@ def parameter_label(parameter: str, lang: str = "en", unit: bool = True) -> str:
 
 
 def district_name(districts, district_id: str, lang: str = "en") -> str:
-    """A district's name in ``lang`` from the ``districts`` table."""
+    """A district's name in ``lang`` from the ``districts`` table (English when it has no such column)."""
     col = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
     ids = districts["district_id"].to_numpy()
     hit = np.flatnonzero(ids == district_id)  # a plain array lookup: called for every label of every page
@@ -306,6 +313,5 @@ def index_label(name: str, lang: str = "en") -> tuple[str, str]:
 
 
 __all__ = ["DOMAIN", "FALLBACK", "LOCALE_DIR", "available_languages", "catalogue", "district_name", "has",
-           "heating_span", "index_label", "keys", "language_name", "month", "parameter_label", "period_label",
-           "profile_words", "t",
-           "weekday"]
+           "heating_span", "index_label", "keys", "language_name", "month", "parameter_label",
+           "period_label", "profile_words", "t", "weekday"]

@@ -455,7 +455,7 @@ def report_html(report: dict) -> str:
     b = report["health"]
     if b is not None:
         out.append(f"<section><h2>{t('report_health')}</h2>")
-        out.append(f"<p>{t('report_health_text', deaths=_num(b['deaths'], lang, 0), low=_num(b['deaths_low'], lang, 0), high=_num(b['deaths_high'], lang, 0), per=_num(b['per_100k'], lang), per_low=_num(b['per_100k_low'], lang), per_high=_num(b['per_100k_high'], lang), city=_num(b['city_per_100k'], lang))}</p>")
+        out.append(f"<p>{t('report_health_text', deaths=_num(b['deaths'], lang, 0), low=_num(b['deaths_low'], lang, 0), high=_num(b['deaths_high'], lang, 0), per=_num(b['per_100k'], lang), per_low=_num(b['per_100k_low'], lang), per_high=_num(b['per_100k_high'], lang), city_per_100k=_num(b['city_per_100k'], lang))}</p>")
         out.append(f'<p class="note">{t("report_health_note", rate=_num(b["baseline_rate"], lang, 0))} '
                    f"{html_text(b['citation'])}. {html_text(b['baseline_source'])}.</p></section>")
     # what residents think (published figures only: suppressed cells stay blank)
