@@ -45,6 +45,18 @@ def _tiles():
     return OSM().opts(alpha=0.6)
 
 
+def _label_points(n_districts: int) -> float:
+    """Font size (pt) of the district names on a map: smaller as districts multiply (2 to 30), so that
+    30 names stay legible where 8 had room at 9 pt (the hover always gives the full name)."""
+    return 9.0 if n_districts <= 10 else 8.0 if n_districts <= 16 else 7.0 if n_districts <= 22 else 6.0
+
+
+def _ranking_height(n_districts: int, minimum: int) -> int:
+    """Height (px) of a ranking of ``n_districts`` bars: at least ``minimum``, and 20 px a bar plus the
+    axis and title, so that 30 districts get readable bars rather than 300 px shared out."""
+    return int(max(minimum, 20 * n_districts + 80))
+
+
 def _district_tooltips(value_label: str, extra: list, hover: list | None) -> list[tuple[str, str]]:
     """Hover rows of a district map: name, value, then ``hover`` (label, column, format) rows, by default
     one per ``extra`` column."""
@@ -110,7 +122,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     pts = gdf.geometry.representative_point()
     px, py = geo.to_web(pts.x.to_numpy(), pts.y.to_numpy())
     labels = hv.Labels(pd.DataFrame({"x": px, "y": py, "name": gdf["label"].to_numpy()}), ["x", "y"], "name").opts(
-        text_font_size="9pt", text_color="black")
+        text_font_size=f"{_label_points(len(gdf)):g}pt", text_color="black")
     layers = [polys, labels]
     if surface is not None:
         layers.insert(0, surface_layer(surface, value_label, cmap, clim))
@@ -297,7 +309,8 @@ class DistrictChoropleth:
         self.polygons = fig.multi_polygons("xs", "ys", source=self.source, line_color="white", line_width=1.5,
                                            fill_color={"field": "value", "transform": self.mapper}, fill_alpha=1.0)
         self.polygons.nonselection_glyph = None
-        fig.text("x", "y", text="name", source=self.labels, text_font_size="9pt", text_color="black",
+        fig.text("x", "y", text="name", source=self.labels, text_font_size=f"{_label_points(len(districts)):g}pt",
+                 text_color="black",
                  text_align="center", text_baseline="middle")
         self.hover = HoverTool(renderers=[self.polygons], tooltips=[("", "@label")])
         fig.add_tools(self.hover, TapTool(renderers=[self.polygons]))
@@ -585,7 +598,8 @@ def district_map_png(districts, values: pd.DataFrame, value_label: str, title: s
         pt = r.geometry.representative_point()
         # parse_math=False: names come from a user's boundaries file; "$…$" in one must stay text, not
         # become matplotlib mathtext (which fails on "$\frac$" and would break the download)
-        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center",
+                    fontsize=max(5.0, _label_points(len(gdf)) - 1),
                     parse_math=False)
     ax.set_axis_off()
     ax.set_title(title, fontsize=11, parse_math=False)
@@ -614,6 +628,7 @@ def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str
     col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
     df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
     df = df.rename(columns={col: "district"})
+    height = _ranking_height(len(df), height)
     size = dict(responsive=True, min_height=height) if responsive else dict(width=width, height=height)
     return hv.Bars(df, "district", "value").opts(
         invert_axes=True, color="value", cmap="YlOrRd", xlabel="", ylabel=value_label, tools=["hover"],
@@ -639,6 +654,7 @@ class RankingChart:
         from bokeh.plotting import figure
 
         self.source = ColumnDataSource({"district": [], "value": []})
+        self._min_height = height
         self.mapper = LinearColorMapper(palette=_palette(cmap), low=0, high=1)
         fig = figure(sizing_mode="stretch_width", height=height, y_range=FactorRange(), toolbar_location=None,
                      tools="", output_backend="canvas", min_border_left=10)
@@ -656,6 +672,7 @@ class RankingChart:
         col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
         df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
         v = df["value"].astype(float)
+        self.figure.height = _ranking_height(len(df), self._min_height)
         self.figure.y_range.factors = df[col].tolist()
         self.source.data = {"district": df[col].tolist(), "value": v.tolist()}
         low, high = (float(np.nanmin(v)), float(np.nanmax(v))) if v.notna().any() else (0.0, 1.0)
