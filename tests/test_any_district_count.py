@@ -136,3 +136,26 @@ def test_heating_season_is_the_city_s(tmp_path):
         years = exposure._period_years(dates, "heating_season")
     assert labels.tolist() == ["non-heating 2024", "heating 2024/25", "heating 2024/25", "non-heating 2025"]
     assert years.tolist() == [2024, 2025, 2025, 2025]
+
+
+def test_another_zone_and_utm_zone_follow_the_profile(tmp_path):
+    """A city in UTM zone 48N, UTC+8 (Erdenet-like): areas, grid positions and local days are its own."""
+    from airfair import qc
+
+    c = variant(tmp_path, 3, bbox=[104.0, 49.0, 104.2, 49.1], utm_zone=48, time_zone="Asia/Ulaanbaatar")
+    assert c.crs_metric == "EPSG:32648"
+    square = box(104.05, 49.02, 104.15, 49.08)
+    with cities.use(c):
+        a48 = geo.area_km2([square])[0]
+        x, y = geo.to_metric(104.1, 49.05)
+        r = pd.DataFrame({"time": pd.to_datetime(["2025-01-01T15:00Z", "2025-01-01T16:00Z"]), "site_id": "s",
+                          "parameter": "pm25", "value": [10.0, 30.0], "unit": "µg/m³", "qc_flag": np.int8(1)})
+        days = qc.daily_means(r, min_hours=1)
+    a43 = geo.area_km2([square], city="almaty")[0]  # the same square measured in Almaty's zone 43N: distorted
+    assert a48 == pytest.approx(7.30 * 6.67, rel=0.01)  # 0.1° × 0.06° at 49° N: about 7.30 km × 6.67 km
+    assert abs(a43 / a48 - 1) > 0.01
+    assert 400_000 < x < 600_000  # near the central meridian of zone 48 (105° E), not off zone 43's
+    # 15:00 UTC is 23:00 on 1 January in Ulaanbaatar, 16:00 UTC is midnight of the 2nd
+    assert days.date.dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02"]
+    grid = xr.Dataset(attrs={"crs": "EPSG:32648"})
+    assert geo.grid_crs(grid) == "EPSG:32648" and geo.grid_crs(None, city="almaty") == "EPSG:32643"

@@ -140,7 +140,7 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     Parameters
     ----------
     surface : xarray.DataArray
-        Values on the population grid (``y``, ``x`` cell centres in metres, :data:`airfair.geo.CRS_METRIC`).
+        Values on the population grid (``y``, ``x`` cell centres in metres, the city's projected CRS, :func:`airfair.geo.crs_metric`).
     shape : (ny, nx), optional
         Output size in pixels (default: the grid's own).
 
@@ -157,14 +157,15 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     dx, dy = abs(x[1] - x[0]) if len(x) > 1 else 500.0, abs(y[1] - y[0]) if len(y) > 1 else 500.0
     ex = np.array([x.min() - dx / 2, x.max() + dx / 2, x.max() + dx / 2, x.min() - dx / 2])
     ey = np.array([y.min() - dy / 2, y.min() - dy / 2, y.max() + dy / 2, y.max() + dy / 2])
-    wx, wy = geo.to_web(*geo.to_geographic(ex, ey))
+    crs = geo.grid_crs(surface)  # the surface's own CRS when it carries one, else the active city's
+    wx, wy = geo.to_web(*geo.to_geographic(ex, ey, crs=crs))
     ny, nx = shape or (len(y), len(x))
     x0, x1, y0, y1 = wx.min(), wx.max(), wy.min(), wy.max()
     px = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
     py = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
     gx, gy = np.meshgrid(px, py)
     lon, lat = geo.from_web(gx.ravel(), gy.ravel())
-    mx, my = geo.to_metric(lon, lat)
+    mx, my = geo.to_metric(lon, lat, crs=crs)
     vals = np.asarray(surface.transpose("y", "x").values, float)
     ix = np.rint((np.asarray(mx) - x[0]) / (x[1] - x[0] if len(x) > 1 else dx)).astype(int)
     iy = np.rint((np.asarray(my) - y[0]) / (y[1] - y[0] if len(y) > 1 else dy)).astype(int)
@@ -554,7 +555,7 @@ def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "Yl
     hv = _hv()
     x, y = surface["x"].values, surface["y"].values
     xx, yy = np.meshgrid(x, y)
-    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel())
+    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel(), crs=geo.grid_crs(surface))
     wx, wy = geo.to_web(lon, lat)
     mesh = hv.QuadMesh((wx.reshape(xx.shape), wy.reshape(xx.shape), np.asarray(surface.values, dtype=float)),
                        kdims=["x", "y"], vdims=[value_label]).opts(cmap=cmap, alpha=0.8, colorbar=False,

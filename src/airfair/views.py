@@ -1054,7 +1054,7 @@ class Views:
         from airfair import geo
 
         off = self.sites[self.sites.official]
-        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy())
+        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy(), crs=geo.grid_crs(self.grid))
         xx, yy = np.meshgrid(self.grid.x.values, self.grid.y.values)
         dist = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape)
         pop = self.grid["population"].where(self.grid["district"] >= 0)
