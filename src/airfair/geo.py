@@ -271,8 +271,9 @@ def _refuse_projected_as_degrees(path: Path, gdf, city=None) -> None:
     if -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90:
         return
     if 100_000 <= xmin and xmax <= 900_000 and 0 <= ymin and ymax <= 10_000_000:
-        code = cities.get(city).crs_metric
-        guess = f"a UTM zone in metres (for {cities.get(city).name()} {code})"
+        c = cities.get(city)
+        code = c.crs_metric
+        guess = f"a UTM zone in metres (for this city {code}, {c.name()}'s UTM {c.utm_zone}{c.hemisphere[0].upper()})"
     elif max(abs(xmin), abs(xmax)) <= 20_037_509 and max(abs(ymin), abs(ymax)) <= 20_048_967:
         guess, code = f"Web Mercator in metres ({CRS_WEB}, what web maps export)", CRS_WEB
     else:
