@@ -206,6 +206,28 @@ def test_exposure_page_metric_period_language_and_url(server, chromium_browser, 
     assert problems == [] and problems2 == []
 
 
+def test_exposure_health_metric_changes_the_maps_data(server, chromium_browser, demo_views):
+    """The health metric: the polygons carry attributable deaths per 100,000 a year (airfair.health
+    through Views.health_burden), with the interval in the headline; PM10 has no such metric."""
+    page, problems = _open(chromium_browser, server + "/exposure?sensors=official")
+    _choose(page, "w-metric", i18n.t("metric_deaths_per_100k", "en"))
+    burden = demo_views.health_burden("pm25", "official")
+    want = dict(zip(burden["district_id"], burden["per_100k"]))
+    data = _wait_for_map(page, lambda d: _close(dict(zip(d["district_id"], d["value"])), want))
+    assert dict(zip(data["district_id"], data["deaths"])) == pytest.approx(dict(zip(burden["district_id"], burden["deaths"])))
+    assert "metric=deaths_per_100k" in page.url
+    worst = burden.sort_values("per_100k").iloc[-1]
+    assert f"about {worst['per_100k']:,.0f} deaths a year per 100,000" in _text(page, ".headline")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "exposure-health.png"), full_page=True)
+    # a pollutant without a concentration–response function does not offer it, and falls back to the mean
+    _choose(page, "w-parameter", i18n.parameter_label("pm10", "en", unit=False))
+    page.wait_for_timeout(1000)
+    offered = page.locator(".w-metric select option").all_inner_texts()
+    assert i18n.t("metric_deaths_per_100k", "en") not in offered
+    assert problems == []
+
+
 def test_exposure_drill_down_opens_on_click(server, chromium_browser, demo_views):
     page, problems = _open(chromium_browser, server + "/exposure?period=heating")
     assert not page.locator(".drill-down").is_visible()

@@ -93,9 +93,17 @@ def test_containers_numpy_pandas_dask():
     assert list(A.category("pm25", s)) == ["good", "unhealthy_sensitive", "unhealthy"]
 
 
-def test_labels_and_advice_in_three_languages():
-    for lang in ("en", "ru", "kk"):
+def test_labels_and_advice_in_every_language():
+    from airfair import i18n
+
+    assert set(A.LABELS) == set(i18n.available_languages()) >= {"en", "ru", "kk", "mn"}
+    for lang in A.LABELS:
         assert set(A.LABELS[lang]) == set(A.CATEGORIES) == set(A.ADVICE[lang])
+        # each category its own words, and advice that is not the English one outside English
+        assert len(set(A.LABELS[lang].values())) == len(A.CATEGORIES) == len(set(A.ADVICE[lang].values()))
+        assert lang == "en" or not set(A.ADVICE[lang].values()) & set(A.ADVICE["en"].values())
+    assert A.label("unhealthy_sensitive", "ru") == "Вредно для чувствительных групп" and A.label("good", "mn") == "Сайн"
+    assert A.advice("good", "en") == "Air quality is satisfactory; enjoy being outside."
     assert A.COLOURS["good"] == "#00e400"
 
 

@@ -27,7 +27,6 @@ _UTM = re.compile(r"EPSG:32[67]\d\d")
 #: fail until their branch is merged; remove an entry once its file passes.
 PENDING = {
     "src/airfair/bench.py": "bench helper (issue 22) moves its time zone and district ids to the profile",
-    "src/airfair/i18n.py": "i18n helper (issue 16 item 3): {network} placeholders filled from the active city",
     "src/airfair/synthetic/__init__.py": "synth helper (issue 16 item 4): the generator driven by the profile",
     "src/airfair/synthetic/air.py": "synth helper (issue 16 item 4)",
     "src/airfair/synthetic/city.py": "synth helper (issue 16 item 4)",

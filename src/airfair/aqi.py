@@ -18,6 +18,8 @@ np.float64(100.0)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -43,37 +45,53 @@ BREAKPOINTS = {
 
 CATEGORIES = ["good", "moderate", "unhealthy_sensitive", "unhealthy", "very_unhealthy", "hazardous"]
 COLOURS = dict(zip(CATEGORIES, ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#8f3f97", "#7e0023"]))
-LABELS = {
-    "en": dict(zip(CATEGORIES, ["Good", "Moderate", "Unhealthy for sensitive groups", "Unhealthy", "Very unhealthy", "Hazardous"])),
-    "ru": dict(zip(CATEGORIES, ["Хорошо", "Удовлетворительно", "Вредно для чувствительных групп", "Вредно", "Очень вредно", "Опасно"])),
-    "kk": dict(zip(CATEGORIES, ["Жақсы", "Қанағаттанарлық", "Сезімтал топтар үшін зиянды", "Зиянды", "Өте зиянды", "Қауіпті"])),
-}
-ADVICE = {
-    "en": dict(zip(CATEGORIES, [
-        "Air quality is satisfactory; enjoy being outside.",
-        "Unusually sensitive people should consider shortening long or intense outdoor exertion.",
-        "Children, older adults and people with heart or lung disease should reduce long or intense outdoor exertion.",
-        "Everyone should reduce long or intense outdoor exertion; sensitive groups should avoid it.",
-        "Everyone should avoid long or intense outdoor exertion; sensitive groups should stay indoors.",
-        "Health warning of emergency conditions: everyone should stay indoors and keep activity low.",
-    ])),
-    "ru": dict(zip(CATEGORIES, [
-        "Качество воздуха удовлетворительное; можно спокойно находиться на улице.",
-        "Особо чувствительным людям стоит сократить длительные или интенсивные нагрузки на улице.",
-        "Детям, пожилым и людям с болезнями сердца или лёгких следует сократить длительные нагрузки на улице.",
-        "Всем следует сократить длительные нагрузки на улице; чувствительным группам — избегать их.",
-        "Всем следует избегать длительных нагрузок на улице; чувствительным группам — оставаться дома.",
-        "Чрезвычайная ситуация: всем следует оставаться в помещении и снизить активность.",
-    ])),
-    "kk": dict(zip(CATEGORIES, [
-        "Ауа сапасы қанағаттанарлық; далада еркін жүре беріңіз.",
-        "Аса сезімтал адамдар даладағы ұзақ не қарқынды жүктемені азайтқаны жөн.",
-        "Балалар, қарт адамдар және жүрек не өкпе аурулары барлар даладағы ұзақ жүктемені азайтуы керек.",
-        "Барлығы даладағы ұзақ жүктемені азайтуы керек; сезімтал топтар одан аулақ болғаны жөн.",
-        "Барлығы даладағы ұзақ жүктемеден аулақ болуы керек; сезімтал топтар үйде болғаны жөн.",
-        "Төтенше жағдай: барлығы үй ішінде болып, белсенділікті азайтуы керек.",
-    ])),
-}
+
+
+def label(category: str, lang: str = "en") -> str:
+    """The name of AQI ``category`` in ``lang`` ('Good', 'Хорошо', 'Сайн'), from the interface catalogues."""
+    from airfair import i18n
+
+    return i18n.t(f"aqi_{category}", lang)
+
+
+def advice(category: str, lang: str = "en") -> str:
+    """The health advice for AQI ``category`` in ``lang``, from the interface catalogues."""
+    from airfair import i18n
+
+    return i18n.t(f"aqi_advice_{category}", lang)
+
+
+class _ByLanguage(Mapping):
+    """``LABELS[lang][category]``: a read-only view of the catalogues, one entry per language that has
+    one (:func:`airfair.i18n.available_languages`), for callers that index rather than call."""
+
+    def __init__(self, text):
+        self._text = text
+        self._memo: dict[str, dict[str, str]] = {}  # plots index it once per drawn row
+
+    def __getitem__(self, lang):
+        from airfair import i18n
+
+        if lang not in self._memo:
+            if lang not in i18n.available_languages():
+                raise KeyError(lang)
+            self._memo[lang] = {c: self._text(c, lang) for c in CATEGORIES}
+        return dict(self._memo[lang])
+
+    def __iter__(self):
+        from airfair import i18n
+
+        return iter(i18n.available_languages())
+
+    def __len__(self):
+        from airfair import i18n
+
+        return len(i18n.available_languages())
+
+
+#: category names and advice per language (``LABELS["ru"]["good"]``); the words live in the catalogues
+LABELS = _ByLanguage(label)
+ADVICE = _ByLanguage(advice)
 
 
 def _to_epa_units(parameter: str, c: np.ndarray) -> np.ndarray:

@@ -422,6 +422,47 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
         click.echo(f"written to {out}")
 
 
+@main.command("report")
+@click.option("--district", default=None, metavar="ID", help="District id (airfair data validate lists them).")
+@click.option("--area", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A GeoJSON polygon (WGS84) instead of a district: figures over the residents inside it.")
+@click.option("--name", "area_name", default=None, help="Name of the --area shown in the title.")
+@click.option("--lang", default=None, help="Language of the report (default: the city's default language).")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="Calendar year (default: the latest complete).")
+@click.option("--parameter", type=click.Choice(["pm25", "pm10", "no2"]), default=None,
+              help="Pollutant (default: PM2.5 when the data hold it).")
+@click.option("--sensors", type=click.Choice(["official", "all"]), default="official", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.html (self-contained, offline) or FILE.pdf (printed by Chromium).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+def report_command(district, area, area_name, lang, year, parameter, sensors, out, data_dir):
+    """One printable report about a district (or an area): who lives there, what they breathe, each
+    figure's percentile among the city's residents, how well the network sees it, and the health burden."""
+    from airfair import cities, report, views
+    from airfair.catalog import DataNotBuiltError
+
+    if (district is None) == (area is None):
+        raise click.UsageError("give --district ID or --area FILE.geojson (one of them)")
+    data_dir = data_directory(data_dir)
+    try:
+        city = cities.of_data_dir(data_dir)
+        cities.use(city)
+        lang = lang or city.default_language
+        if lang not in city.languages:
+            raise click.BadParameter(f"{lang!r}: {city.name()} is offered in {', '.join(city.languages)}",
+                                     param_hint="--lang")
+        V = views.load_views(data_dir)
+        if district is not None:
+            r = report.district_report(V, district, lang=lang, year=year, sensors=sensors, parameter=parameter)
+        else:
+            r = report.area_report(V, area, lang=lang, year=year, sensors=sensors, parameter=parameter, name=area_name)
+        path = report.write_report(r, out)
+    except (DataNotBuiltError, report.ReportError, views.ViewsError, cities.ProfileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"written to {path}")
+
+
 @main.command("bench")
 @click.option("--sites", "n_sites", type=click.IntRange(min=1), default=400, show_default=True, help="Sites at scale 1.")
 @click.option("--interval", "interval_minutes", type=click.IntRange(min=1), default=2, show_default=True,

@@ -172,10 +172,21 @@ def header(page: str, lang_widget, title_key: str):
     return pn.Row(html, pn.Column(lang_widget, width=150, sizing_mode="fixed"))
 
 
-def language_select(default: str = "en"):
-    """The language switch (English / Русский / Қазақша)."""
-    return pn.widgets.Select(label="", options={v: k for k, v in i18n.LANGUAGES.items()}, value=default, width=140,
-                             css_classes=["language-select"])
+def language_select(default: str = "en", languages=None):
+    """The language switch: each language named in itself (English / Русский / Қазақ тілі / Монгол).
+
+    Parameters
+    ----------
+    default : str
+        The language shown first (the first offered when it is not among them).
+    languages : sequence of str, optional
+        Language codes to offer, in menu order (a city profile's ``City.languages``); codes without a
+        catalogue are left out. Default: every language with a catalogue (:func:`airfair.i18n.available_languages`).
+    """
+    have = i18n.available_languages()
+    codes = [c for c in dict.fromkeys(languages or have) if c in have] or [i18n.FALLBACK]
+    return pn.widgets.Select(label="", options={i18n.language_name(c): c for c in codes},
+                             value=default if default in codes else codes[0], width=140, css_classes=["language-select"])
 
 
 def banner_text(views, lang: str = "en", markdown: bool = True) -> str:
@@ -186,14 +197,16 @@ def banner_text(views, lang: str = "en", markdown: bool = True) -> str:
     Parameters
     ----------
     views : airfair.views.Views
-    lang : {"en", "ru", "kk"}
+    lang : str
+        A language code (:func:`airfair.i18n.available_languages`).
     markdown : bool
         True: Markdown with the source escaped as literal text (for a page); False: plain text (for a
         picture, where Markdown would show as typed).
     """
     synthetic = views.synthetic_entries
-    if "readings" in synthetic:
-        first = [i18n.t("synthetic_banner", lang)]
+    if "readings" in synthetic:  # the city's name comes from its profile: literal text, like any value
+        words = i18n.profile_words(lang)
+        first = [i18n.t("synthetic_banner", lang, city=markdown_text(words["city"]) if markdown else words["city"])]
     elif synthetic:
         source = display_source(views.provenance.get("readings", {}).get("source", ""))
         first = [i18n.t("partly_synthetic_banner", lang, source=markdown_text(source) if markdown else source,
@@ -231,7 +244,8 @@ def footer(views, lang_widget):
             source = markdown_text(display_source(prov.get("source"))) or "—"
             licence = markdown_text(prov.get("licence")) or "—"
             lines.append(f"{i18n.t('source', lang)}: {source}. {i18n.t('licence', lang)}: {licence}.")
-        return "  \n".join(lines + [i18n.t("not_regulatory", lang), i18n.t("share_link", lang),
+        network = markdown_text(i18n.profile_words(lang)["network"])
+        return "  \n".join(lines + [i18n.t("not_regulatory", lang, network=network), i18n.t("share_link", lang),
                                     f"airfair {airfair.__version__} · views {markdown_text(views.meta.get('key', ''))}"])
 
     md.object = render(lang_widget.value)

@@ -901,11 +901,13 @@ def _tr(key: str, lang: str) -> str:
 def _month_name(m: int, lang: str) -> str:
     from airfair import i18n
 
-    return _MONTHS[m - 1] if lang == "en" else i18n.month(m, lang)[:3]
+    return i18n.month(m, lang, width="abbreviated")  # CLDR: Jan, Янв., Қаң., 1-р сар
 
 
 def _weekday_initial(w: int, lang: str) -> str:
-    return {"en": "MTWTFSS", "ru": "ПВСЧПСВ", "kk": "ДСССЖСЖ"}.get(lang, "MTWTFSS")[w]
+    from airfair import i18n
+
+    return i18n.weekday(w, lang, width="narrow")  # CLDR: M, П, Д, Да
 
 
 def _label(parameter: str) -> str:

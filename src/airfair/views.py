@@ -86,6 +86,10 @@ COMPLETE_SHARE = 0.75
 _ENTRIES = ("readings", "sensor_sites", "population_grid", "emissions_grid", "districts")
 
 
+#: The concentration–response function a health figure uses by default, per pollutant (WHO 2021's).
+_DEFAULT_CRF = {"pm25": "who2021_chen_hoek", "no2": "who2021_no2_huangfu_atkinson"}
+
+
 class ViewsError(ValueError):
     """A request the views cannot answer (unknown period, metric, district or site)."""
 
@@ -1059,6 +1063,104 @@ class Views:
         dist = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape)
         pop = self.grid["population"].where(self.grid["district"] >= 0)
         return pop.where(dist / 1000.0 > km, 0.0).rename("residents_far_from_official")
+
+    def cell_values(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                    year: int | None = None, metric: str = "mean") -> xr.DataArray:
+        """A figure per grid cell over a period of ``year``: the mean (µg/m³) or the days over the WHO
+        24-h guideline (``metric="days_over"``), NaN outside the city. What a place's figure is
+        ranked against among the city's residents (:func:`airfair.inequality.percentile_rank`)."""
+        if metric == "mean":
+            return self.surface(parameter, period, sensors, year=year)
+        if metric != "days_over" or is_hour(period):
+            raise ViewsError("a cell figure is the mean, or days_over for a period of days")
+        from airfair.aqi import WHO_2021
+
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        day = self.arrays[f"{s}_{parameter}"]
+        k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year)
+        guide = WHO_2021.get(parameter, {}).get("24h", np.nan)
+        sel = day.isel(date=k)
+        return (sel > guide).sum("date").where(np.isfinite(sel).all("date")).astype("float64")
+
+    def annual_mean_error(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None) -> float:
+        """Cross-validated error of the map's *annual* mean at a place, µg/m³: the root mean square,
+        over the held-out reference stations, of each station's mean error over ``year``'s days
+        (errors of single days partly cancel in a year; a station's lasting bias does not). NaN when
+        no station could be held out."""
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        if self.loso is None or not len(self.loso):
+            return float("nan")
+        method = self.map_skill(parameter, "year", s, year=year)["method"]
+        pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)
+                         & (self.loso["method"] == method)]
+        pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), "year", year)]
+        if not len(pred):
+            return float("nan")
+        site_bias = (pred["predicted"] - pred["observed"]).groupby(pred["site_id"]).mean()
+        return float(np.sqrt((site_bias ** 2).mean()))
+
+    def health_parameters(self) -> list[str]:
+        """Pollutants whose health burden can be estimated here: a concentration–response function
+        exists for them and the city profile gives a baseline mortality rate."""
+        from airfair import cities
+
+        if cities.get().baseline_mortality is None:
+            return []
+        return [p for p in self.parameters if p in _DEFAULT_CRF]
+
+    def health_burden(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None,
+                      by: str = "district", crf: str | None = None, baseline_rate: float | None = None,
+                      n_draws: int = 400) -> pd.DataFrame:
+        """Deaths a year attributable to long-term exposure in ``year``, per group of residents.
+
+        The annual mean surface of ``year`` (:meth:`surface`) goes through :func:`airfair.health.burden`
+        with the city profile's baseline mortality (or ``baseline_rate``, deaths per 100,000 a year)
+        and the map's cross-validated annual error (:meth:`annual_mean_error`) as exposure error.
+
+        Parameters
+        ----------
+        parameter : {"pm25", "no2"}
+        crf : str, optional
+            One of :data:`airfair.health.CRFS` for the pollutant; default WHO 2021's (Chen & Hoek for
+            PM2.5, Huangfu & Atkinson for NO2).
+        by : {"district", "income_quintile", "city"}
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :func:`airfair.health.burden` (``district_id`` instead of ``group`` by
+            district), plus year, sensors, exposure_sd (µg/m³), complete (the year has
+            :data:`COMPLETE_SHARE` of its days), baseline_rate, baseline_source and citation.
+        """
+        from airfair import cities, health
+
+        crf = crf or _DEFAULT_CRF.get(parameter)
+        if crf is None or health.CRFS.get(crf) is None or health.CRFS[crf].pollutant != parameter:
+            raise ViewsError(f"no concentration–response function for {parameter!r}"
+                             + (f" named {crf!r}" if crf else "") + f"; available: {sorted(health.CRFS)}")
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        city = cities.get()
+        source = "given by the caller"
+        if baseline_rate is None:
+            if city.baseline_mortality is None:
+                raise ViewsError(f"{city.name()}'s profile has no baseline mortality rate; give baseline_rate")
+            baseline_rate, source = city.baseline_mortality.value, city.baseline_mortality.source
+        key = ("health", parameter, s, year, by, crf, float(baseline_rate), n_draws)
+        if key not in self._cache:
+            err = self.annual_mean_error(parameter, s, year)
+            out = health.burden(self.surface(parameter, "year", s, year=year), self.grid, float(baseline_rate), crf,
+                                by=by, exposure_sd=err if np.isfinite(err) else None, n_draws=n_draws)
+            cov = self.year_coverage().set_index("year")
+            out = out.assign(year=year, sensors=s, exposure_sd=err, complete=bool(cov.loc[year, "complete"]),
+                             baseline_rate=float(baseline_rate), baseline_source=source,
+                             citation=health.CRFS[crf].citation)
+            if by == "district":
+                out = out.rename(columns={"group": "district_id"})
+            self._cache[key] = out
+        return self._cache[key].copy()
 
 
 __all__ = [

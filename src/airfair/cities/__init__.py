@@ -103,6 +103,17 @@ class DistrictProfile(_Model):
         return v
 
 
+class BaselineRate(_Model):
+    """A baseline mortality rate for health-burden estimates (deaths per 100,000 per year)."""
+
+    value: float = Field(gt=0)
+    outcome: str
+    age_group: str
+    year: int | None = None
+    source: str = Field(min_length=3)
+    approximate: bool = False
+
+
 class Network(_Model):
     """A monitoring network known in the city."""
 
@@ -198,6 +209,8 @@ class City(_Model):
     sectors: tuple[Sector, ...]
     point_sources: tuple[PointSource, ...] = ()
     facts: tuple[Fact, ...] = ()
+    #: baseline mortality for :mod:`airfair.health` (the user can replace it with the city's own figure)
+    baseline_mortality: BaselineRate | None = None
     #: parameters of the synthetic generator (read and validated by :mod:`airfair.synthetic`)
     synthetic: dict[str, Any] = {}
     #: what in this profile is assumed rather than published, in words
@@ -516,6 +529,6 @@ def get(city: City | str | os.PathLike | None = None) -> City:
     return load(DEFAULT)
 
 
-__all__ = ["City", "DistrictProfile", "Fact", "Network", "PointSource", "ProfileError", "Season", "Sector",
+__all__ = ["BaselineRate", "City", "DistrictProfile", "Fact", "Network", "PointSource", "ProfileError", "Season", "Sector",
            "Sourced", "Standard", "DATA_DIR_PROFILE", "DEFAULT", "available", "get", "load", "normalise_name",
            "of_data_dir", "shared_standard", "use"]
