@@ -159,3 +159,18 @@ def test_another_zone_and_utm_zone_follow_the_profile(tmp_path):
     assert days.date.dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-01-02"]
     grid = xr.Dataset(attrs={"crs": "EPSG:32648"})
     assert geo.grid_crs(grid) == "EPSG:32648" and geo.grid_crs(None, city="almaty") == "EPSG:32643"
+
+
+def test_osm_relations_come_from_the_profile(tmp_path):
+    from airfair.fetch.http import FetchError
+    from airfair.fetch.osm import district_relations, features_from_overpass, fetch_boundaries
+
+    almaty = cities.load("almaty")
+    assert district_relations(almaty)[3390291] == "bostandyk" and len(district_relations(almaty)) == 8
+    c = variant(tmp_path, 2)  # made-up wards: no OSM relation ids
+    with pytest.raises(FetchError, match="no OSM relation id for d01, d02"):
+        fetch_boundaries(tmp_path / "b.geojson", profile=c, data_dir=tmp_path)  # refused before any download
+    ring = [{"lat": 43.2, "lon": 76.8}, {"lat": 43.2, "lon": 76.9}, {"lat": 43.3, "lon": 76.9}, {"lat": 43.2, "lon": 76.8}]
+    doc = {"elements": [{"type": "relation", "id": 99, "tags": {"name": "Участок 2"},
+                         "members": [{"type": "way", "role": "outer", "geometry": ring}]}]}
+    assert features_from_overpass(doc, c)[0]["properties"]["district_id"] == "d02"  # matched by the profile's names
