@@ -174,3 +174,17 @@ def test_osm_relations_come_from_the_profile(tmp_path):
     doc = {"elements": [{"type": "relation", "id": 99, "tags": {"name": "Участок 2"},
                          "members": [{"type": "way", "role": "outer", "geometry": ring}]}]}
     assert features_from_overpass(doc, c)[0]["properties"]["district_id"] == "d02"  # matched by the profile's names
+
+
+def test_catalog_descriptions_name_the_city_and_its_network(tmp_path):
+    from airfair.catalog import make_catalog
+
+    c = variant(tmp_path, 2, names={"en": "Testgrad", "ru": "Тестоград", "kk": "Тестоград"}, utm_zone=43,
+                networks=[{"id": "testmet", "names": {"en": "TestMet"}, "official": True, "source": "a test profile"}])
+    sites = contracts.ENTRIES["sensor_sites"].describe(c)
+    assert "TestMet reference stations" in sites and "Kazhydromet" not in sites
+    assert "EPSG:32643" in contracts.ENTRIES["population_grid"].describe(c)
+    assert "(en/ru/kk)" in contracts.ENTRIES["districts"].describe(c)
+    cat = make_catalog(city=c)
+    assert cat.metadata["title"].endswith("(Testgrad)")
+    assert "TestMet" in cat["readings"].metadata["description"]
