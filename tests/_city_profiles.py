@@ -22,6 +22,8 @@ def variant(tmp_path: Path, n_districts: int, slug: str | None = None, **changes
     """A valid profile like Almaty's with ``n_districts`` synthetic districts (ids ``d01``…), written
     under ``tmp_path`` and loaded; ``changes`` replace top-level values."""
     data = almaty_data()
+    if "bbox" in changes:  # districts are placed inside the new box
+        data["bbox"] = changes.pop("bbox")
     x0, y0, x1, y1 = data["bbox"]
     cols = max(1, int(round(n_districts ** 0.5)))
     rows = -(-n_districts // cols)

@@ -73,7 +73,7 @@ def idw_weights(grid: xr.Dataset, lon, lat, power: float = 2.0, cells: np.ndarra
     Parameters
     ----------
     grid : xarray.Dataset
-        The ``population_grid`` entry (x, y in EPSG:32643 metres).
+        The ``population_grid`` entry (x, y in metres of the city's projected CRS).
     lon, lat : array-like
         Point coordinates (degrees).
     power : float
@@ -86,7 +86,7 @@ def idw_weights(grid: xr.Dataset, lon, lat, power: float = 2.0, cells: np.ndarra
     numpy.ndarray
         1 / max(d, 1 m)^power for each cell and point.
     """
-    px, py = geo.to_metric(np.asarray(lon), np.asarray(lat))
+    px, py = geo.to_metric(np.asarray(lon), np.asarray(lat), crs=geo.grid_crs(grid))
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     cx, cy = xx.ravel(), yy.ravel()
     if cells is not None:
@@ -104,7 +104,7 @@ def idw_surface(values: pd.Series | np.ndarray, lon, lat, grid: xr.Dataset, powe
     lon, lat : array-like
         Point coordinates (degrees, EPSG:4326).
     grid : xarray.Dataset
-        The ``population_grid`` entry (x, y in EPSG:32643 metres).
+        The ``population_grid`` entry (x, y in metres of the city's projected CRS).
     power : float
         Distance exponent; 2 is the usual choice.
 
@@ -155,7 +155,7 @@ def district_pm25(catalog, official_only: bool = True, start=None, end=None) -> 
     catalog : intake Catalog
         From :func:`airfair.open_catalog`.
     official_only : bool
-        Use only the reference (Kazhydromet) stations: the default, because low-cost readings are
+        Use only the reference stations (the official network's): the default, because low-cost readings are
         raw (uncorrected) and indicative.
     start, end : optional
         Period (UTC).
@@ -202,7 +202,7 @@ def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
     pop = grid.population.values
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     official = sites[sites.official]
-    ox, oy = geo.to_metric(official.geometry.x.to_numpy(), official.geometry.y.to_numpy())
+    ox, oy = geo.to_metric(official.geometry.x.to_numpy(), official.geometry.y.to_numpy(), crs=geo.grid_crs(grid))
     dist_km = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape) / 1000.0
     counts = sites.groupby(["district_id", "official"]).size()
     rows = []
@@ -431,9 +431,10 @@ def daily_site_values(readings, sites, parameter: str = "pm25", official_only: b
     return daily.pivot_table(index="date", columns="site_id", values="value").sort_index()
 
 
-def _site_xy(sites, ids):
+def _site_xy(sites, ids, grid=None):
+    """Sites' (x, y) in metres, in the grid's CRS when a grid is given (else the active city's)."""
     pts = sites.set_index("site_id").loc[list(ids)]
-    return np.column_stack(geo.to_metric(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()))
+    return np.column_stack(geo.to_metric(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), crs=geo.grid_crs(grid)))
 
 
 def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, method: str, power: float,
@@ -514,7 +515,7 @@ def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, pa
     inside = code >= 0
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     cells = np.column_stack([xx.ravel()[inside], yy.ravel()[inside]])
-    site_xy = _site_xy(sites, wide.columns)
+    site_xy = _site_xy(sites, wide.columns, grid)
     site_cov = cell_cov = None
     if METHOD_COVARIATES.get(method) and (emissions is not None or "log_emission" not in METHOD_COVARIATES[method]):
         site_cov, flat = _covariates_at(grid, emissions, site_xy)
@@ -644,7 +645,7 @@ def loso_predictions(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
     wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
     wide = wide.loc[:, wide.notna().any()]
     values = wide.to_numpy()
-    site_xy = _site_xy(sites, wide.columns)
+    site_xy = _site_xy(sites, wide.columns, grid)
     official = set(sites.loc[sites.official, "site_id"])
     # a site can only be held out when another is left to predict it
     targets = [j for j, s in enumerate(wide.columns) if ((s in official) or not evaluate_on_official)] \

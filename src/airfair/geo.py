@@ -242,8 +242,9 @@ def _refuse_projected_as_degrees(path: Path, gdf, city=None) -> None:
     if -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90:
         return
     if 100_000 <= xmin and xmax <= 900_000 and 0 <= ymin and ymax <= 10_000_000:
-        code = cities.get(city).crs_metric
-        guess = f"a UTM zone in metres (for {cities.get(city).name()} {code})"
+        c = cities.get(city)
+        code = c.crs_metric
+        guess = f"a UTM zone in metres (for this city {code}, {c.name()}'s UTM {c.utm_zone}{c.hemisphere[0].upper()})"
     elif max(abs(xmin), abs(xmax)) <= 20_037_509 and max(abs(ymin), abs(ymax)) <= 20_048_967:
         guess, code = f"Web Mercator in metres ({CRS_WEB}, what web maps export)", CRS_WEB
     else:
@@ -262,9 +263,16 @@ def _transformer(src: str, dst: str):
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def to_metric(lon, lat, city=None) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) in metres, in the city's projected CRS (:func:`crs_metric`), of longitudes and latitudes in degrees."""
-    return _transformer(CRS_GEOGRAPHIC, crs_metric(city)).transform(lon, lat)
+def grid_crs(ds=None, city=None) -> str:
+    """The metric CRS of a gridded dataset: its ``crs`` attribute (a build writes it), else the city's."""
+    attrs = getattr(ds, "attrs", None) or {}
+    return str(attrs["crs"]) if attrs.get("crs") else crs_metric(city)
+
+
+def to_metric(lon, lat, city=None, crs: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) in metres of longitudes and latitudes in degrees: in ``crs`` if given (e.g. a grid's,
+    :func:`grid_crs`), else in the city's projected CRS (:func:`crs_metric`)."""
+    return _transformer(CRS_GEOGRAPHIC, crs or crs_metric(city)).transform(lon, lat)
 
 
 #: The CRS of web maps and their tile basemaps (Web Mercator, metres).
@@ -281,9 +289,10 @@ def from_web(x, y) -> tuple[np.ndarray, np.ndarray]:
     return _transformer(CRS_WEB, CRS_GEOGRAPHIC).transform(x, y)
 
 
-def to_geographic(x, y, city=None) -> tuple[np.ndarray, np.ndarray]:
-    """(lon, lat) in degrees of coordinates in metres in the city's projected CRS (:func:`crs_metric`)."""
-    return _transformer(crs_metric(city), CRS_GEOGRAPHIC).transform(x, y)
+def to_geographic(x, y, city=None, crs: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of coordinates in metres in ``crs`` if given, else in the city's projected
+    CRS (:func:`crs_metric`)."""
+    return _transformer(crs or crs_metric(city), CRS_GEOGRAPHIC).transform(x, y)
 
 
 def area_km2(geoms, city=None) -> np.ndarray:
@@ -305,7 +314,7 @@ def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0, city=None) -> t
 
 
 __all__ = [
-    "CRS_GEOGRAPHIC", "CRS_WEB", "crs_metric", "to_web", "from_web", "District",
+    "CRS_GEOGRAPHIC", "CRS_WEB", "crs_metric", "grid_crs", "to_web", "from_web", "District",
     "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
     "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "to_metric", "to_geographic",
 ]

@@ -45,6 +45,18 @@ def _tiles():
     return OSM().opts(alpha=0.6)
 
 
+def _label_points(n_districts: int) -> float:
+    """Font size (pt) of the district names on a map: smaller as districts multiply (2 to 30), so that
+    30 names stay legible where 8 had room at 9 pt (the hover always gives the full name)."""
+    return 9.0 if n_districts <= 10 else 8.0 if n_districts <= 16 else 7.0 if n_districts <= 22 else 6.0
+
+
+def _ranking_height(n_districts: int, minimum: int) -> int:
+    """Height (px) of a ranking of ``n_districts`` bars: at least ``minimum``, and 20 px a bar plus the
+    axis and title, so that 30 districts get readable bars rather than 300 px shared out."""
+    return int(max(minimum, 20 * n_districts + 80))
+
+
 def _district_tooltips(value_label: str, extra: list, hover: list | None) -> list[tuple[str, str]]:
     """Hover rows of a district map: name, value, then ``hover`` (label, column, format) rows, by default
     one per ``extra`` column."""
@@ -110,7 +122,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     pts = gdf.geometry.representative_point()
     px, py = geo.to_web(pts.x.to_numpy(), pts.y.to_numpy())
     labels = hv.Labels(pd.DataFrame({"x": px, "y": py, "name": gdf["label"].to_numpy()}), ["x", "y"], "name").opts(
-        text_font_size="9pt", text_color="black")
+        text_font_size=f"{_label_points(len(gdf)):g}pt", text_color="black")
     layers = [polys, labels]
     if surface is not None:
         layers.insert(0, surface_layer(surface, value_label, cmap, clim))
@@ -128,7 +140,7 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     Parameters
     ----------
     surface : xarray.DataArray
-        Values on the population grid (``y``, ``x`` cell centres in metres, :data:`airfair.geo.CRS_METRIC`).
+        Values on the population grid (``y``, ``x`` cell centres in metres, the city's projected CRS, :func:`airfair.geo.crs_metric`).
     shape : (ny, nx), optional
         Output size in pixels (default: the grid's own).
 
@@ -145,14 +157,15 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     dx, dy = abs(x[1] - x[0]) if len(x) > 1 else 500.0, abs(y[1] - y[0]) if len(y) > 1 else 500.0
     ex = np.array([x.min() - dx / 2, x.max() + dx / 2, x.max() + dx / 2, x.min() - dx / 2])
     ey = np.array([y.min() - dy / 2, y.min() - dy / 2, y.max() + dy / 2, y.max() + dy / 2])
-    wx, wy = geo.to_web(*geo.to_geographic(ex, ey))
+    crs = geo.grid_crs(surface)  # the surface's own CRS when it carries one, else the active city's
+    wx, wy = geo.to_web(*geo.to_geographic(ex, ey, crs=crs))
     ny, nx = shape or (len(y), len(x))
     x0, x1, y0, y1 = wx.min(), wx.max(), wy.min(), wy.max()
     px = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
     py = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
     gx, gy = np.meshgrid(px, py)
     lon, lat = geo.from_web(gx.ravel(), gy.ravel())
-    mx, my = geo.to_metric(lon, lat)
+    mx, my = geo.to_metric(lon, lat, crs=crs)
     vals = np.asarray(surface.transpose("y", "x").values, float)
     ix = np.rint((np.asarray(mx) - x[0]) / (x[1] - x[0] if len(x) > 1 else dx)).astype(int)
     iy = np.rint((np.asarray(my) - y[0]) / (y[1] - y[0] if len(y) > 1 else dy)).astype(int)
@@ -297,7 +310,8 @@ class DistrictChoropleth:
         self.polygons = fig.multi_polygons("xs", "ys", source=self.source, line_color="white", line_width=1.5,
                                            fill_color={"field": "value", "transform": self.mapper}, fill_alpha=1.0)
         self.polygons.nonselection_glyph = None
-        fig.text("x", "y", text="name", source=self.labels, text_font_size="9pt", text_color="black",
+        fig.text("x", "y", text="name", source=self.labels, text_font_size=f"{_label_points(len(districts)):g}pt",
+                 text_color="black",
                  text_align="center", text_baseline="middle")
         self.hover = HoverTool(renderers=[self.polygons], tooltips=[("", "@label")])
         fig.add_tools(self.hover, TapTool(renderers=[self.polygons]))
@@ -541,7 +555,7 @@ def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "Yl
     hv = _hv()
     x, y = surface["x"].values, surface["y"].values
     xx, yy = np.meshgrid(x, y)
-    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel())
+    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel(), crs=geo.grid_crs(surface))
     wx, wy = geo.to_web(lon, lat)
     mesh = hv.QuadMesh((wx.reshape(xx.shape), wy.reshape(xx.shape), np.asarray(surface.values, dtype=float)),
                        kdims=["x", "y"], vdims=[value_label]).opts(cmap=cmap, alpha=0.8, colorbar=False,
@@ -585,7 +599,8 @@ def district_map_png(districts, values: pd.DataFrame, value_label: str, title: s
         pt = r.geometry.representative_point()
         # parse_math=False: names come from a user's boundaries file; "$…$" in one must stay text, not
         # become matplotlib mathtext (which fails on "$\frac$" and would break the download)
-        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center",
+                    fontsize=max(5.0, _label_points(len(gdf)) - 1),
                     parse_math=False)
     ax.set_axis_off()
     ax.set_title(title, fontsize=11, parse_math=False)
@@ -614,6 +629,7 @@ def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str
     col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
     df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
     df = df.rename(columns={col: "district"})
+    height = _ranking_height(len(df), height)
     size = dict(responsive=True, min_height=height) if responsive else dict(width=width, height=height)
     return hv.Bars(df, "district", "value").opts(
         invert_axes=True, color="value", cmap="YlOrRd", xlabel="", ylabel=value_label, tools=["hover"],
@@ -639,6 +655,7 @@ class RankingChart:
         from bokeh.plotting import figure
 
         self.source = ColumnDataSource({"district": [], "value": []})
+        self._min_height = height
         self.mapper = LinearColorMapper(palette=_palette(cmap), low=0, high=1)
         fig = figure(sizing_mode="stretch_width", height=height, y_range=FactorRange(), toolbar_location=None,
                      tools="", output_backend="canvas", min_border_left=10)
@@ -656,6 +673,7 @@ class RankingChart:
         col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
         df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
         v = df["value"].astype(float)
+        self.figure.height = _ranking_height(len(df), self._min_height)
         self.figure.y_range.factors = df[col].tolist()
         self.source.data = {"district": df[col].tolist(), "value": v.tolist()}
         low, high = (float(np.nanmin(v)), float(np.nanmax(v))) if v.notna().any() else (0.0, 1.0)

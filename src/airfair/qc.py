@@ -37,8 +37,8 @@ inconsistent   suspect  reference station: a station-year whose daily means foll
 detection_limit suspect reference station: its minimum value, repeated in many hours (a detection limit)
 ============== ======== ==========================================================================
 
-The reference checks (humidity, drift, time shift) compare a low-cost sensor with the Kazhydromet
-reference stations nearest to it, so they need ``sites``; without it they are skipped and the
+The reference checks (humidity, drift, time shift) compare a low-cost sensor with the official
+network's reference stations nearest to it, so they need ``sites``; without it they are skipped and the
 result's ``attrs["qc_skipped"]`` says so.
 
 Reference stations are official, not infallible: the network checks (sentinel … detection_limit, and

@@ -77,9 +77,9 @@ def _cells_figures(views, inside: np.ndarray, parameter: str, sensors: str, year
     w = pop.ravel()[m]
     out = {}
     for key, period in (("annual_mean", "year"), ("heating_mean", "heating")):
-        k = _period_mask(dates, period, year)
+        k = _period_mask(dates, period, year, views.city)
         out[key] = float((v[k][:, m] @ w / w.sum()).mean()) if k.any() and w.sum() > 0 else np.nan
-    k = _period_mask(dates, "year", year)
+    k = _period_mask(dates, "year", year, views.city)
     daily = v[k][:, m] @ w / w.sum() if w.sum() > 0 else np.full(int(k.sum()), np.nan)
     out["days_over"] = float((daily > guide).sum())
     out["person_days_over"] = float(((v[k][:, m] > guide) @ w).sum())

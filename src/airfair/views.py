@@ -391,14 +391,15 @@ def load_views(data_dir: str | Path | None = None, prepare: bool = True) -> View
 # cutting the views
 # --------------------------------------------------------------------------------------------------
 
-def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) -> np.ndarray:
-    """Days of ``dates`` (local calendar days) in ``period`` of ``year`` (None: of every year)."""
+def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None, city=None) -> np.ndarray:
+    """Days of ``dates`` (local calendar days) in ``period`` of ``year`` (None: of every year); the
+    heating season is ``city``'s (default: the active city)."""
     dates = pd.DatetimeIndex(dates)
     in_year = np.ones(len(dates), bool) if year is None else np.asarray(dates.year == int(year))
     if period == "year":
         return in_year
     if period == "heating":  # the city's season ending in `year` (Almaty: 15 October of year − 1 to 15 April)
-        label = exposure.heating_season(dates)
+        label = exposure.heating_season(dates, city)
         if year is None:
             return label != ""
         return label == exposure.heating_season_label(int(year))
@@ -409,12 +410,12 @@ def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) 
     raise ViewsError(f"unknown period {period!r}: one of {', '.join(PERIODS[:4])}…, mMM, hHH")
 
 
-def _days_in_period(period: str, year: int) -> int:
+def _days_in_period(period: str, year: int, city=None) -> int:
     """Calendar days in ``period`` of ``year`` (an hour of the day: the year's days)."""
     if period != "heating":
         days = pd.date_range(f"{int(year)}-01-01", f"{int(year)}-12-31", freq="D")
-        return int(_period_mask(days, "year" if _hour_of(period) is not None else period, int(year)).sum())
-    return exposure.heating_season_days(int(year))
+        return int(_period_mask(days, "year" if _hour_of(period) is not None else period, int(year), city).sum())
+    return exposure.heating_season_days(int(year), city)
 
 
 def is_hour(period: str) -> bool:
@@ -497,7 +498,7 @@ class Views:
         key = ("periods", year)
         if key not in self._cache:
             dates = self._dates()
-            self._cache[key] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p, year).any())]
+            self._cache[key] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p, year, city=self.city).any())]
         return list(self._cache[key])
 
     def year_coverage(self) -> pd.DataFrame:
@@ -620,7 +621,7 @@ class Views:
                 out = self.arrays[f"{s}_{parameter}_hour"].isel(hour=h, drop=True)
             else:
                 day = self.arrays[f"{s}_{parameter}"]
-                k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year)
+                k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year, city=self.city)
                 if not k.any():
                     raise ViewsError(f"no days with {parameter} data in period {period!r} of {year}")
                 out = day.isel(date=k).mean("date")
@@ -695,13 +696,13 @@ class Views:
                               period_label="all years", sensors=s)
         year = self._year(year)
         dates, names, means, over, guide = self._daily_groups(parameter, s, by, weight)
-        k = _period_mask(dates, period, year)  # one day per row of `means`: days ≤ the period's days
+        k = _period_mask(dates, period, year, city=self.city)  # one day per row of `means`: days ≤ the period's days
         if not k.any():
             raise ViewsError(f"no days with {parameter} data in period {period!r} of {year}")
         popg = np.array([pop[(codes == i)].sum() for i in range(len(names))])
         out = pd.DataFrame({
             "group": names, "value": means[k].mean(axis=0), "days": int(k.sum()),
-            "days_in_period": _days_in_period(period, year),
+            "days_in_period": _days_in_period(period, year, city=self.city),
             "days_over": (means[k] > guide).sum(axis=0), "person_days_over": over[k].sum(axis=0),
             "population": popg,
         })
@@ -780,7 +781,7 @@ class Views:
         i = self._check_district(district_id)
         dates, _, means, _, guide = self._daily_groups(parameter, sensors, "district", "population")
         out = pd.DataFrame({"date": dates, "value": means[:, i], "guideline": guide})
-        return out if year is None else out[_period_mask(dates, "year", self._year(year))].reset_index(drop=True)
+        return out if year is None else out[_period_mask(dates, "year", self._year(year), city=self.city)].reset_index(drop=True)
 
     def district_history(self, parameter: str = "pm25", sensors: str = "official",
                          weight: str = "population") -> pd.DataFrame:
@@ -815,7 +816,7 @@ class Views:
                                  "days_over": int((means[k, i] > guide).sum()),
                                  "heating_season": exposure.heating_season_label(y),
                                  "heating_mean": float(means[h, i].mean()) if h.any() else np.nan,
-                                 "heating_days": int(h.sum()), "heating_days_in_season": _days_in_period("heating", y),
+                                 "heating_days": int(h.sum()), "heating_days_in_season": _days_in_period("heating", y, city=self.city),
                                  "heating_days_over": int((means[h, i] > guide).sum())})
             out = pd.DataFrame(rows)
             out["complete"] = out["coverage"] >= COMPLETE_SHARE
@@ -898,7 +899,7 @@ class Views:
             self._cache[key] = self.site_summary(parameter, "year", year)
             return self._cache[key]
         d = self.site_daily[self.site_daily["parameter"] == parameter]
-        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period, year)]
+        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period, year, city=self.city)]
         val = _best_daily(d)
         means = val.groupby(d["site_id"]).agg(["mean", "size"]).rename(columns={"mean": "value", "size": "days"})
         s = self.sites
@@ -1017,7 +1018,7 @@ class Views:
         if self.loso is not None:
             pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)]
             if _hour_of(period) is None and len(pred):
-                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period, year)]
+                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period, year, city=self.city)]
             cv = exposure.cv_scores(pred)
         else:  # views built without held-out predictions: the whole record's scores from meta.json
             cv = record
@@ -1058,7 +1059,7 @@ class Views:
         from airfair import geo
 
         off = self.sites[self.sites.official]
-        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy())
+        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy(), crs=geo.grid_crs(self.grid))
         xx, yy = np.meshgrid(self.grid.x.values, self.grid.y.values)
         dist = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape)
         pop = self.grid["population"].where(self.grid["district"] >= 0)
@@ -1078,7 +1079,7 @@ class Views:
         s = self.sensor_set(parameter, sensors)
         year = self._year(year)
         day = self.arrays[f"{s}_{parameter}"]
-        k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year)
+        k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year, city=self.city)
         guide = WHO_2021.get(parameter, {}).get("24h", np.nan)
         sel = day.isel(date=k)
         return (sel > guide).sum("date").where(np.isfinite(sel).all("date")).astype("float64")
@@ -1095,7 +1096,7 @@ class Views:
         method = self.map_skill(parameter, "year", s, year=year)["method"]
         pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)
                          & (self.loso["method"] == method)]
-        pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), "year", year)]
+        pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), "year", year, city=self.city)]
         if not len(pred):
             return float("nan")
         site_bias = (pred["predicted"] - pred["observed"]).groupby(pred["site_id"]).mean()
