@@ -1,4 +1,4 @@
-"""Exposure and fairness: who breathes the worst air in Almaty, and is it fair? (the landing page)
+"""Exposure and fairness: who breathes the worst air in the city, and is it fair? (the landing page)
 
 Serve with ``make serve`` or ``airfair serve``. Layout and widgets only: every figure comes from
 ``airfair.views`` (precomputed, shared by all sessions), ``airfair.plots`` and ``airfair.i18n``.
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from airfair import exposure, i18n, pages, plots, views
+from airfair import exposure, health, i18n, pages, plots, views
 from airfair.escaping import markdown_text as md_text
 from airfair.escaping import to_csv
 
@@ -23,8 +23,16 @@ D = V.districts
 lang = pages.language_select()
 parameter = pages.select(lambda l: {i18n.parameter_label(p, l, unit=False): p for p in V.parameters}, lang,
                          "pollutant", V.default_parameter, "w-parameter")
-metric = pages.select(lambda l: {i18n.t(f"metric_{m}", l): m for m in views.METRICS}, lang, "metric", "mean",
-                      "w-metric")
+HEALTH = V.health_parameters()  # pollutants with a concentration–response function and a baseline rate
+
+
+def _metrics(p):
+    """The metrics offered for a pollutant: the health burden only where it can be estimated."""
+    return (*views.METRICS, "deaths_per_100k") if p in HEALTH else views.METRICS
+
+
+metric = pages.select(lambda l: {i18n.t(f"metric_{m}", l): m for m in _metrics(parameter.value)}, lang, "metric",
+                      "mean", "w-metric")
 PERIODS = V.periods()
 period = pages.select(lambda l: {i18n.period_label(p, l): p for p in PERIODS}, lang, "period", "year", "w-period")
 YEARS = V.year_coverage()  # every period is within one calendar year: the latest complete one by default
@@ -53,6 +61,15 @@ def _sensor_options(event):
 
 
 parameter.param.watch(_sensor_options, "value")
+
+
+def _metric_options(event):
+    offered = _metrics(event.new)
+    metric.param.update(options={i18n.t(f"metric_{m}", lang.value): m for m in offered},
+                        value=metric.value if metric.value in offered else "mean")
+
+
+parameter.param.watch(_metric_options, "value")
 district = pages.select(lambda l: {"—": "", **{i18n.district_name(D, d, l): d for d in V.district_ids}}, lang,
                         "district", "", "w-district")
 show_surface = pages.checkbox(lang, "show_surface", False, "w-surface")
@@ -86,6 +103,8 @@ loaded = {"done": False}
 
 
 def _value_label(l):
+    if metric.value == "deaths_per_100k":
+        return i18n.t("unit_deaths_per_100k", l)
     if metric.value == "mean" or views.is_hour(period.value):
         return i18n.parameter_label(parameter.value, l)
     return i18n.t("unit_days" if metric.value == "days_over" else "unit_person_days", l)
@@ -99,18 +118,26 @@ def update(event=None):
     """Recompute what is shown from the precomputed views and put it in the panes (only those that
     depend on the widget that changed)."""
     l, p, per, s, y = lang.value, parameter.value, period.value, sensors.value, year.value
+    m = metric.value if metric.value in _metrics(p) else "mean"
+    if m == "deaths_per_100k":
+        per = "year"  # a long-term burden: the annual mean of the year, whatever the period shown
     hourly = views.is_hour(per)
-    m = "mean" if hourly else metric.value
+    m = "mean" if hourly else m
     try:
         fig = V.district_figures(p, per, s, year=y)
         skill = V.map_skill(p, per, s, year=y)
+        burden = V.health_burden(p, s, year=y).set_index("district_id") if m == "deaths_per_100k" else None
     except views.ViewsError:  # e.g. a pollutant with no day in the period: say so, keep the last map
         note.object, note.visible = i18n.t("no_data_period", l), True
         return
     used = fig["sensors"].iloc[0]
     if not skill["resolved"]:  # no ranking: the table in district order, not worst first
-        fig = fig.sort_values(f"name_{l}").reset_index(drop=True)
-    col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over"}[m]
+        fig = fig.sort_values(pages.name_column(fig, l)).reset_index(drop=True)
+    if burden is not None:  # deaths per 100,000 a year with their interval, beside the district's figures
+        fig = fig.assign(**{c: fig["district_id"].map(burden[c]) for c in
+                            ("per_100k", "per_100k_low", "per_100k_high", "deaths", "deaths_low", "deaths_high")})
+    col = {"mean": "value", "days_over": "days_over", "person_days_over": "person_days_over",
+           "deaths_per_100k": "per_100k"}[m]
     label = _value_label(l)
     values = fig.assign(value=fig[col].astype(float))
     shown.update(table=values, figures=fig, metric=m, label=label, skill=skill)
@@ -119,6 +146,8 @@ def update(event=None):
         notes.append(i18n.t("sensors_fallback", l, parameter=i18n.parameter_label(p, l, unit=False)))
     if m != metric.value:
         notes.append(i18n.t("hour_metric_note", l))
+    if m == "deaths_per_100k" and period.value != "year":
+        notes.append(i18n.t("health_period_note", l, year=y))
     cov = YEARS.set_index("year").loc[y] if y in set(YEARS["year"]) else None
     if cov is not None and not cov["complete"] and not hourly:
         notes.append(i18n.t("year_incomplete_note", l, year=y, share=f"{100 * cov['share']:.0f}",
@@ -130,15 +159,19 @@ def update(event=None):
              (i18n.t("km_to_station", l), "km_to_station", "{0.0}")]
     if m != "mean":
         hover.insert(0, (i18n.parameter_label(p, l), "mean_value", "{0.0}"))
+    if m == "deaths_per_100k":
+        hover.insert(1, (i18n.t("deaths_per_year", l), "deaths", "{0,0}"))
     cols = ["district_id", "value", "population", "days_over", "official_sites", "lowcost_sites", "km_to_station"]
     mv = values[cols].assign(mean_value=fig["value"])
+    if m == "deaths_per_100k":
+        mv = mv.assign(deaths=fig["deaths"])
     title = i18n.t("map_title", l, metric=i18n.t(f"metric_{m}", l), parameter=i18n.parameter_label(p, l, unit=False),
                    period=i18n.period_label(per, l, year=y))
     if not skill["resolved"]:
         title = i18n.t("map_unresolved", l, title=title)
     surf = V.surface(p, per, s, year=y) if show_surface.value and m == "mean" else None
     choropleth.update(mv, label, title, lang=l, hover=hover, surface=surf, tiles=tiles.value)
-    name = f"name_{l}"
+    name = pages.name_column(values, l)
     worst, best = values.sort_values("value").iloc[-1], values.sort_values("value").iloc[0]
     skill_pane.object = _skill_text(l, p, skill)
     if not skill["resolved"]:  # no "X breathes N, 2× Y": the stations' range, and why
@@ -147,14 +180,19 @@ def update(event=None):
                                             period=i18n.period_label(per, l), n=len(st), lo=_fmt(st["value"].min()),
                                             hi=_fmt(st["value"].max())) if len(st) else i18n.t("no_data_period", l))
         cigarettes.object = ""
+    elif m == "deaths_per_100k":
+        headline.object = "### " + _health_headline(l, p, worst, best, name)
+        cigarettes.object = _health_note(l, p, s, y)
     elif m == "mean":
         unit = i18n.parameter_label(p, l).split("(")[-1].rstrip(")")
-        cig = fig.loc[fig.district_id == worst.district_id, "value"].iloc[0] / 22.0 if p == "pm25" else np.nan
+        cig = float(health.cigarettes(fig.loc[fig.district_id == worst.district_id, "value"].iloc[0])) if p == "pm25" else np.nan
         headline.object = "### " + _headline(l, p, worst, best, name, unit, cig)
         cigarettes.object = i18n.t("cigarette_note", l) if p == "pm25" else ""
     else:
+        count = "n_days" if m == "days_over" else "n_person_days"  # "181 день", "182 дня", "185 дней"
         headline.object = "### " + i18n.t("headline_days", l, worst=md_text(worst[name]), best=md_text(best[name]),
-                                           worst_value=f"{worst.value:,.0f} {label}", best_value=f"{best.value:,.0f} {label}")
+                                           worst_value=i18n.t(count, l, n=f"{worst.value:,.0f}"),
+                                           best_value=i18n.t(count, l, n=f"{best.value:,.0f}"))
         cigarettes.object = ""
     method.object = i18n.t("method", l, how=i18n.t(f"method_{skill['method']}", l))
 
@@ -187,6 +225,33 @@ def _station_values(p, per):
     return st[st["official"] & st["value"].notna()].sort_values("value").reset_index(drop=True)
 
 
+def _health_headline(l, p, worst, best, name):
+    """The most and least burdened districts, with intervals; "not a ranking" when they overlap."""
+    text = i18n.t("headline_health", l, worst=md_text(worst[name]), best=md_text(best[name]),
+                  parameter=i18n.parameter_label(p, l, unit=False), worst_value=_fmt(worst.per_100k, 0),
+                  worst_low=_fmt(worst.per_100k_low, 0), worst_high=_fmt(worst.per_100k_high, 0),
+                  best_value=_fmt(best.per_100k, 0), best_low=_fmt(best.per_100k_low, 0),
+                  best_high=_fmt(best.per_100k_high, 0))
+    if not worst.per_100k_low > best.per_100k_high:
+        text += " " + i18n.t("health_overlap", l)
+    return text
+
+
+def _health_note(l, p, s, y):
+    """What the estimate rests on, and the burden's income gradient (poorest and richest fifths)."""
+    b = V.health_burden(p, s, year=y)
+    q = V.health_burden(p, s, year=y, by="income_quintile").set_index("group")
+    q1, q5 = q.iloc[0], q.iloc[-1]
+    first = b.iloc[0]
+    income = i18n.t("health_income", l, q1=_fmt(q1.per_100k, 0), q1_low=_fmt(q1.per_100k_low, 0),
+                    q1_high=_fmt(q1.per_100k_high, 0), q5=_fmt(q5.per_100k, 0), q5_low=_fmt(q5.per_100k_low, 0),
+                    q5_high=_fmt(q5.per_100k_high, 0))
+    basis = i18n.t("health_estimate_note", l, crf=md_text(health.CRFS[first.crf].citation.split(";")[0]),
+                   rate=_fmt(first.baseline_rate, 0), source=md_text(first.baseline_source.split(":")[0]),
+                   error=_fmt(first.exposure_sd))
+    return income + "  \n" + basis
+
+
 def _headline(l, p, worst, best, name, unit, cig):
     text = i18n.t("headline", l, worst=md_text(worst[name]), best=md_text(best[name]), worst_value=f"{worst.value:.1f} {unit}",
                   best_value=f"{best.value:.1f} {unit}", parameter=i18n.parameter_label(p, l, unit=False),
@@ -200,7 +265,7 @@ def update_table():
     """The districts' figures as a table beside the map (the shown language's names)."""
     l, p, fig = lang.value, parameter.value, shown["figures"]
     table_pane.object = pd.DataFrame({
-        i18n.t("district", l): fig[f"name_{l}"],
+        i18n.t("district", l): fig[pages.name_column(fig, l)],
         i18n.parameter_label(p, l): fig["value"].round(1),
         i18n.t("times_who", l): fig["times_who_annual"].round(1),
         i18n.t("days_over", l): fig["days_over"],
@@ -340,7 +405,7 @@ def update_ranking():
     st = _station_values(parameter.value, period.value)
     labels = [f"{sid} · {i18n.district_name(D, d, l) if isinstance(d, str) else '—'}"
               for sid, d in zip(st["site_id"], st["district_id"])]
-    names = pd.DataFrame({"district_id": st["site_id"], f"name_{l}": labels})
+    names = pd.DataFrame({"district_id": st["site_id"], pages.name_column(D, l): labels})
     charts["ranking"].update(st[["site_id", "value"]].rename(columns={"site_id": "district_id"}), names,
                              i18n.parameter_label(parameter.value, l), title=i18n.t("stations_title", l), lang=l)
 
@@ -397,7 +462,7 @@ def _history_csv():
 
 def _csv():
     t = shown["table"]
-    cols = ["district_id", "name_en", "name_ru", "name_kk", "value", "days", "days_over", "person_days_over",
+    cols = ["district_id", *pages.name_columns(t), "value", "days", "days_over", "person_days_over",
             "share_over", "population", "guideline", "official_sites", "lowcost_sites", "km_to_station", "parameter",
             "period", "year", "period_label", "sensors"]
     k = shown["skill"]  # how sure the figures are, on every row (a row travels alone in a spreadsheet)
@@ -412,7 +477,7 @@ def _geojson():
     return pages.geojson_of(D, shown["table"].assign(metric=shown["metric"], map_method=k["method"],
                                                      cv_r2_record=k["r2_record"], cv_rmse_period=k["rmse"],
                                                      districts_resolved=k["resolved"]),
-                            ["name_en", "name_ru", "name_kk", "value", "metric", "population", "days_over", "parameter",
+                            [*pages.name_columns(shown["table"]), "value", "metric", "population", "days_over", "parameter",
                              "period", "sensors", "km_to_station", "map_method", "cv_r2_record", "cv_rmse_period",
                              "districts_resolved"])
 

@@ -150,7 +150,7 @@ def update_equity():
                                 names=", ".join(none))
     shown["coverage"] = cov
     ep["coverage"].object = pd.DataFrame({
-        i18n.t("district", l): cov[f"name_{l}"], i18n.t("population", l): cov["population"].round(-2).astype(int),
+        i18n.t("district", l): cov[pages.name_column(cov, l)], i18n.t("population", l): cov["population"].round(-2).astype(int),
         i18n.t("official_sites", l): cov["official_sites"], i18n.t("lowcost_sites", l): cov["lowcost_sites"],
         i18n.t("per_100k_official", l): cov["official_per_100k"].round(2),
         i18n.t("per_100k_lowcost", l): cov["lowcost_per_100k"].round(1),

@@ -101,7 +101,8 @@ readings
 sites = cat["sensor_sites"].read()
 official = sites.loc[sites.official, "site_id"].tolist()
 pm25 = readings[(readings.parameter == "pm25") & readings.site_id.isin(official)]
-monthly = pm25.assign(month=pm25.time.dt.tz_convert("Asia/Almaty").dt.month).groupby("month")["value"].mean().compute()
+city = airfair.cities.get()  # the catalog's city: its time zone gives the local months
+monthly = pm25.assign(month=pm25.time.dt.tz_convert(city.time_zone).dt.month).groupby("month")["value"].mean().compute()
 monthly.index = [calendar.month_abbr[m] for m in monthly.index]  # labels, in calendar order
 monthly.hvplot.bar(title="PM2.5 at official stations by month (µg/m³)", ylabel="µg/m³", color="#b7410e")
 

@@ -55,7 +55,8 @@ hv.extension("bokeh")
 
 # %% [markdown]
 # ## Official and indicative sensors
-# Every site says which network it belongs to; only `official` sites are Kazhydromet's.
+# Every site says which network it belongs to; only `official` sites are the official network's
+# (Kazhydromet's in Almaty; the city profile, `airfair.cities.get()`, names it).
 
 # %%
 cat = airfair.open_catalog()
@@ -212,7 +213,7 @@ plots.trend_level(hourly)
 # stagnant air, high values at higher speeds from one side to a source upwind.
 
 # %%
-district = "turksib"
+district = sites.district_id.value_counts().index[0]  # the district with the most sensors
 plots.polar_plot(plots.select_readings(hourly, sites, district=district), meteorology)
 
 # %%
@@ -235,7 +236,7 @@ plots.trend_plot(hourly)
 
 # %%
 answer = who.sort_values("share_over").district_id.iloc[-1]  # replace with your own computation
-assert answer in set(sites.district_id), "a district id, e.g. 'zhetysu'"
+assert answer in set(sites.district_id), f"a district id, one of {sorted(set(sites.district_id.dropna()))}"
 print("worst district by share of days over 15 µg/m³:", answer)
 
 # %% [markdown]

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -47,9 +49,11 @@ from pathlib import Path
 import holoviews as hv
 import numpy as np
 import pandas as pd
+from shapely.geometry import Point
 
 import airfair
 from airfair import ingest
+from airfair.geo import CRS_WEB, to_web
 from airfair.exposure import district_pm25
 from airfair.plots import district_map
 
@@ -69,7 +73,8 @@ stations = pd.DataFrame({"Пост": ["АМС-1", "АМС-2", "АМС-3"], "Ши
 stations.to_csv(work / "stations.csv", sep=";", decimal=",", index=False)
 
 rng = np.random.default_rng(5)
-hours = pd.date_range("2024-02-27 00:00", "2024-03-04 23:00", freq="h", tz="Asia/Almaty")  # real local hours
+city = airfair.cities.of_data_dir(airfair.data_directory())  # the default data's city (Almaty) and its zone
+hours = pd.date_range("2024-02-27 00:00", "2024-03-04 23:00", freq="h", tz=city.time_zone)  # real local hours
 local = hours.tz_localize(None).strftime("%d.%m.%Y %H:%M")  # what the export shows: wall-clock time, no offset
 rows = []
 for station, level in zip(stations["Пост"], [45.0, 70.0, 25.0]):
@@ -107,8 +112,8 @@ shutil.copytree(airfair.data_directory(), data)  # a private copy: your data sta
 report = ingest.import_csv(
     work / "kazhydromet.csv",
     mapping={"time": "Дата", "site": "Пост", "parameter": "Примесь", "value": "Значение", "unit": "Ед."},
-    tz="Asia/Almaty", sites=work / "stations.csv", data_dir=data,
-    official=True, network="Kazhydromet", licence="example data (generated in this notebook)",
+    tz=city.time_zone, sites=work / "stations.csv", data_dir=data,
+    official=True, network=city.network_name("en"), licence="example data (generated in this notebook)",
 )
 print(report.to_text())
 
@@ -138,7 +143,7 @@ readings.groupby(["site_id", "parameter"]).value.describe()[["count", "mean", "m
 
 # %%
 one = readings[(readings.site_id == "АМС-1") & (readings.parameter == "pm25")].set_index("time").value.sort_index()
-one["2024-02-29 15:00":"2024-02-29 20:00"].to_frame().assign(local=lambda d: d.index.tz_convert("Asia/Almaty"))
+one["2024-02-29 15:00":"2024-02-29 20:00"].to_frame().assign(local=lambda d: d.index.tz_convert(city.time_zone))
 
 # %% [markdown]
 # ## 4. On the map
@@ -149,10 +154,18 @@ one["2024-02-29 15:00":"2024-02-29 20:00"].to_frame().assign(local=lambda d: d.i
 districts = cat["districts"].read()
 sites = cat["sensor_sites"].read()
 exposure = district_pm25(cat)
-points = hv.Points(pd.DataFrame({"lon": sites.geometry.x, "lat": sites.geometry.y, "site": sites.name}),
-                   ["lon", "lat"], ["site"]).opts(color="black", size=10, marker="triangle", tools=["hover"])
+# the district map is drawn in Web Mercator (so tiles fit): the stations must be too, or they land
+# far off the map (degrees read as metres, near 0, 0)
+x, y = to_web(sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy())
+points = hv.Points(pd.DataFrame({"x": x, "y": y, "site": sites.name}), ["x", "y"], ["site"]).opts(
+    color="black", size=10, marker="triangle", tools=["hover"])
 district_map(districts, exposure[["district_id", "value", "population", "n_sites"]],
              title="Population-weighted PM2.5 from the imported stations (one week)") * points
+
+# %%
+# the overlay is checked, not only drawn: every station lies inside the map's districts, in its CRS
+outline = districts.to_crs(CRS_WEB).union_all()
+assert all(outline.buffer(2000).contains(Point(px, py)) for px, py in zip(x, y)), "stations fall off the map"
 
 # %%
 shutil.rmtree(work)  # the temporary copy is no longer needed

@@ -112,3 +112,33 @@ def no2_real_dir(realdata, tmp_path_factory) -> Path:
                       official=True, network="Kazhydromet", licence="CC BY-NC 4.0 (AirData.kz)",
                       source="AirData.kz open dataset, KazHydroMet rows")
     return out
+
+
+_CITY_DIRS = {}
+
+
+@pytest.fixture(scope="session")
+def city_dir(tmp_path_factory):
+    """A one-year demo build of a shipped city (seed 7), built once per session: ``city_dir("erdenet")``."""
+    def build(slug: str) -> Path:
+        if slug == "almaty":
+            return _DEMO["dir"]
+        if slug not in _CITY_DIRS:
+            from airfair.synthetic import build_dataset
+
+            out = tmp_path_factory.mktemp(slug) / "data"
+            build_dataset(out, size="demo", seed=7, years=(2025,), city=slug, progress=False)
+            _CITY_DIRS[slug] = out
+        return _CITY_DIRS[slug]
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def _no_city_leaks_between_tests():
+    """Opening a catalog makes its city the active one (airfair.cities.use): no test may leave another
+    test its city; afterwards the active city is the one of $AIRFAIR_DATA_DIR again (the demo's)."""
+    from airfair import cities
+
+    yield
+    cities.use(None)

@@ -206,6 +206,28 @@ def test_exposure_page_metric_period_language_and_url(server, chromium_browser, 
     assert problems == [] and problems2 == []
 
 
+def test_exposure_health_metric_changes_the_maps_data(server, chromium_browser, demo_views):
+    """The health metric: the polygons carry attributable deaths per 100,000 a year (airfair.health
+    through Views.health_burden), with the interval in the headline; PM10 has no such metric."""
+    page, problems = _open(chromium_browser, server + "/exposure?sensors=official")
+    _choose(page, "w-metric", i18n.t("metric_deaths_per_100k", "en"))
+    burden = demo_views.health_burden("pm25", "official")
+    want = dict(zip(burden["district_id"], burden["per_100k"]))
+    data = _wait_for_map(page, lambda d: _close(dict(zip(d["district_id"], d["value"])), want))
+    assert dict(zip(data["district_id"], data["deaths"])) == pytest.approx(dict(zip(burden["district_id"], burden["deaths"])))
+    assert "metric=deaths_per_100k" in page.url
+    worst = burden.sort_values("per_100k").iloc[-1]
+    assert f"about {worst['per_100k']:,.0f} deaths a year per 100,000" in _text(page, ".headline")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "exposure-health.png"), full_page=True)
+    # a pollutant without a concentration–response function does not offer it, and falls back to the mean
+    _choose(page, "w-parameter", i18n.parameter_label("pm10", "en", unit=False))
+    page.wait_for_timeout(1000)
+    offered = page.locator(".w-metric select option").all_inner_texts()
+    assert i18n.t("metric_deaths_per_100k", "en") not in offered
+    assert problems == []
+
+
 def test_exposure_drill_down_opens_on_click(server, chromium_browser, demo_views):
     page, problems = _open(chromium_browser, server + "/exposure?period=heating")
     assert not page.locator(".drill-down").is_visible()
@@ -366,7 +388,8 @@ def test_network_site_opens_on_click(server, chromium_browser, demo_views):
     assert problems == []
 
 
-@pytest.mark.parametrize("path, selector", [("/exposure", ".district-map canvas"), ("/network", ".site-map canvas")])
+@pytest.mark.parametrize("path, selector", [("/exposure", ".district-map canvas"), ("/network", ".site-map canvas"),
+                                            ("/voices", ".survey-table table")])
 def test_pages_on_a_phone(server, chromium_browser, path, selector):
     page, problems = _open(chromium_browser, server + path, selector=selector, width=390, height=844)
     page.screenshot(path=str(ARTIFACTS / f"{path.strip('/')}-phone.png"), full_page=True)
@@ -376,6 +399,43 @@ def test_pages_on_a_phone(server, chromium_browser, path, selector):
     box = page.locator(selector).first.bounding_box()
     assert box["width"] > 250
 
+
+
+def test_voices_page_shows_the_survey_suppressed_and_downloads_it(server, chromium_browser, demo_dir, tmp_path):
+    """The Voices page: the survey's weighted figures as airfair.survey computes them, suppressed ones
+    shown as "—", and a CSV download with no count under 5."""
+    import pandas as pd
+
+    import airfair
+    from airfair import survey
+
+    df = airfair.open_catalog(demo_dir)["survey_lez"].read()
+    page, problems = _open(chromium_browser, server + "/voices?by=car_age_band", selector=".survey-table table",
+                           accept_downloads=True)
+    page.screenshot(path=str(ARTIFACTS / "voices.png"), full_page=True)
+    assert page.get_by_text("Synthetic survey.").first.is_visible()
+    want = survey.voices(df, "support_lez", "car_age_band")["summary"].set_index("group")
+    old = want.loc["before_2010"]
+    table = _text(page, ".survey-table")
+    assert f"{100 * old['top']:.0f} ({100 * old['top_lower']:.0f}–{100 * old['top_upper']:.0f})" in table
+    assert i18n.t("car_before_2010", "en") in table
+    head = want.loc[""]
+    assert _text(page, ".headline").startswith(f"{100 * head['top']:.0f} % ({100 * head['top_lower']:.0f}–")
+    assert "Rao–Scott" in _text(page, ".survey-test")
+    _choose(page, "w-by", i18n.t("by_district_id", "en"))
+    page.wait_for_function("() => location.search.includes('by=district_id')", timeout=20_000)
+    page.wait_for_timeout(1000)
+    assert "Zhetysu" in _text(page, ".survey-table") and "ecological" in _text(page, ".ecological-caveat")
+    with page.expect_download() as info:
+        page.locator(".dl-csv button").click()
+    rows = pd.read_csv(info.value.path())
+    assert len(rows) == 1 + df["district_id"].nunique() and survey.published_counts_ok(rows)
+    assert "respondent_id" not in rows.columns
+    with page.expect_download() as info:
+        page.locator(".dl-cross button").click()
+    cross = pd.read_csv(info.value.path())
+    assert survey.published_counts_ok(cross) and cross["pm25_heating"].notna().all()
+    assert problems == []
 
 def test_load_script_sessions_change_widgets_and_get_answers(server):
     """The load script's protocol sessions (``airfair loadtest``) on both pages: each announces its page drawn,

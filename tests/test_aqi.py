@@ -93,9 +93,17 @@ def test_containers_numpy_pandas_dask():
     assert list(A.category("pm25", s)) == ["good", "unhealthy_sensitive", "unhealthy"]
 
 
-def test_labels_and_advice_in_three_languages():
-    for lang in ("en", "ru", "kk"):
+def test_labels_and_advice_in_every_language():
+    from airfair import i18n
+
+    assert set(A.LABELS) == set(i18n.available_languages()) >= {"en", "ru", "kk", "mn"}
+    for lang in A.LABELS:
         assert set(A.LABELS[lang]) == set(A.CATEGORIES) == set(A.ADVICE[lang])
+        # each category its own words, and advice that is not the English one outside English
+        assert len(set(A.LABELS[lang].values())) == len(A.CATEGORIES) == len(set(A.ADVICE[lang].values()))
+        assert lang == "en" or not set(A.ADVICE[lang].values()) & set(A.ADVICE["en"].values())
+    assert A.label("unhealthy_sensitive", "ru") == "Вредно для чувствительных групп" and A.label("good", "mn") == "Сайн"
+    assert A.advice("good", "en") == "Air quality is satisfactory; enjoy being outside."
     assert A.COLOURS["good"] == "#00e400"
 
 
@@ -108,18 +116,40 @@ def test_who_exceedances():
 
 
 def test_mpc_multiples_and_cases():
-    from airfair.aqi import MPC, mpc_exceedances, mpc_multiple
+    from airfair import cities
+    from airfair.aqi import mpc_exceedances, mpc_multiple
 
     # Kazhydromet's own arithmetic: 11,260 µg/m³ of CO was reported as 2.25 times the one-time MPC (5 mg/m³)
-    assert mpc_multiple("co", 11.26, averaging="one_time") == pytest.approx(2.25, abs=0.005)
-    assert mpc_multiple("pm25", np.array([35.0, 70.0])).tolist() == [1.0, 2.0]
-    with pytest.raises(ValueError, match="no MPC"):
-        mpc_multiple("rh", 50.0)
-    assert all(m["one_time"] >= m["daily"] for m in MPC.values())
+    assert mpc_multiple("co", 11.26, averaging="one_time", city="almaty") == pytest.approx(2.25, abs=0.005)
+    assert mpc_multiple("pm25", np.array([35.0, 70.0]), city="almaty").tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="no limit for 'rh'.*Kazakhstan MPC"):
+        mpc_multiple("rh", 50.0, city="almaty")
+    limits = cities.load("almaty").national_standard.limits
+    assert all(m["one_time"] >= m["daily"] for m in limits.values())
     d = pd.DataFrame({"site_id": ["a", "a", "a", "b"], "parameter": "pm25", "value": [20.0, 40.0, 105.0, np.nan]})
-    out = mpc_exceedances(d).set_index("site_id")
+    out = mpc_exceedances(d, city="almaty").set_index("site_id")
     assert out.loc["a", "cases"] == 3 and out.loc["a", "cases_over"] == 2 and out.loc["a", "max_multiple"] == pytest.approx(3.0)
+    assert out.loc["a", "standard"] == "Kazakhstan MPC"  # the output names the standard it counts against
     assert "b" not in out.index  # a missing day is not a case
+
+
+def test_mpc_follows_the_city_standard(tmp_path):
+    """Another city's national table gives other multiples; a city without one is told so."""
+    from _city_profiles import variant
+
+    from airfair import cities
+    from airfair.aqi import mpc_exceedances, mpc_multiple
+
+    other = variant(tmp_path, 2, standards=[{"id": "xx_limits", "names": {"en": "Test limits"}, "source": "a test",
+                                            "limits": {"pm25": {"daily": 50.0}}}])
+    with cities.use(other):
+        assert mpc_multiple("pm25", 75.0) == pytest.approx(1.5)
+        d = pd.DataFrame({"site_id": ["a", "a"], "parameter": ["pm25", "no2"], "value": [60.0, 300.0]})
+        out = mpc_exceedances(d)
+        assert out.parameter.tolist() == ["pm25"] and out.standard.tolist() == ["Test limits"]  # no NO2 limit here
+    none = variant(tmp_path, 3, standards=[])
+    with pytest.raises(ValueError, match="has no national standard"):
+        mpc_multiple("pm25", 75.0, city=none)
 
 
 def test_who_annual_guideline_multiple():

@@ -390,6 +390,21 @@ def test_openaq_paging_rate_limit_units_and_registration(server, demo_copy, monk
     assert len(server.log) == n  # everything from the cache
 
 
+def test_openaq_without_bbox_asks_for_the_data_city_bbox(server, demo_copy, monkeypatch):
+    """No --bbox and no ids: the box is the city profile's (the data directory's city), not a constant."""
+    from airfair import cities
+
+    monkeypatch.setenv("OPENAQ_API_KEY", "test-key")
+    server.routes["/v3/"] = _openaq_route
+    res = fetch_openaq(start="2025-01-01", end="2025-01-01", data_dir=demo_copy, parameters=["pm25"],
+                       url=server.url, progress=False, retry=FAST, register=False)
+    box = list(cities.of_data_dir(demo_copy).bbox)
+    assert res.provenance["query"]["bbox"] == box
+    asked = [q for _, p, q in server.log if p == "/v3/locations"]
+    assert asked and all("bbox=" + "%2C".join(f"{x:g}" for x in box) in q or "bbox=" + ",".join(f"{x:g}" for x in box) in q
+                         for q in asked)
+
+
 def test_openaq_without_api_key_is_a_clear_error(server, tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAQ_API_KEY", raising=False)
     server.routes["/v3/"] = _openaq_route
@@ -470,12 +485,12 @@ def test_boundaries_fetch_then_data_build_gives_the_8_districts(realdata, server
     assert len(districts) == 8
     source = {int(f["properties"]["osm-relation-id"]): shape(f["geometry"])
               for f in json.loads((osm / "almaty-districts.geo.json").read_text())["features"]}
-    from airfair.geo import DISTRICTS
+    from airfair import cities
 
-    for d in DISTRICTS:
-        built = area_km2([districts.loc[d.district_id, "geometry"]])[0]
+    for d in cities.load("almaty").districts:
+        built = area_km2([districts.loc[d.id, "geometry"]])[0]
         src = area_km2([source[d.osm_relation_id]])[0]
-        assert abs(built / src - 1) < 0.01, (d.district_id, built, src)
+        assert abs(built / src - 1) < 0.01, (d.id, built, src)
 
 
 def test_rate_limit_headers_make_the_client_wait(server):

@@ -18,6 +18,8 @@ np.float64(100.0)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -43,37 +45,53 @@ BREAKPOINTS = {
 
 CATEGORIES = ["good", "moderate", "unhealthy_sensitive", "unhealthy", "very_unhealthy", "hazardous"]
 COLOURS = dict(zip(CATEGORIES, ["#00e400", "#ffff00", "#ff7e00", "#ff0000", "#8f3f97", "#7e0023"]))
-LABELS = {
-    "en": dict(zip(CATEGORIES, ["Good", "Moderate", "Unhealthy for sensitive groups", "Unhealthy", "Very unhealthy", "Hazardous"])),
-    "ru": dict(zip(CATEGORIES, ["Хорошо", "Удовлетворительно", "Вредно для чувствительных групп", "Вредно", "Очень вредно", "Опасно"])),
-    "kk": dict(zip(CATEGORIES, ["Жақсы", "Қанағаттанарлық", "Сезімтал топтар үшін зиянды", "Зиянды", "Өте зиянды", "Қауіпті"])),
-}
-ADVICE = {
-    "en": dict(zip(CATEGORIES, [
-        "Air quality is satisfactory; enjoy being outside.",
-        "Unusually sensitive people should consider shortening long or intense outdoor exertion.",
-        "Children, older adults and people with heart or lung disease should reduce long or intense outdoor exertion.",
-        "Everyone should reduce long or intense outdoor exertion; sensitive groups should avoid it.",
-        "Everyone should avoid long or intense outdoor exertion; sensitive groups should stay indoors.",
-        "Health warning of emergency conditions: everyone should stay indoors and keep activity low.",
-    ])),
-    "ru": dict(zip(CATEGORIES, [
-        "Качество воздуха удовлетворительное; можно спокойно находиться на улице.",
-        "Особо чувствительным людям стоит сократить длительные или интенсивные нагрузки на улице.",
-        "Детям, пожилым и людям с болезнями сердца или лёгких следует сократить длительные нагрузки на улице.",
-        "Всем следует сократить длительные нагрузки на улице; чувствительным группам — избегать их.",
-        "Всем следует избегать длительных нагрузок на улице; чувствительным группам — оставаться дома.",
-        "Чрезвычайная ситуация: всем следует оставаться в помещении и снизить активность.",
-    ])),
-    "kk": dict(zip(CATEGORIES, [
-        "Ауа сапасы қанағаттанарлық; далада еркін жүре беріңіз.",
-        "Аса сезімтал адамдар даладағы ұзақ не қарқынды жүктемені азайтқаны жөн.",
-        "Балалар, қарт адамдар және жүрек не өкпе аурулары барлар даладағы ұзақ жүктемені азайтуы керек.",
-        "Барлығы даладағы ұзақ жүктемені азайтуы керек; сезімтал топтар одан аулақ болғаны жөн.",
-        "Барлығы даладағы ұзақ жүктемеден аулақ болуы керек; сезімтал топтар үйде болғаны жөн.",
-        "Төтенше жағдай: барлығы үй ішінде болып, белсенділікті азайтуы керек.",
-    ])),
-}
+
+
+def label(category: str, lang: str = "en") -> str:
+    """The name of AQI ``category`` in ``lang`` ('Good', 'Хорошо', 'Сайн'), from the interface catalogues."""
+    from airfair import i18n
+
+    return i18n.t(f"aqi_{category}", lang)
+
+
+def advice(category: str, lang: str = "en") -> str:
+    """The health advice for AQI ``category`` in ``lang``, from the interface catalogues."""
+    from airfair import i18n
+
+    return i18n.t(f"aqi_advice_{category}", lang)
+
+
+class _ByLanguage(Mapping):
+    """``LABELS[lang][category]``: a read-only view of the catalogues, one entry per language that has
+    one (:func:`airfair.i18n.available_languages`), for callers that index rather than call."""
+
+    def __init__(self, text):
+        self._text = text
+        self._memo: dict[str, dict[str, str]] = {}  # plots index it once per drawn row
+
+    def __getitem__(self, lang):
+        from airfair import i18n
+
+        if lang not in self._memo:
+            if lang not in i18n.available_languages():
+                raise KeyError(lang)
+            self._memo[lang] = {c: self._text(c, lang) for c in CATEGORIES}
+        return dict(self._memo[lang])
+
+    def __iter__(self):
+        from airfair import i18n
+
+        return iter(i18n.available_languages())
+
+    def __len__(self):
+        from airfair import i18n
+
+        return len(i18n.available_languages())
+
+
+#: category names and advice per language (``LABELS["ru"]["good"]``); the words live in the catalogues
+LABELS = _ByLanguage(label)
+ADVICE = _ByLanguage(advice)
 
 
 def _to_epa_units(parameter: str, c: np.ndarray) -> np.ndarray:
@@ -199,57 +217,79 @@ def who_exceedances(daily: pd.DataFrame, by=("site_id",), value: str = "value") 
     return out
 
 
-#: Kazakhstan's maximum permissible concentrations (ПДК / MPC) as Kazhydromet reports against them:
-#: maximum one-time (20-min, "м.р.") and daily average ("с.с."), µg/m³ (CO mg/m³, as in ``readings``).
-#: Source: hygienic standards for atmospheric air in settlements (Order of the Minister of Health of
-#: the Republic of Kazakhstan No. ҚР ДСМ-70, 2 August 2022), which keep the values of the former
-#: Soviet/CIS GN 2.1.6 lists.
-MPC = {
-    "pm25": {"one_time": 160.0, "daily": 35.0},
-    "pm10": {"one_time": 300.0, "daily": 60.0},
-    "no2": {"one_time": 200.0, "daily": 40.0},
-    "so2": {"one_time": 500.0, "daily": 50.0},
-    "o3": {"one_time": 160.0, "daily": 30.0},
-    "co": {"one_time": 5.0, "daily": 3.0},
-}
+def national_limits(city=None, averaging: str = "daily") -> tuple[str, dict[str, float]]:
+    """The city's national limit values for one averaging time, and the standard's name.
+
+    Parameters
+    ----------
+    city : City, str or None
+        Default: the active city (:func:`airfair.cities.get`). Its profile's first standard is the
+        national one (for Almaty, Kazakhstan's maximum permissible concentrations, ПДК / MPC).
+    averaging : {"daily", "one_time", "1h", "8h", "annual"}
+
+    Returns
+    -------
+    (str, dict)
+        The standard's English name, and parameter → limit (µg/m³; CO mg/m³, as in ``readings``) for the
+        parameters it sets at that averaging.
+
+    Raises
+    ------
+    ValueError
+        When the city's profile has no national standard.
+    """
+    from airfair import cities
+
+    c = cities.get(city)
+    std = c.national_standard
+    if std is None:
+        raise ValueError(f"the profile of {c.name()} has no national standard (add one under 'standards:')")
+    return std.names.get("en", std.id), {p: lim[averaging] for p, lim in std.limits.items() if averaging in lim}
 
 
-def mpc_multiple(parameter: str, concentration, averaging: str = "daily"):
-    """Concentration as a multiple of Kazakhstan's maximum permissible concentration (ПДК).
+def mpc_multiple(parameter: str, concentration, averaging: str = "daily", city=None):
+    """Concentration as a multiple of the city's national limit value (for Kazakhstan's cities the
+    maximum permissible concentration, ПДК / MPC).
 
     Parameters
     ----------
     parameter : str
-        One of :data:`MPC`.
+        A parameter the city's national standard sets (:func:`national_limits`).
     concentration : array-like (NumPy, pandas or Dask)
         µg/m³ (CO mg/m³). Daily means for ``"daily"``; short-term (hourly here, the nearest we have to
-        Kazhydromet's 20-minute samples) values for ``"one_time"``.
-    averaging : {"daily", "one_time"}
+        the official network's 20-minute samples) values for ``"one_time"``.
+    averaging : {"daily", "one_time", "1h", "8h", "annual"}
+    city : City, str or None
+        Default: the active city.
 
     Returns
     -------
     Same container as ``concentration`` (a scalar for a scalar, an array for a list)
-        Multiples of the MPC (1.0 = at the limit; Kazhydromet reports cases above 1).
+        Multiples of the limit (1.0 = at the limit; national bulletins report cases above 1).
 
     Examples
     --------
-    >>> print(mpc_multiple("pm25", 84.0))
+    >>> print(mpc_multiple("pm25", 84.0, city="almaty"))
     2.4
-    >>> print(mpc_multiple("co", 11.26, averaging="one_time"))
+    >>> print(mpc_multiple("co", 11.26, averaging="one_time", city="almaty"))
     2.252
     """
+    name, limits = national_limits(city, averaging)
     try:
-        limit = MPC[parameter][averaging]
+        limit = limits[parameter]
     except KeyError:
-        raise ValueError(f"no MPC for {parameter!r} with averaging {averaging!r}; see airfair.aqi.MPC") from None
+        raise ValueError(f"no limit for {parameter!r} with averaging {averaging!r} in {name} "
+                         f"(it sets {', '.join(sorted(limits)) or 'none at that averaging'})") from None
     if isinstance(concentration, (list, tuple)) or np.ndim(concentration) == 0:
         # a scalar gives a NumPy scalar, a list an array; containers (pandas, Dask, xarray) keep their type
         return np.asarray(concentration, dtype=float)[()] / limit
     return concentration / limit
 
 
-def mpc_exceedances(values: pd.DataFrame, by=("site_id",), averaging: str = "daily", value: str = "value") -> pd.DataFrame:
-    """Cases above the MPC and the largest multiple, per group and parameter, as in Kazhydromet bulletins.
+def mpc_exceedances(values: pd.DataFrame, by=("site_id",), averaging: str = "daily", value: str = "value",
+                    city=None) -> pd.DataFrame:
+    """Cases above the national limit and the largest multiple, per group and parameter, as in the
+    official network's bulletins (Kazhydromet's for Almaty).
 
     Parameters
     ----------
@@ -257,23 +297,28 @@ def mpc_exceedances(values: pd.DataFrame, by=("site_id",), averaging: str = "dai
         ``parameter``, ``value`` and the ``by`` columns: daily means for ``"daily"``, hourly values for
         ``"one_time"`` (readings flagged bad should already be left out).
     by : sequence of str
-    averaging : {"daily", "one_time"}
+    averaging : {"daily", "one_time", "1h", "8h", "annual"}
+    city : City, str or None
+        Whose national standard applies; default the active city.
 
     Returns
     -------
     DataFrame
-        by…, parameter, mpc (µg/m³; CO mg/m³), cases, cases_over, max_multiple.
+        by…, parameter, standard (the standard's name), mpc (its limit, µg/m³; CO mg/m³), cases,
+        cases_over, max_multiple.
     """
-    d = values[values["parameter"].isin(list(MPC))].dropna(subset=[value]).copy()
-    d["mpc"] = d["parameter"].map({p: m[averaging] for p, m in MPC.items()})
+    name, limits = national_limits(city, averaging)
+    d = values[values["parameter"].isin(list(limits))].dropna(subset=[value]).copy()
+    d["standard"] = name
+    d["mpc"] = d["parameter"].map(limits)
     d["multiple"] = d[value] / d["mpc"]
     out = d.groupby([*by, "parameter"], observed=True).agg(
-        mpc=("mpc", "first"), cases=("multiple", "size"), cases_over=("multiple", lambda m: int((m > 1).sum())),
+        standard=("standard", "first"), mpc=("mpc", "first"), cases=("multiple", "size"), cases_over=("multiple", lambda m: int((m > 1).sum())),
         max_multiple=("multiple", "max"))
     return out.reset_index()
 
 
-def daily_aqi(readings, tz: str = "Asia/Almaty", min_hours: int = 18, min_hours_8h: int = 6,
+def daily_aqi(readings, tz: str | None = None, min_hours: int = 18, min_hours_8h: int = 6,
               exclude_flags=(3,)):
     """Daily AQI per site and pollutant with each pollutant's averaging period, and the day's overall AQI.
 
@@ -286,8 +331,8 @@ def daily_aqi(readings, tz: str = "Asia/Almaty", min_hours: int = 18, min_hours_
     ----------
     readings : pandas or dask DataFrame
         The ``readings`` contract (time UTC; µg/m³, CO mg/m³).
-    tz : str
-        Time zone of the calendar days (tzdata).
+    tz : str, optional
+        Time zone of the calendar days (tzdata); default the active city's.
     min_hours, min_hours_8h : int
         Completeness rules for the 24-h means and the 8-h running means.
     exclude_flags : sequence of int
@@ -309,6 +354,10 @@ def daily_aqi(readings, tz: str = "Asia/Almaty", min_hours: int = 18, min_hours_
             date  aqi_pm25  aqi_no2   aqi dominant
     0 2025-01-10      71.0     78.0  78.0      no2
     """
+    if tz is None:
+        from airfair import cities
+
+        tz = cities.get().time_zone
     df = readings[readings["parameter"].isin(list(BREAKPOINTS))]
     if "qc_flag" in df.columns and exclude_flags:
         df = df[~df["qc_flag"].isin(list(exclude_flags))]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from intake.readers.readers import BaseReader
 
-from airfair import contracts
+from airfair import cities, contracts
 
 #: The repository's catalog (an editable install or a source checkout); AIRFAIR_CATALOG overrides it.
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -154,7 +154,7 @@ class AirfairReader(BaseReader):
             )
         obj = read_entry(spec, target, chunks=chunks)
         if validate:
-            problems = entry_problems(entry, obj)
+            problems = entry_problems(entry, obj, city=cities.of_data_dir(target.parent))
             if problems:
                 raise DataContractError(
                     f"catalog entry {entry!r} ({target}) breaks its contract:\n  " + "\n  ".join(problems)
@@ -194,11 +194,14 @@ def read_entry(spec: contracts.Entry, target: Path, chunks: dict | None = None):
     raise ValueError(f"unknown entry kind {spec.kind!r}")
 
 
-def entry_problems(entry: str, obj) -> list[str]:
-    """Contract problems of an opened entry, as readable lines (empty when it conforms)."""
+def entry_problems(entry: str, obj, city=None) -> list[str]:
+    """Contract problems of an opened entry, as readable lines (empty when it conforms).
+
+    ``city`` is the city whose contract applies (its districts and languages); default the active one.
+    """
     if entry in contracts.GRID_CONTRACTS:
         return contracts.GRID_CONTRACTS[entry].problems(obj)
-    schema = contracts.SCHEMAS.get(entry)
+    schema = contracts.schemas(city).get(entry)
     if schema is None:
         return []
     if hasattr(obj, "npartitions"):  # Dask: check columns and types on the metadata, cheaply
@@ -210,13 +213,13 @@ def entry_problems(entry: str, obj) -> list[str]:
             out.append(f"column 'time' has dtype {meta['time'].dtype}, expected UTC timestamps")
         return out
     try:
-        contracts.check_frame(entry, obj)
+        contracts.check_frame(entry, obj, city=city)
     except Exception as exc:  # pandera SchemaErrors and friends
         return contracts.describe_failures(exc)
     return []
 
 
-def make_catalog(data_url: str = "{CATALOG_DIR}/../data", manifest: dict | None = None):
+def make_catalog(data_url: str = "{CATALOG_DIR}/../data", manifest: dict | None = None, city=None):
     """The intake 2 catalog of all entries, reading from ``data_url``.
 
     Parameters
@@ -226,18 +229,21 @@ def make_catalog(data_url: str = "{CATALOG_DIR}/../data", manifest: dict | None 
     manifest : dict, optional
         A build manifest whose provenance is written inline into each entry's metadata; without
         it, entries point to the data directory's manifest.json.
+    city : City, str or None
+        The city of the data (its name goes in the title, its network in descriptions); default the active one.
     """
     from intake.readers.entry import Catalog
 
+    city = cities.get(city)
     cat = Catalog(metadata={
-        "title": "airfair: air pollution and who bears it (Almaty)",
+        "title": f"airfair: air pollution and who bears it ({city.name()})",
         "version": contracts.SCHEMA_VERSION,
         "description": "Sensor, emission-inventory, survey and geography data. Open with airfair.open_catalog().",
     })
     for name, spec in contracts.ENTRIES.items():
         prov = (manifest or {}).get("entries", {}).get(name)
         meta = {
-            "description": spec.description,
+            "description": spec.describe(city),
             "units": spec.units,
             "schema_version": contracts.SCHEMA_VERSION,
             "format": spec.kind,
@@ -248,11 +254,11 @@ def make_catalog(data_url: str = "{CATALOG_DIR}/../data", manifest: dict | None 
     return cat
 
 
-def write_catalog(path: Path, data_url: str, manifest: dict | None = None) -> None:
-    """Write :func:`make_catalog` as YAML to ``path`` atomically."""
+def write_catalog(path: Path, data_url: str, manifest: dict | None = None, city=None) -> None:
+    """Write :func:`make_catalog` (for ``city``, default the active one) as YAML to ``path`` atomically."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    make_catalog(data_url, manifest).to_yaml_file(str(tmp))
+    make_catalog(data_url, manifest, city).to_yaml_file(str(tmp))
     os.replace(tmp, path)
 
 
@@ -280,6 +286,11 @@ def open_catalog(data_dir: str | Path | None = None):
     -------
     intake.readers.entry.Catalog
         ``cat["readings"].read()`` gives a Dask DataFrame, and so on for every entry.
+
+    Notes
+    -----
+    The data directory's city (:func:`airfair.cities.of_data_dir`) becomes the active city, so that
+    what is computed from these data afterwards uses its districts, time zone and standards.
     """
     import intake
 
@@ -293,6 +304,7 @@ def open_catalog(data_dir: str | Path | None = None):
     else:
         path = Path(os.environ.get("AIRFAIR_CATALOG", DEFAULT_CATALOG))
     cat = intake.open_catalog(str(path))
+    cities.use(cities.of_data_dir(folder))
     manifest = read_manifest(folder)
     for name, prov in manifest.get("entries", {}).items():
         if name in cat.entries:

@@ -103,25 +103,33 @@ def data():
 @click.option("--years", default=None, metavar="YYYY[-YYYY]",
               help="Local calendar years to generate, e.g. 2023-2025 (default: demo 2024-2025, default size 2025). "
                    "Emissions fall 4 % a year; the last year is the one calibrated to the public facts.")
-def data_build(size, seed, out, boundaries, quiet, replace_real, years):
-    """Generate the synthetic Almaty and register it in the catalog."""
+@click.option("--city", "city", default=None, metavar="SLUG|PATH",
+              help="City profile: a shipped slug (almaty, karaganda, erdenet) or the path of your own profile YAML "
+                   "(default: almaty).")
+def data_build(size, seed, out, boundaries, quiet, replace_real, years, city):
+    """Generate a synthetic city from its profile (default Almaty) and register it in the catalog."""
+    from airfair import cities
     from airfair.geo import BoundaryFileError
-    from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset
+    from airfair.synthetic import DEFAULT_SEED, BuildError, build_dataset, profile
 
     out = data_directory(out)
     try:
+        c = cities.load(city or cities.DEFAULT)
         manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
-                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real, years=years)
-    except (BoundaryFileError, BuildError) as exc:
+                                 boundaries=boundaries, progress=not quiet, replace_real=replace_real, years=years,
+                                 city=c)
+    except (BoundaryFileError, BuildError, cities.ProfileError) as exc:
         raise click.ClickException(f"{exc}\nNothing was changed in {out}.") from None
     cal = manifest["calibration"]
     yrs = manifest.get("years", [manifest.get("year")])
     span = f"{yrs[0]}" if len(yrs) == 1 else f"{yrs[0]}–{yrs[-1]}"
-    click.echo(f"built {size} synthetic Almaty {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
+    click.echo(f"built {size} synthetic {c.name()} {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
     click.echo(f"  readings: {manifest['entries']['readings']['rows']:,} rows; faults injected: {manifest['fault_log']['counts']}")
-    click.echo(f"  PM2.5 annual mean {yrs[-1]}, population-weighted: Zhetysu+Turksib {cal['pm25_annual_zhetysu_turksib']} µg/m³, "
-               f"Medeu+Bostandyk {cal['pm25_annual_medeu_bostandyk']} µg/m³; winter {cal['pm25_winter_city']}, "
-               f"summer {cal['pm25_summer_city']}; {cal['days_under_who_24h']} days under the WHO 24-h guideline")
+    groups = ", ".join(f"{'+'.join(c.district_name(d) for d in districts)} {cal[key]} µg/m³"
+                       for key, districts in profile.of(c).calibration_groups.items())
+    click.echo(f"  PM2.5 annual mean {yrs[-1]}, population-weighted: {groups + ', ' if groups else ''}city {cal['pm25_annual_city']} µg/m³; "
+               f"winter {cal['pm25_winter_city']}, summer {cal['pm25_summer_city']}; "
+               f"{cal['days_under_who_24h']} days under the WHO 24-h guideline")
 
 
 @data.command("validate")
@@ -168,8 +176,10 @@ def _pairs(items, option):
               help="Columns of the fields time, site, parameter, value, unit, lat, lon (time=DATE+HOUR joins two).")
 @click.option("--set", "sets", multiple=True, metavar="FIELD=VALUE",
               help="A field constant for the whole file, e.g. --set parameter=pm10 --set unit=µg/m³.")
-@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: Asia/Almaty (local) or UTC.",
-              callback=_check(_is_zone, "unknown time zone; give an IANA name such as Asia/Almaty, or UTC"))
+@click.option("--tz", default=None, help="Zone of stamps without a UTC offset: the city's tzdata zone for local time "
+                                         "(its profile's time_zone) or UTC.",
+              callback=_check(_is_zone, "unknown time zone; give an IANA (tzdata) name, such as the city profile's "
+                                        "time_zone, or UTC"))
 @click.option("--wide", is_flag=True, help="One column per parameter (or per site, with --set parameter=…).")
 @click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Sites table with site id, lat, lon (optional name, network, official, sensor_model).")
@@ -181,7 +191,7 @@ def _pairs(items, option):
 @click.option("--dayfirst/--monthfirst", default=None,
               help="Order of dates like 01/05/2025 (default: decided from the file's dates; an error if they all read both ways).")
 @click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
-              help="Local times that occur twice at a clock change (Almaty, 29 Feb 2024 23:00).")
+              help="Local times that occur twice at a clock change (e.g. Kazakhstan's, 29 Feb 2024 23:00).")
 @click.option("--temperature-c", type=click.FloatRange(-100, 100, min_open=True, max_open=True), default=25.0,
               show_default=True, help="Temperature of ppb/ppm values (°C).")
 @click.option("--pressure-hpa", type=click.FloatRange(100, 1100), default=1013.25, show_default=True,
@@ -207,7 +217,7 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
     re-importing a file changes nothing.
 
     \b
-    Example (a Kazhydromet-style export, Russian headers, local time):
+    Example (an official network's export with Russian headers in local time, as Kazhydromet's for Almaty):
       airfair import csv kz.csv --map time=Дата,site=Пост,parameter=Примесь,value=Значение,unit=Ед. \\
           --sites stations.csv --tz Asia/Almaty --official --network Kazhydromet
     """
@@ -420,6 +430,82 @@ def exposure_command(data_dir, parameter, by, period, years, weight, method, sen
         click.echo(f"written to {out}")
 
 
+@main.command("report")
+@click.option("--district", default=None, metavar="ID", help="District id (airfair data validate lists them).")
+@click.option("--area", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A GeoJSON polygon (WGS84) instead of a district: figures over the residents inside it.")
+@click.option("--name", "area_name", default=None, help="Name of the --area shown in the title.")
+@click.option("--lang", default=None, help="Language of the report (default: the city's default language).")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="Calendar year (default: the latest complete).")
+@click.option("--parameter", type=click.Choice(["pm25", "pm10", "no2"]), default=None,
+              help="Pollutant (default: PM2.5 when the data hold it).")
+@click.option("--sensors", type=click.Choice(["official", "all"]), default="official", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.html (self-contained, offline) or FILE.pdf (printed by Chromium).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+def report_command(district, area, area_name, lang, year, parameter, sensors, out, data_dir):
+    """One printable report about a district (or an area): who lives there, what they breathe, each
+    figure's percentile among the city's residents, how well the network sees it, and the health burden."""
+    from airfair import cities, report, views
+    from airfair.catalog import DataNotBuiltError
+
+    if (district is None) == (area is None):
+        raise click.UsageError("give --district ID or --area FILE.geojson (one of them)")
+    data_dir = data_directory(data_dir)
+    try:
+        city = cities.of_data_dir(data_dir)
+        cities.use(city)
+        lang = lang or city.default_language
+        if lang not in city.languages:
+            raise click.BadParameter(f"{lang!r}: {city.name()} is offered in {', '.join(city.languages)}",
+                                     param_hint="--lang")
+        V = views.load_views(data_dir)
+        if district is not None:
+            import airfair
+
+            from airfair.catalog import provenance_of
+
+            try:  # the district's published survey figures, when the data hold a survey
+                cat = airfair.open_catalog(data_dir)
+                survey, survey_prov = cat["survey_lez"].read(), provenance_of(cat, ["survey_lez"])["survey_lez"]
+            except Exception:
+                survey, survey_prov = None, None
+            r = report.district_report(V, district, lang=lang, year=year, sensors=sensors, parameter=parameter,
+                                       survey=survey, survey_provenance=survey_prov)
+        else:
+            r = report.area_report(V, area, lang=lang, year=year, sensors=sensors, parameter=parameter, name=area_name)
+        path = report.write_report(r, out)
+    except (DataNotBuiltError, report.ReportError, views.ViewsError, cities.ProfileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"written to {path}")
+
+
+@main.command("export")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--page", "pages_", multiple=True, help="Page to export (repeatable; default: every page).")
+@click.option("--lang", "languages", multiple=True, help="Language (repeatable; default: the city's languages).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="A widget's value, by its URL name: --set metric=deaths_per_100k --set period=heating --set year=2025.")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+def export_command(out_dir, pages_, languages, sets, data_dir):
+    """Write the pages as self-contained HTML (one file per page and language, and an index), viewable
+    from a file or any static host without a Python server or the network."""
+    from airfair import cities, export, views
+    from airfair.catalog import DataNotBuiltError
+
+    state = {}
+    for k, v in _pairs(sets, "--set").items():
+        state[k] = int(v) if v.isdigit() else v
+    try:
+        views.load_views(data_directory(data_dir))  # prepared once, before the pages
+        files = export.export_pages(out_dir, data_dir, pages=pages_ or None, languages=languages or None, state=state)
+    except (DataNotBuiltError, export.ExportError, views.ViewsError, cities.ProfileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{len(files)} files written to {out_dir} (open {files[0]})")
+
+
 @main.command("bench")
 @click.option("--sites", "n_sites", type=click.IntRange(min=1), default=400, show_default=True, help="Sites at scale 1.")
 @click.option("--interval", "interval_minutes", type=click.IntRange(min=1), default=2, show_default=True,
@@ -520,6 +606,9 @@ def serve(port, address, origins, num_procs, basic_auth, cookie_secret, panel_ar
         prepare_views(data_dir, log=click.echo)
     except ViewsError as exc:
         raise click.ClickException(f"cannot serve the apps on {data_dir}: {exc}") from None
+    from airfair import cities
+
+    cities.use(cities.of_data_dir(data_dir))  # the pages (each loading the views) read the same city
     apps = sorted(str(p) for p in (REPO_ROOT / "apps").glob("*.py"))
     cmd = [sys.executable, "-m", "panel", "serve", *apps, "--address", address, "--port", str(port),
            "--index", "exposure", "--global-loading-spinner", "--warm", "--check-unused-sessions", "10000",
@@ -587,7 +676,8 @@ def fetch():
 
 @fetch.command("sensor-community")
 @click.option("--sensor-ids", default=None, help="Comma-separated sensor ids, e.g. 5331,15092.")
-@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API).")
+@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat (sensors reporting now, from the live API; "
+                                           "default without --sensor-ids: the city profile's bbox).")
 @click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.",
               callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
 @click.option("--end", required=True, help="Last UTC day (inclusive), YYYY-MM-DD.",
@@ -608,8 +698,8 @@ def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir
     """Sensor.Community daily archive CSVs (PM10, PM2.5, temperature, humidity), raw ~2.5-min readings."""
     from airfair.fetch import fetch_sensor_community
 
-    if bool(sensor_ids) == bool(bbox):
-        raise click.UsageError("give exactly one of --sensor-ids or --bbox")
+    if sensor_ids and bbox:
+        raise click.UsageError("give one of --sensor-ids or --bbox (neither: the city profile's bbox)")
     res = fetch_sensor_community(sensor_ids=_ints(sensor_ids, "--sensor-ids") if sensor_ids else None,
                                  bbox=_floats(bbox, "--bbox") if bbox else None, start=start, end=end,
                                  types=[t.strip() for t in types.split(",") if t.strip()], data_dir=data_dir,
@@ -618,7 +708,8 @@ def fetch_sensor_community_command(sensor_ids, bbox, start, end, types, data_dir
 
 
 @fetch.command("openaq")
-@click.option("--bbox", default=None, help="min_lon,min_lat,max_lon,max_lat.")
+@click.option("--bbox", default=None,
+              help="min_lon,min_lat,max_lon,max_lat (default without --location-ids: the city profile's bbox).")
 @click.option("--location-ids", default=None, help="Comma-separated OpenAQ location ids.")
 @click.option("--start", required=True, help="First UTC day, YYYY-MM-DD.",
               callback=_check(_is_day, "not a day; give YYYY-MM-DD"))
@@ -638,8 +729,8 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
     """OpenAQ v3 locations and measurements (API key from $OPENAQ_API_KEY)."""
     from airfair.fetch import fetch_openaq
 
-    if bool(bbox) == bool(location_ids):
-        raise click.UsageError("give exactly one of --bbox or --location-ids")
+    if bbox and location_ids:
+        raise click.UsageError("give one of --bbox or --location-ids (neither: the city profile's bbox)")
     res = fetch_openaq(bbox=_floats(bbox, "--bbox") if bbox else None,
                        location_ids=_ints(location_ids, "--location-ids") if location_ids else None,
                        start=start, end=end, parameters=[p.strip() for p in parameters.split(",") if p.strip()],
@@ -649,10 +740,11 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
 
 @fetch.command("boundaries")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="District GeoJSON to write (default ./almaty-districts.geojson, outside the data directory, "
+              help="District GeoJSON to write (default ./<city>-districts.geojson, outside the data directory, "
                    "which `airfair data build` replaces); the city polygon goes beside it as <name>-city.geojson.")
-@click.option("--relations", default=None, help="Comma-separated OSM relation ids (default: the 8 districts).")
-@click.option("--no-city", is_flag=True, help="Do not fetch the city relation (2465058).")
+@click.option("--relations", default=None,
+              help="Comma-separated OSM relation ids (default: the districts' ids in the city profile).")
+@click.option("--no-city", is_flag=True, help="Do not fetch the city relation (the profile's osm_relation_id).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Data directory whose raw/osm/ keeps the Overpass answer (cache).")
 @click.option("--base-url", default=None, help="Overpass interpreter URL (default $AIRFAIR_OVERPASS_URL or overpass-api.de).",
@@ -660,11 +752,13 @@ def fetch_openaq_command(bbox, location_ids, start, end, parameters, data_dir, b
 @_fetch_errors
 def fetch_boundaries_command(out, relations, no_city, data_dir, base_url):
     """Real district and city polygons from OpenStreetMap (© OpenStreetMap contributors, ODbL 1.0)."""
+    from airfair import cities
     from airfair.fetch.osm import fetch_boundaries
 
-    out = out or Path("almaty-districts.geojson")
+    city = cities.of_data_dir(data_directory(data_dir))
+    out = out or Path(f"{city.slug}-districts.geojson")
     res = fetch_boundaries(out, relations=_ints(relations, "--relations") if relations else None, city=not no_city,
-                           data_dir=data_dir, url=base_url)
+                           data_dir=data_dir, url=base_url, profile=city)
     click.echo(f"{'cached Overpass answer' if res['cached'] else 'fetched from ' + res['provenance']['source']}: "
                f"{len(res['relations'])} relations → {', '.join(res['files'])}")
     click.echo("  areas (km²): " + ", ".join(f"{k} {v}" for k, v in res["areas_km2"].items()))

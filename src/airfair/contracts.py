@@ -2,16 +2,21 @@
 
 The names here are the public interface of the data: notebooks and apps rely on them, and a
 real dataset that replaces a synthetic one must pass the same schema.
+
+What depends on the city (its district ids, the languages of the ``name_<lang>`` columns, the
+official network named in the descriptions) is read from its profile: :func:`schemas` and
+:meth:`Entry.describe` take ``city=None`` for the active city (:func:`airfair.cities.get`).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
 
-from airfair.geo import DISTRICT_IDS
+from airfair import cities
 
 SCHEMA_VERSION = "1.0"
 
@@ -36,11 +41,31 @@ def _text():
 _geometry_check = pa.Check(lambda s: s.notna() & ~s.is_empty & s.is_valid, element_wise=False,
                            error="geometry missing, empty or invalid")
 
-SCHEMAS: dict[str, pa.DataFrameSchema] = {
+#: The fewest and the most districts a city may have (the profile format's bounds).
+MIN_DISTRICTS, MAX_DISTRICTS = 2, 30
+
+
+def schemas(city=None) -> dict[str, pa.DataFrameSchema]:
+    """The table schemas for ``city`` (default: the active city), by entry name.
+
+    The ``districts`` table holds one row per district of the city's profile (2 to 30), with a
+    ``name_<lang>`` column for each of the city's languages (``name_en`` always); district ids
+    elsewhere must be the city's.
+    """
+    city = cities.get(city)
+    return _schemas(city.district_ids, tuple(city.languages))
+
+
+@functools.lru_cache(maxsize=8)
+def _schemas(district_ids: tuple[str, ...], languages: tuple[str, ...]) -> dict[str, pa.DataFrameSchema]:
+    ids = list(district_ids)
+    n = len(ids)
+    names = {f"name_{lang}": pa.Column(str) for lang in dict.fromkeys(("en", *languages))}
+    return {
     "districts": pa.DataFrameSchema(
         {
-            "district_id": pa.Column(str, pa.Check.isin(DISTRICT_IDS), unique=True),
-            "name_en": pa.Column(str), "name_ru": pa.Column(str), "name_kk": pa.Column(str),
+            "district_id": pa.Column(str, pa.Check.isin(ids), unique=True),
+            **names,
             "population": pa.Column("int64", pa.Check.gt(0)),
             "area_km2": pa.Column(float, pa.Check.gt(0)),
             "income_index": pa.Column(float, pa.Check.in_range(0.1, 5)),
@@ -49,7 +74,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "share_solid_fuel_heating": pa.Column(float, pa.Check.in_range(0, 1)),
             "geometry": pa.Column(checks=_geometry_check),
         },
-        checks=pa.Check(lambda df: len(df) == len(DISTRICT_IDS), error="expected one row per district (8)"),
+        checks=pa.Check(lambda df: len(df) == n, error=f"expected one row per district of the city ({n})"),
         strict=False,
     ),
     "sensor_sites": pa.DataFrameSchema(
@@ -58,7 +83,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
             "network": pa.Column(str),
             "official": pa.Column(bool),
             "sensor_model": pa.Column(str),
-            "district_id": pa.Column(str, pa.Check.isin(DISTRICT_IDS), nullable=True),
+            "district_id": pa.Column(str, pa.Check.isin(ids), nullable=True),
             "elevation_m": pa.Column(float, pa.Check.in_range(-100, 5000), nullable=True),
             "installed": pa.Column(checks=pa.Check(_is_utc, element_wise=False, error="installed must be UTC timestamps")),
             "geometry": pa.Column(checks=_geometry_check),
@@ -93,7 +118,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         {
             "source_id": pa.Column(str, unique=True),
             "name": pa.Column(str),
-            "capacity_mw": pa.Column(float, pa.Check.gt(0)),
+            # unknown for some plants and meaningless for a mine: missing allowed
+            "capacity_mw": pa.Column(float, pa.Check.gt(0), nullable=True),
             "emissions_before_t": pa.Column(float, pa.Check.ge(0)),
             "emissions_after_t": pa.Column(float, pa.Check.ge(0)),
             "in_city": pa.Column(bool),
@@ -104,7 +130,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "survey_lez": pa.DataFrameSchema(
         {
             "respondent_id": pa.Column("int64", unique=True),
-            "district_id": pa.Column(str, pa.Check.isin(DISTRICT_IDS)),
+            "district_id": pa.Column(str, pa.Check.isin(ids)),
             "respondent_type": pa.Column(str, pa.Check.isin(["pedestrian", "driver", "taxi_operator"])),
             "age_band": pa.Column(str),
             "income_band": pa.Column(str),
@@ -116,7 +142,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
         },
         strict=False,
     ),
-}
+    }
 
 
 @dataclass(frozen=True)
@@ -167,32 +193,39 @@ class Entry:
     description: str
     units: dict = field(default_factory=dict)
 
+    def describe(self, city=None) -> str:
+        """The description with the city's facts filled in (``{network}``: its official network,
+        ``{crs}``: its projected CRS, ``{languages}``: its languages)."""
+        c = cities.get(city)
+        return self.description.format(network=c.network_name("en"), crs=c.crs_metric,
+                                       languages="/".join(c.languages))
+
 
 ENTRIES: dict[str, Entry] = {
     e.name: e
     for e in [
         Entry("districts", "districts.parquet", "geoparquet", "geopandas:GeoDataFrame",
-              "The city's 8 districts: names (en/ru/kk), population (approximate), area and indicators. EPSG:4326.",
+              "The city's districts (2 to 30): names ({languages}), population (approximate), area and indicators. EPSG:4326.",
               {"population": "persons", "area_km2": "km²", "income_index": "1 (city ≈ 1)", "share_under5": "fraction",
                "share_over65": "fraction", "share_solid_fuel_heating": "fraction of private houses"}),
         Entry("population_grid", "population_grid.nc", "netcdf", "xarray:Dataset",
               "Gridded population (children under 5, people 65+), income index, district code and elevation; "
-              "(y, x) in UTM 43N metres, Dask-chunked.",
+              "(y, x) in metres of the city's projected CRS ({crs}), Dask-chunked.",
               {"population": "persons per cell", "children_u5": "persons per cell", "elderly_65p": "persons per cell",
                "income_index": "1", "district": "code", "elevation_m": "m"}),
         Entry("sensor_sites", "sensor_sites.parquet", "geoparquet", "geopandas:GeoDataFrame",
-              "Monitoring sites: Kazhydromet reference stations (official) and low-cost sensors (indicative). EPSG:4326.",
+              "Monitoring sites: {network} reference stations (official) and low-cost sensors (indicative). EPSG:4326.",
               {"elevation_m": "m", "installed": "UTC"}),
         Entry("readings", "readings", "dask_parquet", "dask.dataframe:DataFrame",
               "Hourly readings, one row per time, site and parameter (OpenAQ names), Parquet partitioned by month. "
-              "Official values are Kazhydromet's; low-cost values are indicative and raw (uncorrected).",
+              "Official values are {network}'s; low-cost values are indicative and raw (uncorrected).",
               {**PARAMETER_UNITS, "time": "UTC", "qc_flag": "0 not checked, 1 good, 2 suspect, 3 bad"}),
         Entry("meteorology", "meteorology.parquet", "parquet", "pandas:DataFrame",
               "Hourly city weather: wind, temperature, humidity, mixing height and an inversion indicator.",
               {"wind_speed": "m/s", "wind_dir": "degrees (from)", "temperature": "°C", "rh": "%", "mixing_height": "m",
                "inversion": "bool", "time": "UTC"}),
         Entry("emissions_grid", "emissions_grid.nc", "netcdf", "xarray:Dataset",
-              "Emission inventory by sector (transport, chp, residential_heating, industry, other) on the population grid.",
+              "Emission inventory by sector (the city's sectors, e.g. transport, residential_heating) on the population grid.",
               {"pm25": "t/yr per cell", "pm10": "t/yr per cell", "nox": "t/yr per cell (as NO2)", "so2": "t/yr per cell",
                "total": "t/yr per cell, all inventoried pollutants"}),
         Entry("emission_points", "emission_points.parquet", "geoparquet", "geopandas:GeoDataFrame",
@@ -207,9 +240,10 @@ ENTRIES: dict[str, Entry] = {
 }
 
 
-def check_frame(name: str, df: pd.DataFrame, lazy: bool = True) -> pd.DataFrame:
-    """Validate a table against its entry's schema; raises ``pandera.errors.SchemaErrors`` listing every failure."""
-    return SCHEMAS[name].validate(df, lazy=lazy)
+def check_frame(name: str, df: pd.DataFrame, lazy: bool = True, city=None) -> pd.DataFrame:
+    """Validate a table against its entry's schema for ``city`` (default: the active one); raises
+    ``pandera.errors.SchemaErrors`` listing every failure."""
+    return schemas(city)[name].validate(df, lazy=lazy)
 
 
 def describe_failures(exc: Exception) -> list[str]:
@@ -236,5 +270,5 @@ def describe_failures(exc: Exception) -> list[str]:
     return [str(exc)]
 
 
-__all__ = ["SCHEMA_VERSION", "PARAMETER_UNITS", "QC_FLAGS", "SCHEMAS", "GRID_CONTRACTS", "ENTRIES", "Entry",
-           "check_frame", "describe_failures"]
+__all__ = ["SCHEMA_VERSION", "PARAMETER_UNITS", "QC_FLAGS", "MIN_DISTRICTS", "MAX_DISTRICTS", "schemas",
+           "GRID_CONTRACTS", "ENTRIES", "Entry", "check_frame", "describe_failures"]

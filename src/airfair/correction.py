@@ -5,8 +5,8 @@ Two steps, both adding columns and never overwriting the raw ``value``:
 1. :func:`epa_correction` — the published US-wide correction for PurpleAir's raw ``cf_1`` channel,
    with named, versioned coefficient sets (:data:`EPA_CORRECTIONS`), because published variants differ
    slightly.
-2. A local co-location calibration: :func:`colocated_pairs` finds low-cost sensors near a Kazhydromet
-   reference station and pairs their valid daily means; :func:`fit_calibration` fits a linear model per
+2. A local co-location calibration: :func:`colocated_pairs` finds low-cost sensors near a reference
+   station (the official network's) and pairs their valid daily means; :func:`fit_calibration` fits a linear model per
    sensor model (network-wide) or per sensor; :func:`calibration_report` gives RMSE, bias and R²
    before and after, with network fits judged by leave-one-sensor-out cross-validation so that a
    sensor is never scored with a fit that saw it; :func:`apply_calibration` corrects daily means of

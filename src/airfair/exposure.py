@@ -73,7 +73,7 @@ def idw_weights(grid: xr.Dataset, lon, lat, power: float = 2.0, cells: np.ndarra
     Parameters
     ----------
     grid : xarray.Dataset
-        The ``population_grid`` entry (x, y in EPSG:32643 metres).
+        The ``population_grid`` entry (x, y in metres of the city's projected CRS).
     lon, lat : array-like
         Point coordinates (degrees).
     power : float
@@ -86,7 +86,7 @@ def idw_weights(grid: xr.Dataset, lon, lat, power: float = 2.0, cells: np.ndarra
     numpy.ndarray
         1 / max(d, 1 m)^power for each cell and point.
     """
-    px, py = geo.to_metric(np.asarray(lon), np.asarray(lat))
+    px, py = geo.to_metric(np.asarray(lon), np.asarray(lat), crs=geo.grid_crs(grid))
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     cx, cy = xx.ravel(), yy.ravel()
     if cells is not None:
@@ -104,7 +104,7 @@ def idw_surface(values: pd.Series | np.ndarray, lon, lat, grid: xr.Dataset, powe
     lon, lat : array-like
         Point coordinates (degrees, EPSG:4326).
     grid : xarray.Dataset
-        The ``population_grid`` entry (x, y in EPSG:32643 metres).
+        The ``population_grid`` entry (x, y in metres of the city's projected CRS).
     power : float
         Distance exponent; 2 is the usual choice.
 
@@ -155,7 +155,7 @@ def district_pm25(catalog, official_only: bool = True, start=None, end=None) -> 
     catalog : intake Catalog
         From :func:`airfair.open_catalog`.
     official_only : bool
-        Use only the reference (Kazhydromet) stations: the default, because low-cost readings are
+        Use only the reference stations (the official network's): the default, because low-cost readings are
         raw (uncorrected) and indicative.
     start, end : optional
         Period (UTC).
@@ -202,7 +202,7 @@ def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
     pop = grid.population.values
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     official = sites[sites.official]
-    ox, oy = geo.to_metric(official.geometry.x.to_numpy(), official.geometry.y.to_numpy())
+    ox, oy = geo.to_metric(official.geometry.x.to_numpy(), official.geometry.y.to_numpy(), crs=geo.grid_crs(grid))
     dist_km = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape) / 1000.0
     counts = sites.groupby(["district_id", "official"]).size()
     rows = []
@@ -224,8 +224,6 @@ def monitoring_coverage(sites, grid: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Almaty's heating season (month, day), first and last day inclusive: 15 October to 15 April.
-HEATING_SEASON = ((10, 15), (4, 15))
 #: Periods of :func:`group_exposure`.
 PERIOD_KINDS = ("year", "season", "month", "heating_season", "day")
 
@@ -235,20 +233,39 @@ def heating_season_label(end_year: int) -> str:
     return f"{int(end_year) - 1}/{int(end_year) % 100:02d}"
 
 
-def heating_season(dates) -> np.ndarray:
-    """Heating season of each local calendar day: its label (``"2024/25"`` from 15 October 2024 to
-    15 April 2025, see :data:`HEATING_SEASON`), or ``""`` outside the season.
+def _season_parts(dates, city=None):
+    """(in season, year the season ends in) of each local calendar day, for the city's season."""
+    from airfair import cities
 
-    >>> heating_season(pd.to_datetime(["2024-10-14", "2024-10-15", "2025-04-15", "2025-04-16"])).tolist()
-    ['', '2024/25', '2024/25', '']
-    """
     dates = pd.DatetimeIndex(dates)
-    (m0, d0), (m1, d1) = HEATING_SEASON
+    (m0, d0), (m1, d1) = cities.get(city).heating_season.bounds
     md = dates.month * 100 + dates.day
     autumn, spring = np.asarray(md >= m0 * 100 + d0), np.asarray(md <= m1 * 100 + d1)
-    end = np.where(autumn, dates.year + 1, dates.year)
-    out = np.array([heating_season_label(y) for y in end], dtype=object) if len(dates) else np.array([], dtype=object)
-    return np.where(autumn | spring, out, "").astype(str)
+    return autumn | spring, np.where(autumn, dates.year + 1, dates.year)
+
+
+def heating_season(dates, city=None) -> np.ndarray:
+    """Heating season of each local calendar day: its label, or ``""`` outside the season.
+
+    The season is the city's (:attr:`airfair.cities.City.heating_season`, first and last day
+    inclusive, spanning the new year); for Almaty 15 October to 15 April, so ``"2024/25"`` from
+    15 October 2024 to 15 April 2025.
+
+    >>> heating_season(pd.to_datetime(["2024-10-14", "2024-10-15", "2025-04-15", "2025-04-16"]), city="almaty").tolist()
+    ['', '2024/25', '2024/25', '']
+    """
+    inside, end = _season_parts(dates, city)
+    out = np.array([heating_season_label(y) for y in end], dtype=object) if len(end) else np.array([], dtype=object)
+    return np.where(inside, out, "").astype(str)
+
+
+def heating_season_days(end_year: int, city=None) -> int:
+    """Calendar days of the city's heating season ending in ``end_year`` (first and last day included)."""
+    from airfair import cities
+
+    (m0, d0), (m1, d1) = cities.get(city).heating_season.bounds
+    start, end = pd.Timestamp(int(end_year) - 1, m0, d0), pd.Timestamp(int(end_year), m1, d1)
+    return int((end - start).days + 1)
 
 
 def _period_labels(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
@@ -281,7 +298,8 @@ def _period_years(dates: pd.DatetimeIndex, period: str) -> np.ndarray:
     if period == "season":
         return np.where(dates.month == 12, dates.year + 1, dates.year)
     if period == "heating_season":
-        return np.where(heating_season(dates) != "", np.where(dates.month >= 10, dates.year + 1, dates.year), dates.year)
+        inside, end = _season_parts(dates)
+        return np.where(inside, end, dates.year)
     return np.asarray(dates.year)
 
 
@@ -303,8 +321,44 @@ COVARIATE_ENTRIES = {"elevation_km": "population_grid", "log_emission": "emissio
 
 _COVARIATE_ORDER = ("elevation_km", "log_emission")
 
-#: Sectors whose emissions reach breathing height near the source (CHP stacks are tall).
-GROUND_LEVEL_SECTORS = ("transport", "residential_heating", "industry", "other")
+class UnknownSectorWarning(UserWarning):
+    """An inventory sector the city's profile does not describe: counted as ground-level, and said so."""
+
+
+def ground_level_sectors(inventory_sectors, city=None) -> list[str]:
+    """The sectors of an emission inventory that enter the regression as ground-level emissions.
+
+    Sectors the city's profile marks ``ground_level`` are kept and those it marks elevated (tall
+    stacks: CHP plants) left out. A sector the profile does not know is *included*, with an
+    :class:`UnknownSectorWarning` naming it: leaving it out would drop its emissions from the
+    regression without a word, and most unknown sectors (a user's "households", "road dust")
+    are emitted near the ground. Say otherwise by adding the sector to the profile.
+
+    Parameters
+    ----------
+    inventory_sectors : sequence of str
+        The inventory's sector names (``emissions_grid["sector"]``).
+    city : City, str or None
+        Default: the active city.
+
+    Returns
+    -------
+    list of str
+        The ground-level sectors, in the inventory's order.
+    """
+    import warnings
+
+    from airfair import cities
+
+    profile = {s.id: s.ground_level for s in cities.get(city).sectors}
+    names = [str(s) for s in inventory_sectors]
+    unknown = [s for s in names if s not in profile]
+    if unknown:
+        warnings.warn(f"emission sector(s) {', '.join(map(repr, unknown))} are not in the profile of "
+                      f"{cities.get(city).name()} (its sectors: {', '.join(profile)}); counted as ground-level "
+                      "emissions in the regression. Add them to the profile's sectors to say otherwise.",
+                      UnknownSectorWarning, stacklevel=2)
+    return [s for s in names if profile.get(s, True)]
 
 
 def covariates(grid: xr.Dataset, emissions: xr.Dataset | None, smoothing_m: float = 1500.0) -> xr.Dataset:
@@ -325,7 +379,7 @@ def covariates(grid: xr.Dataset, emissions: xr.Dataset | None, smoothing_m: floa
     -------
     xarray.Dataset
         elevation_km (km) and log_emission (log(1 + ground-level PM2.5 emission density in t/yr/km²,
-        smoothed)).
+        smoothed); the ground-level sectors are the city's, :func:`ground_level_sectors`).
     """
     from scipy.ndimage import gaussian_filter
 
@@ -334,7 +388,7 @@ def covariates(grid: xr.Dataset, emissions: xr.Dataset | None, smoothing_m: floa
                            "log_emission": (("y", "x"), np.full(grid["elevation_m"].shape, np.nan))},
                           coords={"y": grid.y, "x": grid.x})
     cell = float(grid.attrs.get("cell_size_m", abs(float(grid.x[1] - grid.x[0]))))
-    sectors = [s for s in GROUND_LEVEL_SECTORS if s in emissions["sector"].values]
+    sectors = ground_level_sectors(emissions["sector"].values)
     dens = emissions["pm25"].sel(sector=sectors).sum("sector").values / (cell / 1000.0) ** 2
     smooth = gaussian_filter(dens, sigma=smoothing_m / cell, mode="constant")
     return xr.Dataset({"elevation_km": (("y", "x"), grid["elevation_m"].values / 1000.0),
@@ -377,9 +431,10 @@ def daily_site_values(readings, sites, parameter: str = "pm25", official_only: b
     return daily.pivot_table(index="date", columns="site_id", values="value").sort_index()
 
 
-def _site_xy(sites, ids):
+def _site_xy(sites, ids, grid=None):
+    """Sites' (x, y) in metres, in the grid's CRS when a grid is given (else the active city's)."""
     pts = sites.set_index("site_id").loc[list(ids)]
-    return np.column_stack(geo.to_metric(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()))
+    return np.column_stack(geo.to_metric(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy(), crs=geo.grid_crs(grid)))
 
 
 def _predict(values: np.ndarray, site_xy: np.ndarray, target_xy: np.ndarray, method: str, power: float,
@@ -460,7 +515,7 @@ def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, pa
     inside = code >= 0
     xx, yy = np.meshgrid(grid.x.values, grid.y.values)
     cells = np.column_stack([xx.ravel()[inside], yy.ravel()[inside]])
-    site_xy = _site_xy(sites, wide.columns)
+    site_xy = _site_xy(sites, wide.columns, grid)
     site_cov = cell_cov = None
     if METHOD_COVARIATES.get(method) and (emissions is not None or "log_emission" not in METHOD_COVARIATES[method]):
         site_cov, flat = _covariates_at(grid, emissions, site_xy)
@@ -486,7 +541,7 @@ def _surfaces_from_table(wide, sites, grid, method, emissions, power, chunks, pa
 
 
 def diurnal_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25", official_only: bool = True,
-                     method: str = "idw", emissions: xr.Dataset | None = None, months=None, tz: str = "Asia/Almaty",
+                     method: str = "idw", emissions: xr.Dataset | None = None, months=None, tz: str | None = None,
                      power: float = 2.0) -> xr.DataArray:
     """Mean surface at each hour of the local day (0–23).
 
@@ -500,8 +555,8 @@ def diurnal_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
         As in :func:`daily_surfaces`.
     months : sequence of int, optional
         Calendar months to include (e.g. ``[12, 1, 2]`` for winter); default all.
-    tz : str
-        Time zone of the local day (tzdata name).
+    tz : str, optional
+        Time zone of the local day (tzdata name); default the active city's.
 
     Returns
     -------
@@ -511,6 +566,10 @@ def diurnal_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
     df = readings[(readings["parameter"] == parameter) & (readings["qc_flag"] != 3)]
     if official_only:
         df = df[df["site_id"].isin(list(sites.loc[sites.official, "site_id"]))]
+    if tz is None:
+        from airfair import cities
+
+        tz = cities.get().time_zone
     local = df["time"].dt.tz_convert(tz)
     df = df.assign(hour=local.dt.hour, month=local.dt.month)
     if months is not None:
@@ -524,7 +583,7 @@ def diurnal_surfaces(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
 
 def diurnal_exposure(readings, sites, grid: xr.Dataset, parameter: str = "pm25", by: str = "district",
                      official_only: bool = True, method: str = "idw", emissions: xr.Dataset | None = None,
-                     weight: str = "population", months=None, tz: str = "Asia/Almaty", power: float = 2.0) -> pd.DataFrame:
+                     weight: str = "population", months=None, tz: str | None = None, power: float = 2.0) -> pd.DataFrame:
     """Population-weighted exposure by hour of the local day: when in the day each group breathes the worst air.
 
     Built on :func:`diurnal_surfaces` (see there for ``months``, ``tz`` and the method).
@@ -586,7 +645,7 @@ def loso_predictions(readings, sites, grid: xr.Dataset, parameter: str = "pm25",
     wide = daily_site_values(readings, sites, parameter, official_only, min_hours)
     wide = wide.loc[:, wide.notna().any()]
     values = wide.to_numpy()
-    site_xy = _site_xy(sites, wide.columns)
+    site_xy = _site_xy(sites, wide.columns, grid)
     official = set(sites.loc[sites.official, "site_id"])
     # a site can only be held out when another is left to predict it
     targets = [j for j, s in enumerate(wide.columns) if ((s in official) or not evaluate_on_official)] \

@@ -1,18 +1,22 @@
-"""Geography of Almaty: the district reference table, name matching and district geometry.
+"""Geography of a city: district reference table, name matching, district geometry and projections.
 
-The embedded default geometry is *stylised*: eight convex-ish polygons that tile a hand-drawn city
+Everything city-specific (district ids, names, aliases, populations, the metric CRS) comes from the
+active city profile (:func:`airfair.cities.get`); the functions here are thin views of it, and take
+``city=None`` for the active one.
+
+The embedded default geometry is *stylised*: convex-ish polygons that tile a hand-drawn city
 outline, each placed where the real district is and sized to its OSM area. It is not the real
 boundary (that one is ODbL-licensed and fetched or imported, never shipped); every map says so.
 
-Coordinates are EPSG:4326 for storage; areas and distances are computed in UTM zone 43N
-(EPSG:32643, metres), which covers Almaty (72–78° E).
+Coordinates are EPSG:4326 for storage; areas and distances are computed in the city's projected
+CRS (:attr:`airfair.cities.City.crs_metric`, its UTM zone unless the profile says otherwise; for
+Almaty UTM zone 43N).
 """
 
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,180 +25,124 @@ import pandas as pd
 import shapely
 from shapely.geometry import Polygon
 
+from airfair import cities
+
 #: Geographic CRS used to store geometry.
 CRS_GEOGRAPHIC = "EPSG:4326"
-#: Metric CRS used for areas, distances and the population grid (UTM zone 43N).
-CRS_METRIC = "EPSG:32643"
 
-#: Total population of the city on 1 January 2023 (official statistics).
-CITY_POPULATION = 2_161_695
+
+def crs_metric(city=None) -> str:
+    """The projected CRS in metres of ``city`` (default: the active city), e.g. its UTM zone."""
+    return cities.get(city).crs_metric
 
 
 @dataclass(frozen=True)
 class District:
-    """Reference facts about one district (public values; populations approximate)."""
+    """Reference facts about one district, in the shape older code read from ``geo.DISTRICTS``.
+
+    Kept for callers not yet moved to :class:`airfair.cities.DistrictProfile`; built from the
+    active city's profile, never written by hand.
+    """
 
     district_id: str
     name_en: str
     name_ru: str
     name_kk: str
-    osm_relation_id: int
+    osm_relation_id: int | None
     area_km2_osm: float
     population_approx: int
     #: approximate centroid of the real district (lon, lat), used to place the stylised polygon
     anchor: tuple[float, float]
 
 
-#: The eight districts. Areas: OSM 2017 (km²). Populations: approximate, before scaling to
-#: :data:`CITY_POPULATION` (see :func:`district_table`).
-DISTRICTS: tuple[District, ...] = (
-    District("alatau", "Alatau", "Алатауский район", "Алатау ауданы", 3072216, 105.3, 340_000, (76.835, 43.299)),
-    District("almaly", "Almaly", "Алмалинский район", "Алмалы ауданы", 3072807, 18.1, 220_000, (76.909, 43.252)),
-    District("auezov", "Auezov", "Ауэзовский район", "Әуезов ауданы", 3072808, 23.6, 305_000, (76.850, 43.224)),
-    District("bostandyk", "Bostandyk", "Бостандыкский район", "Бостандық ауданы", 3390291, 98.4, 380_000, (76.923, 43.160)),
-    District("zhetysu", "Zhetysu", "Жетысуский район", "Жетісу ауданы", 3072130, 39.3, 170_000, (76.925, 43.309)),
-    District("medeu", "Medeu", "Медеуский район", "Медеу ауданы", 3072217, 273.0, 235_000, (77.021, 43.164)),
-    District("nauryzbay", "Nauryzbay", "Наурызбайский район", "Наурызбай ауданы", 5460063, 69.7, 195_000, (76.831, 43.174)),
-    District("turksib", "Turksib", "Турксибский район", "Түрксіб ауданы", 3072001, 75.3, 265_000, (76.986, 43.341)),
-)
+def _legacy_districts(city=None) -> tuple[District, ...]:
+    c = cities.get(city)
+    return tuple(District(d.id, d.names["en"], d.names.get("ru") or d.names["en"], d.names.get("kk") or d.names["en"],
+                          d.osm_relation_id, d.area_km2.value if d.area_km2 else float("nan"),
+                          int(d.population.value), tuple(d.anchor)) for d in c.districts)
 
-DISTRICT_IDS: tuple[str, ...] = tuple(d.district_id for d in DISTRICTS)
 
-#: Extra spellings met in real boundary files (OSM, transliterations, Russian forms).
-_EXTRA_ALIASES = {
-    "alatau": ["alatauskiy", "alatausky", "alatauskii"],
-    "almaly": ["almalinskiy", "almalinsky", "almalinskii"],
-    "auezov": ["auezovsky", "auezovskiy", "auezovskii", "auezovskij", "auyezov"],
-    "bostandyk": ["bostandyq", "bostandykskiy", "bostandyksky", "bostandykskii"],
-    "zhetysu": ["jetysu", "zhetisu", "zhetysuskiy", "zhetysusky", "zhetysuskii", "jetisu"],
-    "medeu": ["medeuskiy", "medeusky", "medeuskii", "medeo"],
-    "nauryzbay": ["nauryzbai", "nauryzbayskiy", "nauryzbaysky", "nauryzbaiskii"],
-    "turksib": ["turksibskiy", "turksibsky", "turksibskii", "turkisib"],
+#: Names this module once held as Almaty constants; now read from the active city on each access
+#: (``geo.DISTRICT_IDS`` is ``cities.get().district_ids``), with a DeprecationWarning.
+_LEGACY = {
+    "CRS_METRIC": lambda: cities.get().crs_metric,
+    "CITY_POPULATION": lambda: int(cities.get().population.value),
+    "DISTRICT_IDS": lambda: cities.get().district_ids,
+    "DISTRICTS": _legacy_districts,
 }
 
-_STOPWORDS = r"\b(district|rayon|raion|region|район|ауданы|audany)\b"
+
+def __getattr__(name: str):
+    if name in _LEGACY:
+        warnings.warn(f"airfair.geo.{name} is the active city's value; ask airfair.cities.get() instead",
+                      DeprecationWarning, stacklevel=2)
+        return _LEGACY[name]()
+    raise AttributeError(f"module 'airfair.geo' has no attribute {name!r}")
 
 
-def _normalise_name(name: str) -> str:
-    """Lower-case, strip accents, district words and punctuation ("Бостандыкский район" → "бостандыкскии")."""
-    text = unicodedata.normalize("NFKD", str(name)).casefold()
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(_STOPWORDS, " ", text)
-    return re.sub(r"[^0-9a-zа-яёәғқңөұүһі]+", "", text)
-
-
-def _alias_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for d in DISTRICTS:
-        names = [d.district_id, d.name_en, d.name_ru, d.name_kk, str(d.osm_relation_id)]
-        names += _EXTRA_ALIASES[d.district_id]
-        for n in names:
-            table[_normalise_name(n)] = d.district_id
-    return table
-
-
-_ALIASES = _alias_table()
-
-
-def match_district(name: object) -> str | None:
+def match_district(name: object, city=None) -> str | None:
     """Return the district id for a name, spelling variant or OSM relation id, or None.
 
     Parameters
     ----------
     name : str or int
         "Bostandyq", "Бостандыкский район", "Jetysu", "3072130", ...
+    city : City, str or None
+        The city whose districts are matched (default: the active city).
 
     Examples
     --------
-    >>> match_district("Бостандыкский район")
+    >>> match_district("Бостандыкский район", city="almaty")
     'bostandyk'
-    >>> match_district("Jetysu")
+    >>> match_district("Jetysu", city="almaty")
     'zhetysu'
-    >>> match_district("Springfield") is None
+    >>> match_district("Springfield", city="almaty") is None
     True
     """
-    if name is None or (isinstance(name, float) and np.isnan(name)):
-        return None
-    return _ALIASES.get(_normalise_name(str(name).removeprefix("relation/")))
+    return cities.get(city).match_district(name)
 
 
-def district_table() -> pd.DataFrame:
-    """Reference table of the eight districts, populations scaled to the city total.
+def district_table(city=None) -> pd.DataFrame:
+    """Reference table of the city's districts, populations scaled to the city total.
 
     Returns
     -------
     pandas.DataFrame
-        One row per district: district_id, name_en, name_ru, name_kk, osm_relation_id,
-        area_km2_osm (km²), population (persons, approximate: the public per-district figures are
-        rounded and scaled so that they sum to :data:`CITY_POPULATION`).
+        One row per district (see :meth:`airfair.cities.City.district_table`): district_id,
+        ``name_<lang>`` for each language of the city, osm_relation_id, area_km2_ref (km²),
+        population (persons, approximate: the profile's figures scaled to the city's total).
     """
-    df = pd.DataFrame([d.__dict__ for d in DISTRICTS]).drop(columns="anchor")
-    raw = df.pop("population_approx").to_numpy(dtype=float)
-    scaled = np.floor(raw / raw.sum() * CITY_POPULATION).astype(np.int64)
-    # hand the rounding remainder to the largest districts so the total is exact
-    remainder = CITY_POPULATION - scaled.sum()
-    scaled[np.argsort(-raw)[:remainder]] += 1
-    df["population"] = scaled
-    return df
+    return cities.get(city).district_table()
 
 
 # --------------------------------------------------------------------------------------------------
 # stylised geometry
 # --------------------------------------------------------------------------------------------------
 
-#: A hand-drawn outline of the city (lon, lat): the shape of Almaty in broad strokes, not OSM data.
-_CITY_OUTLINE_LONLAT = [
-    (76.752, 43.310), (76.800, 43.352), (76.905, 43.350), (76.945, 43.385), (77.010, 43.392),
-    (77.082, 43.360), (77.060, 43.330), (77.000, 43.300), (77.040, 43.255), (77.140, 43.215),
-    (77.120, 43.160), (77.050, 43.110), (77.010, 43.050), (76.935, 43.045), (76.905, 43.110),
-    (76.850, 43.130), (76.790, 43.150), (76.790, 43.215), (76.765, 43.250), (76.782, 43.290),
-]
+def stylised_city_outline(city=None) -> Polygon:
+    """The stylised outline of ``city`` (default: the active one; EPSG:4326): in broad strokes, not
+    OSM geometry. Drawn from the profile's ``synthetic.geometry`` (see :mod:`airfair.synthetic.geometry`)."""
+    from airfair.synthetic import geometry
 
-#: Hand-drawn district shapes (lon, lat), clipped to the outline in this order; Medeu takes the
-#: rest (the east and the mountains). Each lands within 10 % of its OSM area.
-_DISTRICT_SKETCH_LONLAT = {
-    "almaly": [(76.868, 43.268), (76.942, 43.268), (76.945, 43.240), (76.868, 43.240)],
-    "auezov": [(76.820, 43.262), (76.868, 43.268), (76.868, 43.240), (76.876, 43.210), (76.836, 43.206), (76.818, 43.228)],
-    "zhetysu": [(76.908, 43.352), (76.935, 43.40), (76.948, 43.40), (76.952, 43.300), (76.942, 43.268), (76.900, 43.268), (76.900, 43.300)],
-    "alatau": [(76.70, 43.30), (76.70, 43.40), (76.905, 43.40), (76.908, 43.352), (76.900, 43.300), (76.900, 43.268),
-               (76.868, 43.268), (76.820, 43.262), (76.818, 43.228), (76.70, 43.235)],
-    "turksib": [(76.948, 43.40), (77.20, 43.40), (77.20, 43.34), (77.00, 43.300), (76.952, 43.300)],
-    "nauryzbay": [(76.70, 43.235), (76.818, 43.228), (76.836, 43.206), (76.876, 43.210), (76.895, 43.150), (76.890, 43.10), (76.70, 43.10)],
-    "bostandyk": [(76.868, 43.240), (76.945, 43.240), (76.945, 43.200), (76.960, 43.120), (76.950, 43.00), (76.90, 43.00),
-                  (76.890, 43.10), (76.895, 43.150), (76.876, 43.210)],
-}
+    return geometry.city_outline(city)
 
 
-def stylised_city_outline() -> Polygon:
-    """The stylised city outline (EPSG:4326): Almaty in broad strokes, not OSM geometry."""
-    return Polygon(_CITY_OUTLINE_LONLAT)
+def stylised_districts(city=None) -> pd.DataFrame:
+    """Stylised polygons of the districts of ``city`` (default: the active one), tiling
+    :func:`stylised_city_outline`.
 
-
-@functools.lru_cache(maxsize=1)
-def _stylised_geometries() -> tuple:
-    outline = stylised_city_outline()
-    taken = Polygon()
-    geoms = {}
-    for district_id, sketch in _DISTRICT_SKETCH_LONLAT.items():
-        # fixed-precision overlays (1e-6° ≈ 0.1 m) keep shared edges identical: no slivers, no gaps
-        geoms[district_id] = shapely.difference(shapely.intersection(outline, Polygon(sketch), grid_size=1e-6), taken, grid_size=1e-6)
-        taken = shapely.union(taken, geoms[district_id], grid_size=1e-6)
-    geoms["medeu"] = shapely.difference(outline, taken, grid_size=1e-6)
-    return tuple(geoms[d] for d in DISTRICT_IDS)
-
-
-def stylised_districts() -> pd.DataFrame:
-    """Stylised polygons for the eight districts, tiling :func:`stylised_city_outline`.
-
-    Each polygon sits where the real district is (its centroid falls inside the real one) with an
-    area within 10 % of the OSM figure. They are drawings, not boundaries: maps must say so.
+    Each polygon sits where the real district is and is sized to its reference area (Almaty's
+    hand-drawn sketches land within 10 % of the OSM areas; other cities' power-diagram cells within
+    1 % of their reference shares). They are drawings, not boundaries: maps must say so.
 
     Returns
     -------
     pandas.DataFrame
-        district_id and geometry (shapely polygons in EPSG:4326), in the order of :data:`DISTRICT_IDS`.
+        district_id and geometry (shapely polygons in EPSG:4326), in the profile's district order.
     """
-    return pd.DataFrame({"district_id": DISTRICT_IDS, "geometry": list(_stylised_geometries())})
+    from airfair.synthetic import geometry
+
+    return geometry.stylised_districts(city)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,7 +150,7 @@ def stylised_districts() -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 
 class BoundaryFileError(ValueError):
-    """A boundaries file that cannot give the eight districts; the message names the file and the fix."""
+    """A boundaries file that cannot give the city's districts; the message names the file and the fix."""
 
 
 _ID_COLUMN_CANDIDATES = (
@@ -211,7 +159,7 @@ _ID_COLUMN_CANDIDATES = (
 )
 
 
-def read_boundaries(path: str | Path):
+def read_boundaries(path: str | Path, city=None):
     """Read a GeoJSON (or any OGR file) of district polygons and match each to a district id.
 
     The id column is found among common names (district_id, OSM relation id, name, nameRu, ...);
@@ -222,20 +170,24 @@ def read_boundaries(path: str | Path):
     ----------
     path : str or Path
         File with one (multi)polygon per district, any CRS.
+    city : City, str or None
+        The city whose districts the file holds (default: the active city).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        district_id, geometry (EPSG:4326), one row per district, in the order of :data:`DISTRICT_IDS`.
+        district_id, geometry (EPSG:4326), one row per district, in the profile's district order.
 
     Raises
     ------
     BoundaryFileError
-        When the file is unreadable, no column identifies the eight districts, or geometry is
+        When the file is unreadable, no column identifies the city's districts, or geometry is
         invalid or missing.
     """
     import geopandas as gpd
 
+    city = cities.get(city)
+    ids_wanted = list(city.district_ids)
     path = Path(path)
     try:
         gdf = gpd.read_file(path)
@@ -244,20 +196,21 @@ def read_boundaries(path: str | Path):
     if gdf.crs is None:
         gdf = gdf.set_crs(CRS_GEOGRAPHIC)
     if gdf.crs.is_geographic and len(gdf) and not gdf.geometry.isna().all():
-        _refuse_projected_as_degrees(path, gdf)
+        _refuse_projected_as_degrees(path, gdf, city)
     best_col, best = None, None
     for col in [c for c in _ID_COLUMN_CANDIDATES if c in gdf.columns] + [c for c in gdf.columns if c != "geometry"]:
-        ids = gdf[col].map(match_district)
+        ids = gdf[col].map(city.match_district)
         if best is None or ids.notna().sum() > best.notna().sum():
             best_col, best = col, ids
     found = set(best.dropna()) if best is not None else set()
-    missing = sorted(set(DISTRICT_IDS) - found)
+    missing = sorted(set(ids_wanted) - found)
     if missing:
         cols = ", ".join(c for c in gdf.columns if c != "geometry")
+        example = " / ".join(dict.fromkeys(city.districts[0].names.values()))
         raise BoundaryFileError(
-            f"{path}: no column identifies the 8 districts (columns: {cols}; best was {best_col!r}, "
-            f"missing {missing}). Add a 'district_id' column with one of {list(DISTRICT_IDS)}, "
-            f"or names such as 'Bostandyk'/'Бостандыкский район', or the OSM relation ids."
+            f"{path}: no column identifies the {len(ids_wanted)} districts of {city.name()} (columns: {cols}; "
+            f"best was {best_col!r}, missing {missing}). Add a 'district_id' column with one of {ids_wanted}, "
+            f"or their names (e.g. {example!r}), or the OSM relation ids."
         )
     gdf = gdf.assign(district_id=best).dropna(subset=["district_id"])
     if gdf["district_id"].duplicated().any():
@@ -275,10 +228,10 @@ def read_boundaries(path: str | Path):
     if not kinds <= {"Polygon", "MultiPolygon"}:
         raise BoundaryFileError(f"{path}: district geometry must be polygons, found {sorted(kinds)}.")
     gdf = gdf.to_crs(CRS_GEOGRAPHIC)[["district_id", "geometry"]]
-    return gdf.set_index("district_id").loc[list(DISTRICT_IDS)].reset_index()
+    return gdf.set_index("district_id").loc[ids_wanted].reset_index()
 
 
-def _refuse_projected_as_degrees(path: Path, gdf) -> None:
+def _refuse_projected_as_degrees(path: Path, gdf, city=None) -> None:
     """Raise BoundaryFileError when coordinates said to be degrees cannot be (a projected file without ``crs``).
 
     A GeoJSON without a ``crs`` member is WGS84 degrees by its standard (RFC 7946); one exported in
@@ -289,7 +242,9 @@ def _refuse_projected_as_degrees(path: Path, gdf) -> None:
     if -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90:
         return
     if 100_000 <= xmin and xmax <= 900_000 and 0 <= ymin and ymax <= 10_000_000:
-        guess, code = f"a UTM zone in metres (for this city {CRS_METRIC}, UTM 43N)", CRS_METRIC
+        c = cities.get(city)
+        code = c.crs_metric
+        guess = f"a UTM zone in metres (for this city {code}, {c.name()}'s UTM {c.utm_zone}{c.hemisphere[0].upper()})"
     elif max(abs(xmin), abs(xmax)) <= 20_037_509 and max(abs(ymin), abs(ymax)) <= 20_048_967:
         guess, code = f"Web Mercator in metres ({CRS_WEB}, what web maps export)", CRS_WEB
     else:
@@ -308,9 +263,16 @@ def _transformer(src: str, dst: str):
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def to_metric(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) in metres, UTM 43N (:data:`CRS_METRIC`), of longitudes and latitudes in degrees."""
-    return _transformer(CRS_GEOGRAPHIC, CRS_METRIC).transform(lon, lat)
+def grid_crs(ds=None, city=None) -> str:
+    """The metric CRS of a gridded dataset: its ``crs`` attribute (a build writes it), else the city's."""
+    attrs = getattr(ds, "attrs", None) or {}
+    return str(attrs["crs"]) if attrs.get("crs") else crs_metric(city)
+
+
+def to_metric(lon, lat, city=None, crs: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) in metres of longitudes and latitudes in degrees: in ``crs`` if given (e.g. a grid's,
+    :func:`grid_crs`), else in the city's projected CRS (:func:`crs_metric`)."""
+    return _transformer(CRS_GEOGRAPHIC, crs or crs_metric(city)).transform(lon, lat)
 
 
 #: The CRS of web maps and their tile basemaps (Web Mercator, metres).
@@ -327,30 +289,32 @@ def from_web(x, y) -> tuple[np.ndarray, np.ndarray]:
     return _transformer(CRS_WEB, CRS_GEOGRAPHIC).transform(x, y)
 
 
-def to_geographic(x, y) -> tuple[np.ndarray, np.ndarray]:
-    """(lon, lat) in degrees of UTM 43N coordinates in metres."""
-    return _transformer(CRS_METRIC, CRS_GEOGRAPHIC).transform(x, y)
+def to_geographic(x, y, city=None, crs: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of coordinates in metres in ``crs`` if given, else in the city's projected
+    CRS (:func:`crs_metric`)."""
+    return _transformer(crs or crs_metric(city), CRS_GEOGRAPHIC).transform(x, y)
 
 
-def area_km2(geoms) -> np.ndarray:
-    """Area in km² of geometries in EPSG:4326 (computed in UTM 43N)."""
+def area_km2(geoms, city=None) -> np.ndarray:
+    """Area in km² of geometries in EPSG:4326 (computed in the city's projected CRS)."""
     import geopandas as gpd
 
-    return gpd.GeoSeries(geoms, crs=CRS_GEOGRAPHIC).to_crs(CRS_METRIC).area.to_numpy() / 1e6
+    return gpd.GeoSeries(geoms, crs=CRS_GEOGRAPHIC).to_crs(crs_metric(city)).area.to_numpy() / 1e6
 
 
-def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0) -> tuple[float, float, float, float]:
-    """Metric bounds (xmin, ymin, xmax, ymax) snapped to ``cell`` around geometries in EPSG:4326."""
+def grid_bounds(geoms, pad: float = 2000.0, cell: float = 500.0, city=None) -> tuple[float, float, float, float]:
+    """Metric bounds (xmin, ymin, xmax, ymax, m in the city's projected CRS) snapped to ``cell`` around
+    geometries in EPSG:4326."""
     import geopandas as gpd
 
-    b = gpd.GeoSeries(geoms, crs=CRS_GEOGRAPHIC).to_crs(CRS_METRIC).total_bounds
+    b = gpd.GeoSeries(geoms, crs=CRS_GEOGRAPHIC).to_crs(crs_metric(city)).total_bounds
     lo = np.floor((b[:2] - pad) / cell) * cell
     hi = np.ceil((b[2:] + pad) / cell) * cell
     return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 __all__ = [
-    "CRS_GEOGRAPHIC", "CRS_METRIC", "CRS_WEB", "to_web", "from_web", "CITY_POPULATION", "DISTRICTS", "DISTRICT_IDS", "District",
+    "CRS_GEOGRAPHIC", "CRS_WEB", "crs_metric", "grid_crs", "to_web", "from_web", "District",
     "BoundaryFileError", "match_district", "district_table", "stylised_city_outline",
     "stylised_districts", "read_boundaries", "area_km2", "grid_bounds", "to_metric", "to_geographic",
 ]

@@ -1,9 +1,17 @@
-"""Words the apps and figures show, in English, Russian and Kazakh.
+"""Words the apps and figures show, in every language airfair has a catalogue for.
 
-One table, keyed by a short name; :func:`t` looks a key up and fills its ``{placeholders}``. A key
-missing in one language falls back to English (a test checks that none is missing). AQI category
-names and advice live beside the AQI in :mod:`airfair.aqi`; district names come from the
-``districts`` entry (``name_en``, ``name_ru``, ``name_kk``).
+Interface text lives in gettext catalogues, one file per language:
+``airfair/locale/<lang>/LC_MESSAGES/airfair.po``. The msgid of each message is a short key;
+:func:`t` looks a key up in the language asked for (English when that catalogue lacks it) and fills
+its ``{placeholders}``. A message with a count has plural forms, chosen by the catalogue's
+``Plural-Forms`` header (Russian: 181 день, 182 дня, 185 дней). Adding a language is adding a
+catalogue: :func:`available_languages` lists those present, :func:`language_name` names each in its
+own language (CLDR, through Babel). Month and weekday names come from CLDR too.
+
+City-specific words are placeholders the active city profile fills (:func:`airfair.cities.get`):
+``{city}`` (the city's name), ``{network}`` (its official monitoring network), ``{heating}`` (its
+heating season, "15 Oct – 15 Apr"). District names come from the ``districts`` entry
+(``name_<lang>`` columns).
 
 Examples
 --------
@@ -11,472 +19,247 @@ Examples
 'Все проверенные датчики'
 >>> t("days_over_n", "en", n=12)
 '12 days over the guideline'
+>>> [t("n_days", "ru", n=n) for n in (181, 182, 185)]
+['181 день', '182 дня', '185 дней']
+>>> t("days_over_n", "mn", n=3)
+'Зөвлөмж хэмжээнээс хэтэрсэн 3 өдөр'
+>>> language_name("kk"), month(1, "ru")
+('Қазақ тілі', 'Январь')
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import functools
+import gettext
+import io
+import re
+import string
+from pathlib import Path
+
 import numpy as np
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, get_day_names, get_month_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import NumberFormatError, parse_decimal
 
-LANGUAGES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+#: Where the catalogues live (package data): ``<lang>/LC_MESSAGES/airfair.po``.
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: The gettext domain (the catalogues' file name).
+DOMAIN = "airfair"
+#: The language every other one falls back to, and whose catalogue defines the keys.
+FALLBACK = "en"
 
-_MONTHS = {
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
-    "ru": ["Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь",
-           "Декабрь"],
-    "kk": ["Қаңтар", "Ақпан", "Наурыз", "Сәуір", "Мамыр", "Маусым", "Шілде", "Тамыз", "Қыркүйек", "Қазан", "Қараша",
-           "Желтоқсан"],
-}
-
-#: key → {language: text}
-TEXT: dict[str, dict[str, str]] = {
-    # page chrome
-    "site_title": {"en": "airfair · Almaty", "ru": "airfair · Алматы", "kk": "airfair · Алматы"},
-    "exposure_title": {"en": "Who breathes the worst air, and is it fair?",
-                       "ru": "Кто дышит самым грязным воздухом и справедливо ли это?",
-                       "kk": "Ең лас ауаны кім жұтады және бұл әділ ме?"},
-    "network_title": {"en": "The monitoring network: how far can it be trusted?",
-                      "ru": "Сеть мониторинга: насколько ей можно доверять?",
-                      "kk": "Мониторинг желісі: оған қаншалықты сенуге болады?"},
-    "nav_exposure": {"en": "Exposure and fairness", "ru": "Воздействие и справедливость", "kk": "Әсер және әділдік"},
-    "nav_network": {"en": "Sensor network", "ru": "Сеть датчиков", "kk": "Датчиктер желісі"},
-    "language": {"en": "Language", "ru": "Язык", "kk": "Тіл"},
-    "synthetic_banner": {
-        "en": "**Synthetic data.** These figures come from airfair's simulated Almaty, calibrated to public facts, "
-              "not from measurements.",
-        "ru": "**Синтетические данные.** Эти цифры получены на смоделированном Алматы airfair, откалиброванном по "
-              "открытым данным, а не по измерениям.",
-        "kk": "**Синтетикалық деректер.** Бұл сандар өлшеулерден емес, ашық деректерге сәйкестендірілген airfair "
-              "модельдік Алматысынан алынған.",
-    },
-    "partly_synthetic_banner": {
-        "en": "**Partly synthetic.** The measurements are real ({source}); these parts are synthetic: {entries}.",
-        "ru": "**Частично синтетические данные.** Измерения реальные ({source}); синтетические: {entries}.",
-        "kk": "**Ішінара синтетикалық деректер.** Өлшеулер нақты ({source}); синтетикалық бөліктер: {entries}.",
-    },
-    "entry_districts": {"en": "district table", "ru": "таблица районов", "kk": "аудандар кестесі"},
-    "entry_population_grid": {"en": "population grid", "ru": "сетка населения", "kk": "халық торы"},
-    "entry_readings": {"en": "measurements", "ru": "измерения", "kk": "өлшеулер"},
-    "entry_sensor_sites": {"en": "sensor sites", "ru": "посты", "kk": "бекеттер"},
-    "no_data_period": {"en": "No data for this choice: showing nothing rather than guessing.",
-                       "ru": "Для этого выбора нет данных: ничего не показываем, чтобы не гадать.",
-                       "kk": "Бұл таңдау үшін деректер жоқ: болжамай, ештеңе көрсетпейміз."},
-    "stylised_note": {"en": "District shapes are stylised drawings, not official boundaries.",
-                      "ru": "Границы районов схематичны, это не официальные границы.",
-                      "kk": "Аудан шекаралары схемалық, ресми шекаралар емес."},
-    "source": {"en": "Source", "ru": "Источник", "kk": "Дереккөз"},
-    "licence": {"en": "Licence", "ru": "Лицензия", "kk": "Лицензия"},
-    "not_regulatory": {
-        "en": "Official data: Kazhydromet reference stations. Low-cost sensors are indicative only.",
-        "ru": "Официальные данные: эталонные станции Казгидромета. Данные недорогих датчиков — только ориентировочные.",
-        "kk": "Ресми деректер: Қазгидромет эталондық бекеттері. Арзан датчиктер деректері тек бағдарлық.",
-    },
-    "download_csv": {"en": "Table (CSV)", "ru": "Таблица (CSV)", "kk": "Кесте (CSV)"},
-    "download_geojson": {"en": "Map data (GeoJSON)", "ru": "Данные карты (GeoJSON)", "kk": "Карта деректері (GeoJSON)"},
-    "download_png": {"en": "Map (PNG)", "ru": "Карта (PNG)", "kk": "Карта (PNG)"},
-    "downloads": {"en": "Download what is shown", "ru": "Скачать показанное", "kk": "Көрсетілгенді жүктеу"},
-    "share_link": {"en": "The address bar holds this view: copy it to share.",
-                   "ru": "Адрес страницы хранит этот вид: скопируйте его, чтобы поделиться.",
-                   "kk": "Бет мекенжайы осы көріністі сақтайды: бөлісу үшін көшіріңіз."},
-    "tiles": {"en": "Basemap tiles (needs internet)", "ru": "Подложка карты (нужен интернет)",
-              "kk": "Карта негізі (интернет қажет)"},
-    "show_surface": {"en": "Show the surface under the districts", "ru": "Показать поверхность под районами",
-                     "kk": "Аудандар астындағы бетті көрсету"},
-    # selectors
-    "pollutant": {"en": "Pollutant", "ru": "Загрязнитель", "kk": "Ластаушы"},
-    "metric": {"en": "Metric", "ru": "Показатель", "kk": "Көрсеткіш"},
-    "period": {"en": "Period", "ru": "Период", "kk": "Кезең"},
-    "sensors": {"en": "Sensors", "ru": "Датчики", "kk": "Датчиктер"},
-    "district": {"en": "District", "ru": "Район", "kk": "Аудан"},
-    "metric_mean": {"en": "Population-weighted mean", "ru": "Средневзвешенная по населению концентрация",
-                    "kk": "Халық саны бойынша орташа"},
-    "metric_days_over": {"en": "Days over the WHO 24-h guideline", "ru": "Дни выше суточного норматива ВОЗ",
-                         "kk": "ДДСҰ тәуліктік нормасынан асқан күндер"},
-    "metric_person_days_over": {"en": "Person-days over the WHO 24-h guideline",
-                                "ru": "Человеко-дни выше суточного норматива ВОЗ",
-                                "kk": "ДДСҰ тәуліктік нормасынан асқан адам-күндер"},
-    "period_year": {"en": "Calendar year", "ru": "Календарный год", "kk": "Күнтізбелік жыл"},
-    "year": {"en": "Year", "ru": "Год", "kk": "Жыл"},
-    "period_year_of": {"en": "Year {year}", "ru": "{year} год", "kk": "{year} жыл"},
-    "period_heating_of": {"en": "Heating season {season} (15 Oct – 15 Apr)",
-                          "ru": "Отопительный сезон {season} (15 окт – 15 апр)",
-                          "kk": "Жылыту маусымы {season} (15 қаз – 15 сәу)"},
-    "period_summer_of": {"en": "Summer {year} (Jun – Aug)", "ru": "Лето {year} (июнь – август)",
-                         "kk": "Жаз {year} (маусым – тамыз)"},
-    "period_hour_all_years": {"en": "Hour of day {h:02d}:00, all years", "ru": "Час суток {h:02d}:00, все годы",
-                              "kk": "Тәулік сағаты {h:02d}:00, барлық жылдар"},
-    "year_partial": {"en": "{year} (data on {share} % of days)", "ru": "{year} (данные за {share} % дней)",
-                     "kk": "{year} (күндердің {share} %-ында дерек бар)"},
-    "year_incomplete_note": {"en": "{year} is not a complete year: data on {share} % of its days (a complete year "
-                                   "needs {need} %). Its figures cover those days only.",
-                             "ru": "{year} — неполный год: данные за {share} % его дней (для полного года нужно "
-                                   "{need} %). Показатели относятся только к этим дням.",
-                             "kk": "{year} — толық емес жыл: оның күндерінің {share} %-ында ғана дерек бар (толық жыл "
-                                   "үшін {need} % қажет). Көрсеткіштер тек сол күндерге қатысты."},
-    "all_years": {"en": "all years", "ru": "все годы", "kk": "барлық жылдар"},
-    "history_title": {"en": "Year by year", "ru": "По годам", "kk": "Жылдар бойынша"},
-    "history_note": {"en": "Each year on its own; a heating season is listed under the year it ends in (2024/25 "
-                           "under 2025). Days over: days the district's mean exceeded the WHO 24-h guideline.",
-                     "ru": "Каждый год отдельно; отопительный сезон указан в году, в котором он заканчивается "
-                           "(2024/25 — в 2025). Дни выше нормы: дни, когда среднее по району превышало суточный "
-                           "норматив ВОЗ.",
-                     "kk": "Әр жыл бөлек; жылыту маусымы аяқталатын жылында көрсетілген (2024/25 — 2025 жылы). "
-                           "Нормадан асқан күндер: аудан бойынша орташа ДДСҰ тәуліктік нормасынан асқан күндер."},
-    "annual_mean": {"en": "Annual mean", "ru": "Среднегодовое", "kk": "Жылдық орташа"},
-    "heating_mean": {"en": "Heating-season mean", "ru": "Среднее за отопительный сезон",
-                     "kk": "Жылыту маусымының орташасы"},
-    "heating_season": {"en": "Heating season", "ru": "Отопительный сезон", "kk": "Жылыту маусымы"},
-    "days_with_data": {"en": "Days with data", "ru": "Дней с данными", "kk": "Дерек бар күндер"},
-    "heating_days_with_data": {"en": "Heating-season days with data", "ru": "Дней с данными в отопительный сезон",
-                               "kk": "Жылыту маусымында дерек бар күндер"},
-    "heating_days_over": {"en": "Heating-season days over", "ru": "Дней выше нормы в отопительный сезон",
-                          "kk": "Жылыту маусымында нормадан асқан күндер"},
-    "download_history": {"en": "District × year table (CSV)", "ru": "Таблица район × год (CSV)",
-                         "kk": "Аудан × жыл кестесі (CSV)"},
-    "period_heating": {"en": "Heating season (15 Oct – 15 Apr)", "ru": "Отопительный сезон (15 окт – 15 апр)",
-                       "kk": "Жылыту маусымы (15 қаз – 15 сәу)"},
-    "period_summer": {"en": "Summer (Jun – Aug)", "ru": "Лето (июнь – август)", "kk": "Жаз (маусым – тамыз)"},
-    "period_hour": {"en": "Hour of day {h:02d}:00", "ru": "Час суток {h:02d}:00", "kk": "Тәулік сағаты {h:02d}:00"},
-    "sensors_official": {"en": "Official stations only", "ru": "Только официальные станции",
-                         "kk": "Тек ресми бекеттер"},
-    "sensors_all": {"en": "All checked sensors", "ru": "Все проверенные датчики", "kk": "Барлық тексерілген датчиктер"},
-    "sensors_fallback": {
-        "en": "Low-cost sensors are calibrated for PM2.5 only: {parameter} comes from official stations.",
-        "ru": "Недорогие датчики откалиброваны только для PM2.5: {parameter} — по официальным станциям.",
-        "kk": "Арзан датчиктер тек PM2.5 үшін калибрленген: {parameter} ресми бекеттерден алынған.",
-    },
-    "hour_metric_note": {
-        "en": "Days over the guideline are counted per day: for an hour of the day the map shows the mean.",
-        "ru": "Дни выше норматива считаются по суткам: для часа суток карта показывает среднее.",
-        "kk": "Нормадан асқан күндер тәулік бойынша саналады: тәулік сағаты үшін карта орташаны көрсетеді.",
-    },
-    # units and labels
-    "unit_days": {"en": "days", "ru": "дней", "kk": "күн"},
-    "unit_person_days": {"en": "person-days", "ru": "человеко-дней", "kk": "адам-күн"},
-    "population": {"en": "Population", "ru": "Население", "kk": "Халық"},
-    "official_sites": {"en": "Official stations", "ru": "Официальные станции", "kk": "Ресми бекеттер"},
-    "lowcost_sites": {"en": "Low-cost sensors", "ru": "Недорогие датчики", "kk": "Арзан датчиктер"},
-    "times_who": {"en": "× WHO annual guideline", "ru": "× годовой норматив ВОЗ", "kk": "× ДДСҰ жылдық нормасы"},
-    "days_over": {"en": "Days over", "ru": "Дней выше нормы", "kk": "Нормадан асқан күн"},
-    "share_over": {"en": "Share of person-days over", "ru": "Доля человеко-дней выше нормы",
-                   "kk": "Нормадан асқан адам-күн үлесі"},
-    "days_over_n": {"en": "{n} days over the guideline", "ru": "{n} дней выше норматива", "kk": "{n} күн нормадан жоғары"},
-    "value": {"en": "Value", "ru": "Значение", "kk": "Мәні"},
-    "map_title": {"en": "{metric}, {parameter} — {period}", "ru": "{metric}, {parameter} — {period}",
-                  "kk": "{metric}, {parameter} — {period}"},
-    "ranking_title": {"en": "Districts ranked", "ru": "Рейтинг районов", "kk": "Аудандар рейтингі"},
-    "headline": {
-        "en": "**{worst}** breathes {worst_value} of {parameter}, **{best}** {best_value}: {ratio}× as much. "
-              "That is about {cigarettes} cigarettes a day in {worst}.",
-        "ru": "**{worst}** дышит {worst_value} {parameter}, **{best}** — {best_value}: в {ratio} раза больше. "
-              "Это примерно {cigarettes} сигарет в день в районе {worst}.",
-        "kk": "**{worst}** {parameter} бойынша {worst_value} жұтады, **{best}** — {best_value}: {ratio} есе көп. "
-              "Бұл {worst} ауданында күніне шамамен {cigarettes} темекіге тең.",
-    },
-    "headline_days": {
-        "en": "**{worst}**: {worst_value} over the WHO 24-h guideline; **{best}**: {best_value}.",
-        "ru": "**{worst}**: {worst_value} выше суточного норматива ВОЗ; **{best}**: {best_value}.",
-        "kk": "**{worst}**: ДДСҰ тәуліктік нормасынан {worst_value} жоғары; **{best}**: {best_value}.",
-    },
-    "cigarette_note": {
-        "en": "Cigarettes: Berkeley Earth's rule of thumb, 22 µg/m³ of PM2.5 for 24 hours ≈ one cigarette.",
-        "ru": "Сигареты: эмпирическое правило Berkeley Earth, 22 мкг/м³ PM2.5 за сутки ≈ одна сигарета.",
-        "kk": "Темекі: Berkeley Earth ережесі, тәулік бойы 22 мкг/м³ PM2.5 ≈ бір темекі.",
-    },
-    # fairness
-    "fairness_title": {"en": "Is it fair?", "ru": "Справедливо ли это?", "kk": "Бұл әділ ме?"},
-    "fifths_ratio": {
-        "en": "The most exposed fifth of residents breathes **{ratio}×** what the least exposed fifth breathes.",
-        "ru": "Пятая часть жителей с наибольшим воздействием дышит в **{ratio}** раза большей концентрацией, "
-              "чем пятая часть с наименьшим.",
-        "kk": "Ең көп әсер алатын тұрғындардың бестен бірі ең аз әсер алатын бестен бірінен **{ratio}** есе "
-              "көп жұтады.",
-    },
-    "income_ratio": {
-        "en": "The poorest fifth by income breathes **{ratio}×** what the richest fifth breathes.",
-        "ru": "Беднейшая пятая часть по доходу дышит в **{ratio}** раза большей концентрацией, чем богатейшая.",
-        "kk": "Табысы ең төмен бестен бір бөлік ең бай бестен бір бөліктен **{ratio}** есе көп жұтады.",
-    },
-    "index": {"en": "Index", "ru": "Индекс", "kk": "Индекс"},
-    "meaning": {"en": "What it means", "ru": "Что это значит", "kk": "Мағынасы"},
-    "equality": {"en": "equality", "ru": "равенство", "kk": "теңдік"},
-    "lorenz": {"en": "Lorenz (Gini {gini})", "ru": "Лоренц (Джини {gini})", "kk": "Лоренц (Джини {gini})"},
-    "lorenz_plain": {"en": "Lorenz curve", "ru": "кривая Лоренца", "kk": "Лоренц қисығы"},
-    "by_income_plain": {"en": "by income, poorest first", "ru": "по доходу, от бедных", "kk": "табыс бойынша, кедейлерден"},
-    "by_income": {"en": "by income, poorest first (CI {ci})", "ru": "по доходу, от бедных (ИК {ci})",
-                  "kk": "табыс бойынша, кедейлерден (КИ {ci})"},
-    "cum_residents": {"en": "cumulative share of residents", "ru": "накопленная доля жителей",
-                      "kk": "тұрғындардың жинақталған үлесі"},
-    "cum_exposure": {"en": "cumulative share of exposure", "ru": "накопленная доля воздействия",
-                     "kk": "әсердің жинақталған үлесі"},
-    "curves_title": {"en": "Who carries the exposure", "ru": "Кто несёт нагрузку", "kk": "Жүктемені кім көтереді"},
-    "quintile": {"en": "Income fifth", "ru": "Пятая часть по доходу", "kk": "Табыс бойынша бестен бір"},
-    "idx_mean exposure": {"en": "mean exposure", "ru": "среднее воздействие", "kk": "орташа әсер"},
-    "idx_Gini": {"en": "Gini", "ru": "Джини", "kk": "Джини"},
-    "idx_Theil T": {"en": "Theil T", "ru": "Тейл T", "kk": "Тейл T"},
-    "idx_Theil T between groups": {"en": "Theil T between districts", "ru": "Тейл T между районами",
-                                   "kk": "Тейл T аудандар арасында"},
-    "idx_Theil T within groups": {"en": "Theil T within districts", "ru": "Тейл T внутри районов",
-                                  "kk": "Тейл T аудандар ішінде"},
-    "idx_Atkinson": {"en": "Atkinson ({p})", "ru": "Аткинсон ({p})", "kk": "Аткинсон ({p})"},
-    "idx_Kolm–Pollak": {"en": "Kolm–Pollak ({p})", "ru": "Колм–Поллак ({p})", "kk": "Колм–Поллак ({p})"},
-    "idx_concentration index (income)": {"en": "concentration index (income)", "ru": "индекс концентрации (доход)",
-                                         "kk": "шоғырлану индексі (табыс)"},
-    "mean_mean exposure": {"en": "population-weighted mean, µg/m³", "ru": "средневзвешенное по населению, мкг/м³",
-                           "kk": "халық бойынша орташа, мкг/м³"},
-    "mean_Gini": {"en": "0: everyone breathes the same air. The typical gap between two residents, relative to the mean.",
-                  "ru": "0: все дышат одинаковым воздухом. Типичная разница между двумя жителями относительно среднего.",
-                  "kk": "0: барлығы бірдей ауа жұтады. Екі тұрғын арасындағы әдеттегі айырма, орташаға қатысты."},
-    "mean_Theil T": {"en": "0: equal. Grows as exposure concentrates on some residents.",
-                     "ru": "0: равенство. Растёт, когда воздействие сосредоточено на части жителей.",
-                     "kk": "0: теңдік. Әсер кейбір тұрғындарға шоғырланған сайын өседі."},
-    "mean_Theil T between groups": {"en": "The part of Theil T due to differences between district means.",
-                                    "ru": "Часть Тейла T из-за различий между средними по районам.",
-                                    "kk": "Аудандар орташалары арасындағы айырмадан туатын Тейл T бөлігі."},
-    "mean_Theil T within groups": {"en": "The part due to differences inside the districts.",
-                                   "ru": "Часть из-за различий внутри районов.",
-                                   "kk": "Аудандар ішіндегі айырмадан туатын бөлік."},
-    "mean_Atkinson": {"en": "Share of the mean that could be given up for equality (treats exposure like a good: read with care).",
-                      "ru": "Доля среднего, от которой можно отказаться ради равенства (считает воздействие благом: читать осторожно).",
-                      "kk": "Теңдік үшін бас тартуға болатын орташаның үлесі (әсерді игілік ретінде қарайды: абайлап оқыңыз)."},
-    "mean_Kolm–Pollak": {"en": "The equal exposure everyone would find as bad as the actual, unequal one, µg/m³ (≥ the mean).",
-                         "ru": "Равное воздействие, столь же плохое, как фактическое неравное, мкг/м³ (≥ среднего).",
-                         "kk": "Нақты тең емес әсермен бірдей жаман тең әсер, мкг/м³ (≥ орташа)."},
-    "mean_concentration index (income)": {
-        "en": "Below 0: the poorer breathe more; above 0: the richer; 0: no income gradient.",
-        "ru": "Меньше 0: бедные дышат хуже; больше 0: богатые; 0: нет зависимости от дохода.",
-        "kk": "0-ден кем: кедейлер көбірек жұтады; 0-ден көп: байлар; 0: табысқа тәуелділік жоқ."},
-    # drill-down
-    "drill_title": {"en": "{district}: a closer look", "ru": "{district}: подробнее", "kk": "{district}: толығырақ"},
-    "drill_hint": {"en": "Click a district on the map (or pick it here) for its details.",
-                   "ru": "Нажмите на район на карте (или выберите здесь), чтобы увидеть подробности.",
-                   "kk": "Толығырақ көру үшін картадағы ауданды басыңыз (немесе осы жерден таңдаңыз)."},
-    "daily_series": {"en": "Daily mean", "ru": "Среднесуточное значение", "kk": "Тәуліктік орташа"},
-    "diurnal": {"en": "By hour of the day (local time)", "ru": "По часам суток (местное время)",
-                "kk": "Тәулік сағаттары бойынша (жергілікті уақыт)"},
-    "groups": {"en": "Who lives here", "ru": "Кто здесь живёт", "kk": "Мұнда кім тұрады"},
-    "its_sensors": {"en": "Its sensors", "ru": "Датчики района", "kk": "Аудан датчиктері"},
-    "city": {"en": "city", "ru": "город", "kk": "қала"},
-    "guideline": {"en": "WHO 24-h guideline", "ru": "суточный норматив ВОЗ", "kk": "ДДСҰ тәуліктік нормасы"},
-    "hour": {"en": "hour", "ru": "час", "kk": "сағат"},
-    "date": {"en": "date", "ru": "дата", "kk": "күні"},
-    "group": {"en": "Group", "ru": "Группа", "kk": "Топ"},
-    "group_population": {"en": "Everyone", "ru": "Все жители", "kk": "Барлық тұрғындар"},
-    "group_children_u5": {"en": "Children under 5", "ru": "Дети до 5 лет", "kk": "5 жасқа дейінгі балалар"},
-    "group_elderly_65p": {"en": "People over 65", "ru": "Люди старше 65", "kk": "65 жастан асқандар"},
-    "group_Q1 (poorest)": {"en": "Income fifth 1 (poorest)", "ru": "Доход: 1-я пятая часть (беднейшие)",
-                           "kk": "Табыс: 1-бестен бір (ең кедей)"},
-    "group_Q2": {"en": "Income fifth 2", "ru": "Доход: 2-я пятая часть", "kk": "Табыс: 2-бестен бір"},
-    "group_Q3": {"en": "Income fifth 3", "ru": "Доход: 3-я пятая часть", "kk": "Табыс: 3-бестен бір"},
-    "group_Q4": {"en": "Income fifth 4", "ru": "Доход: 4-я пятая часть", "kk": "Табыс: 4-бестен бір"},
-    "group_Q5 (richest)": {"en": "Income fifth 5 (richest)", "ru": "Доход: 5-я пятая часть (богатейшие)",
-                           "kk": "Табыс: 5-бестен бір (ең бай)"},
-    "method": {
-        "en": "**Method.** Daily means at each station (≥ 18 of 24 hours; readings that failed quality checks left "
-              "out) are mapped to a 500 m population grid by {how}, then averaged over each district's residents. "
-              "The method is chosen for each pollutant and set of sensors: the one with the lowest error when each "
-              "reference station in turn is left out and predicted from the others.",
-        "ru": "**Метод.** Среднесуточные значения на станциях (≥ 18 из 24 часов; не прошедшие проверку качества "
-              "показания исключены) переносятся на сетку населения 500 м методом «{how}» и усредняются по жителям "
-              "района. Метод выбирается для каждого загрязнителя и набора датчиков: тот, у которого ошибка меньше, "
-              "когда каждая эталонная станция по очереди исключается и предсказывается по остальным.",
-        "kk": "**Әдіс.** Бекеттердегі тәуліктік орташалар (24 сағаттың ≥ 18-і; сапа тексерісінен өтпеген "
-              "көрсеткіштер алынып тасталған) «{how}» әдісімен 500 м халық торына көшіріледі, сосын аудан "
-              "тұрғындары бойынша орташаланады. Әдіс әр ластаушы мен датчиктер жиыны үшін таңдалады: әр эталондық "
-              "бекет кезекпен алынып, қалғандары бойынша болжанғанда қатесі ең аз әдіс.",
-    },
-    # map skill (leave-one-site-out cross-validation) and the "not resolved" mode
-    "method_idw": {"en": "inverse-distance weighting of the stations' values",
-                   "ru": "интерполяция значений станций обратными расстояниями",
-                   "kk": "бекеттер мәндерін кері қашықтық әдісімен интерполяциялау"},
-    "method_regression_idw": {
-        "en": "a regression on elevation and ground-level emissions plus inverse-distance-weighted residuals",
-        "ru": "регрессия по высоте и приземным выбросам с остатками, интерполированными обратными расстояниями",
-        "kk": "биіктік пен жерге жақын шығарындылар бойынша регрессия және кері қашықтық әдісімен қалдықтар"},
-    "method_regression_elevation_idw": {
-        "en": "a regression on elevation plus inverse-distance-weighted residuals",
-        "ru": "регрессия по высоте с остатками, интерполированными обратными расстояниями",
-        "kk": "биіктік бойынша регрессия және кері қашықтық әдісімен қалдықтар"},
-    "skill": {
-        "en": "**How sure is this map?** Method: {method}. Each of the {n_sites} reference stations was left out in "
-              "turn and predicted from the others: R² {r2} over the whole record; typical error of a daily value in "
-              "this period {rmse} µg/m³ (RMSE, {n} station-days). The districts' means differ by up to {spread} µg/m³.",
-        "ru": "**Насколько точна эта карта?** Метод: {method}. Каждая из {n_sites} эталонных станций по очереди "
-              "исключалась и предсказывалась по остальным: R² {r2} за весь период данных; типичная ошибка "
-              "среднесуточного значения в этом периоде {rmse} мкг/м³ (RMSE, {n} станцие-дней). Средние по районам "
-              "различаются не более чем на {spread} мкг/м³.",
-        "kk": "**Бұл карта қаншалықты дәл?** Әдіс: {method}. {n_sites} эталондық бекеттің әрқайсысы кезекпен алынып, "
-              "қалғандары бойынша болжанды: барлық деректер бойынша R² {r2}; осы кезеңдегі тәуліктік мәннің әдеттегі "
-              "қатесі {rmse} мкг/м³ (RMSE, {n} бекет-күн). Аудандардың орташалары ең көбі {spread} мкг/м³-ге ерекшеленеді.",
-    },
-    "skill_resolved": {
-        "en": "The error is smaller than the differences between districts, and R² is at least {min_r2}: the districts "
-              "are ranked.",
-        "ru": "Ошибка меньше различий между районами, а R² не ниже {min_r2}: районы ранжированы.",
-        "kk": "Қате аудандар арасындағы айырмашылықтан кіші, ал R² кемінде {min_r2}: аудандар рейтингі көрсетілген.",
-    },
-    "skill_unresolved": {
-        "en": "**This network does not resolve differences between districts** for {parameter} in this period: {why}. "
-              "Station values are shown instead of a ranking; the district map is an interpolation, not a measurement.",
-        "ru": "**Эта сеть не позволяет различить районы** по {parameter} в этом периоде: {why}. Вместо рейтинга "
-              "показаны значения станций; карта районов — интерполяция, а не измерение.",
-        "kk": "**Бұл желі аудандар арасындағы айырмашылықты ажырата алмайды** ({parameter}, осы кезең): {why}. "
-              "Рейтингтің орнына бекеттер мәндері көрсетілген; аудандар картасы — өлшеу емес, интерполяция.",
-    },
-    "why_rmse_exceeds_spread": {
-        "en": "the map's error ({rmse} µg/m³) is larger than the differences between districts ({spread} µg/m³)",
-        "ru": "ошибка карты ({rmse} мкг/м³) больше различий между районами ({spread} мкг/м³)",
-        "kk": "картаның қатесі ({rmse} мкг/м³) аудандар арасындағы айырмашылықтан ({spread} мкг/м³) үлкен"},
-    "why_r2_below_threshold": {
-        "en": "at a station it did not see, the map explains too little of what was measured (R² {r2}, below {min_r2})",
-        "ru": "на станции, которую карта не видела, она объясняет слишком мало измеренного (R² {r2}, ниже {min_r2})",
-        "kk": "карта көрмеген бекетте өлшенгеннің тым аз бөлігін түсіндіреді (R² {r2}, {min_r2}-ден төмен)"},
-    "why_no_cross_validation": {
-        "en": "the map could not be tested (fewer than two stations measured on the same days)",
-        "ru": "карту нельзя проверить (меньше двух станций с измерениями в одни и те же дни)",
-        "kk": "картаны тексеру мүмкін емес (бір күндері өлшеген бекеттер екіден аз)"},
-    "skill_excluded": {
-        "en": "Not used with real measurements: {methods}, because the {covariates} they need come from synthetic "
-              "grids here.",
-        "ru": "Не использованы с реальными измерениями: {methods}, так как нужные им данные ({covariates}) здесь "
-              "синтетические.",
-        "kk": "Нақты өлшеулермен қолданылмады: {methods}, себебі оларға қажет деректер ({covariates}) мұнда "
-              "синтетикалық."},
-    "cov_elevation_km": {"en": "elevation", "ru": "высота", "kk": "биіктік"},
-    "cov_log_emission": {"en": "ground-level emissions", "ru": "приземные выбросы", "kk": "жерге жақын шығарындылар"},
-    "skill_synthetic_covariates": {
-        "en": "The regression uses synthetic data: {entries}.",
-        "ru": "Регрессия использует синтетические данные: {entries}.",
-        "kk": "Регрессия синтетикалық деректерді пайдаланады: {entries}."},
-    "entry_emissions_grid": {"en": "emission grid", "ru": "сетка выбросов", "kk": "шығарындылар торы"},
-    "headline_unresolved": {
-        "en": "{parameter}, {period}: the {n} stations measured {lo} to {hi} µg/m³ on average. This network does not "
-              "resolve differences between districts.",
-        "ru": "{parameter}, {period}: средние на {n} станциях — от {lo} до {hi} мкг/м³. Эта сеть не позволяет "
-              "различить районы.",
-        "kk": "{parameter}, {period}: {n} бекеттегі орташа мәндер {lo}–{hi} мкг/м³. Бұл желі аудандар арасындағы "
-              "айырмашылықты ажырата алмайды.",
-    },
-    "fairness_unresolved": {
-        "en": "**Read with care:** these figures come from the same map, and this network does not resolve differences "
-              "between districts here (see beside the map). They describe the interpolation, not measured differences "
-              "between residents.",
-        "ru": "**Осторожно:** эти цифры получены по той же карте, а эта сеть здесь не позволяет различить районы (см. "
-              "рядом с картой). Они описывают интерполяцию, а не измеренные различия между жителями.",
-        "kk": "**Абайлап оқыңыз:** бұл сандар сол картадан алынған, ал бұл желі мұнда аудандар арасындағы "
-              "айырмашылықты ажырата алмайды (картаның жанын қараңыз). Олар тұрғындар арасындағы өлшенген "
-              "айырмашылықты емес, интерполяцияны сипаттайды.",
-    },
-    "stations_title": {"en": "Station values (not a district ranking)", "ru": "Значения станций (не рейтинг районов)",
-                       "kk": "Бекеттер мәндері (аудандар рейтингі емес)"},
-    "map_unresolved": {"en": "{title} (interpolated; districts not resolved)",
-                       "ru": "{title} (интерполяция; районы не различимы)",
-                       "kk": "{title} (интерполяция; аудандар ажыратылмайды)"},
-    "km_to_station": {"en": "Mean distance to a station measuring it, km",
-                      "ru": "Среднее расстояние до станции, измеряющей его, км",
-                      "kk": "Оны өлшейтін бекетке дейінгі орташа қашықтық, км"},
-    # network page
-    "colour_by": {"en": "Colour sites by", "ru": "Цвет точек", "kk": "Нүктелер түсі"},
-    "colour_aqi": {"en": "AQI category of the period's mean", "ru": "Категория AQI среднего за период",
-                   "kk": "Кезең орташасының AQI санаты"},
-    "colour_qc": {"en": "Quality-check status", "ru": "Статус проверки качества", "kk": "Сапа тексерісі күйі"},
-    "site": {"en": "Site", "ru": "Пост", "kk": "Бекет"},
-    "network": {"en": "Network", "ru": "Сеть", "kk": "Желі"},
-    "official": {"en": "Official (Kazhydromet)", "ru": "Официальная (Казгидромет)", "kk": "Ресми (Қазгидромет)"},
-    "indicative": {"en": "Indicative (low-cost)", "ru": "Ориентировочная (недорогой датчик)",
-                   "kk": "Бағдарлық (арзан датчик)"},
-    "sensor_model": {"en": "Sensor", "ru": "Прибор", "kk": "Құрал"},
-    "qc_good": {"en": "Good (≥ 90 % of readings pass)", "ru": "Хорошо (≥ 90 % показаний проходят)",
-                "kk": "Жақсы (көрсеткіштердің ≥ 90 %-ы өтеді)"},
-    "qc_check": {"en": "Check (60–90 % pass)", "ru": "Проверить (60–90 % проходят)", "kk": "Тексеру (60–90 % өтеді)"},
-    "qc_poor": {"en": "Poor (< 60 % pass)", "ru": "Плохо (< 60 % проходят)", "kk": "Нашар (< 60 % өтеді)"},
-    "qc_no data": {"en": "No data", "ru": "Нет данных", "kk": "Деректер жоқ"},
-    "aqi_no data": {"en": "No data", "ru": "Нет данных", "kk": "Деректер жоқ"},
-    "site_hint": {"en": "Click a site on the map (or pick it here) for its history and quality report.",
-                  "ru": "Нажмите на пост на карте (или выберите здесь), чтобы увидеть историю и отчёт о качестве.",
-                  "kk": "Тарихы мен сапа есебін көру үшін картадағы бекетті басыңыз (немесе осы жерден таңдаңыз)."},
-    "history": {"en": "History (daily means)", "ru": "История (среднесуточные)", "kk": "Тарих (тәуліктік орташа)"},
-    "raw": {"en": "raw", "ru": "исходные", "kk": "бастапқы"},
-    "calibrated": {"en": "calibrated", "ru": "откалиброванные", "kk": "калибрленген"},
-    "calendar": {"en": "Calendar", "ru": "Календарь", "kk": "Күнтізбе"},
-    "qc_report": {"en": "Quality report", "ru": "Отчёт о качестве", "kk": "Сапа есебі"},
-    "capture": {"en": "Data capture, %", "ru": "Полнота данных, %", "kk": "Деректер толықтығы, %"},
-    "pct_good": {"en": "Readings passing QC, %", "ru": "Показаний прошли проверку, %", "kk": "Тексерістен өткен, %"},
-    "readings_n": {"en": "Readings", "ru": "Показаний", "kk": "Көрсеткіштер"},
-    "equity_title": {"en": "Where monitoring is thin", "ru": "Где мониторинг слаб", "kk": "Мониторинг әлсіз жерлер"},
-    "per_100k_official": {"en": "Official stations per 100,000", "ru": "Офиц. станций на 100 тыс.",
-                          "kk": "100 мыңға ресми бекет"},
-    "per_100k_lowcost": {"en": "Low-cost sensors per 100,000", "ru": "Недорогих датчиков на 100 тыс.",
-                         "kk": "100 мыңға арзан датчик"},
-    "km_to_official": {"en": "Mean distance to an official station, km", "ru": "Среднее расстояние до офиц. станции, км",
-                       "kk": "Ресми бекетке дейінгі орташа қашықтық, км"},
-    "blind_spots": {
-        "en": "{people} residents ({share} %) live more than {km} km from an official station; "
-              "{names} have none of their own.",
-        "ru": "{people} жителей ({share} %) живут дальше {km} км от официальной станции; "
-              "в районах {names} своей станции нет.",
-        "kk": "{people} тұрғын ({share} %) ресми бекеттен {km} км-ден алыс тұрады; "
-              "{names} аудандарында өз бекеті жоқ.",
-    },
-    "blind_spots_none": {
-        "en": "{people} residents ({share} %) live more than {km} km from an official station; every district has one.",
-        "ru": "{people} жителей ({share} %) живут дальше {km} км от официальной станции; станция есть в каждом районе.",
-        "kk": "{people} тұрғын ({share} %) ресми бекеттен {km} км-ден алыс тұрады; әр ауданда бекет бар.",
-    },
-    "blind_layer": {"en": "Residents > {km} km from an official station", "ru": "Жители дальше {km} км от офиц. станции",
-                    "kk": "Ресми бекеттен {km} км-ден алыс тұрғындар"},
-    "sites_map_title": {"en": "{n} sites: {official} official, {lowcost} indicative",
-                        "ru": "{n} постов: {official} официальных, {lowcost} ориентировочных",
-                        "kk": "{n} бекет: {official} ресми, {lowcost} бағдарлық"},
-    "reason_unknown_parameter": {"en": "unknown parameter", "ru": "неизвестный параметр", "kk": "белгісіз параметр"},
-    "reason_unit_mismatch": {"en": "wrong unit", "ru": "неверная единица", "kk": "қате бірлік"},
-    "reason_unknown_site": {"en": "unknown site", "ru": "неизвестный пост", "kk": "белгісіз бекет"},
-    "reason_no_coordinates": {"en": "no coordinates", "ru": "нет координат", "kk": "координаттар жоқ"},
-    "reason_missing_value": {"en": "missing value", "ru": "нет значения", "kk": "мән жоқ"},
-    "reason_out_of_range": {"en": "implausible value", "ru": "неправдоподобное значение", "kk": "ықтимал емес мән"},
-    "reason_duplicate": {"en": "duplicate time", "ru": "повтор времени", "kk": "уақыт қайталануы"},
-    "reason_stuck": {"en": "stuck", "ru": "залипание", "kk": "тұрып қалу"},
-    "reason_spike": {"en": "spike", "ru": "выброс", "kk": "шұғыл секіру"},
-    "reason_pm25_gt_pm10": {"en": "PM2.5 > PM10", "ru": "PM2.5 > PM10", "kk": "PM2.5 > PM10"},
-    "reason_humidity": {"en": "fog / humidity", "ru": "туман / влажность", "kk": "тұман / ылғалдылық"},
-    "reason_drift": {"en": "drift", "ru": "дрейф", "kk": "дрейф"},
-    "reason_time_shift": {"en": "clock shift", "ru": "сдвиг часов", "kk": "сағат ығысуы"},
-    "reason_sentinel": {"en": "fill code (999 …)", "ru": "код-заполнитель (999 …)", "kk": "толтырғыш код (999 …)"},
-    "reason_saturation": {"en": "at the analyser's ceiling", "ru": "у предела прибора", "kk": "аспап шегінде"},
-    "reason_flat": {"en": "flat (dead analyser)", "ru": "плоский ряд (прибор не работает)",
-                    "kk": "тегіс қатар (аспап істемейді)"},
-    "reason_low_level": {"en": "implausibly low against the network", "ru": "неправдоподобно низко относительно сети",
-                         "kk": "желімен салыстырғанда ықтимал емес төмен"},
-    "reason_unit_jump": {"en": "unit jump (×1000)", "ru": "скачок единиц (×1000)", "kk": "бірлік секіруі (×1000)"},
-    "reason_outlier": {"en": "far above the network", "ru": "намного выше сети", "kk": "желіден әлдеқайда жоғары"},
-    "reason_level_shift": {"en": "level shift", "ru": "сдвиг уровня", "kk": "деңгей ығысуы"},
-    "reason_inconsistent": {"en": "inconsistent with its neighbours", "ru": "не согласуется с соседями",
-                            "kk": "көршілерімен сәйкес емес"},
-    "reason_detection_limit": {"en": "at the detection limit", "ru": "на пределе обнаружения", "kk": "анықтау шегінде"},
-    "pct_flagged": {"en": "Readings flagged, %", "ru": "Показаний с отметкой, %", "kk": "Белгіленген көрсеткіштер, %"},
-    "no_site": {"en": "No site selected.", "ru": "Пост не выбран.", "kk": "Бекет таңдалмаған."},
-}
-
-_PARAMETERS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO"}
-_UNITS = {"en": "µg/m³", "ru": "мкг/м³", "kk": "мкг/м³"}
+_LANG_CODE = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
+#: ``#. plural: NAME`` in a catalogue: the placeholder whose value picks the plural form ("n" when absent)
+_PLURAL_COMMENT = re.compile(r"^plural:\s*(\w+)\s*$")
 
 
-def t(key: str, lang: str = "en", **values) -> str:
-    """The text of ``key`` in ``lang`` (English when missing), with ``{placeholders}`` filled.
+class _Catalogue:
+    """One language's messages: Babel's parsed catalogue, and GNU gettext translations compiled from it
+    in memory (no .mo file on disk) that fall back to English."""
+
+    def __init__(self, lang: str, path: Path):
+        with open(path, "rb") as f:
+            self.po = read_po(f, locale=lang, domain=DOMAIN)
+        buf = io.BytesIO()
+        write_mo(buf, self.po)  # untranslated and fuzzy messages are left out: they fall back to English
+        buf.seek(0)
+        self.translations = gettext.GNUTranslations(buf)
+        self.keys = frozenset(m.id[0] if m.pluralizable else m.id for m in self.po if m.id)
+        self.count_of = {}
+        for m in self.po:
+            if m.id and m.pluralizable:
+                names = [g.group(1) for c in m.auto_comments if (g := _PLURAL_COMMENT.match(c.strip()))]
+                self.count_of[m.id[0]] = names[0] if names else "n"
+
+
+@functools.lru_cache(maxsize=None)
+def available_languages() -> tuple[str, ...]:
+    """Codes of the languages with a catalogue, English first, then alphabetically (("en", "kk", "mn", "ru"))."""
+    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")
+                   if _LANG_CODE.match(p.parent.parent.name))
+    return tuple(sorted(found, key=lambda code: code != FALLBACK))
+
+
+@functools.lru_cache(maxsize=None)
+def _catalogue(lang: str) -> _Catalogue | None:
+    if lang not in available_languages():  # also keeps a hostile ?lang= from ever reaching a path
+        return None
+    cat = _Catalogue(lang, LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po")
+    if lang != FALLBACK:
+        cat.translations.add_fallback(_catalogue(FALLBACK).translations)
+    return cat
+
+
+def catalogue(lang: str):
+    """The Babel :class:`~babel.messages.catalog.Catalog` of ``lang`` as read from its ``.po`` file
+    (for checks and tools; :func:`t` is what pages use).
 
     Raises
     ------
     KeyError
-        For a key that is in no language: a typo in the code, not a missing translation.
+        For a language without a catalogue.
     """
-    entry = TEXT[key]
-    text = entry.get(lang) or entry["en"]
-    return text.format(**values) if values else text
+    cat = _catalogue(lang)
+    if cat is None:
+        raise KeyError(f"no catalogue for language {lang!r}; available: {', '.join(available_languages())}")
+    return cat.po
 
 
-def month(m: int, lang: str = "en") -> str:
-    """Name of calendar month ``m`` (1–12)."""
-    return _MONTHS.get(lang, _MONTHS["en"])[m - 1]
+def keys() -> frozenset[str]:
+    """Every message key (the msgids of the English catalogue)."""
+    return _catalogue(FALLBACK).keys
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is a message key."""
+    return key in _catalogue(FALLBACK).keys
+
+
+def _babel_locale(lang: str, dates: bool = False) -> Locale:
+    # a code CLDR does not know falls back to English; airfair's English dates are British ("15 Oct")
+    english = "en_GB" if dates else "en"
+    try:
+        return Locale.parse(english if lang == FALLBACK else lang)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return Locale.parse(english)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def language_name(code: str) -> str:
+    """The name of language ``code`` in that language, capitalised as a menu shows it (CLDR):
+    'English', 'Русский', 'Қазақ тілі', 'Монгол'. An unknown code is returned as it is."""
+    try:
+        name = Locale.parse(code).get_display_name(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return str(code)
+    return _capitalised(name) if name else str(code)
+
+
+# ---------------------------------------------------------------------------------------------------
+# what the city profile fills in
+def _city():
+    from airfair import cities  # at call time: the active city may change (cities.use), and cities imports much
+
+    return cities.get()
+
+
+def _day_month(month_day: tuple[int, int], lang: str) -> str:
+    m, d = month_day
+    return format_skeleton("MMMd", _dt.date(2000, m, d), locale=_babel_locale(lang, dates=True))  # 2000: 29 Feb exists
+
+
+def heating_span(lang: str = "en", city=None) -> str:
+    """The heating season's dates in ``lang`` ('15 Oct – 15 Apr', '15 окт. – 15 апр.'), from the city
+    profile (the active city when ``city`` is None)."""
+    start, end = (city or _city()).heating_season.bounds
+    return f"{_day_month(start, lang)} – {_day_month(end, lang)}"
+
+
+_FROM_CITY = {
+    "city": lambda lang: _city().name(lang),
+    "network": lambda lang: _city().network_name(lang),
+    "heating": heating_span,
+}
+
+
+def profile_words(lang: str = "en") -> dict[str, str]:
+    """What :func:`t` fills from the active city profile when a caller does not: ``city``,
+    ``network`` and ``heating`` in ``lang``. For a caller that must escape them for where they go
+    (Markdown) before passing them to :func:`t`."""
+    return {name: get(lang) for name, get in _FROM_CITY.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _fields(text: str) -> frozenset[str]:
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
+
+
+def _count(value, lang: str = "en") -> int:
+    """The integer that picks a plural form: a number, or a number already formatted, in Python's
+    English way ('12,345') or in the reader's language (Babel: '12 345', '8,5' in Russian). A fraction
+    takes the form of 2 (CLDR's form for fractions in ru, en, kk, mn); what is not a number (None, '—')
+    takes the form of 0, the general plural."""
+    if isinstance(value, str):
+        text = re.sub(r"[\s\u00a0\u202f']", "", value)  # spaces only ever group digits
+        if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):  # "12,345" (f"{x:,.0f}")
+            text = text.replace(",", "")
+        try:
+            value = float(text)
+        except ValueError:
+            try:
+                value = float(parse_decimal(text, locale=_babel_locale(lang)))  # "8,5" in Russian
+            except (NumberFormatError, ValueError):
+                return 0
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return 0
+    if not np.isfinite(x):
+        return 0
+    return int(abs(x)) if x.is_integer() else 2
+
+
+def t(key: str, lang: str = "en", **values) -> str:
+    """The text of ``key`` in ``lang`` (English when that language has no catalogue or lacks the
+    key), with ``{placeholders}`` filled from ``values``.
+
+    A message with plural forms takes the one its count asks for: the value of ``n`` (or of the
+    placeholder its catalogue names in ``#. plural: NAME``). ``{city}``, ``{network}`` and
+    ``{heating}`` are filled from the active city profile unless given.
+
+    Raises
+    ------
+    KeyError
+        For a key that is in no catalogue: a typo in the code, not a missing translation.
+    """
+    en = _catalogue(FALLBACK)
+    if key not in en.keys:
+        raise KeyError(key)
+    cat = _catalogue(lang) or en
+    count = en.count_of.get(key)
+    if count is not None:
+        text = cat.translations.ngettext(key, key, _count(values.get(count), lang))
+    else:
+        text = cat.translations.gettext(key)
+    fields = _fields(text)
+    missing = {name: _FROM_CITY[name](lang) for name in fields & _FROM_CITY.keys() if name not in values}
+    if not (values or missing):
+        return text
+    return text.format(**values, **missing)
+
+
+@functools.lru_cache(maxsize=None)
+def _month_names(lang: str, width: str) -> dict[int, str]:
+    return {m: _capitalised(name) for m, name in get_month_names(width, "stand-alone", _babel_locale(lang)).items()}
+
+
+def month(m: int, lang: str = "en", width: str = "wide") -> str:
+    """Name of calendar month ``m`` (1–12) in ``lang``, stand-alone and capitalised, from CLDR
+    ('January', 'Январь', 'Қаңтар', 'Нэгдүгээр сар'); ``width="abbreviated"`` for the short form."""
+    return _month_names(lang, width)[int(m)]
+
+
+@functools.lru_cache(maxsize=None)
+def _day_names(lang: str, width: str) -> dict[int, str]:
+    return {d: _capitalised(name) for d, name in get_day_names(width, "stand-alone", _babel_locale(lang)).items()}
+
+
+def weekday(w: int, lang: str = "en", width: str = "narrow") -> str:
+    """Name of weekday ``w`` (0 = Monday … 6 = Sunday) in ``lang`` from CLDR; ``width`` "narrow"
+    (M, П, Д, Да), "abbreviated" or "wide"."""
+    return _day_names(lang, width)[int(w)]
+
+
+#: Chemical names, the same in every language
+_PARAMETERS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO"}
+#: unit (as in :data:`airfair.contracts.PARAMETER_UNITS`) → its message key
+_UNIT_KEYS = {"µg/m³": "unit_ug_m3", "mg/m³": "unit_mg_m3"}
 
 
 def period_label(period: str, lang: str = "en", year: int | None = None) -> str:
@@ -500,13 +283,18 @@ def period_label(period: str, lang: str = "en", year: int | None = None) -> str:
 
 
 def parameter_label(parameter: str, lang: str = "en", unit: bool = True) -> str:
-    """'PM2.5 (µg/m³)' / 'PM2.5 (мкг/м³)'."""
+    """'PM2.5 (µg/m³)' / 'PM2.5 (мкг/м³)'; CO in mg/m³, as the ``readings`` contract stores it."""
+    from airfair.contracts import PARAMETER_UNITS
+
     name = _PARAMETERS.get(parameter, parameter)
-    return f"{name} ({_UNITS.get(lang, _UNITS['en'])})" if unit else name
+    if not unit:
+        return name
+    u = PARAMETER_UNITS.get(parameter, "µg/m³")
+    return f"{name} ({t(_UNIT_KEYS[u], lang) if u in _UNIT_KEYS else u})"
 
 
 def district_name(districts, district_id: str, lang: str = "en") -> str:
-    """A district's name in ``lang`` from the ``districts`` table."""
+    """A district's name in ``lang`` from the ``districts`` table (English when it has no such column)."""
     col = f"name_{lang}" if f"name_{lang}" in districts else "name_en"
     ids = districts["district_id"].to_numpy()
     hit = np.flatnonzero(ids == district_id)  # a plain array lookup: called for every label of every page
@@ -517,11 +305,13 @@ def index_label(name: str, lang: str = "en") -> tuple[str, str]:
     """Name and plain-words meaning of an :func:`airfair.inequality.indices` row in ``lang``."""
     base, _, param = name.partition(" (")
     param = param.rstrip(")")
-    if f"idx_{name}" in TEXT:
+    if has(f"idx_{name}"):
         return t(f"idx_{name}", lang), t(f"mean_{name}", lang)
-    if f"idx_{base}" in TEXT:
+    if has(f"idx_{base}"):
         return t(f"idx_{base}", lang, p=param), t(f"mean_{base}", lang)
     return name, ""
 
 
-__all__ = ["LANGUAGES", "TEXT", "district_name", "index_label", "month", "parameter_label", "period_label", "t"]
+__all__ = ["DOMAIN", "FALLBACK", "LOCALE_DIR", "available_languages", "catalogue", "district_name", "has",
+           "heating_span", "index_label", "keys", "language_name", "month", "parameter_label",
+           "period_label", "profile_words", "t", "weekday"]

@@ -44,6 +44,18 @@ def weighted_mean(values, weights=None) -> float:
     return float(np.sum(w * x) / np.sum(w))
 
 
+def percentile_rank(values, x: float, weights=None) -> float:
+    """Share of people (weights) whose value is below ``x``, ties counted half, in percent (0–100).
+
+    EJScreen's way to place a place's figure among a population's: "higher than 83 % of residents".
+
+    >>> percentile_rank([10, 20, 30, 40], 30, weights=[1, 1, 1, 1])
+    62.5
+    """
+    v, w = _prepare(values, weights)
+    return float(100.0 * (w[v < x].sum() + 0.5 * w[v == x].sum()) / w.sum())
+
+
 def lorenz_curve(values, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """Lorenz curve: cumulative share of people (sorted from least to most exposed) against their
     cumulative share of total exposure. Both arrays start at 0 and end at 1."""
@@ -347,5 +359,5 @@ def indices(values, weights=None, rank_by=None, groups=None, epsilons=(0.5, 1.0,
     return pd.DataFrame(rows, columns=["index", "value", "meaning"])
 
 
-__all__ = ["indices", "weighted_mean", "quantile_ratio", "lorenz_curve", "gini", "Theil", "theil", "atkinson", "KolmPollak", "kolm_pollak",
+__all__ = ["indices", "weighted_mean", "percentile_rank", "quantile_ratio", "lorenz_curve", "gini", "Theil", "theil", "atkinson", "KolmPollak", "kolm_pollak",
            "concentration_index", "concentration_curve"]

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from airfair import contracts, escaping, geo
+from airfair import cities, contracts, escaping, geo
 from airfair.catalog import MANIFEST, data_directory, read_manifest, sha256_of, write_catalog, writing
 
 
@@ -311,7 +311,7 @@ def _elevation(data_dir: Path, lon, lat) -> np.ndarray:
     except FileNotFoundError:
         return out
     with grid:
-        x, y = geo.to_metric(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        x, y = geo.to_metric(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), city=cities.of_data_dir(data_dir))
         xs, ys = grid.x.values, grid.y.values
         half = abs(float(xs[1] - xs[0])) / 2 if len(xs) > 1 else 0.0
         ix = np.abs(xs[None, :] - np.asarray(x)[:, None]).argmin(axis=1)
@@ -397,7 +397,7 @@ def register_readings(readings: pd.DataFrame, sites, data_dir: str | Path | None
       file changes nothing: same files, same sha256, "nothing new"); one present with a *different*
       value keeps the catalog's value and the new one is rejected with that reason.
     * Atomic: new files are built in a temporary folder inside the data directory, validated
-      against ``contracts.SCHEMAS``, then swapped in with ``os.replace``; the manifest is replaced
+      against ``contracts.schemas`` (of the directory's city), then swapped in with ``os.replace``; the manifest is replaced
       last. Any exception before the manifest is in place restores every file byte for byte.
 
     Examples
@@ -519,7 +519,7 @@ def _register_readings_locked(readings, sites, data_dir, provenance, raw_files, 
         for n, spec in (("readings", spec_r), ("sensor_sites", spec_s)):
             obj = read_entry(spec, tmp / spec.path)
             obj = obj.compute() if spec.kind == "dask_parquet" else obj
-            problems += [f"{n}: {p}" for p in entry_problems(n, obj)]
+            problems += [f"{n}: {p}" for p in entry_problems(n, obj, city=cities.of_data_dir(data_dir))]
         if problems:
             raise ImportError_("the imported data break the catalog's contracts; nothing was changed:\n  "
                                + "\n  ".join(problems))
@@ -567,7 +567,7 @@ def _register_readings_locked(readings, sites, data_dir, provenance, raw_files, 
         (tmp / MANIFEST).write_text(json.dumps(new_manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                                     encoding="utf-8")
         if (data_dir / "catalog.yaml").exists():
-            write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", new_manifest)
+            write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", new_manifest, city=cities.of_data_dir(data_dir))
 
         # ---- swap: each step undone in reverse order if a later one fails ----
         moves = [(tmp / spec_r.path, data_dir / spec_r.path), (tmp / spec_s.path, data_dir / spec_s.path)]
@@ -1351,7 +1351,7 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]"), reason
     if not tz:
         raise ImportError_(f"{path}: time stamps have no UTC offset (e.g. {s[present].iloc[0]!r}): say which zone "
-                           "they are in, --tz Asia/Almaty (local time) or --tz UTC; airfair does not guess")
+                           f"they are in, --tz {cities.get().time_zone} (local time) or --tz UTC; airfair does not guess")
     line_of = {}
     if lines is not None:
         line_of = pd.Series(lines.to_numpy(), index=raw.index)[present].groupby(s[present].to_numpy()).first().to_dict()
@@ -1363,7 +1363,8 @@ def _parse_times(raw: pd.Series, tz: str | None, time_format: str | None, ambigu
     try:
         zone = zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ImportError_(f"unknown time zone {tz!r} (use an IANA name such as Asia/Almaty, or UTC)") from None
+        raise ImportError_(f"unknown time zone {tz!r} (use an IANA name such as {cities.get().time_zone}, "
+                           "or UTC)") from None
     # zoneinfo, stamp by stamp (few distinct hours): fold 0 is the first of two equal wall times
     utc = zoneinfo.ZoneInfo("UTC")
     lookup = {}
@@ -1843,6 +1844,7 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
     report = ImportReport()
     frames, site_frames = [], []
     sources = [s for p in paths for s in open_sources(p)]  # a zip may hold several tables
+    cities.use(cities.of_data_dir(data_dir))  # messages name the zone of the data's city
     for p in sources:
         r, s, rep = read_table(p, mapping, constants, tz, wide, sites, delimiter, **read_options)
         if len(sources) > 1:

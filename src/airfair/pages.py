@@ -163,7 +163,7 @@ def header(page: str, lang_widget, title_key: str):
     def render(lang):
         links = "".join(
             f"<a class='{'current' if key == page else ''}' href='./{key}?lang={html_text(lang)}'>"
-            f"{html_text(i18n.t('nav_' + key, lang))}</a>" for key in ("exposure", "network"))
+            f"{html_text(i18n.t('nav_' + key, lang))}</a>" for key in ("exposure", "network", "voices"))
         return (f"<div class='af-header'><h1>{html_text(i18n.t('site_title', lang))} — "
                 f"{html_text(i18n.t(title_key, lang))}</h1><nav>{links}</nav></div>")
 
@@ -172,10 +172,27 @@ def header(page: str, lang_widget, title_key: str):
     return pn.Row(html, pn.Column(lang_widget, width=150, sizing_mode="fixed"))
 
 
-def language_select(default: str = "en"):
-    """The language switch (English / Русский / Қазақша)."""
-    return pn.widgets.Select(label="", options={v: k for k, v in i18n.LANGUAGES.items()}, value=default, width=140,
-                             css_classes=["language-select"])
+def language_select(default: str | None = None, languages=None):
+    """The language switch: each language named in itself (English / Русский / Қазақ тілі / Монгол).
+
+    Parameters
+    ----------
+    default : str, optional
+        The language shown first (the first offered when it is not among them); default the active
+        city's ``default_language``.
+    languages : sequence of str, optional
+        Language codes to offer, in menu order; codes without a catalogue are left out. Default: the
+        active city's interface languages (``City.languages``: a city is offered in its own languages).
+    """
+    from airfair import cities
+
+    city = cities.get()
+    languages = languages or city.languages
+    default = default or city.default_language
+    have = i18n.available_languages()
+    codes = [c for c in dict.fromkeys(languages or have) if c in have] or [i18n.FALLBACK]
+    return pn.widgets.Select(label="", options={i18n.language_name(c): c for c in codes},
+                             value=default if default in codes else codes[0], width=140, css_classes=["language-select"])
 
 
 def banner_text(views, lang: str = "en", markdown: bool = True) -> str:
@@ -186,14 +203,16 @@ def banner_text(views, lang: str = "en", markdown: bool = True) -> str:
     Parameters
     ----------
     views : airfair.views.Views
-    lang : {"en", "ru", "kk"}
+    lang : str
+        A language code (:func:`airfair.i18n.available_languages`).
     markdown : bool
         True: Markdown with the source escaped as literal text (for a page); False: plain text (for a
         picture, where Markdown would show as typed).
     """
     synthetic = views.synthetic_entries
-    if "readings" in synthetic:
-        first = [i18n.t("synthetic_banner", lang)]
+    if "readings" in synthetic:  # the city's name comes from its profile: literal text, like any value
+        words = i18n.profile_words(lang)
+        first = [i18n.t("synthetic_banner", lang, city=markdown_text(words["city"]) if markdown else words["city"])]
     elif synthetic:
         source = display_source(views.provenance.get("readings", {}).get("source", ""))
         first = [i18n.t("partly_synthetic_banner", lang, source=markdown_text(source) if markdown else source,
@@ -231,7 +250,8 @@ def footer(views, lang_widget):
             source = markdown_text(display_source(prov.get("source"))) or "—"
             licence = markdown_text(prov.get("licence")) or "—"
             lines.append(f"{i18n.t('source', lang)}: {source}. {i18n.t('licence', lang)}: {licence}.")
-        return "  \n".join(lines + [i18n.t("not_regulatory", lang), i18n.t("share_link", lang),
+        network = markdown_text(i18n.profile_words(lang)["network"])
+        return "  \n".join(lines + [i18n.t("not_regulatory", lang, network=network), i18n.t("share_link", lang),
                                     f"airfair {airfair.__version__} · views {markdown_text(views.meta.get('key', ''))}"])
 
     md.object = render(lang_widget.value)
@@ -341,6 +361,18 @@ def download(label_key: str, lang_widget, make, filename_of, css: str, button_ty
     return w
 
 
+def name_column(table, lang: str) -> str:
+    """The district-name column of ``table`` for ``lang``: ``name_<lang>`` when the table has it (the
+    city's languages), else ``name_en`` (every districts table has it)."""
+    col = f"name_{lang}"
+    return col if col in table.columns else "name_en"
+
+
+def name_columns(table) -> list[str]:
+    """Every district-name column of ``table`` (``name_en`` and one per language of the city)."""
+    return [c for c in table.columns if c.startswith("name_")]
+
+
 def geojson_of(districts, table, columns) -> str:
     """District polygons with the figures shown, as GeoJSON text (EPSG:4326)."""
     gdf = districts[["district_id", "geometry"]].merge(table[["district_id", *columns]], on="district_id")
@@ -356,6 +388,8 @@ __all__ = [
     "geojson_of",
     "header",
     "language_select",
+    "name_column",
+    "name_columns",
     "release_memory",
     "select",
     "setup",

@@ -45,6 +45,18 @@ def _tiles():
     return OSM().opts(alpha=0.6)
 
 
+def _label_points(n_districts: int) -> float:
+    """Font size (pt) of the district names on a map: smaller as districts multiply (2 to 30), so that
+    30 names stay legible where 8 had room at 9 pt (the hover always gives the full name)."""
+    return 9.0 if n_districts <= 10 else 8.0 if n_districts <= 16 else 7.0 if n_districts <= 22 else 6.0
+
+
+def _ranking_height(n_districts: int, minimum: int) -> int:
+    """Height (px) of a ranking of ``n_districts`` bars: at least ``minimum``, and 20 px a bar plus the
+    axis and title, so that 30 districts get readable bars rather than 300 px shared out."""
+    return int(max(minimum, 20 * n_districts + 80))
+
+
 def _district_tooltips(value_label: str, extra: list, hover: list | None) -> list[tuple[str, str]]:
     """Hover rows of a district map: name, value, then ``hover`` (label, column, format) rows, by default
     one per ``extra`` column."""
@@ -94,7 +106,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     gdf = districts[["district_id", "name_en", "geometry"] + ([name] if name != "name_en" else [])].merge(
         values, on="district_id")
     gdf = gdf.assign(label=gdf[name])
-    extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+    extra = [c for c in values.columns if c not in ("district_id", "value") and not c.startswith("name_")]
     vdims = ["value", "label", "district_id", *extra]
     tips = _district_tooltips(value_label, extra, hover)
     size = dict(responsive=True, aspect=width / height, min_height=300) if responsive else dict(width=width, height=height)
@@ -110,7 +122,7 @@ def district_map(districts, values: pd.DataFrame, value_label: str = "PM2.5 (µg
     pts = gdf.geometry.representative_point()
     px, py = geo.to_web(pts.x.to_numpy(), pts.y.to_numpy())
     labels = hv.Labels(pd.DataFrame({"x": px, "y": py, "name": gdf["label"].to_numpy()}), ["x", "y"], "name").opts(
-        text_font_size="9pt", text_color="black")
+        text_font_size=f"{_label_points(len(gdf)):g}pt", text_color="black")
     layers = [polys, labels]
     if surface is not None:
         layers.insert(0, surface_layer(surface, value_label, cmap, clim))
@@ -128,7 +140,7 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     Parameters
     ----------
     surface : xarray.DataArray
-        Values on the population grid (``y``, ``x`` cell centres in metres, :data:`airfair.geo.CRS_METRIC`).
+        Values on the population grid (``y``, ``x`` cell centres in metres, the city's projected CRS, :func:`airfair.geo.crs_metric`).
     shape : (ny, nx), optional
         Output size in pixels (default: the grid's own).
 
@@ -145,14 +157,15 @@ def web_raster(surface, shape: tuple[int, int] | None = None) -> tuple[np.ndarra
     dx, dy = abs(x[1] - x[0]) if len(x) > 1 else 500.0, abs(y[1] - y[0]) if len(y) > 1 else 500.0
     ex = np.array([x.min() - dx / 2, x.max() + dx / 2, x.max() + dx / 2, x.min() - dx / 2])
     ey = np.array([y.min() - dy / 2, y.min() - dy / 2, y.max() + dy / 2, y.max() + dy / 2])
-    wx, wy = geo.to_web(*geo.to_geographic(ex, ey))
+    crs = geo.grid_crs(surface)  # the surface's own CRS when it carries one, else the active city's
+    wx, wy = geo.to_web(*geo.to_geographic(ex, ey, crs=crs))
     ny, nx = shape or (len(y), len(x))
     x0, x1, y0, y1 = wx.min(), wx.max(), wy.min(), wy.max()
     px = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
     py = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
     gx, gy = np.meshgrid(px, py)
     lon, lat = geo.from_web(gx.ravel(), gy.ravel())
-    mx, my = geo.to_metric(lon, lat)
+    mx, my = geo.to_metric(lon, lat, crs=crs)
     vals = np.asarray(surface.transpose("y", "x").values, float)
     ix = np.rint((np.asarray(mx) - x[0]) / (x[1] - x[0] if len(x) > 1 else dx)).astype(int)
     iy = np.rint((np.asarray(my) - y[0]) / (y[1] - y[0] if len(y) > 1 else dy)).astype(int)
@@ -297,7 +310,8 @@ class DistrictChoropleth:
         self.polygons = fig.multi_polygons("xs", "ys", source=self.source, line_color="white", line_width=1.5,
                                            fill_color={"field": "value", "transform": self.mapper}, fill_alpha=1.0)
         self.polygons.nonselection_glyph = None
-        fig.text("x", "y", text="name", source=self.labels, text_font_size="9pt", text_color="black",
+        fig.text("x", "y", text="name", source=self.labels, text_font_size=f"{_label_points(len(districts)):g}pt",
+                 text_color="black",
                  text_align="center", text_baseline="middle")
         self.hover = HoverTool(renderers=[self.polygons], tooltips=[("", "@label")])
         fig.add_tools(self.hover, TapTool(renderers=[self.polygons]))
@@ -331,7 +345,7 @@ class DistrictChoropleth:
         name = f"name_{lang}" if f"name_{lang}" in self.districts else "name_en"
         names = dict(zip(self.districts["district_id"], self.districts[name]))
         v = values.set_index("district_id").reindex(self._geometry["district_id"])
-        extra = [c for c in values.columns if c not in ("district_id", "value", "name_en", "name_ru", "name_kk")]
+        extra = [c for c in values.columns if c not in ("district_id", "value") and not c.startswith("name_")]
         data = dict(self._geometry, value=v["value"].astype(float).tolist(),
                     label=[names[d] for d in self._geometry["district_id"]])
         for c in extra:
@@ -541,7 +555,7 @@ def surface_layer(surface, value_label: str = "PM2.5 (µg/m³)", cmap: str = "Yl
     hv = _hv()
     x, y = surface["x"].values, surface["y"].values
     xx, yy = np.meshgrid(x, y)
-    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel())
+    lon, lat = geo.to_geographic(xx.ravel(), yy.ravel(), crs=geo.grid_crs(surface))
     wx, wy = geo.to_web(lon, lat)
     mesh = hv.QuadMesh((wx.reshape(xx.shape), wy.reshape(xx.shape), np.asarray(surface.values, dtype=float)),
                        kdims=["x", "y"], vdims=[value_label]).opts(cmap=cmap, alpha=0.8, colorbar=False,
@@ -585,7 +599,8 @@ def district_map_png(districts, values: pd.DataFrame, value_label: str, title: s
         pt = r.geometry.representative_point()
         # parse_math=False: names come from a user's boundaries file; "$…$" in one must stay text, not
         # become matplotlib mathtext (which fails on "$\frac$" and would break the download)
-        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center", fontsize=8,
+        ax.annotate(f"{r[name]}\n{r['value']:,.1f}", (pt.x, pt.y), ha="center", va="center",
+                    fontsize=max(5.0, _label_points(len(gdf)) - 1),
                     parse_math=False)
     ax.set_axis_off()
     ax.set_title(title, fontsize=11, parse_math=False)
@@ -614,6 +629,7 @@ def district_ranking(values: pd.DataFrame, names: pd.DataFrame, value_label: str
     col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
     df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
     df = df.rename(columns={col: "district"})
+    height = _ranking_height(len(df), height)
     size = dict(responsive=True, min_height=height) if responsive else dict(width=width, height=height)
     return hv.Bars(df, "district", "value").opts(
         invert_axes=True, color="value", cmap="YlOrRd", xlabel="", ylabel=value_label, tools=["hover"],
@@ -639,6 +655,7 @@ class RankingChart:
         from bokeh.plotting import figure
 
         self.source = ColumnDataSource({"district": [], "value": []})
+        self._min_height = height
         self.mapper = LinearColorMapper(palette=_palette(cmap), low=0, high=1)
         fig = figure(sizing_mode="stretch_width", height=height, y_range=FactorRange(), toolbar_location=None,
                      tools="", output_backend="canvas", min_border_left=10)
@@ -656,6 +673,7 @@ class RankingChart:
         col = f"name_{lang}" if f"name_{lang}" in names else "name_en"
         df = values[["district_id", "value"]].merge(names[["district_id", col]], on="district_id").sort_values("value")
         v = df["value"].astype(float)
+        self.figure.height = _ranking_height(len(df), self._min_height)
         self.figure.y_range.factors = df[col].tolist()
         self.source.data = {"district": df[col].tolist(), "value": v.tolist()}
         low, high = (float(np.nanmin(v)), float(np.nanmax(v))) if v.notna().any() else (0.0, 1.0)
@@ -864,8 +882,6 @@ def diurnal_profile(df: pd.DataFrame, columns: dict, ylabel: str, xlabel: str = 
 # site × hour aggregation of ``readings``) stays lazy on Dask until one value per hour is left.
 # --------------------------------------------------------------------------------------------
 
-#: Local time zone of the city (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
-LOCAL_TZ = "Asia/Almaty"
 
 _PARAMETER_LABELS = {"pm25": "PM2.5", "pm10": "PM10", "no2": "NO₂", "so2": "SO₂", "o3": "O₃", "co": "CO",
                      "rh": "Relative humidity", "temperature": "Temperature"}
@@ -885,11 +901,13 @@ def _tr(key: str, lang: str) -> str:
 def _month_name(m: int, lang: str) -> str:
     from airfair import i18n
 
-    return _MONTHS[m - 1] if lang == "en" else i18n.month(m, lang)[:3]
+    return i18n.month(m, lang, width="abbreviated")  # CLDR: Jan, Янв., Қаң., 1-р сар
 
 
 def _weekday_initial(w: int, lang: str) -> str:
-    return {"en": "MTWTFSS", "ru": "ПВСЧПСВ", "kk": "ДСССЖСЖ"}.get(lang, "MTWTFSS")[w]
+    from airfair import i18n
+
+    return i18n.weekday(w, lang, width="narrow")  # CLDR: M, П, Д, Да
 
 
 def _label(parameter: str) -> str:
@@ -1057,14 +1075,21 @@ def _t_interval(g: pd.DataFrame, ci: float) -> pd.DataFrame:
                         index=g.index)
 
 
-def _local_parts(times: pd.Series, tz: str) -> pd.DataFrame:
+def _local_tz(tz: str | None) -> str:
+    """``tz``, else the active city's tzdata zone (the figures' default)."""
+    from airfair import cities
+
+    return tz or cities.get().time_zone
+
+
+def _local_parts(times: pd.Series, tz: str | None) -> pd.DataFrame:
     """Local hour, weekday (Mon=0), month and year of UTC times, converted through tzdata."""
-    local = times.dt.tz_convert(tz)
+    local = times.dt.tz_convert(_local_tz(tz))
     return pd.DataFrame({"hour": local.dt.hour, "weekday": local.dt.dayofweek, "month": local.dt.month,
                          "year": local.dt.year}, index=times.index)
 
 
-def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: float = 0.95,
+def time_variation_profiles(readings, parameter: str = "pm25", tz: str | None = None, ci: float = 0.95,
                             sites=None) -> pd.DataFrame:
     """Mean concentration by hour × weekday, hour, month and weekday, with confidence intervals.
 
@@ -1075,9 +1100,9 @@ def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_T
         per hour first (:func:`hourly_means`).
     parameter : str
         Parameter to profile.
-    tz : str
-        Time zone of the hours, weekdays and months (IANA name, converted through tzdata, so
-        Almaty's change from UTC+6 to UTC+5 on 1 March 2024 is followed).
+    tz : str, optional
+        Time zone of the hours, weekdays and months (IANA name, converted through tzdata, so a
+        change of offset such as Almaty's on 1 March 2024 is followed); default the active city's.
     ci : float
         Confidence level of the band, e.g. 0.95.
     sites : str or sequence of str, optional
@@ -1114,7 +1139,7 @@ def time_variation_profiles(readings, parameter: str = "pm25", tz: str = LOCAL_T
     return out[["profile", "weekday", "key", "mean", "lower", "upper", "n"]]
 
 
-def time_variation(readings, parameter: str = "pm25", tz: str = LOCAL_TZ, ci: float = 0.95, sites=None,
+def time_variation(readings, parameter: str = "pm25", tz: str | None = None, ci: float = 0.95, sites=None,
                    title: str | None = None, width: int = 460, height: int = 260):
     """openair's timeVariation: four profiles of mean concentration with confidence bands.
 
@@ -1451,7 +1476,7 @@ def calendar_plot(daily, year: int | None = None, value: str = "value", paramete
 _TREND_DIMS = ("month", "hour", "weekday", "year")
 
 
-def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str = LOCAL_TZ,
+def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str | None = None,
                       sites=None) -> pd.DataFrame:
     """Mean concentration on a grid of two local-time variables (openair trendLevel's table).
 
@@ -1463,8 +1488,8 @@ def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: st
         Parameter to average.
     x, y : {"month", "hour", "weekday", "year"}
         Grid variables, in local time (weekday 0 = Monday).
-    tz : str
-        Time zone (through tzdata).
+    tz : str, optional
+        Time zone (through tzdata); default the active city's.
     sites : str or sequence of str, optional
         Site id(s) to keep.
 
@@ -1487,7 +1512,7 @@ def trend_level_table(readings, parameter: str = "pm25", x: str = "month", y: st
     return g.reset_index()
 
 
-def trend_level(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str = LOCAL_TZ,
+def trend_level(readings, parameter: str = "pm25", x: str = "month", y: str = "hour", tz: str | None = None,
                 sites=None, cmap: str = "YlOrRd", title: str | None = None, width: int = 620, height: int = 420):
     """openair's trendLevel: heat map of mean concentration by (default) month × hour of day.
 
@@ -1566,6 +1591,7 @@ class TheilSenTrend:
 
 def _monthly_from(data, parameter, tz, sites) -> pd.DataFrame:
     """month (naive local month start), mean, n_hours from a Series or a readings frame."""
+    tz = _local_tz(tz)
     if isinstance(data, pd.Series):
         s = data.dropna()
         if not isinstance(s.index, pd.DatetimeIndex):
@@ -1582,7 +1608,7 @@ def _monthly_from(data, parameter, tz, sites) -> pd.DataFrame:
 
 
 def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto", ci: float = 0.95,
-                    tz: str = LOCAL_TZ, sites=None) -> TheilSenTrend:
+                    tz: str | None = None, sites=None) -> TheilSenTrend:
     """Theil–Sen trend of monthly means, optionally deseasonalised (openair TheilSen).
 
     Parameters
@@ -1598,8 +1624,8 @@ def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto"
         before fitting. Needs at least 24 monthly values; ``"auto"`` deseasonalises only then.
     ci : float
         Confidence level of the slope interval (scipy.stats.theilslopes' ``alpha``), e.g. 0.95.
-    tz : str
-        Time zone whose calendar months are averaged (through tzdata).
+    tz : str, optional
+        Time zone whose calendar months are averaged (through tzdata); default the active city's.
     sites : str or sequence of str, optional
         Site id(s) to keep from readings.
 
@@ -1652,7 +1678,7 @@ def theil_sen_trend(data, parameter: str = "pm25", deseason: bool | str = "auto"
 
 
 def trend_plot(data, parameter: str = "pm25", deseason: bool | str = "auto", ci: float = 0.95,
-               tz: str = LOCAL_TZ, sites=None, title: str | None = None, width: int = 760, height: int = 360):
+               tz: str | None = None, sites=None, title: str | None = None, width: int = 760, height: int = 360):
     """Monthly means with their Theil–Sen trend line and confidence band (openair TheilSen).
 
     Parameters

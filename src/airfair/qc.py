@@ -37,8 +37,8 @@ inconsistent   suspect  reference station: a station-year whose daily means foll
 detection_limit suspect reference station: its minimum value, repeated in many hours (a detection limit)
 ============== ======== ==========================================================================
 
-The reference checks (humidity, drift, time shift) compare a low-cost sensor with the Kazhydromet
-reference stations nearest to it, so they need ``sites``; without it they are skipped and the
+The reference checks (humidity, drift, time shift) compare a low-cost sensor with the official
+network's reference stations nearest to it, so they need ``sites``; without it they are skipped and the
 result's ``attrs["qc_skipped"]`` says so.
 
 Reference stations are official, not infallible: the network checks (sentinel … detection_limit, and
@@ -62,7 +62,6 @@ import pandas as pd
 from airfair.contracts import PARAMETER_UNITS
 
 __all__ = [
-    "LOCAL_TZ",
     "PLAUSIBLE_RANGES",
     "REASONS",
     "SEASONS",
@@ -79,8 +78,15 @@ __all__ = [
     "report",
 ]
 
-#: Local time zone for calendar days (tzdata: UTC+6 until 1 March 2024, UTC+5 since).
-LOCAL_TZ = "Asia/Almaty"
+
+def _local_tz(tz: str | None = None) -> str:
+    """``tz``, else the active city's tzdata zone (:attr:`airfair.cities.City.time_zone`)."""
+    if tz:
+        return tz
+    from airfair import cities
+
+    return cities.get().time_zone
+
 
 #: Every reason :func:`flag` can give, in reporting order, with its severity (2 suspect, 3 bad).
 REASONS = {
@@ -753,14 +759,14 @@ def _network_checks(all_hourly: pd.Series, clean_hourly: pd.Series, pos, cfg):
         bits[unit] |= _BIT["unit_jump"]
         bits[level] |= _BIT["level_shift"]
         # per station-year: clock and consistency
-        years = full.tz_convert(LOCAL_TZ).year if full.tz is not None else full.year
+        years = full.tz_convert(_local_tz()).year if full.tz is not None else full.year
         clean = np.where(good & ~outlier & ~unit, x, np.nan)
         ymean = pd.DataFrame(clean).rolling(24, center=True, min_periods=12).mean().to_numpy()
         nmean = pd.DataFrame(net).rolling(24, center=True, min_periods=12).mean().to_numpy()
         anom, nanom = clean - ymean, net - nmean
         daily = pd.DataFrame(clean, index=full).resample("D")
         dmean = daily.mean().where(daily.count() >= 12)
-        dyear = dmean.index.tz_convert(LOCAL_TZ).year if dmean.index.tz is not None else dmean.index.year
+        dyear = dmean.index.tz_convert(_local_tz()).year if dmean.index.tz is not None else dmean.index.year
         xy = pos.reindex(names)[["x", "y"]].to_numpy(float) if pos is not None else np.full((len(names), 2), np.nan)
         dist = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]) / 1000
         for y in np.unique(years):
@@ -1243,7 +1249,7 @@ def _overlaps(a: pd.DataFrame, b: pd.DataFrame) -> np.ndarray:
 # averages
 # --------------------------------------------------------------------------------------------------
 
-def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_TZ):
+def daily_means(readings, parameters=None, min_hours: int = 18, tz: str | None = None):
     """Daily means per site and parameter over local calendar days, with a data-capture rule.
 
     Parameters
@@ -1254,9 +1260,9 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_
         Parameters to keep (default: all).
     min_hours : int
         Distinct hours needed for a valid day; 18 of 24 is the usual 75 % rule.
-    tz : str
-        Time zone whose calendar days are averaged (through tzdata, so the 2024 change of
-        offset in Almaty is handled).
+    tz : str, optional
+        Time zone whose calendar days are averaged (through tzdata, so a change of offset, such
+        as Kazakhstan's on 1 March 2024, is handled); default the active city's zone.
 
     Returns
     -------
@@ -1271,7 +1277,7 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str = LOCAL_
     df = readings[readings["qc_flag"] != 3]
     if parameters is not None:
         df = df[df["parameter"].isin(list(parameters))]
-    df = df.assign(date=df["time"].dt.tz_convert(tz).dt.tz_localize(None).dt.floor("D"))
+    df = df.assign(date=df["time"].dt.tz_convert(_local_tz(tz)).dt.tz_localize(None).dt.floor("D"))
     # one value per site, parameter and hour first, so a duplicated timestamp cannot fake coverage
     hourly = df.groupby(["site_id", "parameter", "date", "time"], observed=True)["value"].mean().reset_index()
     daily = hourly.groupby(["site_id", "parameter", "date"], observed=True)["value"].agg(["mean", "count"]).reset_index()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from airfair import contracts
+from airfair import cities, contracts
 from airfair.catalog import BUILD_HINT, MANIFEST, entry_problems, read_entry, read_manifest, sha256_of
 
 
@@ -44,6 +44,7 @@ def validate_data(data_dir: str | Path) -> list[Problem]:
     if not manifest:
         return [Problem("*", str(data_dir / MANIFEST), "no build manifest: this directory was not built, or the build did not finish")]
     problems: list[Problem] = []
+    city = cities.of_data_dir(data_dir)  # its districts and languages are the contract's
     for name, spec in contracts.ENTRIES.items():
         target = data_dir / spec.path
         recorded = manifest.get("entries", {}).get(name, {}).get("sha256", {})
@@ -59,11 +60,11 @@ def validate_data(data_dir: str | Path) -> list[Problem]:
         for f in sorted(set(current) & set(recorded)):
             if current[f] != recorded[f]:
                 problems.append(Problem(name, str(data_dir / f), f"sha256 differs from the manifest ({current[f][:12]}… vs {recorded[f][:12]}…): changed or corrupted since the build"))
-        problems.extend(_contract_problems(name, spec, target))
+        problems.extend(_contract_problems(name, spec, target, city))
     return problems
 
 
-def _contract_problems(name: str, spec: contracts.Entry, target: Path) -> list[Problem]:
+def _contract_problems(name: str, spec: contracts.Entry, target: Path, city=None) -> list[Problem]:
     if spec.kind == "dask_parquet":
         import pandas as pd
 
@@ -74,7 +75,7 @@ def _contract_problems(name: str, spec: contracts.Entry, target: Path) -> list[P
             except Exception as exc:
                 out.append(Problem(name, str(f), f"unreadable Parquet (truncated or corrupt): {type(exc).__name__}: {exc}"))
                 continue
-            out += [Problem(name, str(f), f"{p} ({len(part)} rows in file)") for p in entry_problems(name, part)]
+            out += [Problem(name, str(f), f"{p} ({len(part)} rows in file)") for p in entry_problems(name, part, city)]
         return out
     try:
         obj = read_entry(spec, target)
@@ -82,4 +83,4 @@ def _contract_problems(name: str, spec: contracts.Entry, target: Path) -> list[P
             obj.load()
     except Exception as exc:
         return [Problem(name, str(target), f"unreadable ({type(exc).__name__}: {exc})")]
-    return [Problem(name, str(target), p) for p in entry_problems(name, obj)]
+    return [Problem(name, str(target), p) for p in entry_problems(name, obj, city)]

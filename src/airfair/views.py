@@ -16,8 +16,8 @@ Periods are calendar periods of one year, in local time (the local calendar days
 keyword (an int; default :meth:`Views.default_year`, the latest complete year):
 
 - ``"year"``: the calendar year ``year``;
-- ``"heating"``: the heating season that *ends* in ``year``, 15 October of ``year − 1`` to 15 April of
-  ``year``, labelled ``"2024/25"`` for ``year=2025`` (:func:`airfair.exposure.heating_season`);
+- ``"heating"``: the city's heating season that *ends* in ``year`` (Almaty's: 15 October of ``year − 1``
+  to 15 April of ``year``), labelled ``"2024/25"`` for ``year=2025`` (:func:`airfair.exposure.heating_season`);
 - ``"summer"`` (June–August) and ``"mMM"`` (a month): within ``year``;
 - ``"hHH"`` (an hour of the local day): over the whole record, every year (hour-of-day surfaces are
   stored once; the apps label them so).
@@ -51,13 +51,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from airfair import exposure, inequality
+from airfair import cities, exposure, inequality
 
 #: Bumped whenever what :func:`prepare_views` stores changes, so old caches are rebuilt.
 VIEWS_VERSION = "5"
 #: Pollutants mapped in the apps (OpenAQ names).
 PARAMETERS = ("pm25", "pm10", "no2")
-#: "official": Kazhydromet reference stations only; "all": every sensor whose readings passed QC,
+#: "official": the official network's reference stations only; "all": every sensor whose readings passed QC,
 #: low-cost PM2.5 corrected and calibrated against co-located reference stations.
 SENSOR_SETS = ("official", "all")
 #: Surface method used where cross-validation cannot choose (fewer than two stations with valid days).
@@ -76,7 +76,7 @@ MIN_R2 = 0.5
 #: Population groups a district drill-down shows (population_grid variables).
 WEIGHTS = ("population", "children_u5", "elderly_65p")
 #: Periods the apps offer, each within one chosen year (see the module docstring): the calendar year,
-#: the heating season ending in it (15 Oct – 15 Apr), summer (JJA), a calendar month ``mMM``, or an
+#: the city's heating season ending in it (Almaty: 15 Oct – 15 Apr), summer (JJA), a calendar month ``mMM``, or an
 #: hour of the local day ``hHH`` (averaged over the whole record).
 PERIODS = ("year", "heating", "summer", *(f"m{m:02d}" for m in range(1, 13)), *(f"h{h:02d}" for h in range(24)))
 METRICS = ("mean", "days_over", "person_days_over")
@@ -84,6 +84,10 @@ METRICS = ("mean", "days_over", "person_days_over")
 #: surface of some pollutant): the same 75 % rule as a valid day's hours (DESIGN.md, QC).
 COMPLETE_SHARE = 0.75
 _ENTRIES = ("readings", "sensor_sites", "population_grid", "emissions_grid", "districts")
+
+
+#: The concentration–response function a health figure uses by default, per pollutant (WHO 2021's).
+_DEFAULT_CRF = {"pm25": "who2021_chen_hoek", "no2": "who2021_no2_huangfu_atkinson"}
 
 
 class ViewsError(ValueError):
@@ -351,6 +355,7 @@ def _load(folder: str, key: str) -> Views:
             dim = da.dims[0]
             arrays[name] = da.load().rename({dim: dim.split("_")[0]})
     return Views(
+        city=cities.of_data_dir(folder),
         districts=cat["districts"].read(),
         sites=cat["sensor_sites"].read(),
         grid=cat["population_grid"].read().load(),
@@ -376,6 +381,7 @@ def load_views(data_dir: str | Path | None = None, prepare: bool = True) -> View
     from airfair.catalog import data_directory
 
     folder = data_directory(data_dir).resolve()
+    cities.use(cities.of_data_dir(folder))  # what is computed from these views uses the data's city
     key = views_key(folder)
     if not (folder / "derived" / f"views-{key}").exists():
         if not prepare:
@@ -388,14 +394,15 @@ def load_views(data_dir: str | Path | None = None, prepare: bool = True) -> View
 # cutting the views
 # --------------------------------------------------------------------------------------------------
 
-def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) -> np.ndarray:
-    """Days of ``dates`` (local calendar days) in ``period`` of ``year`` (None: of every year)."""
+def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None, city=None) -> np.ndarray:
+    """Days of ``dates`` (local calendar days) in ``period`` of ``year`` (None: of every year); the
+    heating season is ``city``'s (default: the active city)."""
     dates = pd.DatetimeIndex(dates)
     in_year = np.ones(len(dates), bool) if year is None else np.asarray(dates.year == int(year))
     if period == "year":
         return in_year
-    if period == "heating":  # the season ending in `year`: 15 October of year − 1 to 15 April of year
-        label = exposure.heating_season(dates)
+    if period == "heating":  # the city's season ending in `year` (Almaty: 15 October of year − 1 to 15 April)
+        label = exposure.heating_season(dates, city)
         if year is None:
             return label != ""
         return label == exposure.heating_season_label(int(year))
@@ -406,13 +413,12 @@ def _period_mask(dates: pd.DatetimeIndex, period: str, year: int | None = None) 
     raise ViewsError(f"unknown period {period!r}: one of {', '.join(PERIODS[:4])}…, mMM, hHH")
 
 
-def _days_in_period(period: str, year: int) -> int:
+def _days_in_period(period: str, year: int, city=None) -> int:
     """Calendar days in ``period`` of ``year`` (an hour of the day: the year's days)."""
-    start, end = pd.Timestamp(f"{int(year) - 1}-10-15"), pd.Timestamp(f"{int(year)}-04-15")
     if period != "heating":
         days = pd.date_range(f"{int(year)}-01-01", f"{int(year)}-12-31", freq="D")
-        return int(_period_mask(days, "year" if _hour_of(period) is not None else period, int(year)).sum())
-    return int((end - start).days + 1)
+        return int(_period_mask(days, "year" if _hour_of(period) is not None else period, int(year), city).sum())
+    return exposure.heating_season_days(int(year), city)
 
 
 def is_hour(period: str) -> bool:
@@ -448,6 +454,8 @@ class Views:
     provenance: dict
     #: held-out predictions of every method (``loso.parquet``), for the skill over a period
     loso: pd.DataFrame | None = None
+    #: the city of the data (:func:`airfair.cities.of_data_dir`); None: the active city
+    city: object = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     # -- what is available ------------------------------------------------------------------
@@ -493,7 +501,7 @@ class Views:
         key = ("periods", year)
         if key not in self._cache:
             dates = self._dates()
-            self._cache[key] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p, year).any())]
+            self._cache[key] = [p for p in PERIODS if is_hour(p) or (len(dates) and _period_mask(dates, p, year, city=self.city).any())]
         return list(self._cache[key])
 
     def year_coverage(self) -> pd.DataFrame:
@@ -552,6 +560,15 @@ class Views:
     def district_ids(self) -> list[str]:
         return self.grid.attrs["district_ids"].split()
 
+    @property
+    def name_columns(self) -> list[str]:
+        """The district-name columns of the ``districts`` table (``name_en`` and one per language of the city)."""
+        return [c for c in self.districts.columns if c.startswith("name_")]
+
+    def city_profile(self):
+        """The :class:`airfair.cities.City` of these data."""
+        return cities.get(self.city)
+
     def warm(self) -> float:
         """Compute every cut the apps can ask for (each pollutant, sensor set and period): district and
         income-fifth figures, surfaces, inequality, hour-of-day profiles, site summaries and histories;
@@ -607,7 +624,7 @@ class Views:
                 out = self.arrays[f"{s}_{parameter}_hour"].isel(hour=h, drop=True)
             else:
                 day = self.arrays[f"{s}_{parameter}"]
-                k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year)
+                k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year, city=self.city)
                 if not k.any():
                     raise ViewsError(f"no days with {parameter} data in period {period!r} of {year}")
                 out = day.isel(date=k).mean("date")
@@ -682,13 +699,13 @@ class Views:
                               period_label="all years", sensors=s)
         year = self._year(year)
         dates, names, means, over, guide = self._daily_groups(parameter, s, by, weight)
-        k = _period_mask(dates, period, year)  # one day per row of `means`: days ≤ the period's days
+        k = _period_mask(dates, period, year, city=self.city)  # one day per row of `means`: days ≤ the period's days
         if not k.any():
             raise ViewsError(f"no days with {parameter} data in period {period!r} of {year}")
         popg = np.array([pop[(codes == i)].sum() for i in range(len(names))])
         out = pd.DataFrame({
             "group": names, "value": means[k].mean(axis=0), "days": int(k.sum()),
-            "days_in_period": _days_in_period(period, year),
+            "days_in_period": _days_in_period(period, year, city=self.city),
             "days_over": (means[k] > guide).sum(axis=0), "person_days_over": over[k].sum(axis=0),
             "population": popg,
         })
@@ -709,7 +726,7 @@ class Views:
         if key in self._cache:  # every click of every visitor asks for one of these: a copy of a small table
             return self._cache[key].copy()
         out = self.group_figures(parameter, period, sensors, "district", weight, year=year).rename(columns={"group": "district_id"})
-        names = self.districts[["district_id", "name_en", "name_ru", "name_kk"]]
+        names = self.districts[["district_id", *self.name_columns]]
         out = out.merge(names, on="district_id", how="left")
         counts = self.sites.groupby(["district_id", "official"]).size()
         out["official_sites"] = [int(counts.get((d, True), 0)) for d in out.district_id]
@@ -767,7 +784,7 @@ class Views:
         i = self._check_district(district_id)
         dates, _, means, _, guide = self._daily_groups(parameter, sensors, "district", "population")
         out = pd.DataFrame({"date": dates, "value": means[:, i], "guideline": guide})
-        return out if year is None else out[_period_mask(dates, "year", self._year(year))].reset_index(drop=True)
+        return out if year is None else out[_period_mask(dates, "year", self._year(year), city=self.city)].reset_index(drop=True)
 
     def district_history(self, parameter: str = "pm25", sensors: str = "official",
                          weight: str = "population") -> pd.DataFrame:
@@ -779,7 +796,7 @@ class Views:
         Returns
         -------
         pandas.DataFrame
-            district_id, name_en, name_ru, name_kk, year, annual_mean (µg/m³, population-weighted
+            district_id, name_<lang> (one per language of the city), year, annual_mean (µg/m³, population-weighted
             mean of the year's days with data), days (days with data), days_in_year, coverage
             (days / days_in_year), complete (coverage ≥ :data:`COMPLETE_SHARE`), days_over (days
             over the WHO 24-h guideline), heating_season ("2024/25"), heating_mean (µg/m³),
@@ -791,7 +808,7 @@ class Views:
         key = ("history", parameter, s, weight)
         if key not in self._cache:
             dates, names, means, _, guide = self._daily_groups(parameter, s, "district", weight)
-            season = exposure.heating_season(dates)
+            season = exposure.heating_season(dates, self.city)
             rows = []
             for y in sorted(set(dates.year)):
                 k, h = np.asarray(dates.year == y), season == exposure.heating_season_label(y)
@@ -802,12 +819,12 @@ class Views:
                                  "days_over": int((means[k, i] > guide).sum()),
                                  "heating_season": exposure.heating_season_label(y),
                                  "heating_mean": float(means[h, i].mean()) if h.any() else np.nan,
-                                 "heating_days": int(h.sum()), "heating_days_in_season": _days_in_period("heating", y),
+                                 "heating_days": int(h.sum()), "heating_days_in_season": _days_in_period("heating", y, city=self.city),
                                  "heating_days_over": int((means[h, i] > guide).sum())})
             out = pd.DataFrame(rows)
             out["complete"] = out["coverage"] >= COMPLETE_SHARE
-            out = out.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id", how="left")
-            cols = ["district_id", "name_en", "name_ru", "name_kk", "year", "annual_mean", "days", "days_in_year",
+            out = out.merge(self.districts[["district_id", *self.name_columns]], on="district_id", how="left")
+            cols = ["district_id", *self.name_columns, "year", "annual_mean", "days", "days_in_year",
                     "coverage", "complete", "days_over", "heating_season", "heating_mean", "heating_days",
                     "heating_days_in_season", "heating_days_over"]
             self._cache[key] = out[cols].assign(guideline=guide, parameter=parameter, sensors=s, weight=weight)
@@ -885,7 +902,7 @@ class Views:
             self._cache[key] = self.site_summary(parameter, "year", year)
             return self._cache[key]
         d = self.site_daily[self.site_daily["parameter"] == parameter]
-        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period, year)]
+        d = d[_period_mask(pd.DatetimeIndex(d["date"]), period, year, city=self.city)]
         val = _best_daily(d)
         means = val.groupby(d["site_id"]).agg(["mean", "size"]).rename(columns={"mean": "value", "size": "days"})
         s = self.sites
@@ -951,7 +968,7 @@ class Views:
                 cov["official_per_100k"] = 0.0
                 cov[["mean_km_to_official", "p90_km_to_official"]] = np.nan
                 cov["no_official_station"] = True
-            cov = cov.merge(self.districts[["district_id", "name_en", "name_ru", "name_kk"]], on="district_id")
+            cov = cov.merge(self.districts[["district_id", *self.name_columns]], on="district_id")
             self._cache[key] = cov.sort_values("mean_km_to_official", ascending=False).reset_index(drop=True)
         return self._cache[key]
 
@@ -1004,7 +1021,7 @@ class Views:
         if self.loso is not None:
             pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)]
             if _hour_of(period) is None and len(pred):
-                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period, year)]
+                pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), period, year, city=self.city)]
             cv = exposure.cv_scores(pred)
         else:  # views built without held-out predictions: the whole record's scores from meta.json
             cv = record
@@ -1045,11 +1062,109 @@ class Views:
         from airfair import geo
 
         off = self.sites[self.sites.official]
-        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy())
+        ox, oy = geo.to_metric(off.geometry.x.to_numpy(), off.geometry.y.to_numpy(), crs=geo.grid_crs(self.grid))
         xx, yy = np.meshgrid(self.grid.x.values, self.grid.y.values)
         dist = cKDTree(np.column_stack([ox, oy])).query(np.column_stack([xx.ravel(), yy.ravel()]))[0].reshape(xx.shape)
         pop = self.grid["population"].where(self.grid["district"] >= 0)
         return pop.where(dist / 1000.0 > km, 0.0).rename("residents_far_from_official")
+
+    def cell_values(self, parameter: str = "pm25", period: str = "year", sensors: str = "official",
+                    year: int | None = None, metric: str = "mean") -> xr.DataArray:
+        """A figure per grid cell over a period of ``year``: the mean (µg/m³) or the days over the WHO
+        24-h guideline (``metric="days_over"``), NaN outside the city. What a place's figure is
+        ranked against among the city's residents (:func:`airfair.inequality.percentile_rank`)."""
+        if metric == "mean":
+            return self.surface(parameter, period, sensors, year=year)
+        if metric != "days_over" or is_hour(period):
+            raise ViewsError("a cell figure is the mean, or days_over for a period of days")
+        from airfair.aqi import WHO_2021
+
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        day = self.arrays[f"{s}_{parameter}"]
+        k = _period_mask(pd.DatetimeIndex(day["date"].values), period, year, city=self.city)
+        guide = WHO_2021.get(parameter, {}).get("24h", np.nan)
+        sel = day.isel(date=k)
+        return (sel > guide).sum("date").where(np.isfinite(sel).all("date")).astype("float64")
+
+    def annual_mean_error(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None) -> float:
+        """Cross-validated error of the map's *annual* mean at a place, µg/m³: the root mean square,
+        over the held-out reference stations, of each station's mean error over ``year``'s days
+        (errors of single days partly cancel in a year; a station's lasting bias does not). NaN when
+        no station could be held out."""
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        if self.loso is None or not len(self.loso):
+            return float("nan")
+        method = self.map_skill(parameter, "year", s, year=year)["method"]
+        pred = self.loso[(self.loso["parameter"] == parameter) & (self.loso["sensors"] == s)
+                         & (self.loso["method"] == method)]
+        pred = pred[_period_mask(pd.DatetimeIndex(pred["date"]), "year", year, city=self.city)]
+        if not len(pred):
+            return float("nan")
+        site_bias = (pred["predicted"] - pred["observed"]).groupby(pred["site_id"]).mean()
+        return float(np.sqrt((site_bias ** 2).mean()))
+
+    def health_parameters(self) -> list[str]:
+        """Pollutants whose health burden can be estimated here: a concentration–response function
+        exists for them and the city profile gives a baseline mortality rate."""
+        from airfair import cities
+
+        if cities.get().baseline_mortality is None:
+            return []
+        return [p for p in self.parameters if p in _DEFAULT_CRF]
+
+    def health_burden(self, parameter: str = "pm25", sensors: str = "official", year: int | None = None,
+                      by: str = "district", crf: str | None = None, baseline_rate: float | None = None,
+                      n_draws: int = 400) -> pd.DataFrame:
+        """Deaths a year attributable to long-term exposure in ``year``, per group of residents.
+
+        The annual mean surface of ``year`` (:meth:`surface`) goes through :func:`airfair.health.burden`
+        with the city profile's baseline mortality (or ``baseline_rate``, deaths per 100,000 a year)
+        and the map's cross-validated annual error (:meth:`annual_mean_error`) as exposure error.
+
+        Parameters
+        ----------
+        parameter : {"pm25", "no2"}
+        crf : str, optional
+            One of :data:`airfair.health.CRFS` for the pollutant; default WHO 2021's (Chen & Hoek for
+            PM2.5, Huangfu & Atkinson for NO2).
+        by : {"district", "income_quintile", "city"}
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns of :func:`airfair.health.burden` (``district_id`` instead of ``group`` by
+            district), plus year, sensors, exposure_sd (µg/m³), complete (the year has
+            :data:`COMPLETE_SHARE` of its days), baseline_rate, baseline_source and citation.
+        """
+        from airfair import cities, health
+
+        crf = crf or _DEFAULT_CRF.get(parameter)
+        if crf is None or health.CRFS.get(crf) is None or health.CRFS[crf].pollutant != parameter:
+            raise ViewsError(f"no concentration–response function for {parameter!r}"
+                             + (f" named {crf!r}" if crf else "") + f"; available: {sorted(health.CRFS)}")
+        s = self.sensor_set(parameter, sensors)
+        year = self._year(year)
+        city = cities.get()
+        source = "given by the caller"
+        if baseline_rate is None:
+            if city.baseline_mortality is None:
+                raise ViewsError(f"{city.name()}'s profile has no baseline mortality rate; give baseline_rate")
+            baseline_rate, source = city.baseline_mortality.value, city.baseline_mortality.source
+        key = ("health", parameter, s, year, by, crf, float(baseline_rate), n_draws)
+        if key not in self._cache:
+            err = self.annual_mean_error(parameter, s, year)
+            out = health.burden(self.surface(parameter, "year", s, year=year), self.grid, float(baseline_rate), crf,
+                                by=by, exposure_sd=err if np.isfinite(err) else None, n_draws=n_draws)
+            cov = self.year_coverage().set_index("year")
+            out = out.assign(year=year, sensors=s, exposure_sd=err, complete=bool(cov.loc[year, "complete"]),
+                             baseline_rate=float(baseline_rate), baseline_source=source,
+                             citation=health.CRFS[crf].citation)
+            if by == "district":
+                out = out.rename(columns={"group": "district_id"})
+            self._cache[key] = out
+        return self._cache[key].copy()
 
 
 __all__ = [

@@ -80,6 +80,7 @@ def fetch_sensor_community(*, sensor_ids=None, bbox=None, start, end, types=None
         Sensor ids (each tried with ``types`` until its file type is found).
     bbox : (min_lon, min_lat, max_lon, max_lat), optional
         Degrees; sensors are listed by the live API (see :func:`.sensor_community.find_sensors`).
+        Without ``sensor_ids`` or ``bbox``: the bbox of the data directory's city (its profile).
     start, end : date or "YYYY-MM-DD"
         Inclusive range of UTC days.
     types : iterable of str, optional
@@ -112,7 +113,9 @@ def fetch_sensor_community(*, sensor_ids=None, bbox=None, start, end, types=None
                              f"(the live API lists active sensors only; give --sensor-ids for others)")
         sensors = [(int(r.sensor_id), (r.sensor_type,)) for r in found.itertuples()]
     else:
-        raise ValueError("give sensor ids or a bounding box")
+        return fetch_sensor_community(sensor_ids=None, bbox=_city_bbox(data_dir), start=start, end=end, types=types,
+                                      data_dir=data_dir, archive_url=archive_url, api_url=api_url, register=register,
+                                      progress=progress, retry=retry)
     got = sc.download_archive(sensors, start, end, client=archive, raw_dir=raw, progress=progress)
     long, parse = sc.parse_files(got.files)
     readings, sites = sc.normalise(long)
@@ -136,6 +139,14 @@ def fetch_sensor_community(*, sensor_ids=None, bbox=None, start, end, types=None
     return result
 
 
+def _city_bbox(data_dir) -> tuple[float, float, float, float]:
+    """The bounding box of the data directory's city (its profile's ``bbox``), for fetchers given none."""
+    from airfair import cities
+    from airfair.catalog import data_directory
+
+    return tuple(cities.of_data_dir(data_directory(data_dir)).bbox)
+
+
 def fetch_openaq(*, bbox=None, location_ids=None, start, end, parameters=None, data_dir=None, url: str | None = None,
                  api_key: str | None = None, register: bool = True, progress: bool = True,
                  retry: RetryPolicy | None = None) -> FetchResult:
@@ -144,6 +155,7 @@ def fetch_openaq(*, bbox=None, location_ids=None, start, end, parameters=None, d
     Parameters
     ----------
     bbox : (min_lon, min_lat, max_lon, max_lat), optional
+        Default (without ``location_ids``): the bbox of the data directory's city (its profile).
     location_ids : iterable of int, optional
     start, end : date or "YYYY-MM-DD"
         Inclusive range of UTC days.
@@ -170,6 +182,8 @@ def fetch_openaq(*, bbox=None, location_ids=None, start, end, parameters=None, d
     raw = _raw_dir(data_dir, oq.SOURCE)
     counts: Counter = Counter()
     used: list = []
+    if bbox is None and not location_ids:
+        bbox = _city_bbox(data_dir)
     locations = oq.find_locations(client, raw, bbox=bbox, location_ids=location_ids, report=counts, used=used)
     jobs = [int(s["id"]) for loc in locations for s in loc.get("sensors") or []
             if oq.PARAMETERS.get(((s.get("parameter") or {}).get("name") or "").lower()) in wanted]

@@ -16,8 +16,9 @@ Assembly: the outer ways are merged end to end (``shapely.ops.linemerge``) and c
 the union of the inner ones. Members that are not ways (the admin centre node, labels) are ignored.
 A relation whose ways do not close is an error naming the relation, not a silently partial polygon.
 
-Output: a GeoJSON FeatureCollection of the 8 districts (``district_id`` through the alias table of
-:mod:`airfair.geo`, ``name``, ``name_en``, ``name_ru``, ``osm_relation_id``, ``attribution``) that
+The relation ids are the city profile's (:mod:`airfair.cities`: ``osm_relation_id`` of the city and
+of each district). Output: a GeoJSON FeatureCollection of the city's districts (``district_id`` through
+the profile's alias table, ``name``, ``name_en``, ``name_ru``, ``osm_relation_id``, ``attribution``) that
 ``airfair data build --boundaries FILE`` reads, and a second file with the city polygon. Both carry
 "© OpenStreetMap contributors, ODbL 1.0" in every feature and at the top level. The Overpass
 answer is kept unchanged under ``data/raw/osm/``.
@@ -34,16 +35,19 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon, mapping
 from shapely.ops import linemerge, unary_union
 
+from airfair import cities
 from airfair.fetch.http import Client, FetchError, RetryPolicy, atomic_write_bytes, base_url
-from airfair.geo import DISTRICTS, match_district
 
 SOURCE = "osm"
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 ENV_OVERPASS_URL = "AIRFAIR_OVERPASS_URL"
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
 LICENCE = "ODbL 1.0"
-CITY_RELATION = 2465058
-DISTRICT_RELATIONS = {d.osm_relation_id: d.district_id for d in DISTRICTS}
+
+
+def district_relations(city=None) -> dict[int, str]:
+    """OSM relation id → district id, for the districts whose relation the city's profile knows."""
+    return {d.osm_relation_id: d.id for d in cities.get(city).districts if d.osm_relation_id}
 
 
 def overpass_query(relations) -> str:
@@ -100,20 +104,25 @@ def relation_polygon(element: dict):
     return geom
 
 
-def features_from_overpass(doc: dict) -> list[dict]:
-    """GeoJSON features (one per relation) from an Overpass ``out geom`` answer."""
+def features_from_overpass(doc: dict, city=None) -> list[dict]:
+    """GeoJSON features (one per relation) from an Overpass ``out geom`` answer; districts are matched
+    to the ``city``'s (default: the active city) by relation id, else by name."""
+    profile = cities.get(city)
+    by_relation = district_relations(profile)
+    city_relation = profile.osm_relation_id
     feats = []
     for el in doc.get("elements", []):
         if el.get("type") != "relation":
             continue
         tags = el.get("tags") or {}
         rid = int(el["id"])
-        district = DISTRICT_RELATIONS.get(rid) or match_district(tags.get("name:en")) or match_district(tags.get("name"))
+        district = (by_relation.get(rid) or profile.match_district(tags.get("name:en"))
+                    or profile.match_district(tags.get("name")))
         feats.append({
             "type": "Feature",
             "properties": {
-                "district_id": district if rid != CITY_RELATION else None,
-                "kind": "city" if rid == CITY_RELATION else "district",
+                "district_id": district if rid != city_relation else None,
+                "kind": "city" if rid == city_relation else "district",
                 "name": tags.get("name"), "name_en": tags.get("name:en"), "name_ru": tags.get("name:ru"),
                 "name_kk": tags.get("name:kk"), "admin_level": tags.get("admin_level"),
                 "osm_relation_id": rid, "attribution": ATTRIBUTION,
@@ -130,7 +139,7 @@ def _feature_collection(features, doc, url) -> dict:
 
 
 def fetch_boundaries(out: str | Path, *, relations=None, city: bool = True, data_dir: str | Path | None = None,
-                     url: str | None = None, retry: RetryPolicy | None = None) -> dict:
+                     url: str | None = None, retry: RetryPolicy | None = None, profile=None) -> dict:
     """Fetch district (and city) polygons by OSM relation id and write them as GeoJSON.
 
     Parameters
@@ -139,13 +148,15 @@ def fetch_boundaries(out: str | Path, *, relations=None, city: bool = True, data
         GeoJSON of the districts (usable by ``airfair data build --boundaries``). The city polygon
         goes beside it as ``<stem>-city.geojson``.
     relations : iterable of int, optional
-        District relation ids (default: the 8 districts of :data:`airfair.geo.DISTRICTS`).
+        District relation ids (default: those of the city's districts in its profile).
     city : bool
-        Also fetch the city relation (2465058).
+        Also fetch the city relation (the profile's ``osm_relation_id``; skipped when it has none).
     data_dir : path, optional
         Data directory; the Overpass answer is kept under ``DATA_DIR/raw/osm/`` (cache).
     url : str, optional
         Overpass endpoint (default ``$AIRFAIR_OVERPASS_URL`` or the public overpass-api.de).
+    profile : City, str or None
+        The city (default: the active one, :func:`airfair.cities.get`).
 
     Returns
     -------
@@ -155,8 +166,15 @@ def fetch_boundaries(out: str | Path, *, relations=None, city: bool = True, data
     from airfair.catalog import data_directory, sha256_of
     from airfair.geo import area_km2
 
-    relations = [int(r) for r in (relations or DISTRICT_RELATIONS)]
-    wanted = relations + ([CITY_RELATION] if city and CITY_RELATION not in relations else [])
+    profile = cities.get(profile)
+    known = district_relations(profile)
+    if not relations and len(known) < len(profile.districts):
+        lacking = [d.id for d in profile.districts if not d.osm_relation_id]
+        raise FetchError(f"the profile of {profile.name()} has no OSM relation id for {', '.join(lacking)}: "
+                         "add osm_relation_id to those districts, or give --relations")
+    relations = [int(r) for r in (relations or known)]
+    city_relation = profile.osm_relation_id if city else None
+    wanted = relations + ([city_relation] if city_relation and city_relation not in relations else [])
     client = Client(SOURCE, base_url(url, ENV_OVERPASS_URL, OVERPASS_URL), retry or RetryPolicy())
     query = overpass_query(wanted)
     raw = data_directory(data_dir) / "raw" / SOURCE / f"overpass_{hashlib.sha256(query.encode()).hexdigest()[:12]}.json"
@@ -167,16 +185,16 @@ def fetch_boundaries(out: str | Path, *, relations=None, city: bool = True, data
         # the interpreter endpoint is the whole URL: POST the query to it
         client.download(client.url, raw, method="POST", data={"data": query}, check=_check_overpass)
     doc = json.loads(raw.read_bytes())
-    feats = features_from_overpass(doc)
+    feats = features_from_overpass(doc, profile)
     got = {f["properties"]["osm_relation_id"] for f in feats}
     missing = sorted(set(wanted) - got)
     if missing:
-        raise FetchError(f"Overpass answer lacks relations {missing}: check the ids (DESIGN.md lists them).")
+        raise FetchError(f"Overpass answer lacks relations {missing}: check the ids (the city profile lists them).")
     districts = [f for f in feats if f["properties"]["kind"] == "district" and f["properties"]["osm_relation_id"] in relations]
     out = Path(out)
     atomic_write_bytes(out, json.dumps(_feature_collection(districts, doc, client.url), ensure_ascii=False).encode())
     written = [out]
-    if city:
+    if city_relation:
         city_path = out.with_name(f"{out.stem}-city{out.suffix or '.geojson'}")
         cf = [f for f in feats if f["properties"]["kind"] == "city"]
         atomic_write_bytes(city_path, json.dumps(_feature_collection(cf, doc, client.url), ensure_ascii=False).encode())
@@ -201,5 +219,5 @@ def _check_overpass(path: Path) -> None:
         raise ValueError(f"Overpass reported: {remark}")
 
 
-__all__ = ["ATTRIBUTION", "CITY_RELATION", "DISTRICT_RELATIONS", "LICENCE", "OVERPASS_URL", "SOURCE",
+__all__ = ["ATTRIBUTION", "LICENCE", "district_relations", "OVERPASS_URL", "SOURCE",
            "features_from_overpass", "fetch_boundaries", "overpass_query", "relation_polygon"]

@@ -1,4 +1,8 @@
-"""Build the embedded default: a synthetic Almaty, deterministic from a seed.
+"""Build a synthetic city from its profile (the embedded default: Almaty), deterministic from a seed.
+
+Everything city-specific comes from the city profile (:mod:`airfair.cities`) and its ``synthetic:``
+section (:mod:`airfair.synthetic.profile`); the build makes the city active while it runs, records it
+in the manifest and copies the profile into the data directory (``city.yaml``).
 
 ``build_dataset`` writes every catalog entry, a fault log and the model's true PM2.5 field into a
 temporary directory, validates the lot, writes a manifest with provenance and sha256 of every file,
@@ -19,9 +23,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from airfair import contracts, geo
+from airfair import cities, contracts, geo
 from airfair.catalog import MANIFEST, entry_problems, read_entry, read_manifest, sha256_of, write_catalog, writing
-from airfair.synthetic import air, city, survey
+from airfair.synthetic import air, city, profile, survey
+from airfair.synthetic import geometry as sgeo
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,18 @@ def parse_years(text: str) -> tuple[int, ...]:
     return tuple(range(first, last + 1))
 DEFAULT_SEED = 20250101
 
-SYNTHETIC_SOURCE = "airfair synthetic Almaty (airfair.synthetic), calibrated to public facts in DESIGN.md"
 SYNTHETIC_LICENCE = "CC0-1.0 (generated data)"
 
 
 class BuildError(RuntimeError):
     """A build that could not finish; the previous data are untouched."""
+
+
+def synthetic_source(c=None) -> str:
+    """The provenance of a synthetic build of city ``c`` (default: the active one): "airfair synthetic
+    <City> (airfair.synthetic), calibrated to <what the profile says>"."""
+    c = cities.get(c)
+    return f"airfair synthetic {c.name()} (airfair.synthetic), calibrated to {profile.of(c).calibrated_to}"
 
 
 #: Folders of a data directory that a rebuild carries over: downloads as served (``airfair fetch``)
@@ -90,21 +101,26 @@ def _progress(total: int, enabled: bool):
 
 def _site_truth(fields25, fields_coarse, fields_nox, grid, sites, cells, met, rng):
     """True hourly values (time, site) of every parameter at the sites, with microscale variability."""
+    model = air.model()
+    clim = profile.of(cities.get()).climate
     elev = sites.elevation_m.to_numpy()
     n, m = len(met), len(sites)
     bg = air.background_pm25(met)
-    pm25 = air.concentrations(fields25, cells, elev, met, air.MODEL["pm25_scale"], 0.0)
+    pm25 = air.concentrations(fields25, cells, elev, met, model.pm25_scale, 0.0)
     micro = np.exp(np.stack([air._ar1(rng, n, 0.9, 0.15) for _ in range(m)], axis=1))
     pm25 = bg[:, None] + pm25 * micro
-    local = met.time.dt.tz_convert(air.TZ)
-    season = -np.cos(2 * np.pi * (local.dt.dayofyear.to_numpy() - 20) / 365.25)
-    dust = (4.0 + 7.0 * (season + 1) / 2 * np.clip(met.wind_speed.to_numpy() / 3.0, 0.3, 2.0))[:, None]
-    coarse = air.concentrations(fields_coarse, cells, elev, met, air.MODEL["pm10_coarse_scale"], 0.0) * micro + dust
+    local = met.time.dt.tz_convert(cities.get().time_zone)
+    season = air.season_index(local.dt.dayofyear.to_numpy())
+    dust = (model.dust_ug_m3 + model.dust_summer_ug_m3 * (season + 1) / 2
+            * np.clip(met.wind_speed.to_numpy() / 3.0, 0.3, 2.0))[:, None]
+    coarse = air.concentrations(fields_coarse, cells, elev, met, model.pm10_coarse_scale, 0.0) * micro + dust
     pm10 = pm25 + coarse
-    no2 = air.concentrations(fields_nox, cells, elev, met, air.MODEL["no2_scale"], air.MODEL["no2_background"])
+    no2 = air.concentrations(fields_nox, cells, elev, met, model.no2_scale, model.no2_background)
     no2 = no2 * np.exp(np.stack([air._ar1(rng, n, 0.8, 0.12) for _ in range(m)], axis=1))
-    lapse = -0.0065 * (elev[None, :] - 700.0)
-    inv = air.inversion_strength(met)[:, None] * np.clip((1100 - elev[None, :]) / 450, -1, 1) * -3.0
+    # sites above the weather station are colder (lapse rate); under a winter inversion, those low in it colder still
+    lapse = -0.0065 * (elev[None, :] - clim.station_elevation_m)
+    inv = (air.inversion_strength(met)[:, None]
+           * np.clip((clim.inversion_layer_top_m - elev[None, :]) / clim.inversion_layer_depth_m, -1, 1) * -clim.inversion_cooling_c)
     temp = met.temperature.to_numpy()[:, None] + lapse + inv
     rh = np.clip(met.rh.to_numpy()[:, None] - 2.5 * (temp - met.temperature.to_numpy()[:, None]), 5, 100)
     return {"pm25": pm25, "pm10": pm10, "no2": no2, "temperature": temp, "rh": rh}
@@ -115,8 +131,8 @@ def _grid_truth(fields25, grid, met):
     inside = np.flatnonzero((grid.district.values >= 0).ravel())
     iy, ix = np.unravel_index(inside, grid.district.shape)
     elev = grid.elevation_m.values[iy, ix]
-    hourly = air.concentrations(fields25, (iy, ix), elev, met, air.MODEL["pm25_scale"], air.background_pm25(met))
-    day = met.time.dt.tz_convert(air.TZ).dt.tz_localize(None).dt.floor("D")
+    hourly = air.concentrations(fields25, (iy, ix), elev, met, air.model().pm25_scale, air.background_pm25(met))
+    day = met.time.dt.tz_convert(cities.get().time_zone).dt.tz_localize(None).dt.floor("D")
     daily = pd.DataFrame(hourly.astype("float32")).groupby(day.to_numpy()).mean()
     field = np.full((len(daily),) + grid.district.shape, np.nan, dtype="float32")
     field[:, iy, ix] = daily.to_numpy()
@@ -129,7 +145,8 @@ def _grid_truth(fields25, grid, met):
 
 def calibration_summary(truth: xr.Dataset, grid: xr.Dataset) -> dict:
     """Population-weighted facts of the true field in its latest local year (the calibrated one of a
-    multi-year build), to compare with DESIGN.md's public figures."""
+    multi-year build), to compare with the city's public figures; the profile's
+    ``synthetic.calibration_groups`` name the district groups reported first."""
     years = pd.DatetimeIndex(truth.date.values).year
     truth = truth.isel(date=np.asarray(years == years.max()))
     ids = grid.attrs["district_ids"].split()
@@ -142,12 +159,14 @@ def calibration_summary(truth: xr.Dataset, grid: xr.Dataset) -> dict:
 
     annual = truth.pm25.mean("date")
     month = pd.DatetimeIndex(truth.date.values).month
-    winter = truth.pm25.isel(date=np.isin(month, [12, 1, 2])).mean("date")
-    summer = truth.pm25.isel(date=np.isin(month, [6, 7, 8])).mean("date")
+    dec_feb, jun_aug = [12, 1, 2], [6, 7, 8]
+    winter_months, summer_months = (dec_feb, jun_aug) if cities.get().hemisphere == "north" else (jun_aug, dec_feb)
+    winter = truth.pm25.isel(date=np.isin(month, winter_months)).mean("date")
+    summer = truth.pm25.isel(date=np.isin(month, summer_months)).mean("date")
     city_daily = (truth.pm25 * pop).sum(("y", "x")) / pop.sum()
+    groups = profile.of(cities.get()).calibration_groups
     return {
-        "pm25_annual_zhetysu_turksib": round(popmean(annual, ["zhetysu", "turksib"]), 2),
-        "pm25_annual_medeu_bostandyk": round(popmean(annual, ["medeu", "bostandyk"]), 2),
+        **{key: round(popmean(annual, list(districts)), 2) for key, districts in groups.items()},
         "pm25_annual_city": round(popmean(annual), 2),
         "pm25_winter_city": round(popmean(winter), 2),
         "pm25_summer_city": round(popmean(summer), 2),
@@ -163,6 +182,18 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
     enc = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
     ds.to_netcdf(path, engine="h5netcdf", encoding=enc)
+
+
+def _copy_profile(c: cities.City, path: Path) -> None:
+    """The profile of the build's city, beside its data (:data:`airfair.cities.DATA_DIR_PROFILE`):
+    the file it was read from, byte for byte, or a dump of the in-memory profile."""
+    if c.path and Path(c.path).is_file():
+        shutil.copyfile(c.path, path)
+    else:
+        import yaml
+
+        path.write_text(yaml.safe_dump(c.model_dump(exclude={"path"}, mode="json"), sort_keys=False, allow_unicode=True),
+                        encoding="utf-8")
 
 
 def _swap_into_place(tmp: Path, out: Path, keep: tuple[str, ...] = ()) -> None:
@@ -190,8 +221,8 @@ def _swap_into_place(tmp: Path, out: Path, keep: tuple[str, ...] = ()) -> None:
 
 def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SEED,
                   boundaries: str | Path | None = None, progress: bool = True, replace_real: bool = False,
-                  years=None) -> dict:
-    """Generate the synthetic Almaty into ``out`` and return its manifest.
+                  years=None, city: cities.City | str | os.PathLike | None = None) -> dict:
+    """Generate a synthetic city (default: the default profile's, Almaty) into ``out`` and return its manifest.
 
     Parameters
     ----------
@@ -214,6 +245,11 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
         default the size's (demo: 2024–2025; default: 2025). Emissions fall by
         :data:`airfair.synthetic.air.TREND_PER_YEAR` a year; the last year is the calibrated one.
         Each year adds about as many readings (and build time) as the first.
+    city : City, str or path, optional
+        The city: a :class:`airfair.cities.City`, a shipped profile's slug ("karaganda") or the path
+        of a profile file; default the default profile (not the active city: a build says which
+        city it makes). Made active while the build runs; recorded in the manifest (slug and
+        sha256) and copied into ``out`` as ``city.yaml``.
 
     Returns
     -------
@@ -229,8 +265,13 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
     years = tuple(sorted(int(y) for y in years))
     if not years or years != tuple(range(years[0], years[-1] + 1)):
         raise BuildError(f"years must be consecutive, not {years}")
+    try:
+        c = cities.get(cities.DEFAULT if city is None else city)
+        profile.of(c)
+    except (cities.ProfileError, profile.SyntheticProfileError) as exc:
+        raise BuildError(str(exc)) from None
     out = Path(out).resolve()
-    with writing(out, "airfair data build"):
+    with writing(out, "airfair data build"), cities.use(c):
         return _build_locked(out, size, seed, boundaries, progress, replace_real, years)
 
 
@@ -244,7 +285,8 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
         raise BuildError(f"{out} holds imported real data ({', '.join(real)}); a build would replace it with synthetic "
                          "data. Choose another --out, or pass --replace-real (raw downloads and import reports are kept).")
     sz = SIZES[size]
-    geometry = geo.read_boundaries(boundaries) if boundaries else geo.stylised_districts()
+    c = cities.get()
+    geometry = geo.read_boundaries(boundaries) if boundaries else sgeo.stylised_districts(c)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     t0 = time.perf_counter()
@@ -257,6 +299,7 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
         bar.update()
         emis = city.emissions_grid(grid, districts, step_rng[1])
         points = city.emission_points()
+        fault_rates = air.fault_rates()
         met = air.meteorology(step_rng[2], years)
         bar.update()
         sites, cells = air.sensor_sites(grid, districts, sz.n_lowcost, step_rng[3], years[-1])
@@ -290,7 +333,7 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
         bar.update()
         (tmp / "faults").mkdir()
         _write_parquet(faults, tmp / "faults" / "fault_log.parquet")
-        (tmp / "faults" / "FAULT_RATES.json").write_text(json.dumps(air.FAULT_RATES, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "faults" / "FAULT_RATES.json").write_text(json.dumps(fault_rates, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "truth").mkdir()
         _write_netcdf(truth_grid, tmp / "truth" / "pm25_daily.nc")
         site_truth = pd.DataFrame(truth_sites["pm25"].astype("float32"), columns=sites.site_id.to_list())
@@ -313,13 +356,14 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
 
         # ---- manifest, catalog, swap ----
         summary = calibration_summary(truth_grid, grid)
+        source = synthetic_source(c)
         real_geometry = boundaries is not None
         entries = {}
         for name, spec in contracts.ENTRIES.items():
             synthetic_geometry_only = name == "districts" and real_geometry
             entries[name] = {
                 "synthetic": not synthetic_geometry_only,
-                "source": SYNTHETIC_SOURCE + (f"; geometry from {Path(boundaries).name}" if synthetic_geometry_only else ""),
+                "source": source + (f"; geometry from {Path(boundaries).name}" if synthetic_geometry_only else ""),
                 "licence": SYNTHETIC_LICENCE if not synthetic_geometry_only else "geometry: see the boundaries file's licence (OSM: ODbL 1.0); attributes CC0-1.0",
                 "seed": seed,
                 "size": size,
@@ -329,7 +373,8 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
             }
         entries["readings"]["rows"] = int(len(readings))
         manifest = {
-            "airfair_data": "synthetic Almaty",
+            "airfair_data": f"synthetic {c.name()}",
+            "city": {"slug": c.slug, "name": c.name(), "sha256": c.sha256},
             "seed": seed,
             "size": size,
             "year": years[-1],
@@ -339,14 +384,15 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
             "schema_version": contracts.SCHEMA_VERSION,
             "calibration": summary,
             "entries": entries,
-            "fault_log": {"path": "faults/fault_log.parquet", "rates": air.FAULT_RATES,
+            "fault_log": {"path": "faults/fault_log.parquet", "rates": fault_rates,
                           "counts": faults.fault.value_counts().sort_index().to_dict()},
         }
+        _copy_profile(c, tmp / cities.DATA_DIR_PROFILE)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
         write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", manifest)
         (tmp / "README.md").write_text(
             "# Generated by `airfair data build` — do not edit\n\n"
-            f"Synthetic Almaty, size {size}, seed {seed}. Open with `airfair.open_catalog()` (or "
+            f"Synthetic {c.name()}, size {size}, seed {seed}. Open with `airfair.open_catalog()` (or "
             "`airfair.open_catalog('<this dir>')` for a build elsewhere). `faults/` and `truth/` are for tests of "
             "QC and exposure methods, not for analysis.\n", encoding="utf-8")
         bar.update()

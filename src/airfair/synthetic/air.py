@@ -7,8 +7,10 @@ Concentrations come from a model of the city, not from noise:
 where K_s,dir is the sector's emission field convolved with a plume kernel for the hour's wind
 direction, q_s(t) the sector's diurnal/weekly/heating-season profile, f_s the share of a sector's
 emissions that reaches ground level (tall CHP stacks little), D(t) the dilution by wind and mixing
-height, and V(z, t) the extra trapping of winter inversions in the lower, northern city. ``scale``
-and the background are calibrated to the public facts in DESIGN.md.
+height, and V(z, t) the extra trapping of winter inversions in the lower city. ``scale``
+and the background are calibrated to the city's public facts (the profile's ``synthetic.model``).
+Every city-specific number (climatology, terrain, sectors, stations, calibration) comes from the
+active city's profile (:func:`airfair.cities.get`, its ``synthetic:`` section).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import pandas as pd
 import xarray as xr
 from scipy import signal
 
-from airfair import geo
-from airfair.synthetic.city import SECTORS
+from airfair import cities
+from airfair.synthetic import geometry as sgeo
+from airfair.synthetic import profile
+from airfair.synthetic.city import sectors
 
 #: The latest (and, for a one-year build, the only) synthetic year: the year the model is calibrated to.
 YEAR = 2025
-TZ = "Asia/Almaty"
 #: Emission trend of a multi-year build: ground-level emissions fall by this share each year (a
 #: screening assumption in the spirit of the city's gas-conversion programme, not a measured trend).
 #: Year ``y`` carries ``(1 − TREND_PER_YEAR) ** (y − latest)`` times the latest year's emissions, so
@@ -31,25 +34,42 @@ TZ = "Asia/Almaty"
 #: emission-driven part; the regional background has no trend).
 TREND_PER_YEAR = 0.04
 
-#: Share of a sector's emissions that reaches breathing height near the source.
-GROUND_LEVEL_SHARE = {"transport": 1.0, "chp": 0.10, "industry": 0.5, "residential_heating": 0.9, "other": 1.0}
 
-#: Model constants, calibrated once against the DESIGN.md facts (see tests/test_calibration.py).
-MODEL = {
-    "pm25_scale": 1.10,          # µg/m³ per unit of kernel-weighted emission density
-    "pm25_background_winter": 9.0,
-    "pm25_background_summer": 6.0,
-    "inversion_trapping": 1.6,   # extra factor at the lowest elevation during a full inversion
-    "inversion_top_m": 1000.0,
-    "pm10_coarse_scale": 0.9,
-    "no2_scale": 0.30,
-    "no2_background": 6.0,
-}
+def _tz() -> str:
+    return cities.get().time_zone
 
-#: Injected faults in low-cost sensors, with their documented rates.
-FAULT_RATES = {
-    "gap": "each low-cost site: Poisson(3) outages a year, lengths log-normal (median 18 h, 2 h to 14 days); "
-           "reference stations: 1 % of hours lost singly, and kz-05 misses June (of the latest year); rows absent",
+
+def season_index(doy) -> np.ndarray:
+    """Season (unitless) of days of the year: −1 in mid-winter … +1 in mid-summer (mid-January and
+    mid-July in the northern hemisphere, the other way round in the southern)."""
+    season = -np.cos(2 * np.pi * (np.asarray(doy) - 20) / 365.25)
+    return season if cities.get().hemisphere == "north" else -season
+
+
+def model(city=None) -> profile.Model:
+    """The dispersion model's calibration constants of ``city`` (default: the active one)."""
+    return profile.of(cities.get(city)).model
+
+
+def ground_level_share(city=None) -> np.ndarray:
+    """Share of each sector's emissions that reaches breathing height near the source, in sector order."""
+    spec = profile.of(cities.get(city)).emissions
+    return np.array([spec.sectors[s].ground_level_share for s in sectors(city)])
+
+
+def fault_rates(city=None) -> dict[str, str]:
+    """The injected faults with their documented rates (the missing month's station from the profile)."""
+    st = profile.of(cities.get(city)).stations
+    missing = ""
+    if st.missing_month:
+        month = pd.Timestamp(2000, st.missing_month.month, 1).month_name()
+        missing = f", and {st.official_prefix}-{st.missing_month.station:02d} misses {month} (of the latest year)"
+    return {"gap": "each low-cost site: Poisson(3) outages a year, lengths log-normal (median 18 h, 2 h to 14 days); "
+                   f"reference stations: 1 % of hours lost singly{missing}; rows absent", **_FAULT_RATES}
+
+
+#: Injected faults in low-cost sensors, with their documented rates (the gaps: :func:`fault_rates`).
+_FAULT_RATES = {
     "stuck": "6 % of low-cost sites: one episode of 3–30 days at a constant PM value",
     "spike": "0.15 % of a low-cost site's PM2.5 hours: value × 4–12 + 40 µg/m³",
     "drift": "8 % of low-cost sites: gain rising linearly to 1.3–1.8 from a random date to the year's end",
@@ -62,17 +82,18 @@ FAULT_RATES = {
 
 def hourly_index(years=(YEAR,)) -> pd.DatetimeIndex:
     """Hourly UTC timestamps covering the local calendar years ``years`` (consecutive; default
-    :data:`YEAR`) in Asia/Almaty."""
+    :data:`YEAR`) in the active city's time zone."""
     first, last = min(years), max(years)
-    start = pd.Timestamp(f"{first}-01-01", tz=TZ).tz_convert("UTC")
-    end = pd.Timestamp(f"{last + 1}-01-01", tz=TZ).tz_convert("UTC")
+    tz = _tz()
+    start = pd.Timestamp(f"{first}-01-01", tz=tz).tz_convert("UTC")
+    end = pd.Timestamp(f"{last + 1}-01-01", tz=tz).tz_convert("UTC")
     return pd.date_range(start, end, freq="h", inclusive="left", unit="s")
 
 
 def trend_factor(met: pd.DataFrame) -> np.ndarray:
     """Emission trend per hour (unitless): 1 in the record's latest local year, ``(1 − TREND_PER_YEAR)``
     to the power of the years before it earlier (see :data:`TREND_PER_YEAR`)."""
-    year = met.time.dt.tz_convert(TZ).dt.year.to_numpy()
+    year = met.time.dt.tz_convert(_tz()).dt.year.to_numpy()
     return (1.0 - TREND_PER_YEAR) ** (year - year.max()).astype("float64")
 
 
@@ -105,7 +126,7 @@ def meteorology(rng: np.random.Generator, years=(YEAR,)) -> pd.DataFrame:
 
 
 def _day_hour_key(times: pd.Series) -> np.ndarray:
-    local = times.dt.tz_convert(TZ)
+    local = times.dt.tz_convert(_tz())
     day = np.where((local.dt.month == 2) & (local.dt.day == 29), 28, local.dt.day)
     return (local.dt.month.to_numpy() * 100 + day) * 100 + local.dt.hour.to_numpy()
 
@@ -119,25 +140,30 @@ def _repeat_weather(latest: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def _meteorology_year(rng: np.random.Generator, year: int) -> pd.DataFrame:
+    c = profile.of(cities.get()).climate
     t = hourly_index((year,))
-    local = t.tz_convert(TZ)
+    local = t.tz_convert(_tz())
     doy = local.dayofyear.to_numpy()
     hour = local.hour.to_numpy()
     n = len(t)
-    season = -np.cos(2 * np.pi * (doy - 20) / 365.25)  # −1 mid-January … +1 mid-July
+    season = season_index(doy)  # −1 mid-winter … +1 mid-summer
     winter = np.clip(-season, 0, 1)
     # synoptic stagnation: multi-day anticyclones, stronger in winter
-    stag = _ar1(rng, n, 0.985, 1.0) * (0.6 + 0.6 * winter)
+    stag = _ar1(rng, n, 0.985, 1.0) * (c.stagnation_base + c.stagnation_winter * winter)
     diurnal = np.sin(2 * np.pi * (hour - 9) / 24)  # peak at 15 h local
-    temp = 10.5 + 15.5 * season + (4 + 2.5 * (season + 1)) * diurnal - 2.0 * np.clip(stag, 0, None) + _ar1(rng, n, 0.97, 2.5)
-    rh = np.clip(58 - 18 * season - 12 * diurnal + 6 * np.clip(stag, 0, None) + _ar1(rng, n, 0.9, 9.0), 12, 100)
-    speed = np.exp(np.log(1.6 + 0.6 * (season + 1) / 2) + 0.35 * diurnal - 0.30 * stag + _ar1(rng, n, 0.8, 0.35))
+    temp = (c.temp_mean_c + c.temp_season_c * season + (c.temp_diurnal_c + c.temp_diurnal_summer_c * (season + 1)) * diurnal
+            - c.temp_stagnation_c * np.clip(stag, 0, None) + _ar1(rng, n, 0.97, c.temp_noise_c))
+    rh = np.clip(c.rh_mean - c.rh_season * season - c.rh_diurnal * diurnal + c.rh_stagnation * np.clip(stag, 0, None)
+                 + _ar1(rng, n, 0.9, c.rh_noise), 12, 100)
+    speed = np.exp(np.log(c.wind_winter_ms + c.wind_summer_extra_ms * (season + 1) / 2) + c.wind_diurnal * diurnal
+                   - c.wind_stagnation * stag + _ar1(rng, n, 0.8, c.wind_noise))
     speed = np.clip(speed, 0.2, 14.0)
     night = (hour >= 20) | (hour < 8)
-    base_dir = np.where(night, 180.0, 10.0)  # mountain–valley breeze: down-slope (from S) at night
-    direction = (base_dir + _ar1(rng, n, 0.9, 45.0) + np.where(rng.random(n) < 0.15, rng.uniform(0, 360, n), 0)) % 360
-    day_h = 350 + 1100 * (season + 1) / 2
-    night_h = 120 + 180 * (season + 1) / 2
+    # a mountain–valley breeze when day and night differ (Almaty: down-slope, from the south, at night)
+    base_dir = np.where(night, c.wind_dir_night, c.wind_dir_day)
+    direction = (base_dir + _ar1(rng, n, 0.9, c.wind_dir_spread) + np.where(rng.random(n) < 0.15, rng.uniform(0, 360, n), 0)) % 360
+    day_h = c.mixing_day_winter_m + c.mixing_day_summer_extra_m * (season + 1) / 2
+    night_h = c.mixing_night_winter_m + c.mixing_night_summer_extra_m * (season + 1) / 2
     mixing = np.where(night, night_h, night_h + (day_h - night_h) * np.clip(diurnal + 0.3, 0, 1)) * np.exp(-0.35 * stag)
     mixing = np.clip(mixing, 60, 3000)
     inversion = (mixing < 250) & (speed < 2.0)
@@ -190,7 +216,7 @@ def footprint_fields(emissions: xr.Dataset, variable: str, n_dirs: int = 8) -> n
 def source_profiles(met: pd.DataFrame) -> np.ndarray:
     """Relative hourly emission rate q_s(t) (time, sector): mean 1 over each local year for each sector
     before the trend, times :func:`trend_factor` (1 in the latest year)."""
-    local = met.time.dt.tz_convert(TZ)
+    local = met.time.dt.tz_convert(_tz())
     hour = local.dt.hour.to_numpy()
     weekend = local.dt.dayofweek.to_numpy() >= 5
     year = local.dt.year.to_numpy()
@@ -201,13 +227,14 @@ def source_profiles(met: pd.DataFrame) -> np.ndarray:
     rush = 1 + 0.8 * np.exp(-0.5 * ((hour - 8.5) / 1.3) ** 2) + 0.9 * np.exp(-0.5 * ((hour - 18.5) / 1.6) ** 2) - 0.6 * ((hour >= 0) & (hour < 6))
     stove = 0.4 + 1.0 * np.exp(-0.5 * ((hour - 8) / 1.5) ** 2) + 1.4 * np.exp(-0.5 * ((hour - 20.5) / 2.0) ** 2)
     q = {
-        "transport": rush * np.where(weekend, 0.8, 1.05) * (1 + 0.01 * heating),
-        "chp": 0.35 + heating / 10.0,
-        "industry": np.where(weekend, 0.75, 1.1) * (0.8 + 0.4 * ((hour >= 8) & (hour < 20))),
-        "residential_heating": stove * heating,
-        "other": np.ones(len(met)),
+        "traffic": lambda: rush * np.where(weekend, 0.8, 1.05) * (1 + 0.01 * heating),
+        "heat_plant": lambda: 0.35 + heating / 10.0,
+        "industry": lambda: np.where(weekend, 0.75, 1.1) * (0.8 + 0.4 * ((hour >= 8) & (hour < 20))),
+        "stove": lambda: stove * heating,
+        "constant": lambda: np.ones(len(met)),
     }
-    arr = np.column_stack([q[s] for s in SECTORS])
+    spec = profile.of(cities.get()).emissions
+    arr = np.column_stack([q[spec.sectors[s].temporal]() for s in sectors()])
     mean = pd.DataFrame(arr).groupby(year).transform("mean").to_numpy()
     return arr / mean * trend_factor(met)[:, None]
 
@@ -225,10 +252,11 @@ def inversion_strength(met: pd.DataFrame) -> np.ndarray:
 
 def trapping(elevation: np.ndarray, inv: np.ndarray) -> np.ndarray:
     """Inversion trapping V(z, t) (time, points): the lower city stays under the lid."""
-    top = MODEL["inversion_top_m"]
-    low = np.clip((top - np.asarray(elevation)) / (top - 620.0), 0, 1)
+    m = model()
+    top = m.inversion_top_m
+    low = np.clip((top - np.asarray(elevation)) / (top - profile.of(cities.get()).terrain.base_m), 0, 1)
     above = np.clip((np.asarray(elevation) - top) / 300.0, 0, 1)
-    return 1.0 + inv[:, None] * (MODEL["inversion_trapping"] * low[None, :] - 0.7 * above[None, :])
+    return 1.0 + inv[:, None] * (m.inversion_trapping * low[None, :] - 0.7 * above[None, :])
 
 
 def _direction_bin(met: pd.DataFrame, n_dirs: int = 8) -> np.ndarray:
@@ -237,10 +265,11 @@ def _direction_bin(met: pd.DataFrame, n_dirs: int = 8) -> np.ndarray:
 
 def background_pm25(met: pd.DataFrame) -> np.ndarray:
     """Regional PM2.5 background (µg/m³), higher in winter and during stagnation (secondary aerosol)."""
-    local = met.time.dt.tz_convert(TZ)
-    season = -np.cos(2 * np.pi * (local.dt.dayofyear.to_numpy() - 20) / 365.25)
+    m = model()
+    local = met.time.dt.tz_convert(_tz())
+    season = season_index(local.dt.dayofyear.to_numpy())
     w = (1 - season) / 2
-    b = MODEL["pm25_background_summer"] + (MODEL["pm25_background_winter"] - MODEL["pm25_background_summer"]) * w
+    b = m.pm25_background_summer + (m.pm25_background_winter - m.pm25_background_summer) * w
     return b * np.exp(0.25 * np.clip(met.stagnation.to_numpy(), -2, 3))
 
 
@@ -248,7 +277,7 @@ def concentrations(fields: np.ndarray, points: tuple[np.ndarray, np.ndarray], el
                    met: pd.DataFrame, scale: float, background: np.ndarray | float) -> np.ndarray:
     """Hourly concentrations (time, points) from footprint fields sampled at grid ``points`` (iy, ix)."""
     iy, ix = points
-    q = source_profiles(met) * np.array([GROUND_LEVEL_SHARE[s] for s in SECTORS])
+    q = source_profiles(met) * ground_level_share()
     dbin = _direction_bin(met, fields.shape[1])
     local = np.empty((len(met), len(iy)), dtype="float64")
     for d in range(fields.shape[1]):
@@ -262,51 +291,46 @@ def concentrations(fields: np.ndarray, points: tuple[np.ndarray, np.ndarray], el
 # sites
 # --------------------------------------------------------------------------------------------------
 
-#: Kazhydromet reference stations (synthetic placement): none in Alatau or Nauryzbay, as a test of
-#: the network's blind spots. (district, offset lon, offset lat) around the district's anchor.
-OFFICIAL_STATIONS = [
-    ("almaly", 0.000, 0.000), ("almaly", -0.020, 0.006), ("almaly", 0.018, -0.006),
-    ("bostandyk", 0.000, 0.040), ("bostandyk", 0.005, -0.010), ("medeu", -0.040, 0.060),
-    ("medeu", -0.020, -0.010), ("auezov", 0.000, 0.000), ("auezov", 0.010, 0.015),
-    ("zhetysu", 0.000, -0.010), ("turksib", -0.010, -0.010),
-]
-
-LOW_COST_MODELS = {"PurpleAir PA-II": 0.5, "SDS011": 0.3, "IQAir AirVisual Outdoor": 0.2}
-
-
 def sensor_sites(grid: xr.Dataset, districts, n_lowcost: int, rng: np.random.Generator, year: int = YEAR):
     """Official and low-cost sites (GeoDataFrame, EPSG:4326), with their grid cell indices; ``year``
-    is the record's latest year (a tenth of the low-cost sensors are installed during it)."""
+    is the record's latest year (a tenth of the low-cost sensors are installed during it).
+
+    The official stations sit at the profile's offsets from their districts' anchors
+    (``synthetic.stations``), named after the official network; low-cost sensors are drawn where
+    people live."""
     import geopandas as gpd
     import shapely
 
+    city = cities.get()
+    st = profile.of(city).stations
+    network = city.network_name("en")
     ids = grid.attrs["district_ids"].split()
-    anchors = {d.district_id: d.anchor for d in geo.DISTRICTS}
     rows = []
-    for k, (did, dlon, dlat) in enumerate(OFFICIAL_STATIONS, start=1):
-        lon, lat = anchors[did][0] + dlon, anchors[did][1] + dlat
-        rows.append(dict(site_id=f"kz-{k:02d}", name=f"Kazhydromet AMS-{k}", network="Kazhydromet", official=True,
-                         sensor_model="reference (BAM-1020 / chemiluminescence NO2)", lon=lon, lat=lat,
-                         installed=pd.Timestamp("2019-01-01", tz="UTC")))
+    for k, station in enumerate(st.official, start=1):
+        anchor = city.district(station.district).anchor
+        lon, lat = anchor[0] + station.offset[0], anchor[1] + station.offset[1]
+        rows.append(dict(site_id=f"{st.official_prefix}-{k:02d}", name=st.official_name.format(n=k), network=network,
+                         official=True, sensor_model=st.official_model, lon=lon, lat=lat,
+                         installed=pd.Timestamp(st.official_since, tz="UTC")))
     pop = grid.population.values
     p = (pop ** 0.8).ravel()
     cells = rng.choice(p.size, size=n_lowcost, replace=False, p=p / p.sum())
-    models = rng.choice(list(LOW_COST_MODELS), size=n_lowcost, p=list(LOW_COST_MODELS.values()))
+    models = rng.choice(list(st.lowcost_models), size=n_lowcost, p=list(st.lowcost_models.values()))
     cell = grid.attrs["cell_size_m"]
     iy, ix = np.unravel_index(cells, pop.shape)
     xs = grid.x.values[ix] + rng.uniform(-0.45, 0.45, n_lowcost) * cell
     ys = grid.y.values[iy] + rng.uniform(-0.45, 0.45, n_lowcost) * cell
-    lons, lats = geo.to_geographic(xs, ys)
-    start = pd.Timestamp("2022-06-01", tz="UTC")
+    lons, lats = sgeo.to_geographic(xs, ys)
+    start = pd.Timestamp(st.lowcost_since, tz="UTC")
     for k in range(n_lowcost):
         late = rng.random() < 0.1
         inst = (pd.Timestamp(f"{year}-02-01", tz="UTC") + pd.Timedelta(days=int(rng.integers(0, 240)))) if late \
             else start + pd.Timedelta(days=int(rng.integers(0, 900)))
-        rows.append(dict(site_id=f"lc-{k + 1:03d}", name=f"AAI sensor {k + 1}", network="AAI low-cost", official=False,
+        rows.append(dict(site_id=f"lc-{k + 1:03d}", name=st.lowcost_name.format(n=k + 1), network=st.lowcost_network, official=False,
                          sensor_model=str(models[k]), lon=float(lons[k]), lat=float(lats[k]), installed=inst.floor("D")))
     df = pd.DataFrame(rows)
-    gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(df.lon.round(5), df.lat.round(5)), crs=geo.CRS_GEOGRAPHIC)
-    metric = gdf.to_crs(geo.CRS_METRIC)
+    gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(df.lon.round(5), df.lat.round(5)), crs=sgeo.CRS_GEOGRAPHIC)
+    metric = gdf.to_crs(city.crs_metric)
     gx, gy = metric.geometry.x.to_numpy(), metric.geometry.y.to_numpy()
     giy = np.clip(np.round((grid.y.values[0] - gy) / cell).astype(int), 0, grid.sizes["y"] - 1)
     gix = np.clip(np.round((gx - grid.x.values[0]) / cell).astype(int), 0, grid.sizes["x"] - 1)
@@ -367,6 +391,9 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
     rh = truth["rh"]
     units = {"pm25": "µg/m³", "pm10": "µg/m³", "no2": "µg/m³", "rh": "%", "temperature": "°C"}
     frames, faults = [], []
+    st = profile.of(cities.get()).stations
+    missing = st.missing_month
+    missing_site = f"{st.official_prefix}-{missing.station:02d}" if missing else None
 
     def log(site, param, fault, i0, i1, nrows, detail=""):
         faults.append(dict(site_id=site, parameter=param, fault=fault, start=t[i0], end=t[i1 - 1], n_rows=int(nrows), detail=detail))
@@ -384,12 +411,13 @@ def readings_and_faults(sites, truth: dict[str, np.ndarray], met: pd.DataFrame, 
             edges = np.diff(np.concatenate([[0], lost.astype(np.int8), [0]]))
             for i0, i1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
                 log(site.site_id, "*", "gap", i0, i1, (i1 - i0) * len(vals), "reference station: hour(s) lost in transmission")
-            if site.site_id == "kz-05":  # a reference station with a month missing (June of the latest year, maintenance)
-                local = pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(TZ)
-                june = np.asarray((local.month == 6) & (local.year == local.year.max()))
+            if site.site_id == missing_site:  # a reference station with a month missing (of the latest year, maintenance)
+                local = pd.DatetimeIndex(t).tz_localize("UTC").tz_convert(_tz())
+                june = np.asarray((local.month == missing.month) & (local.year == local.year.max()))
                 keep &= ~june
                 idx = np.flatnonzero(june)
-                log(site.site_id, "*", "gap", idx[0], idx[-1] + 1, june.sum() * 5, "reference station: June missing (maintenance)")
+                month = pd.Timestamp(2000, missing.month, 1).month_name()
+                log(site.site_id, "*", "gap", idx[0], idx[-1] + 1, june.sum() * 5, f"reference station: {month} missing (maintenance)")
             masks = {p: keep for p in vals}
         else:
             pm25, pm10 = truth["pm25"][:, j].copy(), truth["pm10"][:, j].copy()
