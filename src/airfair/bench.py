@@ -38,7 +38,6 @@ import pandas as pd
 __all__ = ["DUCKDB_SQL", "district_day", "district_day_reference", "duckdb_district_day", "make_dataset",
            "pandas_district_day", "run", "run_engine", "zone", "zone_offsets"]
 
-TZ = "Asia/Almaty"
 YEAR = 2025
 _DAY_MS = 86_400_000
 #: The engines a bench run compares; the baselines are what the project's Dask path is measured against.
@@ -49,11 +48,14 @@ TOLERANCE = 1e-6
 
 
 def zone(tz: str | None = None) -> str:
-    """The tzdata zone of a benchmark's local days: ``tz`` when given, else Almaty's.
-
-    The one place the default lives, so that the city profile can supply it.
+    """The tzdata zone of a benchmark's local days: ``tz`` when given, else the active city's
+    (:attr:`airfair.cities.City.time_zone`). A dataset records its zone in ``meta.json``.
     """
-    return tz or TZ
+    if tz:
+        return tz
+    from airfair import cities
+
+    return cities.get().time_zone
 
 
 def zone_offsets(tz: str, start_ms: int, end_ms: int) -> tuple[np.ndarray, np.ndarray]:

@@ -53,6 +53,7 @@ data capture per site and district.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -987,14 +988,15 @@ def _month_slices(both: pd.DataFrame, naive: pd.DatetimeIndex):
     if len(both) and naive.is_monotonic_increasing and naive.is_unique and (naive.floor("h") == naive).all():
         # timestamps on whole hours: one grid for the whole record, sliced per month
         pos = np.asarray((naive - naive[0]) // pd.Timedelta(hours=1), dtype=np.int64)
-        grid = {c: np.full(pos[-1] + 1, np.nan) for c in ("x", "r")}
-        for c in grid:
+        grid = {}
+        for c in ("x", "r"):
+            grid[c] = np.full(pos[-1] + 1, np.nan)
             grid[c][pos] = both[c].to_numpy(float)
         periods = naive.to_period("M")
         codes, months = pd.factorize(periods, sort=True)
         bounds = np.r_[0, np.flatnonzero(np.diff(codes)) + 1, len(codes)]
         has_x = np.isfinite(both["x"].to_numpy(float))
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             if has_x[a:b].sum() < 240:
                 continue
             lo, hi = pos[a], pos[b - 1] + 1
@@ -1010,7 +1012,8 @@ def _month_slices(both: pd.DataFrame, naive: pd.DatetimeIndex):
 def _shift_test(x, ref, cfg):
     """Months (start, end) in which the site's hourly series correlates best with the reference at a
     non-zero lag of whole hours: a clock set to the wrong offset (e.g. UTC+6 after March 2024)."""
-    from pandas.core.nanops import nancorr  # what Series.corr computes, without its per-call alignment
+    # what Series.corr computes, without its per-call alignment
+    from pandas.core.nanops import nancorr
 
     both = pd.DataFrame({"x": np.log(x.where(x > 0)), "r": np.log(ref.where(ref > 0))})
     out = []
@@ -1273,7 +1276,7 @@ def daily_means(readings, parameters=None, min_hours: int = 18, tz: str | None =
     """
     if isinstance(readings, pd.DataFrame) and not any(isinstance(readings[c].dtype, pd.CategoricalDtype)
                                                       for c in ("site_id", "parameter")):
-        return _daily_means_coded(readings, parameters, min_hours, tz)
+        return _daily_means_coded(readings, parameters, min_hours, _local_tz(tz))
     df = readings[readings["qc_flag"] != 3]
     if parameters is not None:
         df = df[df["parameter"].isin(list(parameters))]
