@@ -25,9 +25,7 @@ _UTM = re.compile(r"EPSG:32[67]\d\d")
 
 #: Files other helpers are moving to the profile in this round (issue 16): checked, and expected to
 #: fail until their branch is merged; remove an entry once its file passes.
-PENDING = {
-    "src/airfair/bench.py": "bench helper (issue 22) moves its time zone and district ids to the profile",
-}
+PENDING = {}
 
 
 def _constants():

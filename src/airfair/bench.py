@@ -131,14 +131,14 @@ def make_dataset(out: str | Path, n_sites: int = 400, interval_minutes: int = 2,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from airfair.geo import DISTRICTS
+    from airfair import cities
 
     tz = zone(tz)
     out = Path(out)
     (out / "readings").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     ids = np.array([f"s{k:05d}" for k in range(n_sites)])
-    districts = np.array([d.district_id for d in DISTRICTS])
+    districts = np.array(cities.get().district_ids)  # the active city's districts
     site_district = districts[rng.integers(0, len(districts), n_sites)]
     weight = rng.uniform(2000, 8000, n_sites).round()
     level = rng.lognormal(np.log(25), 0.3, n_sites)
