@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from airfair import exposure, health, i18n, pages, plots, views
+from airfair import exposure, health, i18n, pages, plots, report, views
 from airfair.escaping import markdown_text as md_text
 from airfair.escaping import to_csv
 
@@ -460,6 +460,36 @@ def _history_csv():
     return to_csv(V.district_history(parameter.value, sensors.value), index=False)
 
 
+@functools.cache
+def _survey():
+    """The survey microdata and provenance, read once per server process (never sent to the browser:
+    the report publishes only suppressed shares)."""
+    import airfair
+    from airfair.catalog import provenance_of
+
+    try:
+        cat = airfair.open_catalog()
+        return cat["survey_lez"].read(), provenance_of(cat, ["survey_lez"])["survey_lez"]
+    except Exception:  # data without a survey: the report leaves the section out
+        return None, None
+
+
+def _report_district():
+    """The district the report is about: the one opened, else the most exposed one shown."""
+    if district.value or "table" not in shown:  # before the first paint: the file name only
+        return district.value or "district"
+    return str(shown["table"].sort_values("value").iloc[-1]["district_id"])
+
+
+def _report_html():
+    """The district report (airfair.report) for the state shown: the same figures as this page."""
+    data, prov = _survey()
+    r = report.district_report(V, _report_district(), lang=lang.value, year=year.value,
+                               sensors=shown["figures"]["sensors"].iloc[0], parameter=parameter.value,
+                               survey=data, survey_provenance=prov)
+    return report.report_html(r)
+
+
 def _csv():
     t = shown["table"]
     cols = ["district_id", *pages.name_columns(t), "value", "days", "days_over", "person_days_over",
@@ -498,6 +528,8 @@ downloads = pn.FlexBox(pages.download("download_csv", lang, _csv, lambda: _filen
                    pages.download("download_png", lang, _png, lambda: _filename("png"), "dl-png"),
                    pages.download("download_history", lang, _history_csv,
                                   lambda: f"airfair-{parameter.value}-{sensors.value}-district-years.csv", "dl-history"),
+                   pages.download("download_report", lang, _report_html,
+                                  lambda: f"airfair-report-{_report_district()}-{year.value}-{lang.value}.html", "dl-report"),
                    css_classes=["downloads"])
 
 controls = pn.FlexBox(parameter, metric, period, year, sensors, district, pn.Column(show_surface, tiles),

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -68,6 +70,11 @@ coverage = exposure.monitoring_coverage(sites, grid)
 coverage[["district_id", "official_sites", "lowcost_sites", "official_per_100k", "mean_km_to_official",
           "no_official_station"]].round(2)
 
+# %% tags=["remove-cell"]
+# the figures quoted above, checked: every station counted once, distances non-negative
+assert coverage["official_sites"].sum() == int(sites["official"].sum())
+assert (coverage["mean_km_to_official"] >= 0).all()
+
 # %%
 plots.district_map(districts, coverage.rename(columns={"mean_km_to_official": "value"})[["district_id", "value"]],
                    value_label="km to the nearest official station", title="Distance to official monitoring",
@@ -109,7 +116,11 @@ surfaces = exposure.daily_surfaces(calibrated if best.sensors != "official" else
 # a figure is of one calendar year (local days), never pooled over several: here the latest in the data
 year = int(pd.DatetimeIndex(surfaces["date"].values).year.max())
 surfaces.sel(date=str(year)).mean("date").hvplot.image("x", "y", cmap="YlOrRd", data_aspect=1, frame_width=420,
-                                                       clabel="PM2.5 (µg/m³)", title=f"Annual mean PM2.5 {year} (UTM 43N)")
+                                                       clabel="PM2.5 (µg/m³)", title=f"Annual mean PM2.5 {year} ({airfair.cities.get().crs_metric})")
+
+# %% tags=["remove-cell"]
+# the chosen surface is the one with the lowest held-out error, and that error is a real number
+assert np.isfinite(best.rmse) and best.rmse == cv["rmse"].min()
 
 # %% [markdown]
 # ## 3. Who breathes what
@@ -119,6 +130,12 @@ surfaces.sel(date=str(year)).mean("date").hvplot.image("x", "y", cmap="YlOrRd", 
 # %%
 table = exposure.group_exposure(surfaces, grid, by="district", years=year)
 table[["group", "period", "value", "days_over", "person_days_over", "share_over"]].sort_values("value", ascending=False).round(2)
+
+# %% tags=["remove-cell"]
+# population-weighted: the districts' means, weighted by their residents, give the city's mean
+city_mean = exposure.group_exposure(surfaces, grid, by="city", years=year)["value"].iloc[0]
+assert np.isclose((table["value"] * table["population"]).sum() / table["population"].sum(), city_mean, rtol=1e-6)
+assert (table["days_over"] <= table["days"]).all() and table["share_over"].between(0, 1).all()
 
 # %%
 plots.district_map(districts, table.rename(columns={"group": "district_id"})[["district_id", "value"]],
@@ -157,6 +174,9 @@ ratio = quint.value.iloc[0] / quint.value.iloc[-1]
 print(f"the poorest fifth breathes {ratio:.2f}× the PM2.5 of the richest fifth")
 quint[["group", "value", "days_over", "share_over"]].round(2)
 
+# %% tags=["remove-cell"]
+assert np.isclose((quint["value"] * quint["population"]).sum() / quint["population"].sum(), city_mean, rtol=1e-6)
+
 # %% [markdown]
 # ## 4. Is it fair? Several indices, each in plain words
 # No single index is enough. Here, each grid cell's annual mean (of `year`) weighted by its residents.
@@ -169,6 +189,11 @@ income = grid.income_index.values.ravel()[inside]
 district_code = grid.district.values.ravel()[inside]
 fair = inequality.indices(annual[inside], pop, rank_by=income, groups=district_code)
 fair.round(3)
+
+# %% tags=["remove-cell"]
+# the concentration index and the income-fifth ratio tell the same story (both say who breathes more)
+ci = fair.set_index("index").loc["concentration index (income)", "value"]
+assert (ci < 0) == (ratio > 1)
 
 # %%
 plots.inequality_curves(annual[inside], pop, rank_by=income)
@@ -188,6 +213,10 @@ if truth_file.exists():
 else:
     check = "no truth file: real data"
 check.round(1) if isinstance(check, pd.DataFrame) else check
+
+# %% tags=["remove-cell"]
+if isinstance(check, pd.DataFrame):  # the chosen surface is closer to the truth than IDW on the official stations
+    assert (check["estimate"] - check["truth"]).abs().mean() <= (check["idw, official only"] - check["truth"]).abs().mean()
 
 # %% [markdown]
 # ## Exercise

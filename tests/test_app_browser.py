@@ -290,6 +290,15 @@ def test_exposure_downloads_hold_the_shown_figures(server, chromium_browser, dem
     png = Path(info.value.path()).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     (ARTIFACTS / "exposure-download.png").write_bytes(png)
+    # the district report of the state shown: the most person-days district, its annual mean as the page's
+    with page.expect_download() as info:
+        page.locator(".dl-report button").click()
+    html = Path(info.value.path()).read_text(encoding="utf-8")
+    worst = fig.sort_values("person_days_over").iloc[-1]
+    assert info.value.suggested_filename == f"airfair-report-{worst['district_id']}-2025-en.html"
+    annual = demo_views.district_figures("pm25", "year", "all").set_index("district_id").loc[worst["district_id"], "value"]
+    assert worst["name_en"] in html and f"{annual:,.1f}" in html and "Synthetic data" in html
+    assert "<script" not in html
     assert problems == []
 
 

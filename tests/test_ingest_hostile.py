@@ -483,14 +483,15 @@ def test_cli_last_resort_guard_prints_one_line(tmp_path, demo_copy, monkeypatch)
 #: Options whose every value is valid (free text recorded or passed on as is).
 FREE_TEXT = {("import", "csv", "--network"), ("import", "csv", "--sensor-model"), ("import", "csv", "--licence"),
              ("import", "csv", "--source"), ("serve", "--basic-auth"), ("serve", "--cookie-secret"),
-             ("serve", "--panel-arg")}
+             ("serve", "--panel-arg"), ("report", "--name")}
 #: A bad value for each free-form string option.
 BAD_STRINGS = {"--map": "nonsense", "--set": "nonsense", "--tz": "Mars/Olympus", "--delimiter": ";;",
                "--time-format": "%Q", "--scheduler": "not an address", "--scales": "a,b", "--engines": "spark",
                "--url": "not a url", "--address": "not a host!", "--allow-websocket-origin": "a b/c",
                "--sensor-ids": "a,b", "--bbox": "1,2", "--start": "15.01.2024", "--end": "2024-13-01",
                "--types": "sds011/../x", "--base-url": "not a url", "--api-url": "ftp:/x", "--location-ids": "x",
-               "--parameters": "pm2.5_aqi", "--parameter": "pm2.5_aqi", "--years": "20x", "--year": "20x", "--relations": "r1"}
+               "--parameters": "pm2.5_aqi", "--parameter": "pm2.5_aqi", "--years": "20x", "--year": "20x", "--relations": "r1",
+               "--city": "atlantis", "--district": "springfield", "--lang": "xx", "--page": "nosuchpage"}
 
 
 def _commands(group, path=()):
@@ -545,7 +546,9 @@ def test_every_option_of_every_command_with_a_bad_value(tmp_path, demo_copy, mon
                                             "--api-url", dead, "--no-register", "--quiet", "--data-dir", demo_copy],
             ("fetch", "openaq"): ["--start", "2024-01-01", "--end", "2024-01-01", "--base-url", dead, "--no-register",
                                   "--quiet", "--data-dir", demo_copy],
-            ("fetch", "boundaries"): ["--out", tmp_path / "b.geojson", "--base-url", dead, "--data-dir", demo_copy]}
+            ("fetch", "boundaries"): ["--out", tmp_path / "b.geojson", "--base-url", dead, "--data-dir", demo_copy],
+            ("report",): ["--district", "medeu", "--out", tmp_path / "r.html", "--data-dir", demo_copy],
+            ("export",): [tmp_path / "site", "--data-dir", demo_copy]}
     one_of = {("fetch", "sensor-community"): ("--sensor-ids", "1"), ("fetch", "openaq"): ("--location-ids", "1")}
     tried = 0
     for path, cmd in _commands(main):

@@ -460,6 +460,9 @@ def report_command(district, area, area_name, lang, year, parameter, sensors, ou
         if lang not in city.languages:
             raise click.BadParameter(f"{lang!r}: {city.name()} is offered in {', '.join(city.languages)}",
                                      param_hint="--lang")
+        if district is not None and district not in city.district_ids:  # told before any work starts
+            raise click.BadParameter(f"{district!r}: no district of {city.name()} has this id; its districts: "
+                                     f"{', '.join(city.district_ids)}", param_hint="--district")
         V = views.load_views(data_dir)
         if district is not None:
             import airfair
@@ -499,6 +502,15 @@ def export_command(out_dir, pages_, languages, sets, data_dir):
     for k, v in _pairs(sets, "--set").items():
         state[k] = int(v) if v.isdigit() else v
     try:
+        city = cities.of_data_dir(data_directory(data_dir))
+        unknown = [p for p in pages_ if p not in export.app_paths()]
+        if unknown:  # told before any work starts
+            raise click.BadParameter(f"{', '.join(map(repr, unknown))}: the pages are {', '.join(export.app_paths())}",
+                                     param_hint="--page")
+        bad = [lang for lang in languages if lang not in city.languages]
+        if bad:
+            raise click.BadParameter(f"{', '.join(map(repr, bad))}: {city.name()} is offered in {', '.join(city.languages)}",
+                                     param_hint="--lang")
         views.load_views(data_directory(data_dir))  # prepared once, before the pages
         files = export.export_pages(out_dir, data_dir, pages=pages_ or None, languages=languages or None, state=state)
     except (DataNotBuiltError, export.ExportError, views.ViewsError, cities.ProfileError) as exc:
