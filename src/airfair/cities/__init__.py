@@ -162,6 +162,8 @@ class PointSource(_Model):
     """A large point source (power plant, smelter, mine) with its emissions before and after a change."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    #: other ids it is known by (Almaty's TPP-2 is also "CHP-2"), for named interventions
+    aliases: list[str] = Field(default_factory=list)
     names: dict[str, str]
     lon: float
     lat: float

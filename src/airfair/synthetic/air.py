@@ -21,6 +21,16 @@ import xarray as xr
 from scipy import signal
 
 from airfair import cities
+from airfair.model import (  # the forward model's one home (the generator draws from it)
+    dilution,
+    footprint_fields,
+    inversion_strength,
+    season_index,
+    temporal_profiles,
+    trapping,
+)
+from airfair.model import direction_bin as _direction_bin
+from airfair.model import trend_factor as _trend_factor
 from airfair.synthetic import geometry as sgeo
 from airfair.synthetic import profile
 from airfair.synthetic.city import sectors
@@ -39,11 +49,16 @@ def _tz() -> str:
     return cities.get().time_zone
 
 
-def season_index(doy) -> np.ndarray:
-    """Season (unitless) of days of the year: −1 in mid-winter … +1 in mid-summer (mid-January and
-    mid-July in the northern hemisphere, the other way round in the southern)."""
-    season = -np.cos(2 * np.pi * (np.asarray(doy) - 20) / 365.25)
-    return season if cities.get().hemisphere == "north" else -season
+def trend_factor(met: pd.DataFrame) -> np.ndarray:
+    """Emission trend per hour (unitless): 1 in the record's latest local year, ``(1 − TREND_PER_YEAR)``
+    to the power of the years before it earlier (see :data:`TREND_PER_YEAR`)."""
+    return _trend_factor(met, TREND_PER_YEAR)
+
+
+def source_profiles(met: pd.DataFrame) -> np.ndarray:
+    """Relative hourly emission rate q_s(t) (time, sector): :func:`airfair.model.temporal_profiles`
+    times the build's trend (:func:`trend_factor`, 1 in the latest year)."""
+    return temporal_profiles(met, TREND_PER_YEAR)
 
 
 def model(city=None) -> profile.Model:
@@ -88,13 +103,6 @@ def hourly_index(years=(YEAR,)) -> pd.DatetimeIndex:
     start = pd.Timestamp(f"{first}-01-01", tz=tz).tz_convert("UTC")
     end = pd.Timestamp(f"{last + 1}-01-01", tz=tz).tz_convert("UTC")
     return pd.date_range(start, end, freq="h", inclusive="left", unit="s")
-
-
-def trend_factor(met: pd.DataFrame) -> np.ndarray:
-    """Emission trend per hour (unitless): 1 in the record's latest local year, ``(1 − TREND_PER_YEAR)``
-    to the power of the years before it earlier (see :data:`TREND_PER_YEAR`)."""
-    year = met.time.dt.tz_convert(_tz()).dt.year.to_numpy()
-    return (1.0 - TREND_PER_YEAR) ** (year - year.max()).astype("float64")
 
 
 def _ar1(rng, n, phi, sigma):
@@ -179,88 +187,6 @@ def _meteorology_year(rng: np.random.Generator, year: int) -> pd.DataFrame:
             "stagnation": stag.round(3),
         }
     )
-
-
-def _plume_kernels(cell_m: float, n_dirs: int = 8) -> np.ndarray:
-    """Ground-level footprint kernels (n_dirs, ny, nx) for winds from each direction, each summing to 1."""
-    half = int(np.ceil(12000 / cell_m))
-    k = np.arange(-half, half + 1) * cell_m
-    dx, dy = np.meshgrid(k, -k)  # dy positive to the north (rows go north → south)
-    kernels = []
-    for d in range(n_dirs):
-        theta = np.deg2rad(d * 360 / n_dirs)
-        # wind from theta blows toward theta+180°: downwind unit vector
-        ux, uy = -np.sin(theta), -np.cos(theta)
-        along = dx * ux + dy * uy
-        cross = -dx * uy + dy * ux
-        sigma = 500.0 + 0.25 * np.clip(along, 0, None)
-        plume = np.where(along > -cell_m, np.exp(-np.clip(along, 0, None) / 5000.0) * np.exp(-0.5 * (cross / sigma) ** 2) * (500 / sigma), 0.0)
-        local = np.exp(-0.5 * (dx**2 + dy**2) / 700.0**2)
-        kern = 0.5 * plume / plume.sum() + 0.5 * local / local.sum()
-        kernels.append(kern)
-    return np.stack(kernels)
-
-
-def footprint_fields(emissions: xr.Dataset, variable: str, n_dirs: int = 8) -> np.ndarray:
-    """Kernel-weighted emission density (sector, dir, y, x) in t/yr per km² of ``variable``."""
-    cell_km2 = (emissions.attrs["cell_size_m"] / 1000.0) ** 2
-    kern = _plume_kernels(emissions.attrs["cell_size_m"], n_dirs)
-    e = emissions[variable].values / cell_km2
-    out = np.empty((e.shape[0], n_dirs) + e.shape[1:], dtype="float64")
-    for s in range(e.shape[0]):
-        for d in range(n_dirs):
-            out[s, d] = signal.fftconvolve(e[s], kern[d], mode="same")
-    return np.clip(out, 0, None)
-
-
-def source_profiles(met: pd.DataFrame) -> np.ndarray:
-    """Relative hourly emission rate q_s(t) (time, sector): mean 1 over each local year for each sector
-    before the trend, times :func:`trend_factor` (1 in the latest year)."""
-    local = met.time.dt.tz_convert(_tz())
-    hour = local.dt.hour.to_numpy()
-    weekend = local.dt.dayofweek.to_numpy() >= 5
-    year = local.dt.year.to_numpy()
-    # within each year, so a multi-year build's latest year is exactly a one-year build's
-    temp_daily = met.temperature.groupby(year).transform(
-        lambda s: s.rolling(24, min_periods=1, center=True).mean()).to_numpy()
-    heating = np.clip(16.0 - temp_daily, 0, None)
-    rush = 1 + 0.8 * np.exp(-0.5 * ((hour - 8.5) / 1.3) ** 2) + 0.9 * np.exp(-0.5 * ((hour - 18.5) / 1.6) ** 2) - 0.6 * ((hour >= 0) & (hour < 6))
-    stove = 0.4 + 1.0 * np.exp(-0.5 * ((hour - 8) / 1.5) ** 2) + 1.4 * np.exp(-0.5 * ((hour - 20.5) / 2.0) ** 2)
-    q = {
-        "traffic": lambda: rush * np.where(weekend, 0.8, 1.05) * (1 + 0.01 * heating),
-        "heat_plant": lambda: 0.35 + heating / 10.0,
-        "industry": lambda: np.where(weekend, 0.75, 1.1) * (0.8 + 0.4 * ((hour >= 8) & (hour < 20))),
-        "stove": lambda: stove * heating,
-        "constant": lambda: np.ones(len(met)),
-    }
-    spec = profile.of(cities.get()).emissions
-    arr = np.column_stack([q[spec.sectors[s].temporal]() for s in sectors()])
-    mean = pd.DataFrame(arr).groupby(year).transform("mean").to_numpy()
-    return arr / mean * trend_factor(met)[:, None]
-
-
-def dilution(met: pd.DataFrame) -> np.ndarray:
-    """Dilution factor D(t) (unitless, ≈ 1 for 1.5 m/s and a 600 m mixed layer)."""
-    return np.clip((600.0 / met.mixing_height.to_numpy()) ** 0.55 * (1.5 / np.maximum(met.wind_speed.to_numpy(), 0.4)) ** 0.45, 0.05, 12.0)
-
-
-def inversion_strength(met: pd.DataFrame) -> np.ndarray:
-    """Inversion intensity in [0, 1]: shallow mixed layer, weak wind, cold."""
-    s = np.clip((400.0 - met.mixing_height.to_numpy()) / 300.0, 0, 1) * np.clip((2.5 - met.wind_speed.to_numpy()) / 2.0, 0, 1)
-    return s * np.clip((8.0 - met.temperature.to_numpy()) / 12.0, 0, 1)
-
-
-def trapping(elevation: np.ndarray, inv: np.ndarray) -> np.ndarray:
-    """Inversion trapping V(z, t) (time, points): the lower city stays under the lid."""
-    m = model()
-    top = m.inversion_top_m
-    low = np.clip((top - np.asarray(elevation)) / (top - profile.of(cities.get()).terrain.base_m), 0, 1)
-    above = np.clip((np.asarray(elevation) - top) / 300.0, 0, 1)
-    return 1.0 + inv[:, None] * (m.inversion_trapping * low[None, :] - 0.7 * above[None, :])
-
-
-def _direction_bin(met: pd.DataFrame, n_dirs: int = 8) -> np.ndarray:
-    return np.round(met.wind_dir.to_numpy() / (360 / n_dirs)).astype(int) % n_dirs
 
 
 def background_pm25(met: pd.DataFrame) -> np.ndarray:
