@@ -461,24 +461,31 @@ class SourceModel:
         """Daily contribution (day, sector, cell) at unit α of footprint fields on the city's cells."""
         return daily_contributions(fields_cells, self.gain, self.A, self.B)
 
-    def contributions(self, kernel: str | None = None) -> xr.DataArray:
-        """Annual mean contribution of each sector (sector, y, x) in µg/m³ (NaN outside the city)."""
+    def contributions(self, kernel: str | None = None, coefficients: pd.Series | None = None) -> xr.DataArray:
+        """Annual mean contribution of each sector (sector, y, x) in µg/m³ (NaN outside the city).
+
+        ``coefficients`` (α per sector, µg/m³ per unit footprint) replace the fitted ones, e.g.
+        ``model.prior`` for what the inventory alone predicts.
+        """
         f = self.fits[kernel] if kernel else self.central
-        key = ("contrib", f.kernel)
+        alpha = f.alpha if coefficients is None else coefficients.reindex(self.sectors)
+        key = ("contrib", f.kernel, tuple(np.round(alpha.to_numpy(), 12)))
         if key not in self._cache:
-            unit = self._unit(f.fields_cells).mean(axis=0)  # (sector, cell)
+            if ("unit", f.kernel) not in self._cache:
+                self._cache[("unit", f.kernel)] = self._unit(f.fields_cells).mean(axis=0)  # (sector, cell)
+            unit = self._cache[("unit", f.kernel)]
             out = np.full((len(self.sectors), self.grid.sizes["y"] * self.grid.sizes["x"]), np.nan)
-            out[:, self.cells] = unit * f.alpha.to_numpy()[:, None]
+            out[:, self.cells] = unit * alpha.to_numpy()[:, None]
             self._cache[key] = xr.DataArray(
                 out.reshape(len(self.sectors), self.grid.sizes["y"], self.grid.sizes["x"]),
                 dims=("sector", "y", "x"), coords={"sector": self.sectors, "y": self.grid.y, "x": self.grid.x},
                 attrs={"units": "µg/m³", "label": LABEL, "kernel": f.kernel}, name=f"{self.pollutant}_by_sector")
         return self._cache[key]
 
-    def district_split(self, kernel: str | None = None) -> pd.DataFrame:
+    def district_split(self, kernel: str | None = None, coefficients: pd.Series | None = None) -> pd.DataFrame:
         """Population-weighted annual mean contribution of each sector in each district (µg/m³) and the
-        background, with each sector's share of the modelled district mean."""
-        contrib = self.contributions(kernel)
+        background, and their sum ("modelled"); ``coefficients`` as in :meth:`contributions`."""
+        contrib = self.contributions(kernel, coefficients)
         f = self.fits[kernel] if kernel else self.central
         ids = self.grid.attrs["district_ids"].split()
         code = self.grid.district.values.ravel()
