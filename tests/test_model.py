@@ -110,9 +110,9 @@ def test_delta_is_linear_and_equals_the_source_receptor_matrix(fitted, demo_dir)
 
 
 def test_fitted_split_against_the_generators_truth(fitted):
-    """Truth test: the generator's split is the prior's (its coefficients). The big sectors (traffic,
-    home heating) are recovered within 20 % in every district and the local total within 15 %; the
-    small ones (the power plants, industry, other) are poorly identified by 11 stations' daily means,
+    """Truth test: the generator's split is the prior's (its coefficients). Traffic, home heating and
+    industry are recovered within 20 % in every district and the local total within 10 %; the power
+    plants' stacks (one elevated source, far from most stations) and "other" are less well identified,
     and the table written says by how much (see the issue's note)."""
     m = fitted
     fit = m.district_split().set_index("district_id")
@@ -120,14 +120,24 @@ def test_fitted_split_against_the_generators_truth(fitted):
     err = 100 * (fit[m.sectors] - true[m.sectors]) / true[m.sectors]
     ARTIFACTS.mkdir(exist_ok=True)
     pd.concat({"fitted": fit, "true": true, "error_%": err}, axis=1).round(3).to_csv(ARTIFACTS / "source_split_truth.csv")
-    assert (err[["transport", "residential_heating"]].abs() < 20).all().all(), err
+    assert (err[["transport", "residential_heating", "industry"]].abs() < 20).all().all(), err
+    assert (err[["chp", "other"]].abs() < 50).all().all(), err
     local = 100 * (fit[m.sectors].sum(axis=1) - true[m.sectors].sum(axis=1)) / true[m.sectors].sum(axis=1)
-    assert (local.abs() < 15).all(), local
-    # the range says how sure: every sector's bootstrap range covers the truth (1 × the prior) on this build
-    co = m.coefficients().query("kernel == 'neutral'")
+    assert (local.abs() < 10).all(), local
+    # the range says how sure: over both kernels × the bootstrap, every sector's covers the truth (1 × prior)
+    co = m.coefficients().groupby("sector").agg(low=("low", "min"), high=("high", "max"))
     assert ((co.low <= 1.0) & (co.high >= 1.0)).all(), co
     sk = m.skill().iloc[0]
-    assert sk.rmse_annual < 2.0 and sk.r2_daily > 0.9
+    assert sk.resolution == "hourly" and sk.rmse_annual < 1.0 and sk.r2_daily > 0.95
+
+
+def test_a_daily_fit_is_worse_than_the_hourly_one(fitted, demo_dir):
+    daily = model.fit(demo_dir, n_boot=2, kernels=("neutral",), resolution="daily")
+    assert daily.skill().iloc[0].resolution == "daily"
+    err = lambda m: (m.coefficients().query("kernel == 'neutral'").set_index("sector").multiple_of_prior - 1).abs()  # noqa: E731
+    assert err(fitted).sum() < err(daily).sum()
+    with pytest.raises(model.ModelError, match="hourly"):
+        model.fit(demo_dir, sensors="all")
 
 
 def test_fit_refuses_what_it_cannot_do(demo_dir):
