@@ -145,3 +145,10 @@ def test_fit_refuses_what_it_cannot_do(demo_dir):
         model.fit(demo_dir, kernels=("no-such-kernel",))
     with pytest.raises((model.ModelError, ValueError)):
         model.fit(demo_dir, year=1990)
+
+
+@pytest.mark.realdata
+def test_real_readings_with_synthetic_weather_are_refused(no2_real_dir):
+    """The real Kazhydromet NO2 beside the build's synthetic weather and inventory: no split is made."""
+    with pytest.raises(model.ModelError, match="real but its meteorology and emissions_grid are synthetic"):
+        model.fit(no2_real_dir, pollutant="no2")

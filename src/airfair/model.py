@@ -609,7 +609,7 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         Fewer than 3 stations with data in the year, or an unknown pollutant.
     """
     from airfair import views as views_mod
-    from airfair.catalog import data_directory, open_catalog
+    from airfair.catalog import data_directory, open_catalog, provenance_of
 
     if pollutant not in POLLUTANT_EMISSION:
         raise ModelError(f"the model covers {sorted(POLLUTANT_EMISSION)}, not {pollutant!r}")
@@ -618,6 +618,17 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
     city = v.city_profile if hasattr(v, "city_profile") else None
     year = v._year(year)
     cat = open_catalog(folder)
+    prov = provenance_of(cat, ["readings", "meteorology", "emissions_grid"])
+    real_readings = prov["readings"].get("synthetic") is False
+    synthetic_inputs = [n for n in ("meteorology", "emissions_grid") if prov[n].get("synthetic", True)]
+    if real_readings and synthetic_inputs:
+        # the hour's wind and mixing, and where the emissions are, are half of every coefficient: a
+        # synthetic weather or inventory beside real readings would give a split that is not the city's
+        raise ModelError(
+            f"the readings in {folder} are real but its {' and '.join(synthetic_inputs)} "
+            f"{'is' if len(synthetic_inputs) == 1 else 'are'} synthetic: a source split fitted to them would be "
+            "untrue. Import the city's hourly meteorology and emission inventory first (see "
+            "airfair.emissions.read_gridded_inventory).")
     emissions = cat.emissions_grid.read()
     met = cat.meteorology.read()
     grid = v.grid
@@ -724,7 +735,7 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         }
         fits[k] = KernelFit(kernel=k, alpha=pd.Series(alpha, index=names), boot=boot,
                             background=pd.Series(bg, index=dates), fields_cells=ff[:, :, cells], skill=skill)
-    synthetic = bool(v.synthetic) if hasattr(v, "synthetic") else True
+    synthetic = not real_readings or any(prov[n].get("synthetic", True) for n in ("meteorology", "emissions_grid"))
     return SourceModel(pollutant=pollutant, year=year, sensors=sensors, sectors=names, grid=grid, emissions=emissions,
                        dates=dates, A=A, B=B, cells=cells, gain=gain_all[cells], fits=fits, prior=prior,
                        n_sites=len(site_ids), synthetic=synthetic)
