@@ -340,6 +340,15 @@ def test_sector_map_overrides_and_totals_files(tmp_path, demo):
     assert float(out.pm25.sel(sector="other").sum()) > 0 and float(out.pm25.drop_sel(sector="other").sum()) == 0
     with pytest.raises(emissions.InventoryError, match="not a sector of"):
         emissions.read_gridded_inventory(p, grid, sectors={"TOTALS": "ships"}, city=city)
+    # a total beside per-sector files of the same pollutant would count it twice
+    ds.to_netcdf(tmp_path / "v8.0_FT2022_AP_PM2.5_2022_ENE_flx.nc", engine="h5netcdf")
+    ds.to_netcdf(tmp_path / "v8.0_FT2022_AP_PM2.5_2022_TRO_flx.nc", engine="h5netcdf")
+    both = [p, tmp_path / "v8.0_FT2022_AP_PM2.5_2022_ENE_flx.nc", tmp_path / "v8.0_FT2022_AP_PM2.5_2022_TRO_flx.nc"]
+    with pytest.raises(emissions.InventoryError, match="count it twice"):
+        emissions.read_gridded_inventory(both, grid, sectors={"TOTALS": "other"}, city=city)
+    # a sector mapped to None is left out, and said so
+    out = emissions.read_gridded_inventory(both[1:], grid, sectors={"tro": None}, city=city)
+    assert float(out.pm25.sel(sector="transport").sum()) == 0 and "left out" in out.attrs["notes"]
 
 
 @pytest.mark.parametrize("what, override, message", [

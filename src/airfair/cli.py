@@ -151,7 +151,8 @@ def data_validate(data_dir):
 
 @main.group("import")
 def import_group():
-    """Import real data (replaces the synthetic readings and sites; see `airfair import csv --help`)."""
+    """Import real data: readings (`airfair import csv`, replaces the synthetic readings and sites) or a
+    gridded emission inventory (`airfair import emissions`, replaces the synthetic emissions_grid)."""
 
 
 def _pairs(items, option):

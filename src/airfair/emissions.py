@@ -705,6 +705,7 @@ def read_gridded_inventory(path, grid: xr.Dataset, sectors: dict | None = None, 
     used: dict[str, list[str]] = {}
     notes: list[str] = []
     years = set()
+    codes_read: dict[str, set] = {}  # pollutant → sector codes read ("*": an all-sector total among them)
     ny, nx = grid.sizes["y"], grid.sizes["x"]
     for p in paths:
         if not p.is_file():
@@ -718,7 +719,8 @@ def read_gridded_inventory(path, grid: xr.Dataset, sectors: dict | None = None, 
                 what = " ".join(str(exc).split())[:200]
                 raise InventoryError(f"{p.name}: not a NetCDF file airfair can read ({what})") from None
         with ds:
-            _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_t, used, notes, years, ny, nx)
+            _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_t, used, notes, years, ny, nx,
+                      codes_read)
     if not acc:
         raise InventoryError(f"{', '.join(p.name for p in paths)}: no emission variable found (variables with "
                              "lat/lon dimensions and flux units, named by pollutant or sector)")
@@ -753,7 +755,8 @@ def read_gridded_inventory(path, grid: xr.Dataset, sectors: dict | None = None, 
     return out
 
 
-def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_t, used, notes, years, ny, nx):
+def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_t, used, notes, years, ny, nx,
+              codes_read):
     """Add one opened file's emissions (regridded, t/yr) to ``acc`` (pollutant → (sector, y, x))."""
     lat_name = _coord_name(ds, ("lat", "latitude"))
     lon_name = _coord_name(ds, ("lon", "longitude"))
@@ -864,6 +867,12 @@ def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_
             if sid is None:
                 notes.append(f"{what}: sector {code!r} left out (mapped to None)")
                 continue
+            if code.lower() in TOTAL_CODES:
+                codes_read.setdefault(pol, set()).add("*")
+            codes_read.setdefault(pol, set()).add(code.lower())
+            if "*" in codes_read[pol] and len(codes_read[pol] - {"*"}) > 1:
+                raise InventoryError(f"{what}: {pol} comes both as an all-sector total and by sector: that would count "
+                                     "it twice; give the per-sector files or the total, not both")
             target[city_sectors.index(sid)] += regridded[k]
             read_t[pol] = read_t.get(pol, 0.0) + float((mass_t[k] * covered).sum())
             used.setdefault(pol, []).append(f"{p.name}:{v}" + (f"[{code}]" if "sector" in da.dims else "") + f"→{sid}")

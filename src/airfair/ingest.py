@@ -1,6 +1,6 @@
-"""Real data in: the generic CSV importer and the registration of real readings in the catalog.
+"""Real data in: the generic CSV importer, the registration of real readings, gridded emission inventories.
 
-Two layers, so that every way of getting data in ends the same way:
+Two layers for readings, so that every way of getting them in ends the same way:
 
 * :func:`register_readings` writes normalised ``readings`` and ``sensor_sites`` (already in the
   contract's units, time in UTC) into a data directory as *real* data, merges them with earlier
@@ -13,6 +13,10 @@ Two layers, so that every way of getting data in ends the same way:
   (``.gz``/``.bz2``/``.xz`` by their first bytes, a ``.zip`` of one or several CSVs, an ``.xlsx``
   even renamed ``.csv``; UTF-16, Excel's ``sep=`` line); :func:`import_csv` chains it with :func:`locate_sites` and
   :func:`register_readings` (``airfair import csv``).
+* :func:`import_emissions` puts a gridded emission inventory (EDGAR, CAMS: NetCDF fluxes on a lat/lon
+  grid, read and regridded conservatively by :func:`airfair.emissions.read_gridded_inventory`) in
+  place of the ``emissions_grid`` entry, with the same atomic swap and provenance
+  (``airfair import emissions``).
 
 Row accounting (the arithmetic every report checks): ``rows_read = rows_imported + rows_flagged +
 rows_rejected``, and ``rows_read`` is the file's data lines (physical lines after the header, blank
