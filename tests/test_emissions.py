@@ -400,6 +400,8 @@ def test_imported_inventory_replaces_the_synthetic_one_in_the_catalog(tmp_path, 
     assert res.exit_code == 0, res.output
     summary = json.loads(res.output)
     assert summary["written"] and summary["year"] == 2022
+    facts = {f["fact"]: f for f in summary["facts"]}  # the new inventory against the profile's facts
+    assert facts["transport_share"]["expected"] == 0.6 and not facts["transport_share"]["within_tolerance"]
     cat = airfair.open_catalog(demo_copy)
     inv = cat["emissions_grid"].read().load()  # validated against the contract on the way
     prov = cat["emissions_grid"].metadata["provenance"]
@@ -448,6 +450,8 @@ def test_dry_run_and_a_failed_write_leave_the_directory_as_it_was(tmp_path, demo
     before = {n: _sha(demo_copy / n) for n in ("emissions_grid.nc", "manifest.json", "catalog.yaml")}
     summary = ingest.import_emissions(files, demo_copy, dry_run=True)
     assert summary["written"] is False
+    res = CliRunner().invoke(main, ["import", "emissions", *map(str, files), "--data-dir", str(demo_copy), "--dry-run"])
+    assert res.exit_code == 0 and "nothing written (dry run)" in res.output and "public fact" in res.output
 
     import os
 

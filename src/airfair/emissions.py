@@ -267,6 +267,12 @@ def check_facts(emissions: xr.Dataset, grid: xr.Dataset, points=None, city=None,
     pandas.DataFrame
         :data:`FACT_COLUMNS`: expected and found in ``unit`` ("1" for shares, "t/yr" for totals);
         ``tolerance`` is absolute for shares and relative for totals.
+
+    Notes
+    -----
+    The statistics count all pollutants (CO and VOC too); an inventory read by
+    :func:`read_gridded_inventory` has in ``total`` only the pollutants its files gave (its
+    ``long_name`` says which), so its city total falls short of the statistic by those left out.
     """
     c = cities.get(city)
     synth = _synthetic_emissions(c)

@@ -1942,7 +1942,8 @@ def import_emissions(paths, data_dir: str | Path | None = None, sectors: dict | 
     dict
         ``written`` (bool), ``entry``, ``year``, ``pollutants`` (pollutant → {"read_t": t/yr in the
         source cells over the grid, "on_grid_t": t/yr on the grid, "city_t": t/yr in the city's cells}),
-        ``sectors`` (sector → t/yr of ``total`` in the city), ``notes``.
+        ``sectors`` (sector → t/yr of ``total`` in the city), ``facts`` (the new inventory against the
+        city profile's public facts, :func:`airfair.emissions.check_facts`, as records), ``notes``.
 
     Raises
     ------
@@ -1994,6 +1995,10 @@ def import_emissions(paths, data_dir: str | Path | None = None, sectors: dict | 
         "sectors": {str(k): round(float(v), 3) for k, v in emissions.sector_totals(ds, grid, "total").items()},
         "notes": [n for n in str(ds.attrs.get("notes", "")).split(" | ") if n],
     }
+    points_file = data_dir / contracts.ENTRIES["emission_points"].path
+    points = read_entry(contracts.ENTRIES["emission_points"], points_file) if points_file.exists() else None
+    facts = emissions.check_facts(ds, grid, points, city=city)
+    summary["facts"] = json.loads(facts.drop(columns=["text"]).to_json(orient="records"))
     if dry_run:
         return summary
     with writing(data_dir, f"an import of {summary['source']}"):
@@ -2039,6 +2044,13 @@ def emissions_text(summary: dict) -> str:
         out.append(f"  {v}: {m['read_t']:,.1f} t/yr read over the grid, {m['on_grid_t']:,.1f} on the grid, "
                    f"{m['city_t']:,.1f} in the city")
     out.append("  total in the city by sector (t/yr): " + ", ".join(f"{k} {v:,.1f}" for k, v in summary["sectors"].items()))
+    for f in summary.get("facts", []):
+        if f["unit"] == "1":
+            exp, found, tol = f"{f['expected']:.1%}", f"{f['found']:.1%}", f"±{f['tolerance'] * 100:g} points"
+        else:
+            exp, found, tol = f"{f['expected']:,.0f}", f"{f['found']:,.0f} {f['unit']}", f"±{f['tolerance']:.0%}"
+        out.append(f"  public fact {f['fact']}: expected {exp}, found {found} "
+                   f"({'within' if f['within_tolerance'] else 'outside'} {tol}; {f['source']})")
     out += [f"  note: {n}" for n in summary["notes"]]
     out.append("  emissions_grid replaced (real data, provenance in manifest.json)" if summary["written"]
                else "  nothing written (dry run)")
