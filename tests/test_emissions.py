@@ -372,6 +372,12 @@ def test_a_file_that_misses_the_city_or_is_not_netcdf(tmp_path, demo):
     far.to_netcdf(tmp_path / "far_pm10.nc", engine="h5netcdf")
     with pytest.raises(emissions.InventoryError, match="not the city's grid"):
         emissions.read_gridded_inventory(tmp_path / "far_pm10.nc", grid, city=city)
+    lats, lons = _box(grid, margin=0.0)
+    half = xr.Dataset({"tro": (("lat", "lon"), np.full((len(lats) // 2, len(lons)), 1e-10), {"units": "kg m-2 s-1"})},
+                      coords={"lat": lats[: len(lats) // 2], "lon": lons})
+    half.to_netcdf(tmp_path / "half_pm10.nc", engine="h5netcdf")
+    with pytest.raises(emissions.InventoryError, match="only part of the city"):
+        emissions.read_gridded_inventory(tmp_path / "half_pm10.nc", grid, city=city)
     (tmp_path / "notes_pm10.nc").write_text("this is not a NetCDF file\n")
     with pytest.raises(emissions.InventoryError, match="not a NetCDF file"):
         emissions.read_gridded_inventory(tmp_path / "notes_pm10.nc", grid, city=city)

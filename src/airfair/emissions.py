@@ -410,7 +410,7 @@ def flux_factor(units) -> tuple[float, float | None]:
     t = re.sub(r"/\s*([a-z_]+)\s*(-?\d*)", lambda m: f" {m.group(1)}-{m.group(2).lstrip('-') or '1'}", t)
     tokens = [tok for tok in re.split(r"[\s.*·]+", t) if tok]
     mass = length = time = None
-    powers = {}
+    powers: dict[str, int] = {}
     for tok in tokens:
         m = re.fullmatch(r"([a-z_]+?)(-?\d+)?", tok)
         if not m:
@@ -421,7 +421,7 @@ def flux_factor(units) -> tuple[float, float | None]:
         elif base in _LENGTH and base not in powers:
             powers[base] = power
             length = (_LENGTH[base], power)
-        elif base in _TIME and time is None and power == -1:
+        elif base in _TIME and "time" not in powers and power == -1:
             time = _TIME[base]
             powers["time"] = power
         else:
@@ -705,6 +705,15 @@ def read_gridded_inventory(path, grid: xr.Dataset, sectors: dict | None = None, 
                              np.linspace(ye[-1], ye[0], 50)])
     glon, glat = geo.to_geographic(ring_x, ring_y, crs=geo.grid_crs(grid))
     bbox = (float(np.min(glon)), float(np.min(glat)), float(np.max(glon)), float(np.max(glat)))
+    # the city's cells (a district code ≥ 0), each with its corners: a file must cover all of them
+    city_bbox = bbox
+    if "district" in grid:
+        iy, ix = np.nonzero(np.asarray(grid["district"].values) >= 0)
+        if len(iy):
+            cx = np.concatenate([xe[ix], xe[ix + 1], xe[ix], xe[ix + 1]])
+            cy = np.concatenate([ye[iy], ye[iy], ye[iy + 1], ye[iy + 1]])
+            clon, clat = geo.to_geographic(cx, cy, crs=geo.grid_crs(grid))
+            city_bbox = (float(np.min(clon)), float(np.min(clat)), float(np.max(clon)), float(np.max(clat)))
 
     acc: dict[str, np.ndarray] = {}
     read_t: dict[str, float] = {}
@@ -725,8 +734,8 @@ def read_gridded_inventory(path, grid: xr.Dataset, sectors: dict | None = None, 
                 what = " ".join(str(exc).split())[:200]
                 raise InventoryError(f"{p.name}: not a NetCDF file airfair can read ({what})") from None
         with ds:
-            _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_t, used, notes, years, ny, nx,
-                      codes_read)
+            _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, city_bbox, acc, read_t, used, notes, years,
+                      ny, nx, codes_read)
     if not acc:
         raise InventoryError(f"{', '.join(p.name for p in paths)}: no emission variable found (variables with "
                              "lat/lon dimensions and flux units, named by pollutant or sector)")
@@ -761,8 +770,8 @@ def read_gridded_inventory(path, grid: xr.Dataset, sectors: dict | None = None, 
     return out
 
 
-def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_t, used, notes, years, ny, nx,
-              codes_read):
+def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, city_bbox, acc, read_t, used, notes, years,
+              ny, nx, codes_read):
     """Add one opened file's emissions (regridded, t/yr) to ``acc`` (pollutant → (sector, y, x))."""
     lat_name = _coord_name(ds, ("lat", "latitude"))
     lon_name = _coord_name(ds, ("lon", "longitude"))
@@ -788,6 +797,14 @@ def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, acc, read_
     if i1 <= i0 or j1 <= j0 or lat_e[0] > bbox[3] or lat_e[-1] < bbox[1] or lon_e[0] > bbox[2] or lon_e[-1] < bbox[0]:
         raise InventoryError(f"{p.name}: covers lat {lat_e[0]:.2f}…{lat_e[-1]:.2f}, lon {lon_e[0]:.2f}…{lon_e[-1]:.2f}, "
                              f"not the city's grid (lat {bbox[1]:.2f}…{bbox[3]:.2f}, lon {bbox[0]:.2f}…{bbox[2]:.2f})")
+    extent = f"lat {lat_e[0]:.2f}…{lat_e[-1]:.2f}, lon {lon_e[0]:.2f}…{lon_e[-1]:.2f}"
+    if (lat_e[0] > city_bbox[1] or lat_e[-1] < city_bbox[3] or lon_e[0] > city_bbox[0] or lon_e[-1] < city_bbox[2]):
+        raise InventoryError(f"{p.name}: covers {extent}, only part of the city (lat {city_bbox[1]:.2f}…"
+                             f"{city_bbox[3]:.2f}, lon {city_bbox[0]:.2f}…{city_bbox[2]:.2f}): the rest would read as "
+                             "no emissions; give a file that covers the whole city")
+    if lat_e[0] > bbox[1] or lat_e[-1] < bbox[3] or lon_e[0] > bbox[0] or lon_e[-1] < bbox[2]:
+        notes.append(f"{p.name}: covers {extent}, the city but not the whole grid around it; the grid's cells "
+                     "beyond it hold no emissions")
     sub = ds.isel({lat_name: slice(i0, i1), lon_name: slice(j0, j1)})
     lat_s, lon_s = lat_e[i0:i1 + 1], lon_e[j0:j1 + 1]
     area = cell_areas_m2(lat_s, lon_s)
