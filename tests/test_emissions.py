@@ -383,6 +383,19 @@ def test_a_file_that_misses_the_city_or_is_not_netcdf(tmp_path, demo):
         emissions.read_gridded_inventory(tmp_path / "notes_pm10.nc", grid, city=city)
 
 
+def test_a_file_that_does_not_name_its_pollutant_needs_one(tmp_path, demo):
+    _, grid, _, city = demo
+    lats, lons = _box(grid)
+    ds = xr.Dataset({"tro": (("lat", "lon"), np.full((len(lats), len(lons)), 1e-10), {"units": "kg m-2 s-1"})},
+                    coords={"lat": lats, "lon": lons})
+    ds.to_netcdf(tmp_path / "road.nc", engine="h5netcdf")
+    with pytest.raises(emissions.InventoryError, match="which pollutant"):
+        emissions.read_gridded_inventory(tmp_path / "road.nc", grid, city=city)
+    out = emissions.read_gridded_inventory(tmp_path / "road.nc", grid, pollutant="pm10", city=city)
+    assert list(out.data_vars) == ["total", "pm10"] and "year" not in out.attrs  # 365 days a year
+    np.testing.assert_allclose(out.pm10.sel(sector="transport").values, _true_cell_mass(1e-10, grid), rtol=1e-4)
+
+
 def test_several_years_need_a_choice(tmp_path, demo):
     _, grid, _, city = demo
     lats, lons = _box(grid)
