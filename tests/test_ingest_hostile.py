@@ -493,7 +493,8 @@ BAD_STRINGS = {"--map": "nonsense", "--set": "nonsense", "--tz": "Mars/Olympus",
                "--sensor-ids": "a,b", "--bbox": "1,2", "--start": "15.01.2024", "--end": "2024-13-01",
                "--types": "sds011/../x", "--base-url": "not a url", "--api-url": "ftp:/x", "--location-ids": "x",
                "--parameters": "pm2.5_aqi", "--parameter": "pm2.5_aqi", "--years": "20x", "--year": "20x", "--relations": "r1",
-               "--city": "atlantis", "--district": "springfield", "--lang": "xx", "--page": "nosuchpage"}
+               "--city": "atlantis", "--district": "springfield", "--lang": "xx", "--page": "nosuchpage",
+               "--scenario": "__import__('os').system('x')"}
 
 
 def _commands(group, path=()):
