@@ -346,6 +346,8 @@ def test_sector_map_overrides_and_totals_files(tmp_path, demo):
     both = [p, tmp_path / "v8.0_FT2022_AP_PM2.5_2022_ENE_flx.nc", tmp_path / "v8.0_FT2022_AP_PM2.5_2022_TRO_flx.nc"]
     with pytest.raises(emissions.InventoryError, match="count it twice"):
         emissions.read_gridded_inventory(both, grid, sectors={"TOTALS": "other"}, city=city)
+    with pytest.raises(emissions.InventoryError, match="already read"):  # the same file twice
+        emissions.read_gridded_inventory([both[1], both[1]], grid, city=city)
     # a sector mapped to None is left out, and said so
     out = emissions.read_gridded_inventory(both[1:], grid, sectors={"tro": None}, city=city)
     assert float(out.pm25.sel(sector="transport").sum()) == 0 and "left out" in out.attrs["notes"]

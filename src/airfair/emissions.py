@@ -890,6 +890,9 @@ def _read_one(p, ds, grid, smap, city_sectors, year, pollutant, bbox, city_bbox,
             if sid is None:
                 notes.append(f"{what}: sector {code!r} left out (mapped to None)")
                 continue
+            if code.lower() in codes_read.get(pol, ()):
+                raise InventoryError(f"{what}: {pol} of sector {code!r} was already read from another file or "
+                                     "variable; give each pollutant and sector once")
             if code.lower() in TOTAL_CODES:
                 codes_read.setdefault(pol, set()).add("*")
             codes_read.setdefault(pol, set()).add(code.lower())
