@@ -164,7 +164,8 @@ def data_validate(data_dir):
 
 @main.group("import")
 def import_group():
-    """Import real data (replaces the synthetic readings and sites; see `airfair import csv --help`)."""
+    """Import real data: readings (`airfair import csv`, replaces the synthetic readings and sites) or a
+    gridded emission inventory (`airfair import emissions`, replaces the synthetic emissions_grid)."""
 
 
 def _pairs(items, option):
@@ -252,6 +253,58 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json else report.to_text())
     if report.rows_read and not (report.rows_imported + report.rows_flagged):
         raise click.ClickException("no row could be imported (see the reasons above); nothing was changed.")
+
+
+def _sector_pairs(ctx, param, value):
+    """--sector CODE=SECTOR pairs (SECTOR "none" leaves the code out) as a dict, checked before any work."""
+    out = {}
+    for item in value or ():
+        code, sep, target = item.partition("=")
+        if not sep or not code.strip() or not target.strip():
+            raise click.BadParameter(f"{item!r} is not CODE=SECTOR (e.g. TOTALS=other, shp=none)")
+        out[code.strip()] = None if target.strip().lower() == "none" else target.strip()
+    return out or None
+
+
+@import_group.command("emissions")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sector", "sectors", multiple=True, metavar="CODE=SECTOR", callback=_sector_pairs,
+              help="File sector code to the city's sector (repeatable), beside the EDGAR/CAMS codes airfair "
+                   "knows, e.g. --sector TOTALS=other; SECTOR 'none' leaves the code out.")
+@click.option("--year", type=click.IntRange(1900, 2100), default=None,
+              help="Year to read from a file with several (and whose length converts per-second fluxes).")
+@click.option("--pollutant", type=click.Choice(["pm25", "pm10", "nox", "so2", "co", "nmvoc", "nh3"]), default=None,
+              help="Pollutant of files whose variables and names do not say it.")
+@click.option("--licence", default="see the source", show_default=True, help="Licence of the data, for provenance.")
+@click.option("--source", default=None, help="Source to record (default: the file paths).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--dry-run", is_flag=True, help="Read, regrid and check; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_emissions_command(files, sectors, year, pollutant, licence, source, data_dir, dry_run, as_json):
+    """Replace the emission inventory with gridded NetCDF FILE(s) (EDGAR or CAMS style, kg m-2 s-1).
+
+    Fluxes on a lat/lon grid are converted to t/yr per cell and regridded conservatively (mass kept)
+    onto the population grid; PM2.5, PM10, NOx and SO2 are all needed (one file per pollutant is fine).
+    A file with bad units, NaN or negative fluxes over the city is refused; nothing is half-written.
+
+    \b
+    Example (CAMS-GLOB-ANT, one file per pollutant with a variable per sector):
+      airfair import emissions CAMS-GLOB-ANT_*_pm2.5_*.nc CAMS-GLOB-ANT_*_pm10_*.nc \\
+          CAMS-GLOB-ANT_*_nox_*.nc CAMS-GLOB-ANT_*_so2_*.nc --year 2022 --licence CC-BY-4.0
+    """
+    import json
+
+    from airfair import ingest
+
+    try:
+        summary = ingest.import_emissions(list(files), data_directory(data_dir), sectors=sectors, year=year,
+                                          pollutant=pollutant, licence=licence, source=source, dry_run=dry_run)
+    except ingest.ImportError_ as exc:
+        what = " ".join(str(exc).split()).rstrip(".")
+        raise click.ClickException(f"{what}. Nothing was imported.") from None
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str) if as_json
+               else ingest.emissions_text(summary))
 
 
 @main.command("qc")
