@@ -182,6 +182,12 @@ def inversion_strength(met: pd.DataFrame) -> np.ndarray:
     return s * np.clip((8.0 - met.temperature.to_numpy()) / 12.0, 0, 1)
 
 
+def inversion_indicator(met: pd.DataFrame) -> np.ndarray:
+    """The ``meteorology`` entry's ``inversion`` flag (bool) where a source does not give one: a mixed
+    layer under 250 m with wind under 2 m/s (the synthetic weather's definition, its one home)."""
+    return (met.mixing_height.to_numpy() < 250) & (met.wind_speed.to_numpy() < 2.0)
+
+
 def trapping_gain(elevation, city=None) -> np.ndarray:
     """g(z) (unitless) of V(z, t) = 1 + inv(t)·g(z): positive under the inversion's lid (the lower
     city), negative above it (the foothills), from the profile's ``inversion_top_m``."""
@@ -627,8 +633,9 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         raise ModelError(
             f"the readings in {folder} are real but its {' and '.join(synthetic_inputs)} "
             f"{'is' if len(synthetic_inputs) == 1 else 'are'} synthetic: a source split fitted to them would be "
-            "untrue. Import the city's hourly meteorology and emission inventory first (see "
-            "airfair.emissions.read_gridded_inventory).")
+            "untrue. Import the city's hourly meteorology and emission inventory first: "
+            "`airfair import meteorology` (ERA5 or airport METAR/ISD CSV) and `airfair import emissions` "
+            "(EDGAR/CAMS NetCDF).")
     emissions = cat.emissions_grid.read()
     met = cat.meteorology.read()
     grid = v.grid
@@ -743,5 +750,5 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
 
 __all__ = ["KERNELS", "LABEL", "N_DIRECTIONS", "POLLUTANT_EMISSION", "KernelFit", "ModelError", "SourceModel",
            "daily_contributions", "daily_weights", "dilution", "hourly_weights", "direction_bin", "fit", "footprint_fields",
-           "inversion_strength", "plume_kernels", "prior_coefficients", "season_index", "source_receptor",
+           "inversion_indicator", "inversion_strength", "plume_kernels", "prior_coefficients", "season_index", "source_receptor",
            "temporal_profiles", "trapping", "trapping_gain", "trend_factor"]

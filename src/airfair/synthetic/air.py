@@ -24,6 +24,7 @@ from airfair import cities
 from airfair.model import (  # the forward model's one home (the generator draws from it)
     dilution,
     footprint_fields,
+    inversion_indicator,
     inversion_strength,
     season_index,
     temporal_profiles,
@@ -174,7 +175,7 @@ def _meteorology_year(rng: np.random.Generator, year: int) -> pd.DataFrame:
     night_h = c.mixing_night_winter_m + c.mixing_night_summer_extra_m * (season + 1) / 2
     mixing = np.where(night, night_h, night_h + (day_h - night_h) * np.clip(diurnal + 0.3, 0, 1)) * np.exp(-0.35 * stag)
     mixing = np.clip(mixing, 60, 3000)
-    inversion = (mixing < 250) & (speed < 2.0)
+    inversion = inversion_indicator(pd.DataFrame({"mixing_height": mixing, "wind_speed": speed}))
     return pd.DataFrame(
         {
             "time": t,
