@@ -164,17 +164,18 @@ def data_validate(data_dir):
 
 @main.group("import")
 def import_group():
-    """Import real data: readings (`airfair import csv`, replaces the synthetic readings and sites) or a
-    gridded emission inventory (`airfair import emissions`, replaces the synthetic emissions_grid)."""
+    """Import real data: readings (`airfair import csv`, replaces the synthetic readings and sites), a
+    gridded emission inventory (`airfair import emissions`, replaces the synthetic emissions_grid) or
+    hourly weather (`airfair import meteorology`, replaces the synthetic meteorology)."""
 
 
-def _pairs(items, option):
+def _pairs(items, option, fields=("time", "site", "parameter", "value", "unit", "lat", "lon")):
     """FIELD=VALUE pairs; a comma starts a new pair only before a field name, so "NO2, мкг/м3" stays whole."""
     import re
 
     out = {}
     for item in items:
-        for part in re.split(r",(?=\s*(?:time|site|parameter|value|unit|lat|lon)\s*=)", item):
+        for part in re.split(rf",(?=\s*(?:{'|'.join(map(re.escape, fields))})\s*=)", item):
             if not part.strip():
                 continue
             if "=" not in part:
@@ -305,6 +306,70 @@ def import_emissions_command(files, sectors, year, pollutant, licence, source, d
         raise click.ClickException(f"{what}. Nothing was imported.") from None
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str) if as_json
                else ingest.emissions_text(summary))
+
+
+@import_group.command("meteorology")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COL[,…]",
+              help="Columns of the fields time, wind_speed, wind_dir, u, v, temperature, dewpoint, rh, mixing_height, "
+                   "inversion (default: found by ERA5 and METAR/ISD names: u10, v10, t2m, d2m, blh, sknt, drct, tmpc…).")
+@click.option("--set", "sets", multiple=True, metavar="SETTING=UNIT",
+              help="Units of the inputs when the header does not say: wind_unit (m/s, kt, km/h, mph), "
+                   "temperature_unit (°C, K, °F), dewpoint_unit, mixing_height_unit (m, km).")
+@click.option("--tz", default=None, help="Zone of stamps without a UTC offset (ERA5: UTC; local time: the city's "
+                                         "tzdata zone).",
+              callback=_check(_is_zone, "unknown time zone; give an IANA (tzdata) name, such as the city profile's "
+                                        "time_zone, or UTC"))
+@click.option("--delimiter", default=None, help="Field delimiter (default: sniffed from the header).",
+              callback=_check(lambda v: len(v.replace("\\t", "\t")) == 1, "give one character, e.g. ';' or ',' (\\t for a tab)"))
+@click.option("--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.",
+              callback=_check(_is_time_format, "not a strftime format airfair can read; e.g. '%d.%m.%Y %H:%M' or "
+                                               "'%m/%d/%Y %H:%M' (ISO 8601 and DD.MM.YYYY need none)"))
+@click.option("--dayfirst/--monthfirst", default=None,
+              help="Order of dates like 01/05/2025 (default: decided from the file's dates).")
+@click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
+              help="Local times that occur twice at a clock change.")
+@click.option("--licence", default="see the source", show_default=True, help="Licence of the data, for provenance.")
+@click.option("--source", default=None, help="Source to record (default: the file paths).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_meteorology_command(files, maps, sets, tz, delimiter, time_format, dayfirst, ambiguous, licence, source,
+                               data_dir, dry_run, as_json):
+    """Replace the synthetic weather with hourly meteorology from CSV FILE(s) (ERA5, airport METAR/ISD).
+
+    Wind as speed and direction (where it comes from) or as u/v components; temperature in °C or K
+    (or °F); relative humidity, or dewpoint to derive it (Magnus); mixing height (ERA5's blh) is
+    required; the inversion flag is derived when absent. Every row is accounted for (read = imported
+    + rejected, each with its reason); missing hours are reported, never filled; nothing is
+    half-written.
+
+    \b
+    Example (ERA5 single levels exported to CSV, times in UTC):
+      airfair import meteorology era5-almaty-2024.csv --tz UTC --licence CC-BY-4.0 \\
+          --source "ERA5 hourly single levels (Copernicus C3S)"
+    \b
+    Example (an airport's METAR via IEM ASOS, knots, with ERA5's blh joined in a column):
+      airfair import meteorology uaaa.csv --map time=valid,mixing_height=blh --set wind_unit=kt --tz UTC
+    """
+    import json
+
+    from airfair import ingest
+
+    try:
+        mapping = _pairs(maps, "--map", ingest.MET_FIELDS)
+        constants = _pairs(sets, "--set", ingest.MET_SETTINGS)
+        delimiter = delimiter.replace("\\t", "\t") if delimiter else delimiter
+        report = ingest.import_meteorology(list(files), mapping, constants, tz=tz, data_dir=data_directory(data_dir),
+                                           delimiter=delimiter, time_format=time_format, dayfirst=dayfirst,
+                                           ambiguous=ambiguous, licence=licence, source=source, dry_run=dry_run)
+    except ingest.ImportError_ as exc:
+        what = " ".join(str(exc).split()).rstrip(".")
+        raise click.ClickException(f"{what}. Nothing was imported.") from None
+    click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json else report.to_text())
+    if report.rows_read and not report.rows_imported:
+        raise click.ClickException("no hour could be imported (see the reasons above); nothing was changed.")
 
 
 @main.command("qc")

@@ -107,6 +107,7 @@ class ImportReport:
     written: bool = False
     stored_at: str | None = None
     rejected: pd.DataFrame | None = field(default=None, repr=False)
+    details: dict | None = None  # importer-specific facts (meteorology: coverage and gaps)
 
     def check(self) -> None:
         """Raise AssertionError unless read = imported + flagged + rejected."""
@@ -146,6 +147,7 @@ class ImportReport:
                 "rows_flagged": self.rows_flagged, "rows_rejected": self.rows_rejected,
                 "rows_new": self.rows_new, "rows_already_present": self.rows_already_present,
                 "reasons": self.reasons, "notes": self.notes, "written": self.written, "stored_at": self.stored_at,
+                **({"details": self.details} if self.details is not None else {}),
                 "accounting": "rows_read = rows_imported (qc_flag 0) + rows_flagged (stored, qc_flag 2 or 3) "
                               "+ rows_rejected (not stored, listed in rejected.csv)"}
 
@@ -2057,9 +2059,552 @@ def emissions_text(summary: dict) -> str:
     return "\n".join(out)
 
 
+# --------------------------------------------------------------------------------------------------
+# hourly meteorology (ERA5, airport METAR/ISD) in place of the synthetic weather
+# --------------------------------------------------------------------------------------------------
+
+#: Fields of ``airfair import meteorology --map``: the contract's columns, plus the inputs they are
+#: derived from (u/v wind components, dewpoint).
+MET_FIELDS = ("time", "wind_speed", "wind_dir", "u", "v", "temperature", "dewpoint", "rh", "mixing_height",
+              "inversion")
+#: Keys of ``--set`` for meteorology: the units of the inputs.
+MET_SETTINGS = ("wind_unit", "temperature_unit", "dewpoint_unit", "mixing_height_unit")
+#: Meteorology columns in contract order.
+MET_COLUMNS = ["time", "wind_speed", "wind_dir", "temperature", "rh", "mixing_height", "inversion"]
+#: Column names found without ``--map`` (compared after :func:`_key`): ERA5's short names (u10, v10,
+#: t2m, d2m, blh, si10), the contract's names, and IEM/ISD airport exports (sknt, drct, tmpc, dwpc, relh).
+MET_COLUMN_NAMES = {
+    "time": ("time", "valid_time", "valid", "datetime", "date_time", "timestamp", "time_utc", "datetime_utc", "date"),
+    "wind_speed": ("wind_speed", "si10", "ws", "wspd", "sknt", "wind", "windspeed", "ff"),
+    "wind_dir": ("wind_dir", "wind_direction", "wd", "wdir", "drct", "dd"),
+    "u": ("u10", "u", "u_wind", "u10m"),
+    "v": ("v10", "v", "v_wind", "v10m"),
+    "temperature": ("temperature", "t2m", "2t", "tmpc", "temp", "air_temperature", "t"),
+    "dewpoint": ("dewpoint", "d2m", "2d", "dwpc", "dew_point", "td", "dewpoint_temperature"),
+    "rh": ("rh", "relh", "relative_humidity", "humidity"),
+    "mixing_height": ("mixing_height", "blh", "boundary_layer_height", "pblh", "mixing_layer_height"),
+    "inversion": ("inversion",),
+}
+#: Units of the inputs a name implies by its documentation (ERA5: u10/v10/si10 m/s, t2m/d2m K, blh m;
+#: IEM ASOS: sknt knots, tmpc/dwpc °C): used when neither the header nor ``--set`` says.
+MET_DOCUMENTED_UNITS = {"u10": "m/s", "v10": "m/s", "si10": "m/s", "t2m": "K", "2t": "K", "d2m": "K", "2d": "K",
+                        "blh": "m", "sknt": "kt", "tmpc": "°C", "dwpc": "°C", "relh": "%"}
+#: Speed units → factor to m/s.
+WIND_UNITS = {"m/s": 1.0, "ms": 1.0, "ms-1": 1.0, "ms**-1": 1.0, "mps": 1.0, "м/с": 1.0, "kt": 1852.0 / 3600.0,
+              "kts": 1852.0 / 3600.0, "knot": 1852.0 / 3600.0, "knots": 1852.0 / 3600.0, "km/h": 1.0 / 3.6,
+              "kmh": 1.0 / 3.6, "kph": 1.0 / 3.6, "км/ч": 1.0 / 3.6, "mph": 0.44704}
+#: Temperature units (canonical: "°C", "K", "°F").
+TEMPERATURE_UNITS = {"°c": "°C", "c": "°C", "degc": "°C", "°с": "°C", "celsius": "°C", "k": "K", "kelvin": "K",
+                     "°f": "°F", "f": "°F", "degf": "°F", "fahrenheit": "°F"}
+#: Height units → factor to metres.
+HEIGHT_UNITS = {"m": 1.0, "м": 1.0, "metre": 1.0, "meter": 1.0, "metres": 1.0, "meters": 1.0, "km": 1000.0,
+                "ft": 0.3048, "feet": 0.3048}
+#: Magnus coefficients over water (Alduchov & Eskridge 1996): e_s(T) ∝ exp(a·T / (b + T)), T in °C.
+MAGNUS_A, MAGNUS_B = 17.625, 243.04
+
+
+def rh_from_dewpoint(temperature_c, dewpoint_c) -> np.ndarray:
+    """Relative humidity (%) from air temperature and dewpoint (°C), Magnus formula.
+
+    ``100 · exp(a·Td/(b+Td)) / exp(a·T/(b+T))`` with a = 17.625, b = 243.04 °C (Alduchov & Eskridge
+    1996, over water).
+
+    Examples
+    --------
+    >>> round(float(rh_from_dewpoint(20.0, 10.0)), 2)
+    52.54
+    """
+    t = np.asarray(temperature_c, dtype=float)
+    td = np.asarray(dewpoint_c, dtype=float)
+    return 100.0 * np.exp(MAGNUS_A * td / (MAGNUS_B + td) - MAGNUS_A * t / (MAGNUS_B + t))
+
+
+def wind_from_components(u, v) -> tuple[np.ndarray, np.ndarray]:
+    """(speed, direction) from eastward ``u`` and northward ``v`` components (same unit as given).
+
+    The direction is where the wind comes FROM, in degrees clockwise from north (meteorological
+    convention): ``v < 0`` (blowing south) is a north wind, 0°; ``u < 0`` an east wind, 90°. A calm
+    (speed 0) has direction 0.
+
+    Examples
+    --------
+    >>> [float(wind_from_components(u, v)[1]) for u, v in ((0, -5), (-5, 0), (0, 5), (5, 0))]
+    [0.0, 90.0, 180.0, 270.0]
+    """
+    u = np.asarray(u, dtype=float)
+    v = np.asarray(v, dtype=float)
+    speed = np.hypot(u, v)
+    direction = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
+    direction = np.where(speed == 0, 0.0, direction)
+    return speed, np.round(direction, 9) % 360.0
+
+
+def _met_limits(column: str, city=None) -> tuple[float, float, bool]:
+    """(low, high, low inclusive) of a meteorology column, read from the contract's schema (its one home)."""
+    check = contracts.schemas(city)["meteorology"].columns[column].checks[0]
+    st = check.statistics
+    if "max_value" in st:
+        return float(st["min_value"]), float(st["max_value"]), True
+    return float(st["min_value"]), np.inf, False
+
+
+def _met_unit(header_unit: str | None, setting: str | None, documented: str | None, table: dict, what: str,
+              key: str, column: str, path) -> str:
+    """The unit of one input column: the header's, else ``--set``, else its documented one; a conflict refused."""
+    def canon(u, origin):
+        k = _unit_key(u)
+        if k not in table:
+            raise ImportError_(f"{path}: unknown {what} unit {u!r} ({origin}); give one of "
+                               f"{', '.join(sorted({k for k in table if k.isascii()}))}")
+        return table[k] if table is TEMPERATURE_UNITS else k
+
+    found = [(canon(u, o), o, u) for u, o in ((header_unit, f"header of column {column!r}"), (setting, f"--set {key}"))
+             if u]
+    if len(found) == 2 and table[_unit_key(found[0][2])] != table[_unit_key(found[1][2])]:
+        raise ImportError_(f"{path}: column {column!r} says {found[0][2]!r} in its header but --set {key}={found[1][2]}: "
+                           "which is right cannot be told; drop one")
+    if found:
+        return found[0][0]
+    if documented:
+        return documented
+    raise ImportError_(f"{path}: column {column!r} ({what}) has no unit: put it in the header (\"{column} "
+                       f"({'m/s' if what == 'wind speed' else '°C'})\") or give --set {key}="
+                       f"{'m/s|kt|km/h' if what == 'wind speed' else '°C|K'}; airfair does not guess")
+
+
+def _read_met_source(src: Source, mapping: dict, constants: dict, tz: str | None, delimiter, time_format, dayfirst,
+                     ambiguous, report: ImportReport, city) -> pd.DataFrame:
+    """One table → rows with the contract's columns (NaN where unusable), ``line`` and ``reason`` (None if kept)."""
+    header, rows, lines, delim = _read_rows(src, delimiter, report)
+    n = len(header)
+    report.rows_read += len(rows)
+    shape = pd.Series([None if len(r) == n else (f"truncated or short row (fewer than the header's {n} fields)"
+                       if len(r) < n else f"more fields than the header's {n} (a decimal comma in a ','-separated "
+                       "file, or the wrong delimiter?)") for r in rows], dtype=object)
+    rows = [r if len(r) == n else [""] * n for r in rows]
+    names = [_split_header(h) for h in header]
+    keys = [_key(nm) for nm, _u in names]
+    cols: dict[str, int] = {}
+    for f in MET_FIELDS:
+        if f in mapping:
+            cols[f] = _resolve_column(mapping[f], header, src, f)
+            continue
+        hits = [i for i, k in enumerate(keys) if k in {_key(x) for x in MET_COLUMN_NAMES[f]}]
+        hits = [i for i in hits if i not in cols.values()]
+        if len(hits) > 1:
+            raise ImportError_(f"{src}: columns {[header[i] for i in hits]} could each be {f!r}: say which with "
+                               f"--map {f}=COLUMN")
+        if hits:
+            cols[f] = hits[0]
+    if "time" not in cols:
+        raise ImportError_(f"{src}: no time column (the file has columns {header}): give --map time=COLUMN")
+    if "mixing_height" not in cols:
+        raise ImportError_(f"{src}: no mixing height (boundary-layer height, m) column: the model needs it. ERA5 gives "
+                           "it as blh; airport METAR/ISD reports do not, so add ERA5's blh for the same hours, or "
+                           f"--map mixing_height=COLUMN (the file has columns {header})")
+    has_wind = ("wind_speed" in cols and "wind_dir" in cols) or ("u" in cols and "v" in cols)
+    if not has_wind:
+        raise ImportError_(f"{src}: no wind: give speed and direction (--map wind_speed=COL --map wind_dir=COL) or "
+                           f"the u/v components (ERA5's u10, v10; --map u=COL --map v=COL); the file has columns {header}")
+    if "temperature" not in cols:
+        raise ImportError_(f"{src}: no temperature column (ERA5's t2m): --map temperature=COLUMN (columns {header})")
+    if "rh" not in cols and "dewpoint" not in cols:
+        raise ImportError_(f"{src}: no relative humidity and no dewpoint to derive it from: --map rh=COLUMN (%), or "
+                           f"--map dewpoint=COLUMN (ERA5's d2m; rh is then derived by the Magnus formula); columns {header}")
+    used = {f: header[i] for f, i in cols.items()}
+    report.notes.append(f"{src.name}: columns read: " + ", ".join(f"{f} ← {c!r}" for f, c in used.items()))
+    if "u" in cols and "wind_speed" in cols:
+        report.notes.append(f"{src.name}: both speed/direction and u/v columns: speed and direction used, u/v ignored")
+
+    raw = {f: pd.Series([r[i] for r in rows], dtype=object).fillna("").astype(str).str.strip() for f, i in cols.items()}
+    reason = shape.copy()
+
+    def reject(mask, why):
+        mask = pd.Series(mask, index=reason.index).fillna(False).astype(bool) & reason.isna()
+        reason[mask] = why if isinstance(why, str) else pd.Series(why, index=reason.index)[mask]
+
+    def number(f):
+        x = _numbers(raw[f], decimal_comma=delim != ",")
+        reject(raw[f] == "", f"empty {f}")
+        reject(x.isna(), f"non-numeric {f}")
+        reject(x.isin(list(MISSING_SENTINELS)), x.map(lambda v: f"missing-value sentinel {v:g} in {f}"))
+        return x
+
+    def unit_of(f, key, table, what):
+        nm = header[cols[f]]
+        return _met_unit(names[cols[f]][1], constants.get(key), MET_DOCUMENTED_UNITS.get(_key(names[cols[f]][0])),
+                         table, what, key, nm, src)
+
+    out = pd.DataFrame({"line": lines})
+    conversions = []
+    # wind
+    if "wind_speed" in cols:
+        wu = unit_of("wind_speed", "wind_unit", WIND_UNITS, "wind speed")
+        speed = number("wind_speed") * WIND_UNITS[wu]
+        direction = number("wind_dir")
+        calm = (speed == 0) & (direction != 0)
+        if WIND_UNITS[wu] != 1.0:
+            conversions.append(f"wind speed {wu} → m/s")
+    else:
+        wu = unit_of("u", "wind_unit", WIND_UNITS, "wind speed")
+        u, v = number("u") * WIND_UNITS[wu], number("v") * WIND_UNITS[wu]
+        speed, direction = wind_from_components(u, v)
+        speed, direction = pd.Series(speed), pd.Series(direction)
+        calm = pd.Series(False, index=speed.index)
+        if WIND_UNITS[wu] != 1.0:
+            conversions.append(f"wind components {wu} → m/s")
+        conversions.append("u/v → wind speed and direction (from which the wind blows, degrees from north)")
+    if calm.any():
+        report.notes.append(f"{src.name}: {int(calm.sum())} calm hour(s) (speed 0) with a direction: kept as given")
+    # temperature, humidity
+    tu = unit_of("temperature", "temperature_unit", TEMPERATURE_UNITS, "temperature")
+
+    def to_c(x, unit, f):
+        ok = x.dropna()
+        looks_k = len(ok) and (ok.between(180, 340).mean() > 0.9)
+        if unit != "K" and looks_k:
+            raise ImportError_(f"{src}: {f} values look like kelvin (e.g. {ok.iloc[0]:g}) but the unit is {unit}: give "
+                               f"--set {f}_unit=K (or fix the header)")
+        if unit == "K" and len(ok) and ok.between(-60, 60).mean() > 0.9:
+            raise ImportError_(f"{src}: {f} values look like °C (e.g. {ok.iloc[0]:g}) but the unit is K: give "
+                               f"--set {f}_unit=°C (or fix the header)")
+        if unit != "°C":
+            conversions.append(f"{f} {unit} → °C")
+        return x - 273.15 if unit == "K" else (x - 32.0) * 5.0 / 9.0 if unit == "°F" else x
+
+    temperature = to_c(number("temperature"), tu, "temperature")
+    if "rh" in cols:
+        rh = number("rh")
+        hu = names[cols["rh"]][1]
+        if hu and _unit_key(hu) not in ("%", "percent"):
+            raise ImportError_(f"{src}: relative humidity in {hu!r}: give it in % (the contract's unit)")
+    else:
+        du = unit_of("dewpoint", "dewpoint_unit", TEMPERATURE_UNITS, "temperature") if (
+            names[cols["dewpoint"]][1] or constants.get("dewpoint_unit")
+            or MET_DOCUMENTED_UNITS.get(_key(names[cols["dewpoint"]][0]))) else tu
+        dew = to_c(number("dewpoint"), du, "dewpoint")
+        rh = pd.Series(rh_from_dewpoint(temperature, dew))
+        over = (rh > 100) & (rh <= 102)  # a dewpoint a few tenths above the temperature: rounding in the source
+        reject(rh > 102, "dewpoint above the air temperature (relative humidity over 100 %)")
+        if over.any():
+            report.notes.append(f"{src.name}: {int(over.sum())} hour(s) with the dewpoint a little above the temperature "
+                                "(rounding): relative humidity set to 100 %")
+        rh = rh.clip(upper=100)
+        report.notes.append(f"{src.name}: relative humidity derived from dewpoint and temperature (Magnus formula, "
+                            "ingest.rh_from_dewpoint)")
+    # mixing height
+    hcol = names[cols["mixing_height"]]
+    hunit = hcol[1] or constants.get("mixing_height_unit") or MET_DOCUMENTED_UNITS.get(_key(hcol[0])) or "m"
+    if _unit_key(hunit) not in HEIGHT_UNITS:
+        raise ImportError_(f"{src}: unknown mixing height unit {hunit!r}; give m or km")
+    mixing = number("mixing_height") * HEIGHT_UNITS[_unit_key(hunit)]
+    if _unit_key(hunit) != "m":
+        conversions.append(f"mixing height {hunit} → m")
+    if conversions:
+        report.notes.append(f"{src.name}: converted " + ", ".join(dict.fromkeys(conversions)))
+    for f, x in (("wind_speed", speed), ("wind_dir", direction), ("temperature", temperature), ("rh", rh),
+                 ("mixing_height", mixing)):
+        lo, hi, inclusive = _met_limits(f, city)
+        bad = x.notna() & ((x < lo if inclusive else x <= lo) | (x > hi))
+        unit = contracts.ENTRIES["meteorology"].units[f]
+        rng = f"{lo:g}–{hi:g} {unit}" if np.isfinite(hi) else f"above {lo:g} {unit}"
+        reject(bad, f"{f} out of range ({rng}, the meteorology contract)")
+        out[f] = x.to_numpy(dtype=float)
+    if "inversion" in cols:
+        inv = raw["inversion"].map(_as_bool)
+        reject(inv.isna(), "inversion is not yes/no (true/false, 1/0)")
+        out["inversion"] = inv.astype(object).to_numpy()
+    else:
+        out["inversion"] = None
+    times, treason = _parse_times(raw["time"], tz, time_format, ambiguous, pd.DataFrame({"series": [""] * len(rows)}),
+                                  src.path if not src.member else Path(str(src)), report, dayfirst=dayfirst,
+                                  lines=pd.Series(lines))
+    reject(treason.notna(), treason)
+    off_hour = times.notna() & (times != times.dt.floor("h"))
+    reject(off_hour, "not on the full hour (hourly data only: a half-hourly or :50 METAR report is not an hourly value)")
+    out["time"] = times.to_numpy()
+    out["reason"] = reason.to_numpy()
+    out["raw"] = [delim.join(r) for r in rows]
+    return out
+
+
+def _coverage(times: pd.Series, data_dir: Path, city) -> dict:
+    """Gaps of an hourly series, and how much of each year of the catalog's readings it covers."""
+    t = pd.DatetimeIndex(times.sort_values())
+    out = {"first": t[0].isoformat() if len(t) else None, "last": t[-1].isoformat() if len(t) else None,
+           "hours": len(t)}
+    if len(t):
+        steps = np.diff(t.asi8) // 3_600_000_000_000 if t.dtype.unit == "ns" else np.diff(
+            t.as_unit("ns").asi8) // 3_600_000_000_000
+        span = int((t[-1] - t[0]) / pd.Timedelta(hours=1)) + 1
+        out["missing_hours"] = span - len(t)
+        k = int(np.argmax(steps)) if len(steps) else 0
+        longest = int(steps[k] - 1) if len(steps) else 0
+        out["longest_gap_hours"] = longest
+        out["longest_gap"] = ([(t[k] + pd.Timedelta(hours=1)).isoformat(), (t[k + 1] - pd.Timedelta(hours=1)).isoformat()]
+                              if longest > 0 else None)
+        out["gaps"] = int((steps > 1).sum())
+    years = {}
+    folder = data_dir / contracts.ENTRIES["readings"].path
+    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
+    if files:
+        r0 = pd.read_parquet(files[0], columns=["time"]).time.min()
+        r1 = pd.read_parquet(files[-1], columns=["time"]).time.max()
+        zone = city.time_zone
+        local = t.tz_convert(zone)
+        for y in range(r0.tz_convert(zone).year, r1.tz_convert(zone).year + 1):
+            start, end = pd.Timestamp(f"{y}-01-01", tz=zone), pd.Timestamp(f"{y + 1}-01-01", tz=zone)
+            need = int((end - start) / pd.Timedelta(hours=1))
+            have = int(((local >= start) & (local < end)).sum())
+            years[str(y)] = round(have / need, 4)
+    out["readings_years_covered"] = years
+    return out
+
+
+def import_meteorology(paths, mapping: dict | None = None, constants: dict | None = None, tz: str | None = None,
+                       data_dir: str | Path | None = None, delimiter: str | None = None, time_format: str | None = None,
+                       dayfirst: bool | None = None, ambiguous: str = "infer", licence: str = "see the source",
+                       source: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Replace (or extend) a data directory's ``meteorology`` with real hourly weather (``airfair import meteorology``).
+
+    The files are read as :func:`read_table` reads readings (:func:`open_sources`: gz/bz2/xz/zip/xlsx;
+    UTF-8, UTF-16 or Windows-1251; delimiter sniffed, decimal commas in ';'-separated files; naive
+    stamps need ``tz``), every row accounted for in an :class:`ImportReport`. ERA5 (u10, v10, t2m in K,
+    d2m, blh) and airport METAR/ISD exports (sknt in knots, drct, tmpc, dwpc/relh) are recognised by
+    their column names; ``mapping`` names others.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        CSV files (one layout); never modified. Hours from several files are combined.
+    mapping : dict, optional
+        Field → column, fields :data:`MET_FIELDS`: time; wind as ``wind_speed`` + ``wind_dir``
+        (degrees, where the wind comes from) or as ``u`` + ``v`` (eastward, northward components,
+        converted by :func:`wind_from_components`); ``temperature``; ``rh`` (%) or ``dewpoint``
+        (rh derived by :func:`rh_from_dewpoint`, Magnus); ``mixing_height`` (required: ERA5's blh);
+        ``inversion`` (optional yes/no; when absent, :func:`airfair.model.inversion_indicator`).
+    constants : dict, optional
+        Units, :data:`MET_SETTINGS`: ``wind_unit`` (m/s, kt, km/h, mph), ``temperature_unit``
+        (°C, K, °F), ``dewpoint_unit`` (default the temperature's), ``mixing_height_unit`` (m, km).
+        A unit in the header ("t2m (K)", "wind, kt") is read; a header and a setting that disagree are
+        refused; ERA5's and IEM's documented names imply theirs (t2m K, sknt kt…); otherwise wind and
+        temperature without a unit are refused (airfair does not guess). Temperatures that look like
+        kelvin declared °C (or the reverse) are refused.
+    tz, delimiter, time_format, dayfirst, ambiguous
+        As in :func:`read_table`.
+    data_dir : str or Path, optional
+        Default :func:`airfair.data_directory`. Must hold a built catalog.
+    licence, source : str
+        Provenance recorded in the manifest (source default: the file paths).
+    dry_run : bool
+        Read and check; write nothing.
+
+    Returns
+    -------
+    ImportReport
+        ``rows_read = rows_imported + rows_rejected`` (no row is flagged: a weather hour is stored or
+        not); each rejection with its reason (out of the contract's range, unparseable, duplicate hour,
+        not on the hour…), in ``rejected.csv`` beside the stored report. ``details`` holds the
+        coverage: first and last hour, missing hours (gaps are reported, never filled), the longest
+        gap, and the share of each year of the catalog's readings that the weather covers.
+
+    Raises
+    ------
+    ImportError_
+        A problem that makes the files unusable (no wind, no mixing height, no humidity, unknown or
+        contradictory units…); nothing is written then.
+
+    Notes
+    -----
+    Duplicates: the same hour twice with the same values is rejected as an exact duplicate; with
+    other values, every copy is rejected (which is right cannot be told) and the hour is a gap. When
+    the catalog's meteorology is already real, new hours are added to it; an hour it holds with the
+    same values is "already present", one with other values is rejected (the catalog's is kept).
+    Atomic as :func:`register_readings`: built and validated in a temporary folder, swapped in, the
+    manifest last; any failure leaves the directory as it was.
+    """
+    from airfair.catalog import entry_problems, read_entry
+    from airfair.model import inversion_indicator
+
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if not paths:
+        raise ImportError_("no file to import")
+    for p in paths:
+        if not p.is_file():
+            raise ImportError_(f"{p}: no such file")
+    mapping = {k: v for k, v in (mapping or {}).items() if v}
+    constants = dict(constants or {})
+    unknown = sorted(set(mapping) - set(MET_FIELDS))
+    if unknown:
+        raise ImportError_(f"unknown field(s) {unknown} in --map; meteorology fields are {list(MET_FIELDS)}")
+    unknown = sorted(set(constants) - set(MET_SETTINGS))
+    if unknown:
+        raise ImportError_(f"unknown setting(s) {unknown} in --set; meteorology settings are {list(MET_SETTINGS)} "
+                           "(e.g. --set temperature_unit=K --set wind_unit=kt)")
+    data_dir = data_directory(data_dir).resolve()
+    manifest = read_manifest(data_dir)
+    if not manifest:
+        raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "
+                           f"`airfair data build --out {data_dir}`")
+    city = cities.of_data_dir(data_dir)
+    cities.use(city)  # messages name the zone of the data's city
+    report = ImportReport()
+    sources = [s for p in paths for s in open_sources(p)]
+    parts = []
+    for src in sources:
+        rep = ImportReport(source=str(src))
+        part = _read_met_source(src, mapping, constants, tz, delimiter, time_format, dayfirst, ambiguous, rep, city)
+        if len(sources) > 1:
+            part["line"] = [f"{src.name}:{x}" for x in part["line"]]
+        report.merge(rep)
+        parts.append(part)
+    rows = pd.concat(parts, ignore_index=True)
+    reason = rows["reason"].astype(object)
+
+    # duplicates on the hour (within and across files)
+    ok = reason.isna()
+    vals = ["wind_speed", "wind_dir", "temperature", "rh", "mixing_height"]
+    d = rows[ok].assign(inversion=rows.loc[ok, "inversion"].astype(str))
+    exact = d.duplicated(["time", *vals, "inversion"], keep="first")
+    reason[d.index[exact]] = "exact duplicate (same hour and values as an earlier line)"
+    d = d[~exact]
+    clash = d.duplicated("time", keep=False)
+    reason[d.index[clash]] = ("conflicting duplicate hour (the same hour on another line with other values; every "
+                              "copy rejected: which is right cannot be told)")
+    ok = reason.isna()
+    met = rows.loc[ok, MET_COLUMNS].copy()
+    met["time"] = pd.to_datetime(met["time"], utc=True).astype("datetime64[ns, UTC]")
+    for c in vals:
+        met[c] = met[c].astype(float)
+    derive = met["inversion"].isna().to_numpy()
+    if derive.any():
+        met["inversion"] = np.where(derive, inversion_indicator(met), met["inversion"].fillna(False).astype(bool))
+        report.notes.append(f"{int(derive.sum()):,} hour(s): "
+                            "inversion derived from mixing height and wind (airfair.model.inversion_indicator: "
+                            "mixing height under 250 m and wind under 2 m/s, the synthetic weather's definition)")
+    met["inversion"] = met["inversion"].astype(bool)
+    met = met.sort_values("time").reset_index(drop=True)
+
+    # merge with a real meteorology already in the catalog
+    spec = contracts.ENTRIES["meteorology"]
+    prev = manifest.get("entries", {}).get("meteorology", {})
+    real = bool(prev) and prev.get("synthetic") is False and (data_dir / spec.path).exists()
+    rows["reason"] = reason
+    if real:
+        old = pd.read_parquet(data_dir / spec.path)
+        old["time"] = pd.to_datetime(old["time"], utc=True).astype("datetime64[ns, UTC]")
+        both = met.merge(old[MET_COLUMNS], on="time", how="left", suffixes=("", "_old"), indicator=True)
+        present = (both["_merge"] == "both").to_numpy()
+        same = present.copy()
+        for c in vals:
+            same &= np.isclose(both[c], both[f"{c}_old"], rtol=1e-9, atol=1e-9)
+        same &= (both["inversion"] == both["inversion_old"]).to_numpy()
+        conflict = present & ~same
+        if conflict.any():
+            bad_times = set(met.time[conflict])
+            idx = rows.index[ok & pd.to_datetime(rows["time"], utc=True).isin(bad_times)]
+            rows.loc[idx, "reason"] = "differs from the hour already in the catalog (the catalog's value is kept)"
+        report.rows_already_present = int(same.sum())
+        fresh = met[~present]
+        merged = pd.concat([old[MET_COLUMNS], fresh], ignore_index=True).sort_values("time").reset_index(drop=True)
+    else:
+        report.rows_already_present = 0
+        fresh, merged = met, met
+    report.rows_new = len(fresh)
+
+    # ---- the accounting ----
+    rej = rows["reason"].notna()
+    for why, grp in rows[rej].groupby(rows.loc[rej, "reason"], sort=False):
+        report.add("rejected", why, grp["line"], grp["raw"].str.slice(0, 60))
+    report.rows_rejected = int(rej.sum())
+    report.rows_imported = int((~rej).sum())
+    report.rows_flagged = 0
+    report.rejected = rows[rej][["line", "reason", "raw"]].reset_index(drop=True)
+    report.check()
+    report.details = _coverage(merged["time"], data_dir, city)
+    cov = report.details
+    if cov["hours"]:
+        report.notes.append(f"hourly weather {cov['first']} to {cov['last']}: {cov['hours']:,} hours, "
+                            f"{cov['missing_hours']:,} missing in {cov['gaps']} gap(s) (not filled), longest "
+                            f"{cov['longest_gap_hours']} h" + (f" from {cov['longest_gap'][0]}" if cov["longest_gap"] else ""))
+    short = {y: s for y, s in cov["readings_years_covered"].items() if s < 1}
+    if cov["readings_years_covered"]:
+        report.notes.append("coverage of the readings' years (share of each local calendar year's hours): "
+                            + ", ".join(f"{y} {s:.1%}" for y, s in cov["readings_years_covered"].items()))
+    if short:
+        report.notes.append("warning: the weather does not cover all of the readings' year(s) "
+                            + ", ".join(f"{y} ({s:.1%})" for y, s in short.items())
+                            + ": the model uses the hours it has; import the missing hours for a full year")
+    if not len(met):
+        report.notes.append("nothing to store: no hour could be imported; the catalog is unchanged")
+        return report
+    if dry_run:
+        return report
+    if real and not len(fresh):
+        report.notes.append("nothing new: the catalog already holds every hour; no file changed")
+        return report
+
+    name = paths[0].stem if len(paths) == 1 else f"{paths[0].stem}-and-{len(paths) - 1}-more"
+    src_text = source or "; ".join(str(p.resolve()) for p in paths)
+    with writing(data_dir, f"an import of {src_text}"):
+        manifest = read_manifest(data_dir)  # again, under the lock
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
+        tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=data_dir))
+        try:
+            _write_parquet(merged[MET_COLUMNS], tmp / spec.path)
+            problems = entry_problems("meteorology", read_entry(spec, tmp / spec.path), city=city)
+            if problems:
+                raise ImportError_("the imported weather breaks the meteorology contract; nothing was changed: "
+                                   + "; ".join(problems))
+            folder = f"imports/{stamp}-meteorology-{_slug(name)}"
+            k = 2
+            while (data_dir / folder).exists():
+                folder, k = f"imports/{stamp}-meteorology-{_slug(name)}-{k}", k + 1
+            (tmp / "report").mkdir()
+            report.written = True
+            report.stored_at = str(data_dir / folder)
+            escaping.to_csv(report.rejected, tmp / "report" / "rejected.csv", index=False)  # raw text: no formula travels
+            (tmp / "report" / "report.json").write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False,
+                                                                   default=str) + "\n", encoding="utf-8")
+            t_iso = now.isoformat().replace("+00:00", "Z")
+            raw = [{"path": str(p.resolve()), "sha256": next(iter(sha256_of(p).values()))} for p in paths]
+            record = {"time": t_iso, "source": src_text, "raw_files": raw, "report": f"{folder}/report.json",
+                      "rows_new": report.rows_new, "rows_read": report.rows_read, "rows_rejected": report.rows_rejected}
+            prev = manifest["entries"].get("meteorology", {}) if real else {}
+            entry = {"synthetic": False, "schema_version": contracts.SCHEMA_VERSION,
+                     "source": src_text if not prev.get("source") or prev["source"] == src_text
+                     else "; ".join(dict.fromkeys(str(prev["source"]).split("; ") + [src_text])),
+                     "licence": licence, "imported": t_iso, "raw_files": list(prev.get("raw_files", [])) + raw,
+                     "imports": list(prev.get("imports", [])) + [record],
+                     "import_settings": {"mapping": mapping, "constants": constants, "tz": tz,
+                                         "time_format": time_format, "ambiguous": ambiguous},
+                     "rows": len(merged), "coverage": report.details, "sha256": sha256_of(tmp / spec.path)}
+            new_manifest = json.loads(json.dumps(manifest))
+            new_manifest.setdefault("entries", {})["meteorology"] = entry
+            (tmp / MANIFEST).write_text(json.dumps(new_manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                        encoding="utf-8")
+            moves = [(tmp / spec.path, data_dir / spec.path), (tmp / "report", data_dir / folder)]
+            if (data_dir / "catalog.yaml").exists():
+                write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", new_manifest, city=city)
+                moves.append((tmp / "catalog.yaml", data_dir / "catalog.yaml"))
+            moves.append((tmp / MANIFEST, data_dir / MANIFEST))
+            _apply_moves(moves, tmp)
+        except BaseException:
+            report.written = False
+            report.stored_at = None
+            raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
 __all__ = ["FIELDS", "MISSING_SENTINELS", "MOLAR_MASS", "PARAMETER_ALIASES", "PARAMETER_NAMES", "READINGS_COLUMNS",
            "R_GAS", "SITES_COLUMNS", "SYNTHETIC_ONLY", "UNIT_ALIASES", "ImportError_", "ImportReport", "Source",
-           "convert_units", "coordinates", "emissions_text", "import_csv", "import_emissions", "locate_sites",
+           "HEIGHT_UNITS", "MAGNUS_A", "MAGNUS_B", "MET_COLUMNS", "MET_COLUMN_NAMES", "MET_FIELDS", "MET_SETTINGS",
+           "TEMPERATURE_UNITS", "WIND_UNITS",
+           "convert_units", "coordinates", "emissions_text", "import_csv", "import_emissions", "import_meteorology",
+           "locate_sites", "rh_from_dewpoint", "wind_from_components",
            "mass_to_mixing_ratio", "open_sources",
            "parameter_name", "parameter_problem", "plausible_window", "read_sites", "read_table", "register_readings",
            "sites_frame", "unit_name"]
