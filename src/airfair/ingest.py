@@ -2260,13 +2260,14 @@ def _read_met_source(src: Source, mapping: dict, constants: dict, tz: str | None
     tu = unit_of("temperature", "temperature_unit", TEMPERATURE_UNITS, "temperature")
 
     def to_c(x, unit, f):
+        column = header[cols[f]]
         ok = x.dropna()
         looks_k = len(ok) and (ok.between(180, 340).mean() > 0.9)
         if unit != "K" and looks_k:
-            raise ImportError_(f"{src}: {f} values look like kelvin (e.g. {ok.iloc[0]:g}) but the unit is {unit}: give "
+            raise ImportError_(f"{src}: column {column!r} ({f}) values look like kelvin (e.g. {ok.iloc[0]:g}) but the unit is {unit}: give "
                                f"--set {f}_unit=K (or fix the header)")
         if unit == "K" and len(ok) and ok.between(-60, 60).mean() > 0.9:
-            raise ImportError_(f"{src}: {f} values look like °C (e.g. {ok.iloc[0]:g}) but the unit is K: give "
+            raise ImportError_(f"{src}: column {column!r} ({f}) values look like °C (e.g. {ok.iloc[0]:g}) but the unit is K: give "
                                f"--set {f}_unit=°C (or fix the header)")
         if unit != "°C":
             conversions.append(f"{f} {unit} → °C")
