@@ -483,6 +483,7 @@ def test_cli_last_resort_guard_prints_one_line(tmp_path, demo_copy, monkeypatch)
 #: Options whose every value is valid (free text recorded or passed on as is).
 FREE_TEXT = {("import", "csv", "--network"), ("import", "csv", "--sensor-model"), ("import", "csv", "--licence"),
              ("import", "csv", "--source"), ("import", "emissions", "--licence"), ("import", "emissions", "--source"),
+             ("import", "meteorology", "--licence"), ("import", "meteorology", "--source"),
              ("serve", "--basic-auth"), ("serve", "--cookie-secret"),
              ("serve", "--panel-arg"), ("report", "--name")}
 #: A bad value for each free-form string option.
@@ -539,10 +540,12 @@ def test_every_option_of_every_command_with_a_bad_value(tmp_path, demo_copy, mon
     monkeypatch.setenv("AIRFAIR_DATA_DIR", str(demo_copy))
     (tmp_path / "a-file.txt").write_text("x")
     csv = write(tmp_path, "a.csv", hourly(2).replace("T", " ").replace("Z", ""))
+    met = write(tmp_path, "era5.csv", "valid_time,u10,v10,t2m,d2m,blh\n2024-01-01 00:00,1,2,270,265,400\n")
     dead = "http://127.0.0.1:9"  # nothing listens there: no request ever leaves the machine
     base = {("data", "build"): ["--size", "demo", "--quiet", "--out", tmp_path / "build"],
             ("import", "csv"): [csv, *CLI_MAP, "--tz", "UTC", "--dry-run", "--data-dir", demo_copy],
             ("import", "emissions"): [csv, "--dry-run", "--data-dir", demo_copy],  # refused before the file is read
+            ("import", "meteorology"): [met, "--tz", "UTC", "--dry-run", "--data-dir", demo_copy],  # valid: only the bad value fails
             ("qc",): ["--data-dir", demo_copy], ("exposure",): ["--data-dir", demo_copy],
             ("bench",): ["--workdir", tmp_path / "bench", "--out", tmp_path / "bench.json", "--days", "1"],
             ("loadtest",): ["--url", dead, "--minutes", "0.01", "--out", tmp_path / "lt.json"],
