@@ -305,3 +305,17 @@ def test_dry_run_and_an_interrupted_import_leave_the_directory_byte_for_byte(tmp
     with pytest.raises(OSError, match="no space left"):
         ingest.import_meteorology(f, tz="UTC", data_dir=demo_copy)
     assert _tree(demo_copy) == before
+
+
+def test_the_model_then_asks_only_for_the_inventory_and_names_both_commands(tmp_path, demo_copy):
+    readings = write(tmp_path, "no2.csv", "time,site,value,lat,lon\n" + "".join(
+        f"2024-01-01T{h:02d}:00Z,{s},{20 + h},{lat},{lon}\n" for h in range(24)
+        for s, lat, lon in (("st-1", 43.25, 76.93), ("st-2", 43.23, 76.87), ("st-3", 43.35, 76.95))))
+    ingest.import_csv(readings, {"time": "time", "site": "site", "value": "value", "lat": "lat", "lon": "lon"},
+                      {"parameter": "no2", "unit": "ug/m3"}, data_dir=demo_copy, official=True)
+    with pytest.raises(model.ModelError, match="meteorology and emissions_grid are synthetic") as first:
+        model.fit(demo_copy, pollutant="no2")
+    assert "`airfair import meteorology`" in str(first.value) and "`airfair import emissions`" in str(first.value)
+    ingest.import_meteorology(write(tmp_path, "era5.csv", ERA5), tz="UTC", data_dir=demo_copy)
+    with pytest.raises(model.ModelError, match="real but its emissions_grid is synthetic"):
+        model.fit(demo_copy, pollutant="no2")
