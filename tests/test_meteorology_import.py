@@ -167,6 +167,11 @@ def test_metar_csv_in_knots_with_local_time_and_decimal_commas(tmp_path, demo_co
     assert met.inversion.tolist() == [False, False, True]  # 180 m and a calm
     assert any("wind speed kt → m/s" in n for n in rep.notes)
     assert any("calm hour" in n for n in rep.notes)  # speed 0 with a direction: said, kept
+    # date and hour in two columns, joined as import csv joins them
+    split = METAR.replace("valid;", "day;hour;").replace("2024-01-15 ", "15.01.2024;")
+    rep = ingest.import_meteorology(write(tmp_path, "uaaa2.csv", split), {"time": "day+hour"}, tz="Asia/Almaty",
+                                    data_dir=demo_copy)
+    assert rep.rows_read == 3 == rep.rows_already_present and rep.rows_new == 0, rep.to_text()
 
 
 def test_wind_unit_from_the_header_or_set_and_a_gz_file(tmp_path, demo_copy):
@@ -203,11 +208,13 @@ def test_gaps_duplicates_and_out_of_range_values_are_counted_never_invented(tmp_
               "2024-03-02T02:00Z,1.0,,280.0,275.0,500",       # empty v
               "2024-03-02T03:30Z,1.0,2.0,280.0,275.0,500",    # not on the hour
               "2024-03-02T04:00Z,1.0,2.0,280.0,275.0,-999",   # a missing-value sentinel
-              "2024-03-02T05:00Z,=HYPERLINK(\"http://x\"),2.0,280.0,275.0,500"]  # a formula cell
+              "2024-03-02T05:00Z,=HYPERLINK(\"http://x\"),2.0,280.0,275.0,500",  # a formula cell
+              "2024-03-02T06:00Z,1.0,2.0"]                    # a truncated row
     f = write(tmp_path, "era5-gappy.csv", "\n".join(lines) + "\n")
     rep = ingest.import_meteorology(f, tz="UTC", data_dir=demo_copy)
     rep.check()
     assert rep.rows_read == len(lines) - 1 == rep.rows_imported + rep.rows_rejected and rep.rows_flagged == 0
+    assert f"rows read {rep.rows_read} = imported 6 + rejected {rep.rows_rejected}" in rep.to_text()
     assert rep.rows_imported == 6
     why = {k.removeprefix("rejected: "): e["count"] for k, e in rep.reasons.items()}
     assert why["exact duplicate (same hour and values as an earlier line)"] == 1
@@ -218,7 +225,7 @@ def test_gaps_duplicates_and_out_of_range_values_are_counted_never_invented(tmp_
     assert why["dewpoint above the air temperature (relative humidity over 100 %)"] == 1
     assert why["empty v"] == 1 and why["missing-value sentinel -999 in mixing_height"] == 1
     assert any(k.startswith("not on the full hour") for k in why)
-    assert why["non-numeric u"] == 1
+    assert why["non-numeric u"] == 1 and why["truncated or short row (fewer than the header's 6 fields)"] == 1
     d = rep.details
     assert d["hours"] == 6 and d["missing_hours"] == 21 - 6 and d["longest_gap_hours"] == 12 and d["gaps"] == 2
     assert d["longest_gap"] == ["2024-03-01T08:00:00+00:00", "2024-03-01T19:00:00+00:00"]
@@ -229,6 +236,7 @@ def test_gaps_duplicates_and_out_of_range_values_are_counted_never_invented(tmp_
 
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
     assert len(cells) == 3 * (rep.rows_rejected + 1) and not any(c.startswith(("=", "+", "@")) for c in cells)
+    assert "2024-03-02T06:00Z,1.0,2.0" in cells  # the short row as it was in the file
 
 
 def test_a_formula_in_the_rejected_rows_is_neutralised(tmp_path, demo_copy):

@@ -108,6 +108,7 @@ class ImportReport:
     stored_at: str | None = None
     rejected: pd.DataFrame | None = field(default=None, repr=False)
     details: dict | None = None  # importer-specific facts (meteorology: coverage and gaps)
+    flags: bool = True  # False where nothing is stored flagged (meteorology: an hour is stored or rejected)
 
     def check(self) -> None:
         """Raise AssertionError unless read = imported + flagged + rejected."""
@@ -148,14 +149,16 @@ class ImportReport:
                 "rows_new": self.rows_new, "rows_already_present": self.rows_already_present,
                 "reasons": self.reasons, "notes": self.notes, "written": self.written, "stored_at": self.stored_at,
                 **({"details": self.details} if self.details is not None else {}),
-                "accounting": "rows_read = rows_imported (qc_flag 0) + rows_flagged (stored, qc_flag 2 or 3) "
-                              "+ rows_rejected (not stored, listed in rejected.csv)"}
+                "accounting": ("rows_read = rows_imported (qc_flag 0) + rows_flagged (stored, qc_flag 2 or 3) "
+                               "+ rows_rejected (not stored, listed in rejected.csv)") if self.flags else
+                              "rows_read = rows_imported + rows_rejected (not stored, listed in rejected.csv)"}
 
     def to_text(self) -> str:
         """The report as lines for the terminal."""
         out = [f"import of {self.source}",
                (f"  rows read {self.rows_read:,} = imported {self.rows_imported:,} + flagged {self.rows_flagged:,} "
-               f"(stored with qc_flag 2/3) + rejected {self.rows_rejected:,}")]
+               f"(stored with qc_flag 2/3) + rejected {self.rows_rejected:,}") if self.flags else
+               f"  rows read {self.rows_read:,} = imported {self.rows_imported:,} + rejected {self.rows_rejected:,}"]
         if self.rows_new is not None:
             stored = self.rows_imported + self.rows_flagged
             if stored and self.rows_new == 0:
@@ -2181,13 +2184,18 @@ def _read_met_source(src: Source, mapping: dict, constants: dict, tz: str | None
     shape = pd.Series([None if len(r) == n else (f"truncated or short row (fewer than the header's {n} fields)"
                        if len(r) < n else f"more fields than the header's {n} (a decimal comma in a ','-separated "
                        "file, or the wrong delimiter?)") for r in rows], dtype=object)
-    rows = [r if len(r) == n else [""] * n for r in rows]
+    original = [delim.join(r) for r in rows]
+    rows = [r if len(r) == n else [""] * n for r in rows]  # a short or long row: rejected by its shape above
     names = [_split_header(h) for h in header]
     keys = [_key(nm) for nm, _u in names]
     cols: dict[str, int] = {}
     for f in MET_FIELDS:
         if f in mapping:
-            cols[f] = _resolve_column(mapping[f], header, src, f)
+            if "+" in mapping[f] and f != "time":
+                raise ImportError_(f"--map {f}={mapping[f]}: only time may join columns (time=DATE+HOUR)")
+            cols[f] = _resolve_column(mapping[f].split("+")[0].strip(), header, src, f)
+            if "+" in mapping[f]:
+                _column_values(mapping[f], header, rows[:1], src, f)  # every part must exist
             continue
         hits = [i for i, k in enumerate(keys) if k in {_key(x) for x in MET_COLUMN_NAMES[f]}]
         hits = [i for i in hits if i not in cols.values()]
@@ -2211,12 +2219,13 @@ def _read_met_source(src: Source, mapping: dict, constants: dict, tz: str | None
     if "rh" not in cols and "dewpoint" not in cols:
         raise ImportError_(f"{src}: no relative humidity and no dewpoint to derive it from: --map rh=COLUMN (%), or "
                            f"--map dewpoint=COLUMN (ERA5's d2m; rh is then derived by the Magnus formula); columns {header}")
-    used = {f: header[i] for f, i in cols.items()}
+    used = {f: mapping[f] if f in mapping else header[i] for f, i in cols.items()}
     report.notes.append(f"{src.name}: columns read: " + ", ".join(f"{f} ← {c!r}" for f, c in used.items()))
     if "u" in cols and "wind_speed" in cols:
         report.notes.append(f"{src.name}: both speed/direction and u/v columns: speed and direction used, u/v ignored")
 
-    raw = {f: pd.Series([r[i] for r in rows], dtype=object).fillna("").astype(str).str.strip() for f, i in cols.items()}
+    raw = {f: pd.Series(_column_values(mapping[f], header, rows, src, f) if f in mapping else [r[i] for r in rows],
+                        dtype=object).fillna("").astype(str).str.strip() for f, i in cols.items()}
     reason = shape.copy()
 
     def reject(mask, why):
@@ -2325,7 +2334,7 @@ def _read_met_source(src: Source, mapping: dict, constants: dict, tz: str | None
     reject(off_hour, "not on the full hour (hourly data only: a half-hourly or :50 METAR report is not an hourly value)")
     out["time"] = times.to_numpy()
     out["reason"] = reason.to_numpy()
-    out["raw"] = [delim.join(r) for r in rows]
+    out["raw"] = original
     return out
 
 
@@ -2335,8 +2344,7 @@ def _coverage(times: pd.Series, data_dir: Path, city) -> dict:
     out = {"first": t[0].isoformat() if len(t) else None, "last": t[-1].isoformat() if len(t) else None,
            "hours": len(t)}
     if len(t):
-        steps = np.diff(t.asi8) // 3_600_000_000_000 if t.dtype.unit == "ns" else np.diff(
-            t.as_unit("ns").asi8) // 3_600_000_000_000
+        steps = np.diff(t.as_unit("ns").asi8) // 3_600_000_000_000
         span = int((t[-1] - t[0]) / pd.Timedelta(hours=1)) + 1
         out["missing_hours"] = span - len(t)
         k = int(np.argmax(steps)) if len(steps) else 0
@@ -2449,7 +2457,7 @@ def import_meteorology(paths, mapping: dict | None = None, constants: dict | Non
                            f"`airfair data build --out {data_dir}`")
     city = cities.of_data_dir(data_dir)
     cities.use(city)  # messages name the zone of the data's city
-    report = ImportReport()
+    report = ImportReport(flags=False)
     sources = [s for p in paths for s in open_sources(p)]
     parts = []
     for src in sources:
