@@ -172,6 +172,14 @@ def test_metar_csv_in_knots_with_local_time_and_decimal_commas(tmp_path, demo_co
     rep = ingest.import_meteorology(write(tmp_path, "uaaa2.csv", split), {"time": "day+hour"}, tz="Asia/Almaty",
                                     data_dir=demo_copy)
     assert rep.rows_read == 3 == rep.rows_already_present and rep.rows_new == 0, rep.to_text()
+    # IEM's default export: °F (tmpf, dwpf), "M" for missing
+    iem = ("station,valid,tmpf,dwpf,drct,sknt,blh\nUAAA,2024-01-16 00:00,32.0,14.0,180,10,300\n"
+           "UAAA,2024-01-16 01:00,M,14.0,180,10,300\n")
+    rep = ingest.import_meteorology(write(tmp_path, "iem.csv", iem), tz="UTC", data_dir=demo_copy)
+    assert rep.rows_imported == 1 and rep.reasons["rejected: non-numeric temperature"]["count"] == 1
+    last = stored(demo_copy).iloc[-1]
+    assert last.temperature == pytest.approx(0.0) and last.rh == pytest.approx(
+        float(ingest.rh_from_dewpoint(0.0, -10.0)))  # 14 °F = −10 °C
 
 
 def test_wind_unit_from_the_header_or_set_and_a_gz_file(tmp_path, demo_copy):

@@ -2082,16 +2082,16 @@ MET_COLUMN_NAMES = {
     "wind_dir": ("wind_dir", "wind_direction", "wd", "wdir", "drct", "dd"),
     "u": ("u10", "u", "u_wind", "u10m"),
     "v": ("v10", "v", "v_wind", "v10m"),
-    "temperature": ("temperature", "t2m", "2t", "tmpc", "temp", "air_temperature", "t"),
-    "dewpoint": ("dewpoint", "d2m", "2d", "dwpc", "dew_point", "td", "dewpoint_temperature"),
+    "temperature": ("temperature", "t2m", "2t", "tmpc", "tmpf", "temp", "air_temperature", "t"),
+    "dewpoint": ("dewpoint", "d2m", "2d", "dwpc", "dwpf", "dew_point", "td", "dewpoint_temperature"),
     "rh": ("rh", "relh", "relative_humidity", "humidity"),
     "mixing_height": ("mixing_height", "blh", "boundary_layer_height", "pblh", "mixing_layer_height"),
     "inversion": ("inversion",),
 }
 #: Units of the inputs a name implies by its documentation (ERA5: u10/v10/si10 m/s, t2m/d2m K, blh m;
-#: IEM ASOS: sknt knots, tmpc/dwpc °C): used when neither the header nor ``--set`` says.
+#: IEM ASOS: sknt knots, tmpc/dwpc °C, tmpf/dwpf °F): used when neither the header nor ``--set`` says.
 MET_DOCUMENTED_UNITS = {"u10": "m/s", "v10": "m/s", "si10": "m/s", "t2m": "K", "2t": "K", "d2m": "K", "2d": "K",
-                        "blh": "m", "sknt": "kt", "tmpc": "°C", "dwpc": "°C", "relh": "%"}
+                        "blh": "m", "sknt": "kt", "tmpc": "°C", "dwpc": "°C", "tmpf": "°F", "dwpf": "°F", "relh": "%"}
 #: Speed units → factor to m/s.
 WIND_UNITS = {"m/s": 1.0, "ms": 1.0, "ms-1": 1.0, "ms**-1": 1.0, "mps": 1.0, "м/с": 1.0, "kt": 1852.0 / 3600.0,
               "kts": 1852.0 / 3600.0, "knot": 1852.0 / 3600.0, "knots": 1852.0 / 3600.0, "km/h": 1.0 / 3.6,
