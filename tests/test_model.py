@@ -43,7 +43,7 @@ def test_footprints_are_linear_in_emissions(seed, a, b):
                     attrs=g.attrs)
     e2 = e1.copy(data={"pm25": rng.gamma(1.0, 10.0, (2, 12, 10))})
     mix = e1.copy(data={"pm25": a * e1.pm25.values + b * e2.pm25.values})
-    f = lambda e: model.footprint_fields(e, "pm25", nonnegative=False)  # noqa: E731
+    f = lambda e: model.footprint_fields(e, "pm25", nonnegative=False)
     np.testing.assert_allclose(f(mix), a * f(e1) + b * f(e2), atol=1e-9 * (1 + abs(a) + abs(b)) * 100)
 
 
@@ -134,7 +134,7 @@ def test_fitted_split_against_the_generators_truth(fitted):
 def test_a_daily_fit_is_worse_than_the_hourly_one(fitted, demo_dir):
     daily = model.fit(demo_dir, n_boot=2, kernels=("neutral",), resolution="daily")
     assert daily.skill().iloc[0].resolution == "daily"
-    err = lambda m: (m.coefficients().query("kernel == 'neutral'").set_index("sector").multiple_of_prior - 1).abs()  # noqa: E731
+    err = lambda m: (m.coefficients().query("kernel == 'neutral'").set_index("sector").multiple_of_prior - 1).abs()
     assert err(fitted).sum() < err(daily).sum()
     with pytest.raises(model.ModelError, match="hourly"):
         model.fit(demo_dir, sensors="all")

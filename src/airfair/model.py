@@ -615,7 +615,6 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         raise ModelError(f"the model covers {sorted(POLLUTANT_EMISSION)}, not {pollutant!r}")
     folder = data_directory(data_dir)
     v = views_mod.load_views(folder)
-    city = v.city_profile if hasattr(v, "city_profile") else None
     year = v._year(year)
     cat = open_catalog(folder)
     prov = provenance_of(cat, ["readings", "meteorology", "emissions_grid"])
@@ -637,7 +636,6 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
     if list(emissions.sector.values) != names:
         emissions = emissions.reindex(sector=names, fill_value=0.0)
     dates, A, B = daily_weights(met, year)
-    ny, nx = grid.sizes["y"], grid.sizes["x"]
     cells = np.flatnonzero((grid.district.values >= 0).ravel())
     gain_all = trapping_gain(grid.elevation_m.values.ravel())
 
@@ -727,7 +725,7 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         ann = obs.groupby("site")[["y", "pred"]].mean()
         skill = {
             "resolution": resolution, "rmse_hourly": hourly_rmse,
-            "n_sites": len(site_ids), "n_site_days": int(len(obs)),
+            "n_sites": len(site_ids), "n_site_days": len(obs),
             "rmse_daily": float(np.sqrt(np.mean(resid ** 2))),
             "r2_daily": float(1 - np.sum(resid ** 2) / np.sum((obs.y - obs.y.mean()) ** 2)),
             "rmse_annual": float(np.sqrt(np.mean((ann.y - ann.pred) ** 2))),
@@ -741,7 +739,28 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
                        n_sites=len(site_ids), synthetic=synthetic)
 
 
-__all__ = ["KERNELS", "LABEL", "N_DIRECTIONS", "POLLUTANT_EMISSION", "KernelFit", "ModelError", "SourceModel",
-           "daily_contributions", "daily_weights", "dilution", "hourly_weights", "direction_bin", "fit", "footprint_fields",
-           "inversion_strength", "plume_kernels", "prior_coefficients", "season_index", "source_receptor",
-           "temporal_profiles", "trapping", "trapping_gain", "trend_factor"]
+__all__ = [
+    "KERNELS",
+    "LABEL",
+    "N_DIRECTIONS",
+    "POLLUTANT_EMISSION",
+    "KernelFit",
+    "ModelError",
+    "SourceModel",
+    "daily_contributions",
+    "daily_weights",
+    "dilution",
+    "direction_bin",
+    "fit",
+    "footprint_fields",
+    "hourly_weights",
+    "inversion_strength",
+    "plume_kernels",
+    "prior_coefficients",
+    "season_index",
+    "source_receptor",
+    "temporal_profiles",
+    "trapping",
+    "trapping_gain",
+    "trend_factor",
+]

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ class _Interventions(Mapping):
     """The named interventions of the active city: the generic ones and, for each point source with
     emissions after a conversion, ``<id or alias>_to_<fuel>`` (Almaty: ``chp2_to_gas``)."""
 
-    _generic = {"low_emission_zone": low_emission_zone, "gasify_private_heating": gasify_private_heating,
+    _generic: ClassVar[dict] = {"low_emission_zone": low_emission_zone, "gasify_private_heating": gasify_private_heating,
                 "bus_fleet": bus_fleet}
 
     def _points(self) -> dict:
@@ -357,8 +358,8 @@ def gap_groups(v, baseline: pd.Series) -> tuple[tuple, tuple]:
         groups = list(profile.of(cities.get()).calibration_groups.values())
         if len(groups) >= 2:
             return tuple(groups[0]), tuple(groups[1])
-    except Exception:  # a profile without a synthetic section: fall back on the data
-        pass
+    except (profile.SyntheticProfileError, AttributeError, KeyError):
+        pass  # a profile without a synthetic section: fall back on the data
     order = baseline.sort_values()
     return (order.index[-1],), (order.index[0],)
 
@@ -468,9 +469,10 @@ def run(interventions, catalog=None, year: int | None = None, pollutant: str = "
         return xr.DataArray(out.reshape(grid.sizes["y"], grid.sizes["x"]), dims=("y", "x"),
                             coords={"y": grid.y, "x": grid.x}, attrs={"units": "µg/m³", "label": LABEL})
 
-    notes = [f"Screening model fitted to {m.n_sites} stations' daily means of {m.year} "
-             f"(leave-one-station-out RMSE of annual means {m.central.skill['rmse_annual']:.1f} µg/m³); "
-             "ranges: two plume kernels × a bootstrap over stations (5–95 %)."]
+    what = "hourly readings" if m.central.skill.get("resolution") == "hourly" else "daily means"
+    notes = [(f"Screening model fitted to {m.n_sites} stations' {what} of {m.year} "
+              f"(leave-one-station-out RMSE of annual means {m.central.skill['rmse_annual']:.1f} µg/m³); "
+              "ranges: two plume kernels × a bootstrap over stations (5–95 %).")]
     if m.synthetic:
         notes.append("Synthetic data: the city, its inventory and its readings are generated, not measured.")
     return ScenarioResult(interventions=ivs, pollutant=pollutant, year=m.year, districts=districts, city=city,
