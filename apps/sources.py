@@ -86,6 +86,13 @@ def _fmt(x, digits=1, sign=False):
     return f"{x:+,.{digits}f}" if sign else f"{x:,.{digits}f}"
 
 
+def _fuel(text, l):
+    """A fuel as the profile or the catalog names it, in ``l`` where the catalogues know it (else as it is)."""
+    if not isinstance(text, str) or not text:
+        return "—"
+    return i18n.t(f"fuel_{text}", l) if i18n.has(f"fuel_{text}") else text
+
+
 def _colour_top(values):
     """The top of an inventory map's colour range: a few cells (a power plant's) would otherwise leave
     the rest of the city in one pale colour; those saturate instead (their values are in the hover)."""
@@ -147,9 +154,9 @@ def _full_page():
 
 
     def _share_slider(key, values, value, css):
-        w = pn.widgets.DiscreteSlider(name=i18n.t(key, lang.value), options={f"{v} %": v for v in values}, value=value,
+        w = pn.widgets.DiscreteSlider(label=i18n.t(key, lang.value), options={f"{v} %": v for v in values}, value=value,
                                       css_classes=[css], width=300, sizing_mode="fixed", margin=(5, 15))
-        lang.param.watch(lambda e: setattr(w, "name", i18n.t(key, e.new)), "value")
+        lang.param.watch(lambda e: setattr(w, "label", i18n.t(key, e.new)), "value")
         return w
 
 
@@ -233,6 +240,9 @@ def _full_page():
         skill_pane.object = i18n.t("model_skill", l, n=int(c["n_sites"]), year=M.year, rmse=_fmt(c["rmse_annual"]),
                                    r2=_fmt(c["r2_annual"], 2), rmse_daily=_fmt(c["rmse_daily"]),
                                    rmse_other=_fmt(other["rmse_annual"]))
+        spread = float(split["modelled"].max() - split["modelled"].min())
+        if not c["rmse_annual"] <= spread:  # as the exposure page's maps: an error above the districts' spread
+            skill_pane.object += "  \n" + i18n.t("model_unresolved", l, rmse=_fmt(c["rmse_annual"]), spread=_fmt(spread))
 
 
     def update_points(l):
@@ -254,8 +264,8 @@ def _full_page():
         points_pane.object = pd.DataFrame({
             i18n.t("col_source", l): names,
             i18n.t("col_capacity", l): [_fmt(x, 0) for x in points["capacity_mw"].astype(float)],
-            i18n.t("col_fuel_before", l): points["fuel_before"].fillna("—"),
-            i18n.t("col_fuel_after", l): points["fuel_after"].fillna("—"),
+            i18n.t("col_fuel_before", l): [_fuel(x, l) for x in points["fuel_before"]],
+            i18n.t("col_fuel_after", l): [_fuel(x, l) for x in points["fuel_after"]],
             i18n.t("col_before_t", l): [_fmt(x, 0) for x in points["emissions_before_t"].astype(float)],
             i18n.t("col_after_t", l): [_fmt(x, 0) for x in points["emissions_after_t"].astype(float)],
             i18n.t("col_year_expected", l): points["modernisation_year"].astype("Int64").astype(str).replace("<NA>", "—"),
