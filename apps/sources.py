@@ -164,8 +164,11 @@ def _full_page():
     heating = _share_slider("iv_heating", range(0, 110, 10), 50, "w-heating")
     bus = _share_slider("iv_bus", range(0, 110, 10), 0, "w-bus")
     show_surface = pages.checkbox(lang, "show_cells", True, "w-cells")
-    pages.sync_url({"lang": lang, "sector": sector, **{f"point_{_css(k)}": w for k, w in point_boxes.items()},
-                    "lez": lez, "heating": heating, "bus": bus, "cells": show_surface})
+    by_url = {"sector": sector, **{f"point_{_css(k)}": w for k, w in point_boxes.items()}, "lez": lez,
+              "heating": heating, "bus": bus, "cells": show_surface}
+    pages.sync_url({"lang": lang, **by_url})
+    # at module level by the URL's names, as the other pages' widgets are (`airfair export --set lez=30` sets them)
+    globals().update(by_url)
 
     # ---------------------------------------------------------------------------------------------------
     # panes

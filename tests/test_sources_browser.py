@@ -68,7 +68,7 @@ def _expected(demo_dir, *interventions):
     return r, dict(zip(r.districts.district_id, r.districts["after"]))
 
 
-def test_toggling_a_measure_changes_the_after_map_and_the_tables(served, chromium_browser, demo_dir):
+def test_toggling_a_measure_changes_the_after_map_and_the_tables(served, chromium_browser, demo_dir):  # noqa: F811
     tpp2, lez, heat = (scenarios.parse("chp2_to_gas"), scenarios.low_emission_zone(share=0.2),
                        scenarios.gasify_private_heating(share=0.5))
     page, problems = _open(chromium_browser, served + "/sources", selector=".after-map canvas", accept_downloads=True)
@@ -142,7 +142,7 @@ def test_toggling_a_measure_changes_the_after_map_and_the_tables(served, chromiu
     assert problems == []
 
 
-def test_a_link_reopens_the_measures_in_russian(served, chromium_browser, demo_dir):
+def test_a_link_reopens_the_measures_in_russian(served, chromium_browser, demo_dir):  # noqa: F811
     """The URL holds the measures: a bus renewal alone, in Russian; a value that is not an option is ignored."""
     page, problems = _open(chromium_browser, served + "/sources?lang=ru&point_tpp2=false&lez=0&heating=0&bus=50"
                            "&sector=__class__", selector=".after-map canvas")
@@ -157,7 +157,7 @@ def test_a_link_reopens_the_measures_in_russian(served, chromium_browser, demo_d
     assert problems == []
 
 
-def test_sources_page_on_a_phone(served, chromium_browser):
+def test_sources_page_on_a_phone(served, chromium_browser):  # noqa: F811
     page, problems = _open(chromium_browser, served + "/sources", selector=".after-map canvas", width=390, height=844)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "sources-phone.png"), full_page=True)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import panel as pn
-import pytest
 
 from airfair import model as srm
 from airfair import scenarios
