@@ -406,8 +406,9 @@ class DistrictChoropleth:
             self.points = ColumnDataSource({"x": [], "y": [], "label": []})
             self.point_markers = self.figure.scatter("x", "y", source=self.points, marker="triangle", size=15,
                                                      fill_color=colour, line_color="white", line_width=1.5)
-            self.point_labels = self.figure.text("x", "y", text="label", source=self.points, x_offset=10,
-                                                 text_font_size="8pt", text_color=colour, text_baseline="middle")
+            self.point_labels = self.figure.text("x", "y", text="label", source=self.points, x_offset=9, y_offset=4,
+                                                 text_font_size="8pt", text_color=colour, text_baseline="top",
+                                                 background_fill_color="white", background_fill_alpha=0.7)
             self.point_hover = HoverTool(renderers=[self.point_markers], tooltips=[("", "@label")])
             self.figure.add_tools(self.point_hover)
         if points is None or not len(points):
