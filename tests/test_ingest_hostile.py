@@ -482,16 +482,19 @@ def test_cli_last_resort_guard_prints_one_line(tmp_path, demo_copy, monkeypatch)
 
 #: Options whose every value is valid (free text recorded or passed on as is).
 FREE_TEXT = {("import", "csv", "--network"), ("import", "csv", "--sensor-model"), ("import", "csv", "--licence"),
-             ("import", "csv", "--source"), ("serve", "--basic-auth"), ("serve", "--cookie-secret"),
+             ("import", "csv", "--source"), ("import", "emissions", "--licence"), ("import", "emissions", "--source"),
+             ("serve", "--basic-auth"), ("serve", "--cookie-secret"),
              ("serve", "--panel-arg"), ("report", "--name")}
 #: A bad value for each free-form string option.
 BAD_STRINGS = {"--map": "nonsense", "--set": "nonsense", "--tz": "Mars/Olympus", "--delimiter": ";;",
-               "--time-format": "%Q", "--scheduler": "not an address", "--scales": "a,b", "--engines": "spark",
+               "--sector": "nonsense", "--time-format": "%Q", "--scheduler": "not an address", "--scales": "a,b",
+               "--engines": "spark",
                "--url": "not a url", "--address": "not a host!", "--allow-websocket-origin": "a b/c",
                "--sensor-ids": "a,b", "--bbox": "1,2", "--start": "15.01.2024", "--end": "2024-13-01",
                "--types": "sds011/../x", "--base-url": "not a url", "--api-url": "ftp:/x", "--location-ids": "x",
                "--parameters": "pm2.5_aqi", "--parameter": "pm2.5_aqi", "--years": "20x", "--year": "20x", "--relations": "r1",
-               "--city": "atlantis", "--district": "springfield", "--lang": "xx", "--page": "nosuchpage"}
+               "--city": "atlantis", "--district": "springfield", "--lang": "xx", "--page": "nosuchpage",
+               "--scenario": "__import__('os').system('x')"}
 
 
 def _commands(group, path=()):
@@ -539,6 +542,7 @@ def test_every_option_of_every_command_with_a_bad_value(tmp_path, demo_copy, mon
     dead = "http://127.0.0.1:9"  # nothing listens there: no request ever leaves the machine
     base = {("data", "build"): ["--size", "demo", "--quiet", "--out", tmp_path / "build"],
             ("import", "csv"): [csv, *CLI_MAP, "--tz", "UTC", "--dry-run", "--data-dir", demo_copy],
+            ("import", "emissions"): [csv, "--dry-run", "--data-dir", demo_copy],  # refused before the file is read
             ("qc",): ["--data-dir", demo_copy], ("exposure",): ["--data-dir", demo_copy],
             ("bench",): ["--workdir", tmp_path / "bench", "--out", tmp_path / "bench.json", "--days", "1"],
             ("loadtest",): ["--url", dead, "--minutes", "0.01", "--out", tmp_path / "lt.json"],

@@ -296,3 +296,13 @@ def test_report_capture_counts_clock_hours_for_sub_hourly_sensors():
     assert rep.n_readings == len(times) == 9 * 24
     assert rep.expected_hours == 10 and rep.hours_with_data == 9
     assert rep.capture_pct == 90.0
+
+
+def test_a_pm25_only_file_is_flagged_without_pm10():
+    """A file with PM2.5 and no PM10 used to crash the spike check (it looked for PM10 to share the rise)."""
+    t = pd.date_range("2025-01-01", periods=48, freq="h", tz="UTC")
+    v = np.full(48, 20.0) + np.arange(48) % 3
+    v[30] = 400.0
+    r = pd.DataFrame({"time": t, "site_id": "s1", "parameter": "pm25", "value": v, "unit": "µg/m³"})
+    f = qc.flag(r)
+    assert len(f) == 48 and f.loc[30, "qc_reason"].startswith("spike") and (f.drop(index=30).qc_flag == 1).all()

@@ -106,7 +106,10 @@ def data():
 @click.option("--city", "city", default=None, metavar="SLUG|PATH",
               help="City profile: a shipped slug (almaty, karaganda, erdenet) or the path of your own profile YAML "
                    "(default: almaty).")
-def data_build(size, seed, out, boundaries, quiet, replace_real, years, city):
+@click.option("--scenario", "scenario", multiple=True, metavar="NAME",
+              help="Build the counterfactual city with an intervention applied to its inventory, e.g. chp2_to_gas or "
+                   "'low_emission_zone(share=0.2)' (repeatable; same seed, weather and sites as the factual build).")
+def data_build(size, seed, out, boundaries, quiet, replace_real, years, city, scenario):
     """Generate a synthetic city from its profile (default Almaty) and register it in the catalog."""
     from airfair import cities
     from airfair.geo import BoundaryFileError
@@ -115,15 +118,25 @@ def data_build(size, seed, out, boundaries, quiet, replace_real, years, city):
     out = data_directory(out)
     try:
         c = cities.load(city or cities.DEFAULT)
+        if scenario:  # checked before any work, in the city the build is for
+            from airfair import scenarios
+
+            with cities.use(c):
+                try:
+                    scenario = [scenarios.parse(s) for s in scenario]
+                except scenarios.ScenarioError as exc:
+                    raise click.BadParameter(str(exc), param_hint="'--scenario'") from None
         manifest = build_dataset(out, size=size, seed=DEFAULT_SEED if seed is None else seed,
                                  boundaries=boundaries, progress=not quiet, replace_real=replace_real, years=years,
-                                 city=c)
+                                 city=c, scenario=list(scenario) or None)
     except (BoundaryFileError, BuildError, cities.ProfileError) as exc:
         raise click.ClickException(f"{exc}\nNothing was changed in {out}.") from None
     cal = manifest["calibration"]
     yrs = manifest.get("years", [manifest.get("year")])
     span = f"{yrs[0]}" if len(yrs) == 1 else f"{yrs[0]}–{yrs[-1]}"
-    click.echo(f"built {size} synthetic {c.name()} {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
+    what = f"synthetic {c.name()}" + (f" — counterfactual: {' + '.join(s['name'] for s in manifest['scenario'])}"
+                                      if manifest.get("scenario") else "")
+    click.echo(f"built {size} {what} {span} (seed {manifest['seed']}) in {manifest['build_seconds']} s → {out}")
     click.echo(f"  readings: {manifest['entries']['readings']['rows']:,} rows; faults injected: {manifest['fault_log']['counts']}")
     groups = ", ".join(f"{'+'.join(c.district_name(d) for d in districts)} {cal[key]} µg/m³"
                        for key, districts in profile.of(c).calibration_groups.items())
@@ -151,7 +164,8 @@ def data_validate(data_dir):
 
 @main.group("import")
 def import_group():
-    """Import real data (replaces the synthetic readings and sites; see `airfair import csv --help`)."""
+    """Import real data: readings (`airfair import csv`, replaces the synthetic readings and sites) or a
+    gridded emission inventory (`airfair import emissions`, replaces the synthetic emissions_grid)."""
 
 
 def _pairs(items, option):
@@ -239,6 +253,58 @@ def import_csv_command(files, maps, sets, tz, wide, sites, delimiter, time_forma
     click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) if as_json else report.to_text())
     if report.rows_read and not (report.rows_imported + report.rows_flagged):
         raise click.ClickException("no row could be imported (see the reasons above); nothing was changed.")
+
+
+def _sector_pairs(ctx, param, value):
+    """--sector CODE=SECTOR pairs (SECTOR "none" leaves the code out) as a dict, checked before any work."""
+    out = {}
+    for item in value or ():
+        code, sep, target = item.partition("=")
+        if not sep or not code.strip() or not target.strip():
+            raise click.BadParameter(f"{item!r} is not CODE=SECTOR (e.g. TOTALS=other, shp=none)")
+        out[code.strip()] = None if target.strip().lower() == "none" else target.strip()
+    return out or None
+
+
+@import_group.command("emissions")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sector", "sectors", multiple=True, metavar="CODE=SECTOR", callback=_sector_pairs,
+              help="File sector code to the city's sector (repeatable), beside the EDGAR/CAMS codes airfair "
+                   "knows, e.g. --sector TOTALS=other; SECTOR 'none' leaves the code out.")
+@click.option("--year", type=click.IntRange(1900, 2100), default=None,
+              help="Year to read from a file with several (and whose length converts per-second fluxes).")
+@click.option("--pollutant", type=click.Choice(["pm25", "pm10", "nox", "so2", "co", "nmvoc", "nh3"]), default=None,
+              help="Pollutant of files whose variables and names do not say it.")
+@click.option("--licence", default="see the source", show_default=True, help="Licence of the data, for provenance.")
+@click.option("--source", default=None, help="Source to record (default: the file paths).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: $AIRFAIR_DATA_DIR or data/).")
+@click.option("--dry-run", is_flag=True, help="Read, regrid and check; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_emissions_command(files, sectors, year, pollutant, licence, source, data_dir, dry_run, as_json):
+    """Replace the emission inventory with gridded NetCDF FILE(s) (EDGAR or CAMS style, kg m-2 s-1).
+
+    Fluxes on a lat/lon grid are converted to t/yr per cell and regridded conservatively (mass kept)
+    onto the population grid; PM2.5, PM10, NOx and SO2 are all needed (one file per pollutant is fine).
+    A file with bad units, NaN or negative fluxes over the city is refused; nothing is half-written.
+
+    \b
+    Example (CAMS-GLOB-ANT, one file per pollutant with a variable per sector):
+      airfair import emissions CAMS-GLOB-ANT_*_pm2.5_*.nc CAMS-GLOB-ANT_*_pm10_*.nc \\
+          CAMS-GLOB-ANT_*_nox_*.nc CAMS-GLOB-ANT_*_so2_*.nc --year 2022 --licence CC-BY-4.0
+    """
+    import json
+
+    from airfair import ingest
+
+    try:
+        summary = ingest.import_emissions(list(files), data_directory(data_dir), sectors=sectors, year=year,
+                                          pollutant=pollutant, licence=licence, source=source, dry_run=dry_run)
+    except ingest.ImportError_ as exc:
+        what = " ".join(str(exc).split()).rstrip(".")
+        raise click.ClickException(f"{what}. Nothing was imported.") from None
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str) if as_json
+               else ingest.emissions_text(summary))
 
 
 @main.command("qc")

@@ -1,6 +1,6 @@
-"""Real data in: the generic CSV importer and the registration of real readings in the catalog.
+"""Real data in: the generic CSV importer, the registration of real readings, gridded emission inventories.
 
-Two layers, so that every way of getting data in ends the same way:
+Two layers for readings, so that every way of getting them in ends the same way:
 
 * :func:`register_readings` writes normalised ``readings`` and ``sensor_sites`` (already in the
   contract's units, time in UTC) into a data directory as *real* data, merges them with earlier
@@ -13,6 +13,10 @@ Two layers, so that every way of getting data in ends the same way:
   (``.gz``/``.bz2``/``.xz`` by their first bytes, a ``.zip`` of one or several CSVs, an ``.xlsx``
   even renamed ``.csv``; UTF-16, Excel's ``sep=`` line); :func:`import_csv` chains it with :func:`locate_sites` and
   :func:`register_readings` (``airfair import csv``).
+* :func:`import_emissions` puts a gridded emission inventory (EDGAR, CAMS: NetCDF fluxes on a lat/lon
+  grid, read and regridded conservatively by :func:`airfair.emissions.read_gridded_inventory`) in
+  place of the ``emissions_grid`` entry, with the same atomic swap and provenance
+  (``airfair import emissions``).
 
 Row accounting (the arithmetic every report checks): ``rows_read = rows_imported + rows_flagged +
 rows_rejected``, and ``rows_read`` is the file's data lines (physical lines after the header, blank
@@ -1899,8 +1903,163 @@ def import_csv(paths, mapping: dict | None = None, constants: dict | None = None
                              name=name, dry_run=dry_run)
 
 
+# --------------------------------------------------------------------------------------------------
+# a gridded emission inventory (EDGAR, CAMS-GLOB-ANT…) in place of the synthetic one
+# --------------------------------------------------------------------------------------------------
+
+def _write_netcdf(ds, path: Path) -> None:
+    """Write one NetCDF file, compressed as a build writes it (its own function so that tests can make it fail)."""
+    ds.to_netcdf(path, engine="h5netcdf", encoding={v: {"zlib": True, "complevel": 4} for v in ds.data_vars})
+
+
+def import_emissions(paths, data_dir: str | Path | None = None, sectors: dict | None = None, year: int | None = None,
+                     pollutant: str | None = None, licence: str = "see the source", source: str | None = None,
+                     dry_run: bool = False) -> dict:
+    """Replace a data directory's ``emissions_grid`` with a gridded inventory (``airfair import emissions``).
+
+    The files are read by :func:`airfair.emissions.read_gridded_inventory` (EDGAR- or CAMS-style NetCDF,
+    fluxes in kg m⁻² s⁻¹ on a lat/lon grid, converted to t/yr and regridded conservatively onto the
+    data directory's ``population_grid``), checked against the ``emissions_grid`` contract (PM2.5, PM10,
+    NOx and SO2 are all needed: give one file per pollutant when the inventory comes so) and swapped in
+    atomically, with provenance (source, licence, the raw files' sha256, the year and the regridding) in
+    ``manifest.json``.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+        The NetCDF file(s); never modified.
+    data_dir : str or Path, optional
+        Default :func:`airfair.data_directory`. Must hold a built catalog (its grid is the target).
+    sectors, year, pollutant
+        As in :func:`airfair.emissions.read_gridded_inventory`.
+    licence, source : str
+        Provenance recorded in the manifest (source default: the file paths).
+    dry_run : bool
+        Read, regrid and check; write nothing.
+
+    Returns
+    -------
+    dict
+        ``written`` (bool), ``entry``, ``year``, ``pollutants`` (pollutant → {"read_t": t/yr in the
+        source cells over the grid, "on_grid_t": t/yr on the grid, "city_t": t/yr in the city's cells}),
+        ``sectors`` (sector → t/yr of ``total`` in the city), ``facts`` (the new inventory against the
+        city profile's public facts, :func:`airfair.emissions.check_facts`, as records), ``notes``.
+
+    Raises
+    ------
+    ImportError_
+        Any problem (unreadable file, units, NaN or negative fluxes, a missing pollutant, a contract
+        failure); nothing is written then.
+    """
+    from airfair import emissions
+    from airfair.catalog import entry_problems, read_entry
+
+    paths = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if not paths:
+        raise ImportError_("no file to import")
+    for p in paths:
+        if not p.is_file():
+            raise ImportError_(f"{p}: no such file")
+    data_dir = data_directory(data_dir).resolve()
+    manifest = read_manifest(data_dir)
+    if not manifest:
+        raise ImportError_(f"{data_dir} is not an airfair data directory (no {MANIFEST}): build one first with "
+                           f"`airfair data build --out {data_dir}` (its population grid is the target grid)")
+    city = cities.of_data_dir(data_dir)
+    spec = contracts.ENTRIES["emissions_grid"]
+    grid_file = data_dir / contracts.ENTRIES["population_grid"].path
+    if not grid_file.exists():
+        raise ImportError_(f"{grid_file} is missing: rebuild the data with `airfair data build --out {data_dir}`")
+    with read_entry(contracts.ENTRIES["population_grid"], grid_file) as grid:
+        grid = grid.load()
+    try:
+        ds = emissions.read_gridded_inventory(paths, grid, sectors=sectors, year=year, pollutant=pollutant, city=city)
+    except emissions.InventoryError as exc:
+        raise ImportError_(str(exc)) from None
+    need = contracts.GRID_CONTRACTS["emissions_grid"].variables
+    missing = [v for v in need if v not in ds]
+    if missing:
+        raise ImportError_(f"the files give {', '.join(v for v in need if v in ds) or 'no contract pollutant'} but the "
+                           f"emissions_grid entry needs {', '.join(need)}: add files for {', '.join(missing)} "
+                           "(global inventories ship one file per pollutant)")
+    problems = entry_problems("emissions_grid", ds, city=city)
+    if problems:
+        raise ImportError_("the regridded inventory breaks the emissions_grid contract: " + "; ".join(problems))
+    inside = grid["district"] >= 0
+    summary = {
+        "entry": "emissions_grid", "source": source or "; ".join(str(p.resolve()) for p in paths), "written": False,
+        "year": ds.attrs.get("year"), "regrid": ds.attrs["regrid"],
+        "pollutants": {v: {"read_t": round(float(ds[v].attrs["mass_read_t"]), 3),
+                           "on_grid_t": round(float(ds[v].sum()), 3),
+                           "city_t": round(float(ds[v].where(inside).sum()), 3)} for v in ds.data_vars},
+        "sectors": {str(k): round(float(v), 3) for k, v in emissions.sector_totals(ds, grid, "total").items()},
+        "notes": [n for n in str(ds.attrs.get("notes", "")).split(" | ") if n],
+    }
+    points_file = data_dir / contracts.ENTRIES["emission_points"].path
+    points = read_entry(contracts.ENTRIES["emission_points"], points_file) if points_file.exists() else None
+    facts = emissions.check_facts(ds, grid, points, city=city)
+    summary["facts"] = json.loads(facts.drop(columns=["text"]).to_json(orient="records"))
+    if dry_run:
+        return summary
+    with writing(data_dir, f"an import of {summary['source']}"):
+        manifest = read_manifest(data_dir)  # again, under the lock
+        now = datetime.now(UTC)
+        tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=data_dir))
+        try:
+            _write_netcdf(ds, tmp / spec.path)
+            with read_entry(spec, tmp / spec.path) as back:
+                problems = entry_problems("emissions_grid", back, city=city)
+            if problems:
+                raise ImportError_("the written inventory breaks the emissions_grid contract; nothing was changed: "
+                                   + "; ".join(problems))
+            stamp = now.isoformat().replace("+00:00", "Z")
+            raw = [{"path": str(p.resolve()), "sha256": next(iter(sha256_of(p).values()))} for p in paths]
+            new_manifest = json.loads(json.dumps(manifest))
+            new_manifest.setdefault("entries", {})["emissions_grid"] = {
+                "synthetic": False, "schema_version": contracts.SCHEMA_VERSION, "source": summary["source"],
+                "licence": licence, "imported": stamp, "raw_files": raw, "year": summary["year"],
+                "regrid": f"{ds.attrs['regrid']} (onto the population grid, {ds.attrs['crs']}, "
+                          f"{ds.attrs['cell_size_m']:g} m cells)",
+                "import_settings": {"sectors": sectors, "year": year, "pollutant": pollutant},
+                "mass_t": summary["pollutants"], "sha256": sha256_of(tmp / spec.path)}
+            (tmp / MANIFEST).write_text(json.dumps(new_manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                        encoding="utf-8")
+            moves = [(tmp / spec.path, data_dir / spec.path)]
+            if (data_dir / "catalog.yaml").exists():
+                write_catalog(tmp / "catalog.yaml", "{CATALOG_DIR}", new_manifest, city=city)
+                moves.append((tmp / "catalog.yaml", data_dir / "catalog.yaml"))
+            moves.append((tmp / MANIFEST, data_dir / MANIFEST))
+            _apply_moves(moves, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    summary["written"] = True
+    return summary
+
+
+def emissions_text(summary: dict) -> str:
+    """:func:`import_emissions`' summary as lines for the terminal."""
+    out = [f"emission inventory from {summary['source']}" + (f" ({summary['year']})" if summary.get("year") else ""),
+           f"  regridding: {summary['regrid']}"]
+    for v, m in summary["pollutants"].items():
+        out.append(f"  {v}: {m['read_t']:,.1f} t/yr read over the grid, {m['on_grid_t']:,.1f} on the grid, "
+                   f"{m['city_t']:,.1f} in the city")
+    out.append("  total in the city by sector (t/yr): " + ", ".join(f"{k} {v:,.1f}" for k, v in summary["sectors"].items()))
+    for f in summary.get("facts", []):
+        if f["unit"] == "1":
+            exp, found, tol = f"{f['expected']:.1%}", f"{f['found']:.1%}", f"±{f['tolerance'] * 100:g} points"
+        else:
+            exp, found, tol = f"{f['expected']:,.0f}", f"{f['found']:,.0f} {f['unit']}", f"±{f['tolerance']:.0%}"
+        out.append(f"  public fact {f['fact']}: expected {exp}, found {found} "
+                   f"({'within' if f['within_tolerance'] else 'outside'} {tol}; {f['source']})")
+    out += [f"  note: {n}" for n in summary["notes"]]
+    out.append("  emissions_grid replaced (real data, provenance in manifest.json)" if summary["written"]
+               else "  nothing written (dry run)")
+    return "\n".join(out)
+
+
 __all__ = ["FIELDS", "MISSING_SENTINELS", "MOLAR_MASS", "PARAMETER_ALIASES", "PARAMETER_NAMES", "READINGS_COLUMNS",
            "R_GAS", "SITES_COLUMNS", "SYNTHETIC_ONLY", "UNIT_ALIASES", "ImportError_", "ImportReport", "Source",
-           "convert_units", "coordinates", "import_csv", "locate_sites", "mass_to_mixing_ratio", "open_sources",
+           "convert_units", "coordinates", "emissions_text", "import_csv", "import_emissions", "locate_sites",
+           "mass_to_mixing_ratio", "open_sources",
            "parameter_name", "parameter_problem", "plausible_window", "read_sites", "read_table", "register_readings",
            "sites_frame", "unit_name"]

@@ -494,7 +494,7 @@ def _flag_pandas(readings: pd.DataFrame, sites, cfg: QCConfig, reference):
     spike = (rise > np.maximum(cfg.spike_abs, cfg.spike_rel * med)) & h_param_in(cfg.spike_parameters)
     is25, is10 = h_param_in(["pm25"]), h_param_in(["pm10"])
     at10 = _match(h_st[is25], h_st[is10])  # position among the PM10 values of the same site and hour, or -1
-    if spike[is25].any():
+    if spike[is25].any() and is10.any():  # PM2.5 without PM10 (a PM2.5-only file) has no PM10 to share
         rise10 = np.where(at10 >= 0, rise[is10][np.maximum(at10, 0)], np.nan)
         shared = rise10 > cfg.spike_shared * rise[is25]
         spike[np.flatnonzero(is25)[shared]] = False

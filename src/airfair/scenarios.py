@@ -343,9 +343,12 @@ def model_for(data_dir=None, year=None, pollutant: str = "pm25", sensors: str = 
 
     folder = data_directory(data_dir).resolve()
     v = load_views(folder)
-    key = (str(folder), v._year(year), pollutant, sensors, n_boot)
+    key = (str(folder), v._year(year), pollutant, sensors, n_boot, v.meta.get("key", ""))
     if key not in _models:
-        _models[key] = srm.fit(folder, year=key[1], pollutant=pollutant, sensors=sensors, n_boot=n_boot)
+        # hourly readings exist for the reference stations only; with the low-cost sensors, daily means
+        resolution = "hourly" if sensors == "official" else "daily"
+        _models[key] = srm.fit(folder, year=key[1], pollutant=pollutant, sensors=sensors, n_boot=n_boot,
+                               resolution=resolution)
     return _models[key], v
 
 

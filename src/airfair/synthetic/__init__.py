@@ -221,7 +221,7 @@ def _swap_into_place(tmp: Path, out: Path, keep: tuple[str, ...] = ()) -> None:
 
 def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SEED,
                   boundaries: str | Path | None = None, progress: bool = True, replace_real: bool = False,
-                  years=None, city: cities.City | str | os.PathLike | None = None) -> dict:
+                  years=None, city: cities.City | str | os.PathLike | None = None, scenario=None) -> dict:
     """Generate a synthetic city (default: the default profile's, Almaty) into ``out`` and return its manifest.
 
     Parameters
@@ -250,6 +250,12 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
         of a profile file; default the default profile (not the active city: a build says which
         city it makes). Made active while the build runs; recorded in the manifest (slug and
         sha256) and copied into ``out`` as ``city.yaml``.
+    scenario : str, Intervention or sequence of them, optional
+        A counterfactual city: the interventions (:data:`airfair.scenarios.INTERVENTIONS` names or
+        :func:`airfair.scenarios.parse` strings, e.g. ``"chp2_to_gas"``) applied to the inventory
+        before anything is simulated from it. Same seed, same weather, sites and sensor faults as the
+        factual build, so the difference of the two is the interventions' true effect. Recorded in the
+        manifest and in every entry's source.
 
     Returns
     -------
@@ -272,11 +278,19 @@ def build_dataset(out: str | Path, size: str = "default", seed: int = DEFAULT_SE
         raise BuildError(str(exc)) from None
     out = Path(out).resolve()
     with writing(out, "airfair data build"), cities.use(c):
-        return _build_locked(out, size, seed, boundaries, progress, replace_real, years)
+        ivs = None
+        if scenario is not None and not (isinstance(scenario, (list, tuple)) and not scenario):
+            from airfair import scenarios
+
+            try:
+                ivs = scenarios._as_interventions(scenario)
+            except scenarios.ScenarioError as exc:
+                raise BuildError(str(exc)) from None
+        return _build_locked(out, size, seed, boundaries, progress, replace_real, years, ivs)
 
 
 def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, replace_real: bool,
-                  years: tuple = (air.YEAR,)) -> dict:
+                  years: tuple = (air.YEAR,), interventions=None) -> dict:
     """:func:`build_dataset` while holding the data directory's write lock."""
     if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
         raise BuildError(f"{out} exists and is not an airfair data directory (no {MANIFEST}); choose an empty or new --out.")
@@ -298,6 +312,14 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
         grid = city.population_grid(districts, sz.cell_m, step_rng[0])
         bar.update()
         emis = city.emissions_grid(grid, districts, step_rng[1])
+        if interventions:
+            from airfair import scenarios
+
+            try:
+                emis = scenarios.apply(emis, interventions, grid)
+            except scenarios.ScenarioError as exc:
+                raise BuildError(str(exc)) from None
+            emis.attrs["scenario"] = " + ".join(iv.name for iv in interventions)
         points = city.emission_points()
         fault_rates = air.fault_rates()
         met = air.meteorology(step_rng[2], years)
@@ -357,6 +379,9 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
         # ---- manifest, catalog, swap ----
         summary = calibration_summary(truth_grid, grid)
         source = synthetic_source(c)
+        scenario_names = [iv.name for iv in interventions or []]
+        if scenario_names:
+            source += f"; counterfactual: {' + '.join(scenario_names)} applied to the inventory (not observed)"
         real_geometry = boundaries is not None
         entries = {}
         for name, spec in contracts.ENTRIES.items():
@@ -373,7 +398,8 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
             }
         entries["readings"]["rows"] = int(len(readings))
         manifest = {
-            "airfair_data": f"synthetic {c.name()}",
+            "airfair_data": f"synthetic {c.name()}" + (f" (counterfactual: {' + '.join(scenario_names)})"
+                                                       if scenario_names else ""),
             "city": {"slug": c.slug, "name": c.name(), "sha256": c.sha256},
             "seed": seed,
             "size": size,
@@ -383,6 +409,8 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
             "synthetic": True,
             "schema_version": contracts.SCHEMA_VERSION,
             "calibration": summary,
+            **({"scenario": [{"name": iv.name, "label": iv.label, "sector": iv.sector} for iv in interventions]}
+               if scenario_names else {}),
             "entries": entries,
             "fault_log": {"path": "faults/fault_log.parquet", "rates": fault_rates,
                           "counts": faults.fault.value_counts().sort_index().to_dict()},
