@@ -240,7 +240,10 @@ def _full_page():
         sk = M.skill()
         c = sk.iloc[0]
         other = sk.iloc[1] if len(sk) > 1 else c
-        skill_pane.object = i18n.t("model_skill", l, n=int(c["n_sites"]), year=M.year, rmse=_fmt(c["rmse_annual"]),
+        resolution = str(c.get("resolution", "daily"))  # what the model was fitted to: hourly or daily means
+        resolution = i18n.t(f"resolution_{resolution}", l) if i18n.has(f"resolution_{resolution}") else resolution
+        skill_pane.object = i18n.t("model_skill", l, n=int(c["n_sites"]), year=M.year, resolution=resolution,
+                                   rmse=_fmt(c["rmse_annual"]),
                                    r2=_fmt(c["r2_annual"], 2), rmse_daily=_fmt(c["rmse_daily"]),
                                    rmse_other=_fmt(other["rmse_annual"]))
         spread = float(split["modelled"].max() - split["modelled"].min())

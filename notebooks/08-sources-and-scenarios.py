@@ -58,7 +58,7 @@ hv.extension("bokeh")
 # %%
 cat = airfair.open_catalog()
 city = cities.get()
-model, views = scenarios.model_for()  # fitted once per process (about 5 s on the demo build)
+model, views = scenarios.model_for()  # fitted once per process (about 15 s on the demo build)
 grid, inventory = model.grid, model.emissions
 print(f"{city.name()} · {model.pollutant} · {model.year} · label: {scenarios.LABEL!r}")
 
@@ -86,11 +86,12 @@ plots.district_map(views.districts, per_district.rename(columns={"per_km2": "val
 
 # %% [markdown]
 # ## 2. The screening model and its skill
-# Each station's daily mean is modelled as a regional background that day plus, for each sector, its
-# emissions spread by a plume kernel (the day's wind direction, dilution and winter inversion, trapped more
-# in the low north) times a coefficient α per sector, fitted by non-negative least squares. Two kernels
-# (a neutral and a stable plume) and a bootstrap over stations give the range. Skill is leave one station
-# out: refit without it, predict it.
+# Each station's reading (by default its hourly means; `resolution` in the skill table) is modelled as a
+# regional background at that time plus, for each sector, its emissions spread by a plume kernel (the
+# wind direction, dilution and winter inversion of the time, trapped more in the low north) times a
+# coefficient α per sector, fitted by non-negative least squares: the sectors are told apart by where
+# they emit and by their daily rhythm. Two kernels (a neutral and a stable plume) and a bootstrap over
+# stations give the range. Skill is leave one station out: refit without it, predict it.
 
 # %%
 skill = model.skill()

@@ -93,7 +93,9 @@ def test_toggling_a_measure_changes_the_after_map_and_the_tables(served, chromiu
     assert f"{c.loc['city mean', 'before']:,.1f} → {c.loc['city mean', 'after']:,.1f} µg/m³" in head
     assert f"{c.loc['gap', 'before']:,.1f} → {c.loc['gap', 'after']:,.1f}" in head
     skill = all3.skill.iloc[0]
-    assert f"within {skill['rmse_annual']:.1f} µg/m³ (RMSE; R² {skill['r2_annual']:.2f})" in _text(page, ".model-skill")
+    text = _text(page, ".model-skill")
+    assert f"within {skill['rmse_annual']:.1f} µg/m³ (RMSE; R² {skill['r2_annual']:.2f})" in text
+    assert f"Fitted to the {skill.get('resolution', 'daily')} means of" in text
     table = _text(page, ".scenario-districts")
     before_table = table
     assert all(f"{x:.1f}" in table for x in all3.districts["after"].round(1))
