@@ -152,3 +152,21 @@ def test_real_readings_with_synthetic_weather_are_refused(no2_real_dir):
     """The real Kazhydromet NO2 beside the build's synthetic weather and inventory: no split is made."""
     with pytest.raises(model.ModelError, match="real but its meteorology and emissions_grid are synthetic"):
         model.fit(no2_real_dir, pollutant="no2")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31))
+def test_sufficient_statistics_fit_equals_the_row_repeating_nnls(seed):
+    """Differential: the fast solver (weights per station) against NNLS on the repeated rows."""
+    from airfair.model import _nnls_within_day, _WithinGroupNNLS
+
+    rng = np.random.default_rng(seed)
+    n, groups, stations = 600, 80, 7
+    g, p = rng.integers(0, groups, n), rng.integers(0, stations, n)
+    X = rng.gamma(1.0, 1.0, (n, 4))
+    y = X @ rng.uniform(0, 2, 4) + rng.normal(0, 2, groups)[g] + rng.normal(0, 0.5, n)
+    solver = _WithinGroupNNLS(X, y, g, p, groups, stations)
+    pick = rng.integers(0, stations, stations)
+    rows = np.concatenate([np.flatnonzero(p == k) for k in pick])
+    np.testing.assert_allclose(solver.fit(np.bincount(pick, minlength=stations).astype(float)),
+                               _nnls_within_day(X[rows], y[rows], g[rows]), rtol=1e-6, atol=1e-8)
