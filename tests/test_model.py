@@ -100,8 +100,10 @@ def test_delta_is_linear_and_equals_the_source_receptor_matrix(fitted, demo_dir)
     met = airfair.open_catalog(demo_dir)["meteorology"].read()
     s = "transport"
     alpha = pd.Series(m.central.alpha[s], index=m.sectors)
-    sr = model.source_receptor(m.grid, met, sector=s, year=m.year, receptors=m.cells, coefficients=alpha)
+    sr = model.source_receptor(m.grid, met=met, sector=s, year=m.year, receptors=m.cells, coefficients=alpha)
     assert sr.dims == ("pollutant", "layer", "source", "receptor") and sr.sizes["source"] == ny * nx
+    emitting = model.source_receptor(m.grid, e, met=met, sector=s, year=m.year, receptors=m.cells[:5])
+    assert 0 < emitting.sizes["source"] == int((e.pm25.sel(sector=s).values > 0).sum()) < ny * nx
     de = d1["pm25"].sel(sector=s).values.ravel()
     via_sr = de @ sr.sel(pollutant="pm25", layer="ground").values.astype("float64")
     only = e.copy(data={v: np.where(e.sector.values[:, None, None] == s, d1[v].values, 0.0) for v in e.data_vars})

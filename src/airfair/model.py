@@ -282,9 +282,10 @@ def prior_coefficients(pollutant: str = "pm25", city=None) -> pd.Series:
     return pd.Series({sid: scale * s.ground_level_share for sid, s in p.emissions.sectors.items()}, name="prior")
 
 
-def source_receptor(grid: xr.Dataset, met: pd.DataFrame, *, pollutant: str = "pm25", kernel: str = "neutral",
-                    sector: str | None = None, year: int | None = None, receptors=None, sources=None,
-                    coefficients: pd.Series | None = None, city=None) -> xr.DataArray:
+def source_receptor(grid: xr.Dataset, emissions: xr.Dataset | None = None, *, met: pd.DataFrame,
+                    pollutant: str = "pm25", kernel: str = "neutral", sector: str | None = None,
+                    year: int | None = None, receptors=None, sources=None, coefficients: pd.Series | None = None,
+                    city=None) -> xr.DataArray:
     """The annual-mean source–receptor matrix, InMAP ISRM's layout ``[pollutant, layer, source, receptor]``.
 
     ``SR[p, l, s, r]`` is the annual mean concentration (µg/m³) at receptor cell r from 1 t/yr of
@@ -294,6 +295,10 @@ def source_receptor(grid: xr.Dataset, met: pd.DataFrame, *, pollutant: str = "pm
     ----------
     grid : xarray.Dataset
         The ``population_grid`` (cells, elevation, districts).
+    emissions : xarray.Dataset, optional
+        An ``emissions_grid``: the sources default to its cells that emit ``pollutant`` (of
+        ``sector`` when given) rather than every cell. The matrix itself is per tonne, whatever the
+        inventory.
     met : pandas.DataFrame
         Hourly meteorology (the ``meteorology`` entry).
     pollutant : {"pm25", "no2"}
@@ -319,7 +324,11 @@ def source_receptor(grid: xr.Dataset, met: pd.DataFrame, *, pollutant: str = "pm
     cell = float(grid.attrs["cell_size_m"])
     if receptors is None:
         receptors = np.flatnonzero((grid.district.values >= 0).ravel())
-    if sources is None:
+    if sources is None and emissions is not None:
+        e = emissions[POLLUTANT_EMISSION[pollutant][0]]
+        e = e.sel(sector=sector) if sector is not None and sector in e.sector else e.sum("sector")
+        sources = np.flatnonzero(np.asarray(e.values).ravel() > 0)
+    elif sources is None:
         sources = np.arange(ny * nx)
     receptors, sources = np.asarray(receptors), np.asarray(sources)
     spec = _profile(city).emissions
