@@ -217,7 +217,7 @@ def test_header_is_escaped_html():
     lang = pages.language_select()
     header = pages.header("exposure", lang, "exposure_title")
     out = _parse(header[0].object)
-    assert out.tags == ["div", "h1", "nav", "a", "a", "a"]  # exposure, network, voices
+    assert out.tags == ["div", "h1", "nav", "a", "a", "a", "a"]  # exposure, network, voices, sources
 
 
 def test_dataframe_pane_escapes_cells_and_headers():

@@ -61,3 +61,13 @@ def test_exported_page_renders_offline_with_the_views_figures(demo_dir, tmp_path
     want = dict(zip(fig["district_id"], fig["days_over"].astype(float)))
     assert shown == pytest.approx(want)
     assert requests == []  # nothing asked of the network
+
+
+def test_set_values_take_the_widgets_types():
+    from airfair.export import _as_widget_value
+
+    assert _as_widget_value(True, "false") is False and _as_widget_value(False, "Yes") is True
+    assert _as_widget_value(True, "maybe") is None
+    assert _as_widget_value(20, "30") == 30 and isinstance(_as_widget_value(20, "30"), int)
+    assert _as_widget_value(0.5, "0.25") == 0.25 and _as_widget_value(20, "x") is None
+    assert _as_widget_value("pm25", "pm10") == "pm10"

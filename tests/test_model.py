@@ -43,7 +43,7 @@ def test_footprints_are_linear_in_emissions(seed, a, b):
                     attrs=g.attrs)
     e2 = e1.copy(data={"pm25": rng.gamma(1.0, 10.0, (2, 12, 10))})
     mix = e1.copy(data={"pm25": a * e1.pm25.values + b * e2.pm25.values})
-    f = lambda e: model.footprint_fields(e, "pm25", nonnegative=False)  # noqa: E731
+    f = lambda e: model.footprint_fields(e, "pm25", nonnegative=False)
     np.testing.assert_allclose(f(mix), a * f(e1) + b * f(e2), atol=1e-9 * (1 + abs(a) + abs(b)) * 100)
 
 
@@ -100,8 +100,10 @@ def test_delta_is_linear_and_equals_the_source_receptor_matrix(fitted, demo_dir)
     met = airfair.open_catalog(demo_dir)["meteorology"].read()
     s = "transport"
     alpha = pd.Series(m.central.alpha[s], index=m.sectors)
-    sr = model.source_receptor(m.grid, met, sector=s, year=m.year, receptors=m.cells, coefficients=alpha)
+    sr = model.source_receptor(m.grid, met=met, sector=s, year=m.year, receptors=m.cells, coefficients=alpha)
     assert sr.dims == ("pollutant", "layer", "source", "receptor") and sr.sizes["source"] == ny * nx
+    emitting = model.source_receptor(m.grid, e, met=met, sector=s, year=m.year, receptors=m.cells[:5])
+    assert 0 < emitting.sizes["source"] == int((e.pm25.sel(sector=s).values > 0).sum()) < ny * nx
     de = d1["pm25"].sel(sector=s).values.ravel()
     via_sr = de @ sr.sel(pollutant="pm25", layer="ground").values.astype("float64")
     only = e.copy(data={v: np.where(e.sector.values[:, None, None] == s, d1[v].values, 0.0) for v in e.data_vars})
@@ -134,7 +136,7 @@ def test_fitted_split_against_the_generators_truth(fitted):
 def test_a_daily_fit_is_worse_than_the_hourly_one(fitted, demo_dir):
     daily = model.fit(demo_dir, n_boot=2, kernels=("neutral",), resolution="daily")
     assert daily.skill().iloc[0].resolution == "daily"
-    err = lambda m: (m.coefficients().query("kernel == 'neutral'").set_index("sector").multiple_of_prior - 1).abs()  # noqa: E731
+    err = lambda m: (m.coefficients().query("kernel == 'neutral'").set_index("sector").multiple_of_prior - 1).abs()
     assert err(fitted).sum() < err(daily).sum()
     with pytest.raises(model.ModelError, match="hourly"):
         model.fit(demo_dir, sensors="all")
@@ -152,3 +154,21 @@ def test_real_readings_with_synthetic_weather_are_refused(no2_real_dir):
     """The real Kazhydromet NO2 beside the build's synthetic weather and inventory: no split is made."""
     with pytest.raises(model.ModelError, match="real but its meteorology and emissions_grid are synthetic"):
         model.fit(no2_real_dir, pollutant="no2")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31))
+def test_sufficient_statistics_fit_equals_the_row_repeating_nnls(seed):
+    """Differential: the fast solver (weights per station) against NNLS on the repeated rows."""
+    from airfair.model import _nnls_within_day, _WithinGroupNNLS
+
+    rng = np.random.default_rng(seed)
+    n, groups, stations = 600, 80, 7
+    g, p = rng.integers(0, groups, n), rng.integers(0, stations, n)
+    X = rng.gamma(1.0, 1.0, (n, 4))
+    y = X @ rng.uniform(0, 2, 4) + rng.normal(0, 2, groups)[g] + rng.normal(0, 0.5, n)
+    solver = _WithinGroupNNLS(X, y, g, p, groups, stations)
+    pick = rng.integers(0, stations, stations)
+    rows = np.concatenate([np.flatnonzero(p == k) for k in pick])
+    np.testing.assert_allclose(solver.fit(np.bincount(pick, minlength=stations).astype(float)),
+                               _nnls_within_day(X[rows], y[rows], g[rows]), rtol=1e-6, atol=1e-8)

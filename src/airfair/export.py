@@ -73,6 +73,21 @@ def _static_note(lang: str, when: str) -> str:
             f"padding:6px 14px;font-size:0.9em\">{text}</div>")
 
 
+def _as_widget_value(current, value):
+    """A ``--set`` string as the type of the widget's current value (a checkbox's "false" is False,
+    a slider's "30" is 30), or None where it cannot be one."""
+    if not isinstance(value, str) or isinstance(current, str) or current is None:
+        return value
+    text = value.strip().lower()
+    if isinstance(current, bool):
+        return {"true": True, "1": True, "yes": True, "on": True,
+                "false": False, "0": False, "no": False, "off": False}.get(text)
+    try:
+        return type(current)(float(text)) if isinstance(current, (int, float)) else value
+    except ValueError:
+        return None
+
+
 def _render(app: Path, lang: str, state: dict) -> str:
     """Run one app outside a server in ``lang`` and ``state``; its page as HTML with inline resources."""
     import panel as pn
@@ -103,7 +118,13 @@ def _render(app: Path, lang: str, state: dict) -> str:
         allowed = list(options.values()) if isinstance(options, dict) else list(options or [])
         if options is not None and value not in allowed:
             continue  # a state this page does not offer: the page's own default stays
-        w.value = value
+        value = _as_widget_value(w.value, value)
+        if value is None:
+            continue
+        try:
+            w.value = value
+        except (ValueError, TypeError):  # out of the widget's bounds: its default stays, as above
+            continue
     tmp = Path(tempfile.mkstemp(suffix=".html")[1])
     try:
         captured[-1].save(str(tmp), resources=INLINE, embed=False, title=f"airfair · {app.stem}")

@@ -288,9 +288,10 @@ def prior_coefficients(pollutant: str = "pm25", city=None) -> pd.Series:
     return pd.Series({sid: scale * s.ground_level_share for sid, s in p.emissions.sectors.items()}, name="prior")
 
 
-def source_receptor(grid: xr.Dataset, met: pd.DataFrame, *, pollutant: str = "pm25", kernel: str = "neutral",
-                    sector: str | None = None, year: int | None = None, receptors=None, sources=None,
-                    coefficients: pd.Series | None = None, city=None) -> xr.DataArray:
+def source_receptor(grid: xr.Dataset, emissions: xr.Dataset | None = None, *, met: pd.DataFrame,
+                    pollutant: str = "pm25", kernel: str = "neutral", sector: str | None = None,
+                    year: int | None = None, receptors=None, sources=None, coefficients: pd.Series | None = None,
+                    city=None) -> xr.DataArray:
     """The annual-mean source–receptor matrix, InMAP ISRM's layout ``[pollutant, layer, source, receptor]``.
 
     ``SR[p, l, s, r]`` is the annual mean concentration (µg/m³) at receptor cell r from 1 t/yr of
@@ -300,6 +301,10 @@ def source_receptor(grid: xr.Dataset, met: pd.DataFrame, *, pollutant: str = "pm
     ----------
     grid : xarray.Dataset
         The ``population_grid`` (cells, elevation, districts).
+    emissions : xarray.Dataset, optional
+        An ``emissions_grid``: the sources default to its cells that emit ``pollutant`` (of
+        ``sector`` when given) rather than every cell. The matrix itself is per tonne, whatever the
+        inventory.
     met : pandas.DataFrame
         Hourly meteorology (the ``meteorology`` entry).
     pollutant : {"pm25", "no2"}
@@ -325,7 +330,11 @@ def source_receptor(grid: xr.Dataset, met: pd.DataFrame, *, pollutant: str = "pm
     cell = float(grid.attrs["cell_size_m"])
     if receptors is None:
         receptors = np.flatnonzero((grid.district.values >= 0).ravel())
-    if sources is None:
+    if sources is None and emissions is not None:
+        e = emissions[POLLUTANT_EMISSION[pollutant][0]]
+        e = e.sel(sector=sector) if sector is not None and sector in e.sector else e.sum("sector")
+        sources = np.flatnonzero(np.asarray(e.values).ravel() > 0)
+    elif sources is None:
         sources = np.arange(ny * nx)
     receptors, sources = np.asarray(receptors), np.asarray(sources)
     spec = _profile(city).emissions
@@ -400,6 +409,57 @@ def _nnls_within_day(X: np.ndarray, y: np.ndarray, day: np.ndarray) -> np.ndarra
     q, r = np.linalg.qr(Xd / scale)
     coef, _ = optimize.nnls(r, q.T @ yd)
     return coef / scale
+
+
+class _WithinGroupNNLS:
+    """:func:`_nnls_within_day` for many weightings of the same stations (the bootstrap's and the
+    leave-one-out fits), from sufficient statistics: each fit costs O(groups × stations × sectors)
+    instead of a QR of the whole (observation × sector) system. A weight w_p counts station p's
+    observations w_p times, as repeating its rows would; the minimiser is the same."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, group: np.ndarray, station: np.ndarray, n_groups: int,
+                 n_stations: int):
+        S = X.shape[1]
+        self.cnt = np.zeros((n_groups, n_stations))
+        np.add.at(self.cnt, (group, station), 1.0)
+        self.Xg = np.zeros((n_groups, n_stations, S))   # sums of x per group and station
+        np.add.at(self.Xg, (group, station), X)
+        self.yg = np.zeros((n_groups, n_stations))
+        np.add.at(self.yg, (group, station), y)
+        self.Q = np.stack([X[station == p].T @ X[station == p] for p in range(n_stations)])   # (station, S, S)
+        self.r = np.stack([X[station == p].T @ y[station == p] for p in range(n_stations)])   # (station, S)
+
+    def _stats(self, w: np.ndarray):
+        n = self.cnt @ w                                  # (group,) weighted observations
+        m = np.einsum("p,gps->gs", w, self.Xg)            # (group, S) weighted sums of x
+        my = self.yg @ w                                  # (group,) weighted sums of y
+        return n, m, my
+
+    def fit(self, w: np.ndarray) -> np.ndarray:
+        n, m, my = self._stats(w)
+        # demeaning within a group: Σ (x − x̄)(x − x̄)ᵀ = Σ x·xᵀ − m·mᵀ/n; a group of one observation
+        # contributes nothing (x·xᵀ − x·xᵀ), as _nnls_within_day drops it
+        inv = np.where(n > 0, 1.0 / np.where(n > 0, n, 1.0), 0.0)
+        XtX = np.einsum("p,pst->st", w, self.Q) - np.einsum("gs,gt,g->st", m, m, inv)
+        Xty = np.einsum("p,ps->s", w, self.r) - np.einsum("gs,g,g->s", m, my, inv)
+        scale = np.sqrt(np.clip(np.diag(XtX), 0, None))
+        scale[scale == 0] = 1.0
+        A = XtX / np.outer(scale, scale)
+        b = Xty / scale
+        # NNLS on a square root of the normal equations: ||Rα − c||² = αᵀAα − 2bᵀα + const
+        lam, V = np.linalg.eigh((A + A.T) / 2)
+        pos = lam > max(lam.max(), 1e-300) * 1e-12
+        R = np.sqrt(lam[pos])[:, None] * V[:, pos].T
+        c = (V[:, pos].T @ b) / np.sqrt(lam[pos])
+        coef, _ = optimize.nnls(R, c)
+        return coef / scale
+
+    def background(self, w: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """Each group's background: the weighted mean over its stations of y − x·α (NaN without any)."""
+        n, m, my = self._stats(w)
+        out = (my - m @ alpha) / np.where(n > 0, n, 1.0)
+        out[n == 0] = np.nan
+        return out
 
 
 def _background(X: np.ndarray, y: np.ndarray, day: np.ndarray, alpha: np.ndarray, n_days: int) -> np.ndarray:
@@ -621,7 +681,6 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         raise ModelError(f"the model covers {sorted(POLLUTANT_EMISSION)}, not {pollutant!r}")
     folder = data_directory(data_dir)
     v = views_mod.load_views(folder)
-    city = v.city_profile if hasattr(v, "city_profile") else None
     year = v._year(year)
     cat = open_catalog(folder)
     prov = provenance_of(cat, ["readings", "meteorology", "emissions_grid"])
@@ -644,7 +703,6 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
     if list(emissions.sector.values) != names:
         emissions = emissions.reindex(sector=names, fill_value=0.0)
     dates, A, B = daily_weights(met, year)
-    ny, nx = grid.sizes["y"], grid.sizes["x"]
     cells = np.flatnonzero((grid.district.values >= 0).ravel())
     gain_all = trapping_gain(grid.elevation_m.values.ravel())
 
@@ -710,20 +768,21 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         at_sites = ff[:, :, site_cell.loc[site_ids].to_numpy()]
         unit = daily_contributions(at_sites, gain_all[site_cell.loc[site_ids].to_numpy()], WA, WB)  # (group, s, site)
         X = unit[day, :, site_pos]  # (obs, sector)
-        alpha = _nnls_within_day(X, y, day)
-        bg = _daily(_background(X, y, day, alpha, n_groups), group_day, len(dates))
+        solver = _WithinGroupNNLS(X, y, day, site_pos, n_groups, len(site_ids))
+        every = np.ones(len(site_ids))
+        alpha = solver.fit(every)
+        bg = _daily(solver.background(every, alpha), group_day, len(dates))
         boot = np.empty((n_boot, len(names)))
-        for b, pick in enumerate(boots):
-            rows = np.concatenate([np.flatnonzero(site_pos == p) for p in pick])
-            # a station drawn twice counts twice; days renumbered within the draw are unnecessary
-            boot[b] = _nnls_within_day(X[rows], y[rows], day[rows])
+        for b, pick in enumerate(boots):  # a station drawn twice counts twice
+            boot[b] = solver.fit(np.bincount(pick, minlength=len(site_ids)).astype("float64"))
         # leave one station out: fitted without it, predicted from the others' background and its footprint
         pred = np.full(len(y), np.nan)
         for p in range(len(site_ids)):
             held = site_pos == p
-            a = _nnls_within_day(X[~held], y[~held], day[~held])
-            bgp = _background(X[~held], y[~held], day[~held], a, n_groups)
-            pred[held] = bgp[day[held]] + X[held] @ a
+            w = every.copy()
+            w[p] = 0.0
+            a = solver.fit(w)
+            pred[held] = solver.background(w, a)[day[held]] + X[held] @ a
         ok = np.isfinite(pred)
         obs = pd.DataFrame({"site": site_pos[ok], "day": group_day[day[ok]], "y": y[ok], "pred": pred[ok]})
         hourly_rmse = float(np.sqrt(np.mean((obs.y - obs.pred) ** 2))) if resolution == "hourly" else np.nan
@@ -734,7 +793,7 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
         ann = obs.groupby("site")[["y", "pred"]].mean()
         skill = {
             "resolution": resolution, "rmse_hourly": hourly_rmse,
-            "n_sites": len(site_ids), "n_site_days": int(len(obs)),
+            "n_sites": len(site_ids), "n_site_days": len(obs),
             "rmse_daily": float(np.sqrt(np.mean(resid ** 2))),
             "r2_daily": float(1 - np.sum(resid ** 2) / np.sum((obs.y - obs.y.mean()) ** 2)),
             "rmse_annual": float(np.sqrt(np.mean((ann.y - ann.pred) ** 2))),
@@ -748,7 +807,29 @@ def fit(data_dir=None, *, year: int | None = None, pollutant: str = "pm25", sens
                        n_sites=len(site_ids), synthetic=synthetic)
 
 
-__all__ = ["KERNELS", "LABEL", "N_DIRECTIONS", "POLLUTANT_EMISSION", "KernelFit", "ModelError", "SourceModel",
-           "daily_contributions", "daily_weights", "dilution", "hourly_weights", "direction_bin", "fit", "footprint_fields",
-           "inversion_indicator", "inversion_strength", "plume_kernels", "prior_coefficients", "season_index", "source_receptor",
-           "temporal_profiles", "trapping", "trapping_gain", "trend_factor"]
+__all__ = [
+    "KERNELS",
+    "LABEL",
+    "N_DIRECTIONS",
+    "POLLUTANT_EMISSION",
+    "KernelFit",
+    "ModelError",
+    "SourceModel",
+    "daily_contributions",
+    "daily_weights",
+    "dilution",
+    "direction_bin",
+    "fit",
+    "footprint_fields",
+    "hourly_weights",
+    "inversion_indicator",
+    "inversion_strength",
+    "plume_kernels",
+    "prior_coefficients",
+    "season_index",
+    "source_receptor",
+    "temporal_profiles",
+    "trapping",
+    "trapping_gain",
+    "trend_factor",
+]

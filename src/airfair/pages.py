@@ -163,7 +163,7 @@ def header(page: str, lang_widget, title_key: str):
     def render(lang):
         links = "".join(
             f"<a class='{'current' if key == page else ''}' href='./{key}?lang={html_text(lang)}'>"
-            f"{html_text(i18n.t('nav_' + key, lang))}</a>" for key in ("exposure", "network", "voices"))
+            f"{html_text(i18n.t('nav_' + key, lang))}</a>" for key in ("exposure", "network", "voices", "sources"))
         return (f"<div class='af-header'><h1>{html_text(i18n.t('site_title', lang))} — "
                 f"{html_text(i18n.t(title_key, lang))}</h1><nav>{links}</nav></div>")
 

@@ -320,7 +320,8 @@ class DistrictChoropleth:
         self.figure = fig
 
     def update(self, values: pd.DataFrame, value_label: str, title: str = "", lang: str = "en",
-               hover: list | None = None, surface=None, tiles: bool = False, clim: tuple | None = None) -> None:
+               hover: list | None = None, surface=None, tiles: bool = False, clim: tuple | None = None,
+               subtitle: str | None = None) -> None:
         """Show new values (and optionally a surface, tiles) on the same figure.
 
         Parameters
@@ -341,6 +342,8 @@ class DistrictChoropleth:
             Show the OpenStreetMap tile layer.
         clim : (low, high), optional
             Colour range (default: the values', widened to the surface's).
+        subtitle : str, optional
+            A second line under the title (e.g. a model's label); None leaves it as it is.
         """
         name = f"name_{lang}" if f"name_{lang}" in self.districts else "name_en"
         names = dict(zip(self.districts["district_id"], self.districts[name]))
@@ -370,7 +373,53 @@ class DistrictChoropleth:
         self.hover.tooltips = _district_tooltips(value_label, extra, hover)
         self.colorbar.title = value_label
         self.figure.title.text = title
+        if subtitle is not None:
+            self._subtitle().text = subtitle
         self.tiles = _show_tiles(self.figure, self.tiles, tiles)
+
+    def _subtitle(self):
+        from bokeh.models import Title
+
+        if getattr(self, "subtitle", None) is None:
+            self.subtitle = Title(text="", text_font_style="italic", text_font_size="9pt", text_color="#7a3e00")
+            self.figure.add_layout(self.subtitle, "above")
+        return self.subtitle
+
+    def show_points(self, points: pd.DataFrame | None, hover: list | None = None, colour: str = "#222222") -> None:
+        """Markers over the districts (e.g. point sources), labelled; ``None`` or an empty table hides them.
+
+        Parameters
+        ----------
+        points : DataFrame
+            lon, lat (EPSG:4326), label (shown beside the marker and first in the hover) and the
+            columns named in ``hover``.
+        hover : list of (label, column, format), optional
+            Hover rows after the label.
+        """
+        from bokeh.models import ColumnDataSource, HoverTool
+
+        from airfair import geo
+
+        if getattr(self, "points", None) is None:
+            if points is None or not len(points):
+                return
+            self.points = ColumnDataSource({"x": [], "y": [], "label": []})
+            self.point_markers = self.figure.scatter("x", "y", source=self.points, marker="triangle", size=15,
+                                                     fill_color=colour, line_color="white", line_width=1.5)
+            self.point_labels = self.figure.text("x", "y", text="label", source=self.points, x_offset=9, y_offset=4,
+                                                 text_font_size="8pt", text_color=colour, text_baseline="top",
+                                                 background_fill_color="white", background_fill_alpha=0.7)
+            self.point_hover = HoverTool(renderers=[self.point_markers], tooltips=[("", "@label")])
+            self.figure.add_tools(self.point_hover)
+        if points is None or not len(points):
+            self.points.data = {k: [] for k in self.points.data}
+            return
+        x, y = geo.to_web(points["lon"].to_numpy(float), points["lat"].to_numpy(float))
+        data = {"x": list(x), "y": list(y), "label": [str(v) for v in points["label"]]}
+        for _, col, _ in hover or []:
+            data[col] = points[col].tolist()
+        self.points.data = data
+        self.point_hover.tooltips = [("", "@label"), *[(lab, f"@{{{col}}}{fmt}") for lab, col, fmt in hover or []]]
 
     def district_at(self, x: float, y: float) -> str | None:
         """The district under a point given in Web Mercator metres (a click on the figure), or None."""

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ class _Interventions(Mapping):
     """The named interventions of the active city: the generic ones and, for each point source with
     emissions after a conversion, ``<id or alias>_to_<fuel>`` (Almaty: ``chp2_to_gas``)."""
 
-    _generic = {"low_emission_zone": low_emission_zone, "gasify_private_heating": gasify_private_heating,
+    _generic: ClassVar[dict] = {"low_emission_zone": low_emission_zone, "gasify_private_heating": gasify_private_heating,
                 "bus_fleet": bus_fleet}
 
     def _points(self) -> dict:
@@ -323,6 +324,11 @@ class ScenarioResult:
     label: str = LABEL
     notes: list = field(default_factory=list)
 
+    @property
+    def before(self) -> xr.DataArray:
+        """Annual mean at baseline (y, x), µg/m³: the exposure map the scenario starts from (``after − delta``)."""
+        return (self.after - self.delta).assign_attrs(self.after.attrs)
+
     def figure(self, name: str, column: str = "delta") -> float:
         """One figure of :attr:`city` (e.g. ``"city mean"``, ``"gap"``)."""
         return float(self.city.set_index("figure").loc[name, column])
@@ -357,8 +363,8 @@ def gap_groups(v, baseline: pd.Series) -> tuple[tuple, tuple]:
         groups = list(profile.of(cities.get()).calibration_groups.values())
         if len(groups) >= 2:
             return tuple(groups[0]), tuple(groups[1])
-    except Exception:  # a profile without a synthetic section: fall back on the data
-        pass
+    except (profile.SyntheticProfileError, AttributeError, KeyError):
+        pass  # a profile without a synthetic section: fall back on the data
     order = baseline.sort_values()
     return (order.index[-1],), (order.index[0],)
 
@@ -468,9 +474,10 @@ def run(interventions, catalog=None, year: int | None = None, pollutant: str = "
         return xr.DataArray(out.reshape(grid.sizes["y"], grid.sizes["x"]), dims=("y", "x"),
                             coords={"y": grid.y, "x": grid.x}, attrs={"units": "µg/m³", "label": LABEL})
 
-    notes = [f"Screening model fitted to {m.n_sites} stations' daily means of {m.year} "
-             f"(leave-one-station-out RMSE of annual means {m.central.skill['rmse_annual']:.1f} µg/m³); "
-             "ranges: two plume kernels × a bootstrap over stations (5–95 %)."]
+    what = "hourly readings" if m.central.skill.get("resolution") == "hourly" else "daily means"
+    notes = [(f"Screening model fitted to {m.n_sites} stations' {what} of {m.year} "
+              f"(leave-one-station-out RMSE of annual means {m.central.skill['rmse_annual']:.1f} µg/m³); "
+              "ranges: two plume kernels × a bootstrap over stations (5–95 %).")]
     if m.synthetic:
         notes.append("Synthetic data: the city, its inventory and its readings are generated, not measured.")
     return ScenarioResult(interventions=ivs, pollutant=pollutant, year=m.year, districts=districts, city=city,
@@ -524,6 +531,62 @@ def portfolio(interventions, catalog=None, year: int | None = None, pollutant: s
     return table
 
 
+def inventory_map(m: srm.SourceModel, sector: str | None = None, variable: str | None = None):
+    """The inventory a screening model was fitted with, ready for a map: emissions per km² on the grid
+    and each district's total.
+
+    Parameters
+    ----------
+    m : airfair.model.SourceModel
+        A fitted model (:func:`model_for`); its ``emissions`` and ``grid`` are used.
+    sector : str, optional
+        One sector of the inventory (default: all sectors summed).
+    variable : str, optional
+        An ``emissions_grid`` variable (default: what the model's pollutant is emitted as, e.g. ``pm25``).
+
+    Returns
+    -------
+    density : xarray.DataArray
+        (y, x) t/yr per km², NaN outside the city's districts.
+    districts : pandas.DataFrame
+        district_id, emissions_t (t/yr), area_km2 (the grid's cells in the district), per_km2 (t/yr per
+        km²) and share (of the city's total of that sector).
+
+    Raises
+    ------
+    ScenarioError
+        A sector or variable the inventory does not hold.
+    """
+    variable = variable or srm.POLLUTANT_EMISSION[m.pollutant][0]
+    e = m.emissions
+    if variable not in e.data_vars:
+        raise ScenarioError(f"the inventory has no variable {variable!r} (it has {sorted(e.data_vars)})")
+    field = e[variable]
+    if sector is not None:
+        if sector not in list(e.sector.values):
+            raise ScenarioError(f"the inventory has no sector {sector!r} (it has {list(e.sector.values)})")
+        field = field.sel(sector=sector)
+    else:
+        field = field.sum("sector")
+    values = np.asarray(field.transpose("y", "x").values, dtype="float64")
+    cell_km2 = (float(m.grid.attrs["cell_size_m"]) / 1000.0) ** 2
+    code = m.grid.district.values
+    inside = code >= 0
+    density = xr.DataArray(np.where(inside, values / cell_km2, np.nan), dims=("y", "x"),
+                           coords={"y": m.grid.y, "x": m.grid.x},
+                           attrs={"units": "t/yr per km²", "variable": variable, "sector": sector or "all"})
+    ids = m.grid.attrs["district_ids"].split()
+    total = float(values[inside].sum())
+    rows = []
+    for i, d in enumerate(ids):
+        mem = code == i
+        t = float(values[mem].sum())
+        area = float(mem.sum()) * cell_km2
+        rows.append({"district_id": d, "emissions_t": t, "area_km2": area,
+                     "per_km2": t / area if area else np.nan, "share": t / total if total else np.nan})
+    return density, pd.DataFrame(rows)
+
+
 __all__ = ["INTERVENTIONS", "LABEL", "Intervention", "ScenarioError", "ScenarioResult", "apply", "bus_fleet",
-           "gap_groups", "gasify_private_heating", "low_emission_zone", "model_for", "parse",
+           "gap_groups", "gasify_private_heating", "inventory_map", "low_emission_zone", "model_for", "parse",
            "point_source_conversion", "portfolio", "run"]

@@ -24,7 +24,15 @@ import pandas as pd
 import xarray as xr
 
 from airfair import cities, contracts, geo
-from airfair.catalog import MANIFEST, entry_problems, read_entry, read_manifest, sha256_of, write_catalog, writing
+from airfair.catalog import (
+    MANIFEST,
+    entry_problems,
+    read_entry,
+    read_manifest,
+    sha256_of,
+    write_catalog,
+    writing,
+)
 from airfair.synthetic import air, city, profile, survey
 from airfair.synthetic import geometry as sgeo
 
@@ -396,7 +404,7 @@ def _build_locked(out: Path, size: str, seed: int, boundaries, progress: bool, r
                 "geometry": "real (imported)" if real_geometry else "stylised (not real boundaries)",
                 "sha256": sha256_of(tmp / spec.path),
             }
-        entries["readings"]["rows"] = int(len(readings))
+        entries["readings"]["rows"] = len(readings)
         manifest = {
             "airfair_data": f"synthetic {c.name()}" + (f" (counterfactual: {' + '.join(scenario_names)})"
                                                        if scenario_names else ""),
