@@ -84,6 +84,16 @@ _URL = r"^(?:https?|file)://[^\s]+$"
 _url_check = _check(lambda v: re.match(_URL, v), "not a URL (give http://… or https://…)")
 
 
+#: Options every table import reads alike (one home: readings and weather share the CSV reader).
+_DELIMITER = click.option(
+    "--delimiter", default=None, help="Field delimiter (default: sniffed from the header).",
+    callback=_check(lambda v: len(v.replace("\\t", "\t")) == 1, "give one character, e.g. ';' or ',' (\\t for a tab)"))
+_TIME_FORMAT = click.option(
+    "--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.",
+    callback=_check(_is_time_format, "not a strftime format airfair can read; e.g. '%d.%m.%Y %H:%M' or "
+                                     "'%m/%d/%Y %H:%M' (ISO 8601 and DD.MM.YYYY need none)"))
+
+
 @main.group()
 def data():
     """Build and check the embedded default dataset."""
@@ -198,11 +208,8 @@ def _pairs(items, option, fields=("time", "site", "parameter", "value", "unit", 
 @click.option("--wide", is_flag=True, help="One column per parameter (or per site, with --set parameter=…).")
 @click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Sites table with site id, lat, lon (optional name, network, official, sensor_model).")
-@click.option("--delimiter", default=None, help="Field delimiter (default: sniffed from the header).",
-              callback=_check(lambda v: len(v.replace("\\t", "\t")) == 1, "give one character, e.g. ';' or ',' (\\t for a tab)"))
-@click.option("--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.",
-              callback=_check(_is_time_format, "not a strftime format airfair can read; e.g. '%d.%m.%Y %H:%M' or "
-                                               "'%m/%d/%Y %H:%M' (ISO 8601 and DD.MM.YYYY need none)"))
+@_DELIMITER
+@_TIME_FORMAT
 @click.option("--dayfirst/--monthfirst", default=None,
               help="Order of dates like 01/05/2025 (default: decided from the file's dates; an error if they all read both ways).")
 @click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
@@ -320,11 +327,8 @@ def import_emissions_command(files, sectors, year, pollutant, licence, source, d
                                          "tzdata zone).",
               callback=_check(_is_zone, "unknown time zone; give an IANA (tzdata) name, such as the city profile's "
                                         "time_zone, or UTC"))
-@click.option("--delimiter", default=None, help="Field delimiter (default: sniffed from the header).",
-              callback=_check(lambda v: len(v.replace("\\t", "\t")) == 1, "give one character, e.g. ';' or ',' (\\t for a tab)"))
-@click.option("--time-format", default=None, help="strftime format of the stamps, if neither ISO 8601 nor DD.MM.YYYY HH:MM.",
-              callback=_check(_is_time_format, "not a strftime format airfair can read; e.g. '%d.%m.%Y %H:%M' or "
-                                               "'%m/%d/%Y %H:%M' (ISO 8601 and DD.MM.YYYY need none)"))
+@_DELIMITER
+@_TIME_FORMAT
 @click.option("--dayfirst/--monthfirst", default=None,
               help="Order of dates like 01/05/2025 (default: decided from the file's dates).")
 @click.option("--ambiguous", type=click.Choice(["infer", "earlier", "later", "reject"]), default="infer", show_default=True,
