@@ -147,16 +147,21 @@ def _voices(views, survey, district_id: str, sensors: str, year: int) -> dict | 
     return {k: (np.nan if pd.isna(r[k]) else float(r[k])) for k in keep}
 
 
-def _source_model(views, model, data_dir, year: int, parameter: str, sensors: str):
+def _source_model(views, model, data_dir, year: int, parameter: str):
     """The fitted screening model for the report (``model`` if given), or (None, why) when the data
-    cannot carry one (:class:`airfair.model.ModelError`)."""
+    cannot carry one (:class:`airfair.model.ModelError`).
+
+    The model is the sources page's: fitted to the reference stations' hourly readings whatever
+    sensor set the exposure figures use (the low-cost sensors have daily means only, and a daily fit
+    separates the sectors less well), so the page and the report show the same split.
+    """
     from airfair import model as srm
     from airfair import scenarios
 
     if model is not None:
         return model, ""
     try:
-        m, v = scenarios.model_for(data_dir, year, pollutant=parameter, sensors=sensors)
+        m, v = scenarios.model_for(data_dir, year, pollutant=parameter)
     except (srm.ModelError, scenarios.ScenarioError) as exc:
         return None, str(exc)
     if v.meta.get("key") != views.meta.get("key"):
@@ -165,8 +170,7 @@ def _source_model(views, model, data_dir, year: int, parameter: str, sensors: st
     return m, ""
 
 
-def _sources(views, inside, model, data_dir, year: int, parameter: str, sensors: str,
-             district_id: str | None = None) -> dict:
+def _sources(views, inside, model, data_dir, year: int, parameter: str, district_id: str | None = None) -> dict:
     """Where the place's air comes from: the modelled annual mean by sector (µg/m³ and share of the
     modelled total), the regional background, and the model's skill; or why there is no split.
 
@@ -175,7 +179,7 @@ def _sources(views, inside, model, data_dir, year: int, parameter: str, sensors:
     """
     from airfair import model as srm
 
-    m, why = _source_model(views, model, data_dir, year, parameter, sensors)
+    m, why = _source_model(views, model, data_dir, year, parameter)
     if m is None:
         return {"available": False, "why": why, "label": srm.LABEL}
     if district_id is not None:
@@ -293,7 +297,7 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
         p = survey_provenance or {}
         header["provenance"].append({"entry": "survey_lez", "synthetic": bool(p.get("synthetic", True)),
                                      "source": display_source(p.get("source", "")), "licence": str(p.get("licence", ""))})
-    sources = _sources(views, None, model, data_dir, year, parameter, sensors, district_id)
+    sources = _sources(views, None, model, data_dir, year, parameter, district_id)
     header["provenance"].extend(sources.get("provenance", []))
     return {"kind": "district", "id": district_id, "name": cities.get().district_name(district_id, lang),
             "header": header, "people": people, "exposure": exposure_figs,
@@ -391,7 +395,7 @@ def area_report(views, area, lang: str = "en", year: int | None = None, sensors:
         burden.update(city_per_100k=float(cb["per_100k"]), crf=crf, citation=health.CRFS[crf].citation,
                       baseline_rate=city.baseline_mortality.value, baseline_source=city.baseline_mortality.source)
     groups = pd.DataFrame([{"group": "population", "value": figs["annual_mean"], "population": people["population"]}])
-    sources = _sources(views, inside, model, data_dir, year, parameter, sensors)
+    sources = _sources(views, inside, model, data_dir, year, parameter)
     header["provenance"].extend(sources.get("provenance", []))
     return {"kind": "area", "id": "area", "name": str(name or "area"), "header": header, "people": people,
             "exposure": figs, "city": _city_figures(views, parameter, sensors, year),
