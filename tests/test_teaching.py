@@ -142,3 +142,15 @@ def test_a_share_above_one_is_refused_by_the_interventions_themselves():
             scenarios.parse(text)
     assert scenarios.parse_call("low_emission_zone(share=0.2, districts=almaly+medeu)") == (
         "low_emission_zone", {"share": 0.2, "districts": ("almaly", "medeu")})
+
+
+def test_the_gap_exercise_ships_without_its_solution():
+    import json
+
+    student = TEACHING / "04-halve-the-gap.ipynb"
+    assert not teaching.has_solutions(student)
+    cells = json.loads(student.read_text(encoding="utf-8"))["cells"]
+    text = "".join("".join(c["source"]) for c in cells)
+    assert "gasify_private_heating(share=0.8)\"]" not in text and teaching.STUDENT_CELL in text
+    assert "teaching.check_portfolio(answer)" in text
+    assert "solution" in (TEACHING / "source" / "04-halve-the-gap.py").read_text(encoding="utf-8")

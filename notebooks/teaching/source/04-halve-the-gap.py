@@ -56,7 +56,7 @@ assert abs((split[["background", *model.sectors]].sum(axis=1) - split["modelled"
 # %% [markdown]
 # ## The measures
 # Each measure is a name, with its strength in brackets where it has one: `"low_emission_zone(share=0.3)"`
-# cuts 30 % of motor-transport emissions; `"gasify_private_heating(share=0.8)"` connects 80 % of the
+# cuts 30 % of motor-transport emissions; `"gasify_private_heating(share=0.3)"` connects 30 % of the
 # homes heated with coal to gas; `"chp2_to_gas"` converts a heat and power plant. A share runs from 0 to 1.
 
 # %%
