@@ -113,3 +113,51 @@ def test_percentile_rank_counts_people_not_cells():
     # 1 person at 10, 99 at 30: a place at 20 is above 1 % of the residents
     assert inequality.percentile_rank([10, 30], 20, weights=[1, 99]) == pytest.approx(1.0)
     assert np.isclose(inequality.percentile_rank([10, 30], 30, weights=[1, 99]), 1 + 99 / 2)
+
+
+def test_where_it_comes_from_is_the_models_district_split(V, demo_dir):
+    from airfair import scenarios
+
+    m, _ = scenarios.model_for(demo_dir)
+    r = report.district_report(V, "turksib", lang="ru", data_dir=demo_dir)
+    src = r["sources"]
+    assert src["available"] and src["label"] == "screening model, not a regulatory assessment"
+    row = m.district_split().set_index("district_id").loc["turksib"]
+    got = src["split"].set_index("source")["value"]
+    assert list(got.index) == ["background", *m.sectors]
+    for key in got.index:
+        assert got[key] == pytest.approx(row[key], rel=1e-12)
+    assert src["modelled"] == pytest.approx(row["modelled"], rel=1e-12)
+    assert src["split"]["share"].sum() == pytest.approx(1.0)
+    assert src["skill"]["rmse_annual"] == pytest.approx(m.skill().iloc[0]["rmse_annual"])
+    html = report.report_html(r)
+    body = html.split("Откуда оно")[1]
+    for key in got.index:  # each number as Russian writes it, in the section
+        assert report._num(row[key], "ru") in body
+    assert report._num(src["skill"]["rmse_annual"], "ru") in body
+    assert "скрининговая модель, не нормативная оценка" in body.lower() and "Автотранспорт" in body
+    assert any(p["entry"] == "meteorology" for p in r["header"]["provenance"])
+
+
+def test_an_areas_sources_are_weighted_over_its_cells(V, demo_dir):
+    poly = V.districts.set_index("district_id").loc["zhetysu", "geometry"]
+    a = report.area_report(V, poly, name="<b>zone</b>", data_dir=demo_dir)["sources"]
+    d = report.district_report(V, "zhetysu", data_dir=demo_dir)["sources"]
+    assert a["split"]["value"].to_numpy() == pytest.approx(d["split"]["value"].to_numpy(), abs=0.3)
+
+
+def test_without_a_model_the_section_says_so_in_a_sentence(V, demo_dir):
+    # the model covers PM2.5 and NO2: for PM10 it cannot be fitted (airfair.model.ModelError)
+    r = report.district_report(V, "medeu", parameter="pm10", data_dir=demo_dir)
+    assert not r["sources"]["available"] and "pm10" in r["sources"]["why"]
+    html = report.report_html(r)
+    section = html.split("Where it comes from")[1].split("</section>")[0]
+    assert "cannot be fitted to the PM10" in section and section.count(". ") == 0
+
+
+@pytest.mark.realdata
+def test_real_readings_beside_synthetic_weather_give_a_report_without_a_split(no2_real_dir):
+    W = views.load_views(no2_real_dir)
+    r = report.district_report(W, "medeu", parameter="no2", data_dir=no2_real_dir)
+    assert not r["sources"]["available"] and "synthetic" in r["sources"]["why"]
+    assert "cannot be fitted" in report.report_html(r)

@@ -610,9 +610,10 @@ def report_command(district, area, area_name, lang, year, parameter, sensors, ou
             except Exception:
                 survey, survey_prov = None, None
             r = report.district_report(V, district, lang=lang, year=year, sensors=sensors, parameter=parameter,
-                                       survey=survey, survey_provenance=survey_prov)
+                                       survey=survey, survey_provenance=survey_prov, data_dir=data_dir)
         else:
-            r = report.area_report(V, area, lang=lang, year=year, sensors=sensors, parameter=parameter, name=area_name)
+            r = report.area_report(V, area, lang=lang, year=year, sensors=sensors, parameter=parameter, name=area_name,
+                                   data_dir=data_dir)
         path = report.write_report(r, out)
     except (DataNotBuiltError, report.ReportError, views.ViewsError, cities.ProfileError) as exc:
         raise click.ClickException(str(exc)) from None

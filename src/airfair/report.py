@@ -3,8 +3,9 @@
 What EPA's EJScreen community report gave its users, for a city's districts: who lives there, what
 they breathe (annual and heating-season means, days and person-days over the WHO guideline, the
 history across years), each figure placed among the city's residents as a percentile, how well the
-monitoring network sees the place (stations, distance, the map's cross-validated skill) and what the
-exposure costs in health. :func:`district_report` and :func:`area_report` return the figures (the
+monitoring network sees the place (stations, distance, the map's cross-validated skill), what the
+exposure costs in health and where it comes from (the screening source–receptor model's split by
+sector, :mod:`airfair.model`: "screening model, not a regulatory assessment"). :func:`district_report` and :func:`area_report` return the figures (the
 same cuts of :class:`airfair.views.Views` the exposure page shows, so the numbers agree by
 construction); :func:`report_html` lays them out as one self-contained, offline HTML file in the
 reader's language; :func:`write_report` writes it, or a PDF of it printed by Chromium.
@@ -122,7 +123,7 @@ def _header(views, lang: str, year: int, sensors: str, parameter: str) -> dict:
         "sensors": views.sensor_set(parameter, sensors), "banner": pages.banner_text(views, lang, markdown=False),
         "synthetic": bool(views.synthetic), "provenance": _provenance(views),
         "skill": {k: skill[k] for k in ("method", "r2_record", "rmse", "n_sites", "resolved", "reason")},
-        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "guideline_24h": WHO_2021.get(parameter, {}).get("24h"), "guideline_annual": WHO_2021.get(parameter, {}).get("annual"),
     }
 
@@ -146,8 +147,74 @@ def _voices(views, survey, district_id: str, sensors: str, year: int) -> dict | 
     return {k: (np.nan if pd.isna(r[k]) else float(r[k])) for k in keep}
 
 
+def _source_model(views, model, data_dir, year: int, parameter: str):
+    """The fitted screening model for the report (``model`` if given), or (None, why) when the data
+    cannot carry one (:class:`airfair.model.ModelError`).
+
+    The model is the sources page's: fitted to the reference stations' hourly readings whatever
+    sensor set the exposure figures use (the low-cost sensors have daily means only, and a daily fit
+    separates the sectors less well), so the page and the report show the same split.
+    """
+    from airfair import model as srm
+    from airfair import scenarios
+
+    if model is not None:
+        return model, ""
+    try:
+        m, v = scenarios.model_for(data_dir, year, pollutant=parameter)
+    except (srm.ModelError, scenarios.ScenarioError) as exc:
+        return None, str(exc)
+    if v.meta.get("key") != views.meta.get("key"):
+        raise ReportError("the screening model was fitted to other data than the report's views: pass data_dir "
+                          "(the views' data directory) or model")
+    return m, ""
+
+
+def _sources(views, inside, model, data_dir, year: int, parameter: str, district_id: str | None = None) -> dict:
+    """Where the place's air comes from: the modelled annual mean by sector (µg/m³ and share of the
+    modelled total), the regional background, and the model's skill; or why there is no split.
+
+    A district's split is :meth:`airfair.model.SourceModel.district_split`'s row; an area's is the
+    population-weighted mean over its cells of :meth:`~airfair.model.SourceModel.contributions`.
+    """
+    from airfair import model as srm
+
+    m, why = _source_model(views, model, data_dir, year, parameter)
+    if m is None:
+        return {"available": False, "why": why, "label": srm.LABEL}
+    if district_id is not None:
+        row = m.district_split().set_index("district_id").loc[district_id]
+        values = {"background": float(row["background"]), **{s: float(row[s]) for s in m.sectors}}
+    else:
+        contrib = m.contributions().values.reshape(len(m.sectors), -1)
+        pop = np.nan_to_num(m.grid["population"].values.ravel())
+        mem = inside.ravel() & np.isfinite(contrib).all(axis=0) & (pop > 0)
+        w = pop[mem] / pop[mem].sum()
+        values = {"background": float(np.nanmean(m.central.background.to_numpy())),
+                  **{s: float(contrib[j, mem] @ w) for j, s in enumerate(m.sectors)}}
+    total = float(sum(values.values()))
+    split = pd.DataFrame({"source": list(values), "value": list(values.values())})
+    split["share"] = split["value"] / total if total > 0 else np.nan
+    sk = m.central.skill
+    try:  # what the model adds to the report's inputs: the weather and the emission inventory
+        import airfair
+        from airfair.catalog import provenance_of
+
+        prov = provenance_of(airfair.open_catalog(data_dir), ["meteorology", "emissions_grid"])
+    except (KeyError, OSError, ValueError):
+        prov = {}
+    provenance = [{"entry": n, "synthetic": bool(p.get("synthetic", True)), "source": display_source(p.get("source", "")),
+                   "licence": str(p.get("licence", ""))} for n, p in sorted(prov.items())]
+    return {"available": True, "provenance": provenance, "why": "", "label": m.label, "split": split, "modelled": total,
+            "sectors": list(m.sectors), "year": int(m.year), "pollutant": m.pollutant,
+            "skill": {"rmse_annual": float(sk["rmse_annual"]), "r2_annual": float(sk["r2_annual"]),
+                      "n_sites": int(sk["n_sites"]), "resolution": str(sk.get("resolution", "daily")),
+                      "kernel": m.central.kernel}}
+
+
 def district_report(views, district_id: str, lang: str = "en", year: int | None = None, sensors: str = "official",
-                    parameter: str | None = None, survey=None, survey_provenance: dict | None = None) -> dict:
+                    parameter: str | None = None, survey=None, survey_provenance: dict | None = None,
+                    model=None, data_dir=None) -> dict:
     """The figures of a district's report.
 
     Parameters
@@ -168,6 +235,11 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
     survey_provenance : dict, optional
         The survey entry's provenance (``synthetic``, ``source``, ``licence``), listed with the others;
         a survey without one is listed as synthetic.
+    model : airfair.model.SourceModel, optional
+        The fitted screening model for "where it comes from"; default the one
+        :func:`airfair.scenarios.model_for` fits (once per process) to ``data_dir``.
+    data_dir : str or Path, optional
+        The views' data directory (default :func:`airfair.data_directory`), for the model.
 
     Returns
     -------
@@ -178,8 +250,11 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
         person_days_over), ``city`` (the same for the whole city), ``percentile`` (among the city's
         residents, %), ``groups`` (exposure of children, the elderly and income fifths living there),
         ``history`` (year by year), ``network`` (stations, km to the nearest, map skill), ``health``
-        (attributable deaths with their interval, or None where no function applies) and ``voices``
-        (the survey's shares as published, NaN where suppressed; None without a survey).
+        (attributable deaths with their interval, or None where no function applies), ``voices``
+        (the survey's shares as published, NaN where suppressed; None without a survey) and
+        ``sources`` (``available``; ``split``: source, value in µg/m³, share of the modelled total,
+        the background and one row per sector; ``skill``: the leave-one-station-out RMSE of annual
+        means; ``label``; ``why`` when the model cannot be fitted).
     """
     if district_id not in views.district_ids:
         raise ReportError(f"no district {district_id!r}; the city's districts: {', '.join(views.district_ids)}")
@@ -222,12 +297,14 @@ def district_report(views, district_id: str, lang: str = "en", year: int | None 
         p = survey_provenance or {}
         header["provenance"].append({"entry": "survey_lez", "synthetic": bool(p.get("synthetic", True)),
                                      "source": display_source(p.get("source", "")), "licence": str(p.get("licence", ""))})
+    sources = _sources(views, None, model, data_dir, year, parameter, district_id)
+    header["provenance"].extend(sources.get("provenance", []))
     return {"kind": "district", "id": district_id, "name": cities.get().district_name(district_id, lang),
             "header": header, "people": people, "exposure": exposure_figs,
             "city": _city_figures(views, parameter, sensors, year),
             "percentile": _percentiles(views, parameter, sensors, year, exposure_figs),
             "groups": groups, "history": hist, "network": network, "health": burden,
-            "voices": voices}
+            "voices": voices, "sources": sources}
 
 
 def read_area(source, name: str | None = None):
@@ -270,12 +347,13 @@ def read_area(source, name: str | None = None):
 
 
 def area_report(views, area, lang: str = "en", year: int | None = None, sensors: str = "official",
-                parameter: str | None = None, name: str | None = None) -> dict:
+                parameter: str | None = None, name: str | None = None, model=None, data_dir=None) -> dict:
     """The figures of a report for an area (a shapely polygon in EPSG:4326, or GeoJSON for
     :func:`read_area`): population-weighted over the grid cells whose centres lie inside.
 
     Returns the dict of :func:`district_report` with ``kind`` "area" (no history or drill-down
-    groups beyond everyone, children and the elderly; the network counts sites inside the area).
+    groups beyond everyone, children and the elderly; the network counts sites inside the area; the
+    source split is population-weighted over the area's cells).
     """
     import shapely
 
@@ -317,11 +395,14 @@ def area_report(views, area, lang: str = "en", year: int | None = None, sensors:
         burden.update(city_per_100k=float(cb["per_100k"]), crf=crf, citation=health.CRFS[crf].citation,
                       baseline_rate=city.baseline_mortality.value, baseline_source=city.baseline_mortality.source)
     groups = pd.DataFrame([{"group": "population", "value": figs["annual_mean"], "population": people["population"]}])
+    sources = _sources(views, inside, model, data_dir, year, parameter)
+    header["provenance"].extend(sources.get("provenance", []))
     return {"kind": "area", "id": "area", "name": str(name or "area"), "header": header, "people": people,
             "exposure": figs, "city": _city_figures(views, parameter, sensors, year),
             "percentile": _percentiles(views, parameter, sensors, year, figs), "groups": groups,
             "history": pd.DataFrame(columns=["year", "annual_mean", "complete", "days_over", "heating_season", "heating_mean"]),
-            "network": network, "health": burden, "voices": None}
+            "network": network, "health": burden, "voices": None,
+            "sources": sources}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -389,7 +470,7 @@ def _pct_cell(p, resolved: bool, lang: str) -> str:
 def report_html(report: dict) -> str:
     """The report as one self-contained HTML document (inline CSS and SVG, no script, no network)."""
     h, lang = report["header"], report["header"]["lang"]
-    t = lambda key, **v: html_text(i18n.t(key, lang, **v))  # noqa: E731 - every text escaped for HTML
+    t = lambda key, **v: html_text(i18n.t(key, lang, **v))
     par = i18n.parameter_label(h["parameter"], lang)
     resolved = bool(h["skill"]["resolved"])
     out = [f'<!DOCTYPE html><html lang="{html_text(lang)}"><head><meta charset="utf-8">',
@@ -458,6 +539,30 @@ def report_html(report: dict) -> str:
         out.append(f"<p>{t('report_health_text', deaths=_num(b['deaths'], lang, 0), low=_num(b['deaths_low'], lang, 0), high=_num(b['deaths_high'], lang, 0), per=_num(b['per_100k'], lang), per_low=_num(b['per_100k_low'], lang), per_high=_num(b['per_100k_high'], lang), city_per_100k=_num(b['city_per_100k'], lang))}</p>")
         out.append(f'<p class="note">{t("report_health_note", rate=_num(b["baseline_rate"], lang, 0))} '
                    f"{html_text(b['citation'])}. {html_text(b['baseline_source'])}.</p></section>")
+    # where it comes from (the screening model's split)
+    src = report.get("sources")
+    if src is not None:
+        out.append(f"<section><h2>{t('sources_section')}</h2>")
+        if not src["available"]:
+            out.append(f"<p>{t('report_sources_no_model', parameter=i18n.parameter_label(h['parameter'], lang, unit=False))}</p></section>")
+        else:
+            out.append(f"<table><tr><th>{t('sector')}</th><th>{t('unit_ug_m3')}</th>"
+                       f"<th>{t('report_sources_share')}</th></tr>")
+            for r in src["split"].itertuples():
+                if r.source == "background":
+                    label = i18n.t("col_background", lang)
+                else:
+                    label = i18n.t(f"sector_{r.source}", lang) if i18n.has(f"sector_{r.source}") else r.source
+                out.append(f"<tr><td>{html_text(label)}</td><td>{html_text(_num(r.value, lang))}</td>"
+                           f"<td>{html_text(_num(100 * r.share, lang, 0))} %</td></tr>")
+            out.append(f"<tr><th>{t('col_modelled')}</th><th>{html_text(_num(src['modelled'], lang))}</th>"
+                       "<th>100 %</th></tr></table>")
+            sk = src["skill"]
+            res = sk["resolution"]
+            res = i18n.t(f"resolution_{res}", lang) if i18n.has(f"resolution_{res}") else res
+            out.append(f"<p>{t('report_sources_skill', n=sk['n_sites'], year=src['year'], resolution=res, rmse=_num(sk['rmse_annual'], lang))}</p>")
+            label = i18n.t("screening_label", lang)
+            out.append(f'<p class="note"><b>{html_text(label[:1].upper() + label[1:])}</b>. {t("report_sources_note")}</p></section>')
     # what residents think (published figures only: suppressed cells stay blank)
     vo = report.get("voices")
     if vo is not None:

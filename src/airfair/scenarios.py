@@ -123,9 +123,18 @@ def point_source_conversion(source_id: str, new_emission_t: float | None = None,
                               f"{before:,.0f} → {after:,.0f} t/yr", source=p.source)
 
 
+def _share(name: str, key: str, value: float) -> float:
+    """A share (0–1) an intervention's factory is given; outside it a :class:`ScenarioError`."""
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ScenarioError(f"{name}: {key} is a share within 0–1 (0.8 is 80 %), not {value:g}")
+    return value
+
+
 def low_emission_zone(share: float = 0.2, districts=None, sector: str = "transport") -> Intervention:
     """A low-emission zone cutting ``share`` of motor-transport emissions in ``districts`` (default
     the whole city); the share is an assumption about the zone's design and enforcement."""
+    share = _share("low_emission_zone", "share", share)
     where = "the city" if not districts else ", ".join(districts)
     return Intervention(name="low_emission_zone", sector=sector, fraction=float(share),
                         districts=tuple(districts) if districts else None,
@@ -137,6 +146,8 @@ def gasify_private_heating(share: float = 0.5, reduction: float = 0.95, district
                            sector: str = "residential_heating") -> Intervention:
     """Connecting ``share`` of the homes heated with solid fuel to gas; a home switched from coal to
     gas emits about ``reduction`` less particulate matter (an assumption; gas stoves emit little PM)."""
+    share = _share("gasify_private_heating", "share", share)
+    reduction = _share("gasify_private_heating", "reduction", reduction)
     return Intervention(name="gasify_private_heating", sector=sector, fraction=float(share * reduction),
                         districts=tuple(districts) if districts else None,
                         label=f"gas for {share:.0%} of the homes heated with coal ({reduction:.0%} less from each)",
@@ -147,6 +158,9 @@ def bus_fleet(share: float = 0.5, bus_share_of_transport: float = 0.1, reduction
               sector: str = "transport") -> Intervention:
     """Renewing ``share`` of the bus fleet; buses emit ``bus_share_of_transport`` of the transport
     sector's emissions and a new bus ``reduction`` less than the one it replaces (assumptions)."""
+    share = _share("bus_fleet", "share", share)
+    bus_share_of_transport = _share("bus_fleet", "bus_share_of_transport", bus_share_of_transport)
+    reduction = _share("bus_fleet", "reduction", reduction)
     return Intervention(name="bus_fleet", sector=sector, fraction=float(share * bus_share_of_transport * reduction),
                         label=f"bus fleet: {share:.0%} renewed (buses {bus_share_of_transport:.0%} of transport, "
                               f"{reduction:.0%} cleaner)", source="assumption (buses' share; new buses' emissions)")
@@ -189,9 +203,15 @@ INTERVENTIONS = _Interventions()
 _CALL = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(?:\((.*)\))?\s*$")
 
 
-def parse(text: str) -> Intervention:
-    """An intervention from ``"name"`` or ``"name(key=value, …)"`` (numbers and district lists only:
-    ``low_emission_zone(share=0.2, districts=almaly+medeu)``); never evaluated as code."""
+def parse_call(text: str) -> tuple[str, dict]:
+    """The name and arguments of ``"name(key=value, …)"`` as :func:`parse` reads them, without making
+    the intervention (for a caller that checks the arguments first, e.g. a share above 1).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown name (the message lists the known ones) or arguments that are not key=value.
+    """
     m = _CALL.match(str(text))
     if not m or m.group(1) not in INTERVENTIONS:
         raise ScenarioError(f"unknown intervention {text!r}: choose one of {sorted(INTERVENTIONS)}")
@@ -208,8 +228,15 @@ def parse(text: str) -> Intervention:
                 kwargs[key] = float(value)
             except ValueError:
                 raise ScenarioError(f"{text!r}: {key} must be a number, not {value!r}") from None
+    return m.group(1), kwargs
+
+
+def parse(text: str) -> Intervention:
+    """An intervention from ``"name"`` or ``"name(key=value, …)"`` (numbers and district lists only:
+    ``low_emission_zone(share=0.2, districts=almaly+medeu)``); never evaluated as code."""
+    name, kwargs = parse_call(text)
     try:
-        return INTERVENTIONS[m.group(1)](**kwargs)
+        return INTERVENTIONS[name](**kwargs)
     except TypeError as exc:
         raise ScenarioError(f"{text!r}: {exc}") from None
 
@@ -589,4 +616,4 @@ def inventory_map(m: srm.SourceModel, sector: str | None = None, variable: str |
 
 __all__ = ["INTERVENTIONS", "LABEL", "Intervention", "ScenarioError", "ScenarioResult", "apply", "bus_fleet",
            "gap_groups", "gasify_private_heating", "inventory_map", "low_emission_zone", "model_for", "parse",
-           "point_source_conversion", "portfolio", "run"]
+           "parse_call", "point_source_conversion", "portfolio", "run"]

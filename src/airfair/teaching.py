@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Feedback", "check_concentration_index", "check_most_person_days", "check_sensor_qc",
-           "exercise_sensor", "student_notebooks"]
+__all__ = ["Feedback", "check_concentration_index", "check_most_person_days", "check_portfolio", "check_sensor_qc",
+           "exercise_sensor", "has_solutions", "student_notebooks"]
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,146 @@ def check_sensor_qc(answer, site_id: str | None = None, views=None, parameter: s
             return Feedback(False, "Not quite: divide the good readings by the readings the sensor *sent*, not by the "
                                    "hours of the period: missing hours are a capture problem, not a quality one.")
     return Feedback(False, "Not quite: good ≥ 90 % of readings passed, check ≥ 60 %, poor below.")
+
+
+# --------------------------------------------------------------------------------------------------
+# exercise 4: a portfolio that halves the north–south gap
+# --------------------------------------------------------------------------------------------------
+
+#: Arguments of the named interventions that are shares (0–1).
+_SHARE_ARGS = ("share", "reduction", "bus_share_of_transport")
+
+
+def _measures_list() -> str:
+    from airfair import scenarios
+
+    return ", ".join(f"`{n}`" for n in sorted(scenarios.INTERVENTIONS))
+
+
+def _portfolio_interventions(answer):
+    """The answer's interventions, or the Feedback that says what is wrong with one of them."""
+    import difflib
+
+    from airfair import scenarios
+
+    items = [answer] if isinstance(answer, (str, scenarios.Intervention)) else answer
+    try:
+        items = list(items)
+    except TypeError:
+        return Feedback(False, f"The answer is a list of measures, e.g. `[\"chp2_to_gas\", "
+                               f"\"low_emission_zone(share=0.2)\"]`, not {answer!r}.")
+    if not items:
+        return Feedback(False, "The list is empty: with no measure nothing changes and the gap stays as it is. Pick "
+                               f"measures from {_measures_list()}.")
+    out = []
+    for item in items:
+        if isinstance(item, scenarios.Intervention):
+            out.append(item)
+            continue
+        if not isinstance(item, str):
+            return Feedback(False, f"{item!r} is not a measure: write each as text, e.g. "
+                                   "`\"gasify_private_heating(share=0.5)\"`.")
+        try:
+            name, kwargs = scenarios.parse_call(item)
+        except scenarios.ScenarioError as exc:
+            word = item.split("(")[0].strip()
+            if word not in scenarios.INTERVENTIONS:
+                near = difflib.get_close_matches(word, list(scenarios.INTERVENTIONS), n=1)
+                hint = f" Did you mean `{near[0]}`?" if near else ""
+                return Feedback(False, f"{item!r} is not a measure the model knows.{hint} The measures are "
+                                       f"{_measures_list()}.")
+            return Feedback(False, f"{item!r} cannot be read: {exc}. Write it as `name(key=value)`, e.g. "
+                                   "`\"low_emission_zone(share=0.2)\"`.")
+        for key in _SHARE_ARGS:
+            if key in kwargs and kwargs[key] > 1:
+                pct = f" (for {kwargs[key]:g} %, write {kwargs[key] / 100:g})" if 2 <= kwargs[key] <= 100 else ""
+                return Feedback(False, f"In {item!r}, {key}={kwargs[key]:g} is more than 1: a share is a fraction of "
+                                       f"the whole, from 0 to 1 (0.8 is 80 %), and no measure removes more than all "
+                                       f"of a sector{pct}.")
+            if key in kwargs and kwargs[key] < 0:
+                return Feedback(False, f"In {item!r}, {key}={kwargs[key]:g} is negative: a share runs from 0 to 1.")
+        try:
+            out.append(scenarios.INTERVENTIONS[name](**kwargs))
+        except (scenarios.ScenarioError, TypeError) as exc:
+            return Feedback(False, f"{item!r} cannot be applied: {exc}.")
+    seen = {}
+    for iv in out:
+        if iv.point_source is not None:
+            if iv.point_source in seen:
+                return Feedback(False, f"`{seen[iv.point_source]}` and `{iv.name}` convert the same plant "
+                                       f"({iv.point_source}): list it once.")
+            seen[iv.point_source] = iv.name
+    return out
+
+
+def check_portfolio(answer, catalog=None, year: int | None = None, pollutant: str = "pm25",
+                    sensors: str = "official", target: float = 0.5) -> Feedback:
+    """A portfolio of measures that brings the modelled gap between the city's two district groups
+    (:func:`airfair.scenarios.gap_groups`; Almaty: Zhetysu+Turksib and Medeu+Bostandyk) to ``target``
+    (half) of its baseline or less.
+
+    Judged on the central estimate of :func:`airfair.scenarios.run`; the message also says whether
+    the whole 5–95 % range (two plume kernels × a bootstrap over stations) clears the target.
+
+    Parameters
+    ----------
+    answer : list of str or Intervention
+        Measures as :func:`airfair.scenarios.parse` reads them (``"gasify_private_heating(share=0.8)"``).
+    catalog : str or Path, optional
+        The data directory (default :func:`airfair.data_directory`).
+
+    Typical mistakes recognised: a name that is no measure (the list is given), a share above 1 (80
+    instead of 0.8), an empty list, one plant converted twice, and a portfolio that lowers the city's
+    mean but not the gap (the cut falls where the gap is not).
+    """
+    if answer is None:
+        return Feedback(False, "No answer yet: list your measures, e.g. "
+                               "`answer = [\"chp2_to_gas\", \"low_emission_zone(share=0.2)\"]`.")
+    ivs = _portfolio_interventions(answer)
+    if isinstance(ivs, Feedback):
+        return ivs
+    from airfair import cities, scenarios
+    from airfair import model as srm
+
+    try:
+        r = scenarios.run(ivs, catalog, year=year, pollutant=pollutant, sensors=sensors)
+    except scenarios.ScenarioError as exc:
+        return Feedback(False, f"This portfolio cannot be modelled: {exc}. Leave that measure out.")
+    except srm.ModelError as exc:
+        return Feedback(False, f"The screening model cannot be fitted to these data, so no portfolio can be checked: {exc}")
+    c = r.city.set_index("figure")
+    gap, mean = c.loc["gap"], c.loc["city mean"]
+    before, after = float(gap["before"]), float(gap["after"])
+    goal = target * before
+    ends = (before + float(gap["delta_low"]), before + float(gap["delta_high"]))
+    weak, strong = max(ends), min(ends)
+    city = cities.get()
+    high, low = (" + ".join(city.district_name(d, "en") for d in g) for g in r.gap_groups)
+    fmt = lambda x: f"{x:.1f}"
+    said = (f"the gap between {high} and {low} goes from {fmt(before)} to {fmt(after)} µg/m³ "
+            f"({100 * (after - before) / before:+.0f} %; range {fmt(strong)}–{fmt(weak)})")
+    if after <= goal:
+        rng = (f"The whole 5–95 % range clears it too: even at its weak end the gap is {fmt(weak)} µg/m³."
+               if weak <= goal else
+               f"But not the whole 5–95 % range: at its weak end the gap is {fmt(weak)} µg/m³, above the target. "
+               "A plan that must succeed needs a margin: strengthen a measure until the range clears it too.")
+        return Feedback(True, f"Right: {said}, at most half ({fmt(goal)} µg/m³). {rng} The city mean falls by "
+                              f"{fmt(-float(mean['delta']))} µg/m³. {r.label[0].upper() + r.label[1:]}.")
+    d_gap, d_mean = after - before, float(mean["delta"])
+    rel_gap = -d_gap / before if before else 0.0
+    rel_mean = -d_mean / float(mean["before"]) if float(mean["before"]) else 0.0
+    if d_mean < 0 and (d_gap >= 0 or rel_gap < rel_mean):
+        widen = ("widens" if d_gap > 0.05 else "hardly moves" if rel_gap < 0.05
+                 else "narrows by a smaller share than the mean")
+        return Feedback(False, f"The city mean falls by {fmt(-d_mean)} µg/m³ ({100 * rel_mean:.0f} %), but the gap "
+                               f"{widen}: {said}. The cut falls where the gap is not. Look at "
+                               "`model.district_split()`: which sector weighs most in the polluted districts and "
+                               "least in the clean ones?")
+    if d_gap < 0:
+        return Feedback(False, f"The right direction, not yet far enough: {said}, and half is {fmt(goal)} µg/m³. "
+                               "Make a measure stronger (a larger share) or add another.")
+    return Feedback(False, f"Nothing changes much: {said}. Pick measures that cut the sources of the polluted "
+                           "districts (see `model.district_split()`).")
 
 
 # --------------------------------------------------------------------------------------------------

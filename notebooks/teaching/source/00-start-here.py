@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 00 · Start here: who breathes the worst air?
 #
-# A two-hour session in four short notebooks. Each asks one question about the city's air, gives you
+# A two-hour session in five short notebooks. Each asks one question about the city's air, gives you
 # the tools to answer it, and ends with a **check**: run it, and it tells you whether your answer is
 # right, or what kind of mistake it looks like.
 #
@@ -26,6 +26,7 @@
 # | 01 · who bears the most | which district's residents spend the most person-days over the WHO guideline? | 25 min |
 # | 02 · a fairness index by hand | compute a concentration index yourself, and check it against airfair | 35 min |
 # | 03 · does this sensor pass? | test a low-cost sensor against the quality checks | 25 min |
+# | 04 · halve the gap | design a portfolio of measures that halves the north–south gap | 30 min |
 #
 # The figures come from the same precomputed views the city's web pages show.
 
