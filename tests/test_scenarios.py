@@ -55,6 +55,8 @@ def test_apply_changes_exactly_what_it_says(inventory):
     assert cut == pytest.approx(37300 - 2700, rel=1e-6)
     with pytest.raises(scenarios.ScenarioError, match="outside"):
         scenarios.apply(e, "chp3_to_gas", g)  # CHP-3 lies beyond the grid: refused, not silently dropped
+    with pytest.raises(scenarios.ScenarioError, match="converted twice"):
+        scenarios.apply(e, ["chp2_to_gas", "tpp2_to_gas"], g)
     with pytest.raises(scenarios.ScenarioError, match="unknown district"):
         scenarios.apply(e, "low_emission_zone(districts=springfield)", g)
 

@@ -275,7 +275,12 @@ def apply(emissions: xr.Dataset, interventions, grid: xr.Dataset, city=None) -> 
     variables = [v for v in out.data_vars if "sector" in out[v].dims]
     ids = grid.attrs["district_ids"].split()
     sectors = list(out.sector.values)
-    for iv in _as_interventions(interventions):
+    ivs = _as_interventions(interventions)
+    points = [_point_source(iv.point_source, c).id for iv in ivs if iv.point_source]
+    twice = sorted({p for p in points if points.count(p) > 1})
+    if twice:  # chp2_to_gas and tpp2_to_gas are one plant: its cut would be taken twice
+        raise ScenarioError(f"the same plant is converted twice ({', '.join(twice)}): keep one of its interventions")
+    for iv in ivs:
         if iv.sector not in sectors:
             raise ScenarioError(f"{iv.name}: {c.name()}'s inventory has no sector {iv.sector!r} (it has {sectors})")
         k = sectors.index(iv.sector)
