@@ -171,8 +171,9 @@ for note in combined.notes:
 # ## Summary
 # - The inventory says what is emitted; the screening model, fitted to the stations, says what each sector
 #   adds to the air each district breathes, and how well it predicts a station it has not seen.
-# - Measures combine: cuts of one sector multiply, so the combination is a little less than the sum
-#   (the interaction column).
+# - Measures combine almost additively (the model is linear in emissions): the interaction column is
+#   small, from two cuts of one sector multiplying and from the floor at the day's regional background
+#   (no cut of local sources takes a day below it).
 # - A measure that lowers the city mean need not narrow the gap: that depends on where its sector emits
 #   and where its smoke is trapped.
 # - Every number is a **screening model, not a regulatory assessment**, with a range from two plume

@@ -527,7 +527,8 @@ def portfolio(interventions, catalog=None, year: int | None = None, pollutant: s
         One row per intervention and one "all combined": Δ city mean and Δ gap (µg/m³) with their
         ranges, Δ person-days over the guideline, Δ Gini and Δ concentration index, the cost per
         µg/m³·resident where a cost is given, and for the combination its interaction (combined Δ
-        minus the sum of the single Δs: non-zero where cuts of one sector multiply).
+        minus the sum of the single Δs: non-zero where cuts of one sector multiply, or where the
+        after-level meets its floor at the day's background).
     """
     ivs = _as_interventions(interventions)
     rows = []
