@@ -11,8 +11,8 @@ import pandas as pd
 import panel as pn
 
 from airfair import exposure, health, i18n, pages, plots, report, views
+from airfair.escaping import html_text, to_csv
 from airfair.escaping import markdown_text as md_text
-from airfair.escaping import to_csv
 
 pages.setup("exposure")
 V = views.load_views()
@@ -490,6 +490,54 @@ def _report_html():
     return report.report_html(r)
 
 
+#: An uploaded area is read in memory (never written as a path); a city-sized GeoJSON is far below this.
+AREA_MAX_BYTES = 5_000_000
+area_file = pn.widgets.FileInput(accept=".geojson,.json", multiple=False, css_classes=["area-upload"],
+                                 sizing_mode="fixed", width=260)
+area_status = pn.pane.Markdown(i18n.t("area_hint", lang.value), css_classes=["area-status"],
+                               styles={"font-size": "0.9em", "max-width": "520px"})
+
+
+def _uploaded_area():
+    """(name, polygon) of the uploaded GeoJSON (airfair.report.read_area), or a ReportError."""
+    data = area_file.value
+    if not data:
+        raise report.ReportError(i18n.t("area_hint", lang.value))
+    if len(data) > AREA_MAX_BYTES:
+        raise report.ReportError(i18n.t("area_too_big", lang.value, mb=AREA_MAX_BYTES // 1_000_000))
+    return report.read_area(bytes(data))
+
+
+def _on_area(*_):
+    try:
+        name, _geom = _uploaded_area()
+    except report.ReportError as exc:
+        area_status.object = md_text(str(exc))
+        area_download.disabled = True
+        return
+    area_status.object = i18n.t("area_ready", lang.value, name=md_text(name))
+    area_download.disabled = False
+
+
+def _area_report_html():
+    """The report for the uploaded area, in the state shown (the same figures as a district's)."""
+    try:
+        name, geom = _uploaded_area()
+        r = report.area_report(V, geom, lang=lang.value, year=year.value, sensors=shown["figures"]["sensors"].iloc[0],
+                               parameter=parameter.value, name=name)
+    except report.ReportError as exc:  # the button is disabled then; a race still gets words, not a traceback
+        area_status.object = md_text(str(exc))
+        return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><p>{html_text(str(exc))}</p></body></html>'
+    return report.report_html(r)
+
+
+def _uploaded_name() -> str:
+    try:
+        return _uploaded_area()[0]
+    except report.ReportError:
+        return "area"
+
+
 def _csv():
     t = shown["table"]
     cols = ["district_id", *pages.name_columns(t), "value", "days", "days_over", "person_days_over",
@@ -531,12 +579,20 @@ downloads = pn.FlexBox(pages.download("download_csv", lang, _csv, lambda: _filen
                    pages.download("download_report", lang, _report_html,
                                   lambda: f"airfair-report-{_report_district()}-{year.value}-{lang.value}.html", "dl-report"),
                    css_classes=["downloads"])
+area_download = pages.download("download_area_report", lang, _area_report_html,
+                               lambda: f"airfair-report-{_uploaded_name()}-{year.value}-{lang.value}.html", "dl-area-report")
+area_download.disabled = True
+area_file.param.watch(_on_area, "value")
+lang.param.watch(_on_area, "value")
+area_box = pn.Column(pn.pane.Markdown(i18n.t("area_heading", lang.value), css_classes=["area-heading"]),
+                     pn.FlexBox(area_file, area_download), area_status, css_classes=["area-report"])
+lang.param.watch(lambda e: setattr(area_box[0], "object", i18n.t("area_heading", e.new)), "value")
 
 controls = pn.FlexBox(parameter, metric, period, year, sensors, district, pn.Column(show_surface, tiles),
                       css_classes=["af-controls"])
 for w in (parameter, metric, period, year, sensors, district):
     w.styles = {"flex": "1 1 170px", "min-width": "150px"}
-left = pn.Column(headline, note, map_pane, skill_pane, cigarettes, downloads,
+left = pn.Column(headline, note, map_pane, skill_pane, cigarettes, downloads, area_box,
                  styles={"flex": "3 1 520px", "min-width": "300px"})
 right = pn.Column(ranking_pane, table_pane, styles={"flex": "2 1 380px", "min-width": "300px"})
 

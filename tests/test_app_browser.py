@@ -151,6 +151,16 @@ def _text(page, css):
         ".map(c => c.innerText).join('\\n').trim() : el.innerText")
 
 
+def _until(condition, page, timeout=20.0):
+    """Poll ``condition()`` until it holds (the server answers a widget change asynchronously)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the page never reached the expected state")
+
+
 def _choose(page, css, label):
     page.locator(f".{css} select").select_option(label=label)
 
@@ -299,6 +309,36 @@ def test_exposure_downloads_hold_the_shown_figures(server, chromium_browser, dem
     annual = demo_views.district_figures("pm25", "year", "all").set_index("district_id").loc[worst["district_id"], "value"]
     assert worst["name_en"] in html and f"{annual:,.1f}" in html and "Synthetic data" in html
     assert "<script" not in html
+    assert problems == []
+
+
+def test_exposure_area_report_from_an_uploaded_geojson(server, chromium_browser, demo_views, tmp_path):
+    """The report for an uploaded area: refused with words for a bad file, then made for a polygon,
+    its hostile name escaped and its annual mean the one airfair.report computes."""
+    from airfair import report
+
+    page, problems = _open(chromium_browser, server + "/exposure", accept_downloads=True)
+    upload = page.locator(".area-upload input[type=file]")
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "Point", "coordinates": [76.9, 43.2]}', encoding="utf-8")
+    upload.set_input_files(str(bad))
+    _until(lambda: "no polygon" in _text(page, ".area-status"), page)
+    assert page.locator(".dl-area-report button").is_disabled()
+    poly = demo_views.districts.set_index("district_id").loc["almaly", "geometry"]
+    name = '<img src=x onerror=alert(1)> zone'
+    good = tmp_path / "area.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": name}, "geometry": poly.__geo_interface__}]}), encoding="utf-8")
+    upload.set_input_files(str(good))
+    _until(lambda: page.locator(".dl-area-report button").is_enabled(), page)
+    assert "Ready" in _text(page, ".area-status")
+    with page.expect_download(timeout=120_000) as info:
+        page.locator(".dl-area-report button").click()
+    html = Path(info.value.path()).read_text(encoding="utf-8")
+    expected = report.area_report(demo_views, poly, sensors="all", name=name)
+    assert "<img" not in html and "&lt;img src=x" in html and "<script" not in html
+    assert f"{expected['exposure']['annual_mean']:,.1f}" in html and "Synthetic data" in html
+    page.screenshot(path=str(ARTIFACTS / "exposure-area-report.png"), full_page=True)
     assert problems == []
 
 
