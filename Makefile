@@ -42,7 +42,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) ; } || echo "Chromium not installed: browser tests will be skipped"
 
 test: $(STAMP) browser
-	$(PY) -m pytest --nbmake --doctest-modules tests notebooks src/airfair
+	$(PY) -m pytest --nbmake --doctest-modules --durations=30 tests notebooks src/airfair
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser" tests
