@@ -91,6 +91,10 @@ export.loc[7, "Ед."] = "мкг/м3 (?)"      # a unit nobody can read
 export = pd.concat([export, export.iloc[[8]]])  # a duplicated row
 export.to_csv(work / "kazhydromet.csv", sep=";", index=False)
 print((work / "kazhydromet.csv").read_text(encoding="utf-8")[:300])
+# the clock change is in the file: one wall-clock hour twice, so the week has 7 × 24 + 1 real hours;
+# 3 stations × 2 pollutants × those hours, + 1 duplicated row
+assert (local == "29.02.2024 23:00").sum() == 2 and len(hours) == 7 * 24 + 1, (len(hours), local[local.duplicated()])
+assert len(export) == 3 * 2 * len(hours) + 1
 
 # %% [markdown]
 # ## 2. Import into a copy of the catalog
@@ -123,7 +127,10 @@ print(report.to_text())
 
 # %%
 assert report.rows_read == report.rows_imported + report.rows_flagged + report.rows_rejected
-pd.read_csv(Path(report.stored_at) / "rejected.csv")[["line", "reason", "value", "unit"]]
+rejected = pd.read_csv(Path(report.stored_at) / "rejected.csv")
+assert report.rows_read == len(export), "every row of the file was read"
+assert len(rejected) == report.rows_rejected, "each rejected row is kept, with its reason"
+rejected[["line", "reason", "value", "unit"]]
 
 # %% [markdown]
 # ## 3. The readings in the catalog
@@ -135,7 +142,20 @@ cat = airfair.open_catalog(data)
 readings = cat["readings"].read().compute()
 prov = cat["readings"].metadata["provenance"]
 print("synthetic:", prov["synthetic"], "| licence:", prov["licence"], "| imports:", len(prov["imports"]))
+assert prov["synthetic"] is False and len(prov["imports"]) == 1, prov
+assert set(readings.site_id) == set(stations["Пост"]), "the three stations, and only them"
 readings.groupby(["site_id", "parameter"]).value.describe()[["count", "mean", "min", "max"]].round(1)
+
+# %%
+# the unit conversion by hand: АМС-1's NO2 (a clean block of the export) in mg/m³ × 1000 = the stored µg/m³
+block = export[(export["Пост"] == "АМС-1") & (export["Примесь"] == "Диоксид азота")]
+by_hand = pd.Series(block["Значение"].str.replace(",", ".").astype(float).to_numpy() * 1000,
+                    index=hours.tz_convert("UTC"))
+stored = readings[(readings.site_id == "АМС-1") & (readings.parameter == "no2")].set_index("time").value.sort_index()
+by_hand = by_hand.sort_index()
+assert len(stored) == len(by_hand) and (stored.index == by_hand.index).all(), "the same UTC hours"
+assert np.allclose(stored.to_numpy(), by_hand.to_numpy()), "mg/m³ → µg/m³: × 1000"
+print(f"NO2 at АМС-1: {block['Значение'].iloc[0]} mg/m³ → {stored.iloc[0]:g} µg/m³")
 
 # %% [markdown]
 # Times are stored in UTC. Around the clock change the local hours 22:00, 23:00, 23:00, 00:00 become
@@ -143,7 +163,10 @@ readings.groupby(["site_id", "parameter"]).value.describe()[["count", "mean", "m
 
 # %%
 one = readings[(readings.site_id == "АМС-1") & (readings.parameter == "pm25")].set_index("time").value.sort_index()
-one["2024-02-29 15:00":"2024-02-29 20:00"].to_frame().assign(local=lambda d: d.index.tz_convert(city.time_zone))
+window = one["2024-02-29 15:00":"2024-02-29 20:00"]
+assert (window.index.to_series().diff().dropna() == pd.Timedelta("1h")).all(), "consecutive UTC hours"
+assert window.index.tz_convert(city.time_zone).strftime("%H:%M").tolist().count("23:00") == 2, "23:00 twice, local"
+window.to_frame().assign(local=lambda d: d.index.tz_convert(city.time_zone))
 
 # %% [markdown]
 # ## 4. On the map
